@@ -1,0 +1,23 @@
+//! Data for learned spectral embeddings.
+//!
+//! - [`idx`], [`npy`], [`csv`]: loaders for IDX (gzipped or raw), NumPy `.npy` and CSV files;
+//! - [`fashion_mnist`]: the Fashion-MNIST train/test splits (Debian's `dataset-fashion-mnist` by default);
+//! - [`toy`]: seeded two moons, three moons, circles, blobs and spirals (BASiS Fig. 1);
+//! - [`sampling`]: anchor selection and anchor-plus-fresh batch sampling (BASiS Algorithm 1);
+//! - [`io`]: atomic file writes.
+//!
+//! Every fallible function returns [`DataError`]; none panics on bad input.
+#![warn(missing_docs)]
+
+pub mod csv;
+pub mod dataset;
+pub mod error;
+pub mod fashion_mnist;
+pub mod idx;
+pub mod io;
+pub mod npy;
+pub mod sampling;
+pub mod toy;
+
+pub use dataset::{LabeledData, check_finite};
+pub use error::{DataError, Result};
