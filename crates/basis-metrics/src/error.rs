@@ -1,0 +1,26 @@
+//! Typed errors of the metrics crate.
+
+/// Everything that can go wrong while scoring.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MetricsError {
+    /// Two labelings of different lengths.
+    #[error("labelings have different lengths: {0} and {1}")]
+    LengthMismatch(usize, usize),
+    /// No points.
+    #[error("empty input")]
+    Empty,
+    /// A NaN or infinite coordinate.
+    #[error("non-finite value at row {row}, column {col}")]
+    NonFinite {
+        /// Row.
+        row: usize,
+        /// Column.
+        col: usize,
+    },
+    /// A parameter outside its valid range (e.g. more clusters than points).
+    #[error("invalid parameter: {0}")]
+    InvalidParameter(String),
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T> = std::result::Result<T, MetricsError>;
