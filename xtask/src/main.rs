@@ -1,1 +1,125 @@
-fn main() {}
+//! `cargo xtask`: the project's runner (rust-analyzer style, standard library only).
+//!
+//! - `cargo xtask setup [--force]`: provision libtorch and Fashion-MNIST (idempotent);
+//! - `cargo xtask demo [ARGS]`: BASiS Algorithm 1 on three moons (the main job);
+//! - `cargo xtask test [ARGS]`: the whole test suite, exactly what CI runs.
+
+mod provision;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+const HELP: &str = "\
+cargo xtask <command>
+
+Commands:
+  setup [--force]   assemble CPU libtorch 2.13.0 in the per-user cache and install
+                    Fashion-MNIST (Debian package); does nothing when already done
+  demo [ARGS]       train BASiS on three moons, print NMI/ACC, write a PNG
+                    (ARGS go to the demo binary; `cargo xtask demo --help`)
+  test [ARGS]       provision if needed, then run the whole test suite
+                    (ARGS go to `cargo test`)
+
+Environment:
+  BASIS_LIBTORCH_DIR       where libtorch is assembled (default ~/.cache/basis-toolkit/libtorch-2.13.0-cpu)
+  BASIS_FASHION_MNIST_DIR  Fashion-MNIST IDX directory (default /usr/share/datasets/fashion-mnist)
+";
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the workspace root")
+        .to_path_buf()
+}
+
+/// Provisions what is missing. `strict_data`: a missing data set is an error rather than a warning.
+fn setup(force: bool, strict_data: bool) -> Result<(), String> {
+    let t = Instant::now();
+    let root = repo_root();
+    let dir = provision::libtorch_dir()?;
+    let built = provision::ensure_libtorch(&dir, force)?;
+    provision::link_into_repo(&root, &dir)?;
+    let data = match provision::ensure_fashion_mnist() {
+        Ok(installed) => installed,
+        Err(e) if !strict_data => {
+            eprintln!("[setup] warning: {e}");
+            false
+        }
+        Err(e) => return Err(e),
+    };
+    if built || data {
+        eprintln!(
+            "[setup] done in {:.1} s: libtorch {} at {}; Fashion-MNIST at {}",
+            t.elapsed().as_secs_f64(),
+            provision::TORCH_VERSION,
+            dir.display(),
+            provision::fashion_dir().display()
+        );
+    } else {
+        eprintln!(
+            "[setup] already provisioned, nothing to do ({} ms): libtorch {} at {}",
+            t.elapsed().as_millis(),
+            provision::TORCH_VERSION,
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// A `cargo` command with libtorch wired exactly as `.cargo/config.toml` wires it,
+/// so xtask and plain cargo share one build cache.
+fn cargo(root: &Path) -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    let lt = root.join(".libtorch");
+    let lib = lt.join("lib");
+    let ld = match std::env::var_os("LD_LIBRARY_PATH") {
+        Some(old) if !old.is_empty() => {
+            let mut v = lib.into_os_string();
+            v.push(":");
+            v.push(old);
+            v
+        }
+        _ => lib.into_os_string(),
+    };
+    cmd.current_dir(root).env("LIBTORCH", &lt).env("LD_LIBRARY_PATH", ld);
+    cmd
+}
+
+fn status(cmd: &mut Command) -> Result<(), String> {
+    let s = cmd.status().map_err(|e| format!("cannot run cargo: {e}"))?;
+    if s.success() { Ok(()) } else { Err(format!("command failed ({s})")) }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = repo_root();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => setup(args.iter().any(|a| a == "--force"), true),
+        Some("demo") => setup(false, false).and_then(|_| {
+            status(
+                cargo(&root)
+                    .args(["run", "--release", "--quiet", "-p", "basis-nn", "--bin", "basis-demo", "--"])
+                    .args(&args[1..]),
+            )
+        }),
+        Some("test") => setup(false, false).and_then(|_| {
+            let t = Instant::now();
+            let r = status(cargo(&root).args(["test", "--workspace", "--all-features"]).args(&args[1..]));
+            eprintln!("[test] cargo test took {:.0} s", t.elapsed().as_secs_f64());
+            r
+        }),
+        Some("-h" | "--help" | "help") | None => {
+            print!("{HELP}");
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => Err(format!("unknown command {other:?}\n\n{HELP}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

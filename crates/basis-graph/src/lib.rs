@@ -56,19 +56,25 @@ pub struct BatchGraph {
     pub laplacian: DMatrix<f64>,
     /// Which Laplacian `laplacian` is.
     pub kind: LaplacianKind,
+    /// Number of connected components (1 unless `allow_disconnected` let a split graph through).
+    pub components: usize,
 }
 
 /// Features (`m × d`, one point per row) → kNN → Gaussian affinity → Laplacian.
 pub fn batch_graph(x: &DMatrix<f64>, params: &BatchGraphParams) -> Result<BatchGraph> {
     let knn = knn_exact(x, &params.knn)?;
     let w = gaussian_affinity_dense(&knn, &params.affinity)?;
-    if !params.allow_disconnected {
+    let components = if params.allow_disconnected {
+        connected_components(&w).0
+    } else {
         ensure_connected(&w)?;
-    }
+        1
+    };
     let l = laplacian(&w, params.laplacian)?;
     Ok(BatchGraph {
         affinity: w,
         laplacian: l,
         kind: params.laplacian,
+        components,
     })
 }

@@ -106,10 +106,12 @@ mod tests {
 
     fn graph_from(w: DMatrix<f64>, kind: LaplacianKind) -> BatchGraph {
         let l = laplacian(&w, kind).unwrap();
+        let components = basis_graph::connected_components(&w).0;
         BatchGraph {
             affinity: w,
             laplacian: l,
             kind,
+            components,
         }
     }
 
