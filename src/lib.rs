@@ -1,1 +1,42 @@
-//! placeholder
+//! # basis — learned spectral graph embeddings
+//!
+//! One dependency for the whole toolkit. Networks that map a data point to its
+//! coordinates in the eigenspace of a graph Laplacian, trained on batches with
+//! BASiS (Streicher, Cohen & Gilboa, CVPR 2023), and the pieces they are built from:
+//!
+//! | module | crate | what |
+//! |---|---|---|
+//! | [`data`] | `basis-data` | IDX / `.npy` / CSV loaders, Fashion-MNIST, toy shapes, anchor and batch sampling |
+//! | [`graph`] | `basis-graph` | exact kNN, Gaussian affinities (Eq. 1), `L` (Eq. 2) and `L_N` (Eq. 4) |
+//! | [`spectral`] | `basis-spectral` | eigensolvers, Laplacian eigenmaps (Eq. 3) |
+//! | [`align`] | `basis-align` | least-squares affine alignment (Eq. 12–14) |
+//! | [`metrics`] | `basis-metrics` | NMI (Eq. 18), ACC (Eq. 19), k-means++ |
+//! | [`plot`] | `basis-plot` | PNG plots |
+//! | [`nn`] (feature `nn`) | `basis-nn` | libtorch networks, the BASiS trainer (Algorithm 1) |
+//!
+//! Without the `nn` feature nothing here needs libtorch.
+//!
+//! ```
+//! use basis::data::toy::{three_moons, ToyParams};
+//! use basis::graph::{BatchGraphParams, KnnParams};
+//! use basis::spectral::{embed_batch, EmbeddingParams};
+//!
+//! let moons = three_moons(&ToyParams { n_samples: 300, noise: 0.05, seed: 1 }).unwrap();
+//! let graph = BatchGraphParams {
+//!     knn: KnnParams { k: 10, ..Default::default() },
+//!     allow_disconnected: true,
+//!     ..Default::default()
+//! };
+//! let emb = embed_batch(&moons.features, &graph, &EmbeddingParams { k: 2, drop_trivial: true }).unwrap();
+//! assert_eq!(emb.coords.shape(), (300, 2));
+//! ```
+#![warn(missing_docs)]
+
+pub use basis_align as align;
+pub use basis_data as data;
+pub use basis_graph as graph;
+pub use basis_metrics as metrics;
+#[cfg(feature = "nn")]
+pub use basis_nn as nn;
+pub use basis_plot as plot;
+pub use basis_spectral as spectral;

@@ -8,6 +8,9 @@ fn main() {
     if let Some(dir) = std::env::var_os("LIBTORCH") {
         let dir = std::path::PathBuf::from(dir);
         let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
-        println!("cargo:rustc-link-arg=-Wl,-rpath,{}", dir.join("lib").display());
+        println!(
+            "cargo:rustc-link-arg=-Wl,-rpath,{}",
+            dir.join("lib").display()
+        );
     }
 }

@@ -82,13 +82,19 @@ fn cargo(root: &Path) -> Command {
         }
         _ => lib.into_os_string(),
     };
-    cmd.current_dir(root).env("LIBTORCH", &lt).env("LD_LIBRARY_PATH", ld);
+    cmd.current_dir(root)
+        .env("LIBTORCH", &lt)
+        .env("LD_LIBRARY_PATH", ld);
     cmd
 }
 
 fn status(cmd: &mut Command) -> Result<(), String> {
     let s = cmd.status().map_err(|e| format!("cannot run cargo: {e}"))?;
-    if s.success() { Ok(()) } else { Err(format!("command failed ({s})")) }
+    if s.success() {
+        Ok(())
+    } else {
+        Err(format!("command failed ({s})"))
+    }
 }
 
 fn main() -> ExitCode {
@@ -99,13 +105,26 @@ fn main() -> ExitCode {
         Some("demo") => setup(false, false).and_then(|_| {
             status(
                 cargo(&root)
-                    .args(["run", "--release", "--quiet", "-p", "basis-nn", "--bin", "basis-demo", "--"])
+                    .args([
+                        "run",
+                        "--release",
+                        "--quiet",
+                        "-p",
+                        "basis-nn",
+                        "--bin",
+                        "basis-demo",
+                        "--",
+                    ])
                     .args(&args[1..]),
             )
         }),
         Some("test") => setup(false, false).and_then(|_| {
             let t = Instant::now();
-            let r = status(cargo(&root).args(["test", "--workspace", "--all-features"]).args(&args[1..]));
+            let r = status(
+                cargo(&root)
+                    .args(["test", "--workspace", "--all-features"])
+                    .args(&args[1..]),
+            );
             eprintln!("[test] cargo test took {:.0} s", t.elapsed().as_secs_f64());
             r
         }),

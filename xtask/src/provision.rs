@@ -49,7 +49,9 @@ pub fn libtorch_dir() -> Result<PathBuf, String> {
             PathBuf::from(home).join(".cache")
         }
     };
-    Ok(cache.join("basis-toolkit").join(format!("libtorch-{TORCH_VERSION}-cpu")))
+    Ok(cache
+        .join("basis-toolkit")
+        .join(format!("libtorch-{TORCH_VERSION}-cpu")))
 }
 
 /// True when `dir` holds a complete libtorch of the right version.
@@ -58,7 +60,9 @@ pub fn libtorch_is_complete(dir: &Path) -> bool {
         .map(|v| v.trim() == TORCH_VERSION)
         .unwrap_or(false);
     version_ok
-        && dir.join("include/torch/csrc/api/include/torch/torch.h").is_file()
+        && dir
+            .join("include/torch/csrc/api/include/torch/torch.h")
+            .is_file()
         && LIB_FILES.iter().all(|f| dir.join("lib").join(f).is_file())
 }
 
@@ -84,10 +88,12 @@ fn python() -> Result<String, String> {
             return Ok(cand.to_string());
         }
     }
-    Err("libtorch is assembled from PyPI wheels, which needs Python 3 with pip. \
+    Err(
+        "libtorch is assembled from PyPI wheels, which needs Python 3 with pip. \
          Install it (Debian: `apt-get install python3-pip`), or point BASIS_LIBTORCH_DIR at an \
          existing CPU libtorch 2.13.0 directory."
-        .into())
+            .into(),
+    )
 }
 
 /// Extracts from the wheels into `dest`; written as a small Python program because
@@ -132,18 +138,28 @@ pub fn ensure_libtorch(dir: &Path, force: bool) -> Result<bool, String> {
         return Ok(false);
     }
     if !(cfg!(target_os = "linux") && cfg!(target_arch = "x86_64")) {
-        return Err("automatic libtorch provisioning supports Linux x86_64 only; \
+        return Err(
+            "automatic libtorch provisioning supports Linux x86_64 only; \
                     set BASIS_LIBTORCH_DIR (or LIBTORCH) to a libtorch 2.13.0 directory"
-            .into());
+                .into(),
+        );
     }
     let py = python()?;
     let parent = dir.parent().ok_or("libtorch directory has no parent")?;
-    std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-    let name = dir.file_name().ok_or("bad libtorch directory")?.to_string_lossy().to_string();
+    std::fs::create_dir_all(parent)
+        .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    let name = dir
+        .file_name()
+        .ok_or("bad libtorch directory")?
+        .to_string_lossy()
+        .to_string();
     // Leftovers of interrupted runs.
     if let Ok(entries) = std::fs::read_dir(parent) {
         for e in entries.flatten() {
-            if e.file_name().to_string_lossy().starts_with(&format!(".{name}.partial-")) {
+            if e.file_name()
+                .to_string_lossy()
+                .starts_with(&format!(".{name}.partial-"))
+            {
                 let _ = std::fs::remove_dir_all(e.path());
             }
         }
@@ -157,10 +173,12 @@ pub fn ensure_libtorch(dir: &Path, force: bool) -> Result<bool, String> {
     let built = tmp.join("libtorch");
     if dir.exists() {
         let old = parent.join(format!(".{name}.old-{}", std::process::id()));
-        std::fs::rename(dir, &old).map_err(|e| format!("cannot move aside {}: {e}", dir.display()))?;
+        std::fs::rename(dir, &old)
+            .map_err(|e| format!("cannot move aside {}: {e}", dir.display()))?;
         let _ = std::fs::remove_dir_all(&old);
     }
-    std::fs::rename(&built, dir).map_err(|e| format!("cannot move {} into place: {e}", built.display()))?;
+    std::fs::rename(&built, dir)
+        .map_err(|e| format!("cannot move {} into place: {e}", built.display()))?;
     let _ = std::fs::remove_dir_all(&tmp);
     if !libtorch_is_complete(dir) {
         return Err(format!("{} is incomplete after assembly", dir.display()));
@@ -171,9 +189,12 @@ pub fn ensure_libtorch(dir: &Path, force: bool) -> Result<bool, String> {
 fn assemble(py: &str, tmp: &Path) -> Result<(), String> {
     let wheels = tmp.join("wheels");
     let out = tmp.join("libtorch");
-    std::fs::create_dir_all(&wheels).map_err(|e| format!("cannot create {}: {e}", wheels.display()))?;
+    std::fs::create_dir_all(&wheels)
+        .map_err(|e| format!("cannot create {}: {e}", wheels.display()))?;
     let t = Instant::now();
-    eprintln!("[setup] downloading torch=={TORCH_VERSION} (~530 MB) and the CUDA runtime stubs from PyPI ...");
+    eprintln!(
+        "[setup] downloading torch=={TORCH_VERSION} (~530 MB) and the CUDA runtime stubs from PyPI ..."
+    );
     run(
         Command::new(py)
             .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--progress-bar", "off", "-d"])
@@ -188,7 +209,10 @@ fn assemble(py: &str, tmp: &Path) -> Result<(), String> {
     .map_err(|e| {
         format!("{e}. The wheels come from PyPI: check the network or the pip index configuration (PIP_INDEX_URL), then run `cargo xtask setup` again")
     })?;
-    eprintln!("[setup] downloaded in {:.0} s; extracting ...", t.elapsed().as_secs_f64());
+    eprintln!(
+        "[setup] downloaded in {:.0} s; extracting ...",
+        t.elapsed().as_secs_f64()
+    );
     let output = Command::new(py)
         .args(["-c", EXTRACT_PY])
         .arg(&wheels)
@@ -196,16 +220,24 @@ fn assemble(py: &str, tmp: &Path) -> Result<(), String> {
         .output()
         .map_err(|e| format!("could not run {py}: {e}"))?;
     if !output.status.success() {
-        return Err(format!("extracting the wheels failed: {}", String::from_utf8_lossy(&output.stderr)));
+        return Err(format!(
+            "extracting the wheels failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
     }
     let version = String::from_utf8_lossy(&output.stdout).trim().to_string();
     if version.split('+').next() != Some(TORCH_VERSION) {
-        return Err(format!("the torch wheel has version {version:?}, expected {TORCH_VERSION}"));
+        return Err(format!(
+            "the torch wheel has version {version:?}, expected {TORCH_VERSION}"
+        ));
     }
     // A CPU-only libtorch.so: an empty shared object (the wheel's copy needs libtorch_cuda.so).
     let empty_c = tmp.join("empty.c");
-    std::fs::write(&empty_c, "/* CPU-only libtorch.so placeholder: all symbols live in libtorch_cpu.so */\n")
-        .map_err(|e| e.to_string())?;
+    std::fs::write(
+        &empty_c,
+        "/* CPU-only libtorch.so placeholder: all symbols live in libtorch_cpu.so */\n",
+    )
+    .map_err(|e| e.to_string())?;
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
     run(
         Command::new(&cc)
@@ -214,9 +246,13 @@ fn assemble(py: &str, tmp: &Path) -> Result<(), String> {
             .arg(&empty_c),
         "building the empty libtorch.so with a C compiler (install gcc)",
     )?;
-    std::fs::write(out.join("build-version"), format!("{TORCH_VERSION}\n")).map_err(|e| e.to_string())?;
+    std::fs::write(out.join("build-version"), format!("{TORCH_VERSION}\n"))
+        .map_err(|e| e.to_string())?;
     std::fs::remove_dir_all(&wheels).map_err(|e| e.to_string())?;
-    eprintln!("[setup] libtorch assembled in {:.0} s", t.elapsed().as_secs_f64());
+    eprintln!(
+        "[setup] libtorch assembled in {:.0} s",
+        t.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
@@ -229,10 +265,12 @@ pub fn link_into_repo(repo: &Path, dir: &Path) -> Result<(), String> {
         }
     }
     if link.symlink_metadata().is_ok() {
-        std::fs::remove_file(&link).map_err(|e| format!("cannot replace {}: {e}", link.display()))?;
+        std::fs::remove_file(&link)
+            .map_err(|e| format!("cannot replace {}: {e}", link.display()))?;
     }
     #[cfg(unix)]
-    std::os::unix::fs::symlink(dir, &link).map_err(|e| format!("cannot create {}: {e}", link.display()))?;
+    std::os::unix::fs::symlink(dir, &link)
+        .map_err(|e| format!("cannot create {}: {e}", link.display()))?;
     #[cfg(not(unix))]
     return Err("symlinking libtorch is only implemented on unix; set LIBTORCH yourself".into());
     #[cfg(unix)]
@@ -250,9 +288,14 @@ pub fn fashion_dir() -> PathBuf {
 /// True when the four Fashion-MNIST IDX files are present.
 pub fn fashion_is_present() -> bool {
     let d = fashion_dir();
-    ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
-        .iter()
-        .all(|f| d.join(format!("{f}.gz")).is_file() || d.join(f).is_file())
+    [
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ]
+    .iter()
+    .all(|f| d.join(format!("{f}.gz")).is_file() || d.join(f).is_file())
 }
 
 fn is_root() -> bool {
@@ -277,7 +320,10 @@ pub fn ensure_fashion_mnist() -> Result<bool, String> {
         ));
     }
     eprintln!("[setup] installing Debian's dataset-fashion-mnist ...");
-    run(Command::new("apt-get").args(["update", "-qq"]), "apt-get update")?;
+    run(
+        Command::new("apt-get").args(["update", "-qq"]),
+        "apt-get update",
+    )?;
     run(
         Command::new("apt-get")
             .args(["install", "-y", "-qq", "dataset-fashion-mnist"])
@@ -285,7 +331,10 @@ pub fn ensure_fashion_mnist() -> Result<bool, String> {
         "apt-get install dataset-fashion-mnist",
     )?;
     if !fashion_is_present() {
-        return Err(format!("dataset-fashion-mnist installed but {} lacks the IDX files", fashion_dir().display()));
+        return Err(format!(
+            "dataset-fashion-mnist installed but {} lacks the IDX files",
+            fashion_dir().display()
+        ));
     }
     Ok(true)
 }

@@ -19,7 +19,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum AlignError {
     /// Fewer anchors than the K+1 needed to determine an affine map in K dimensions.
-    #[error("{got} anchors cannot determine an affine map in {dim} dimensions: need at least {needed}")]
+    #[error(
+        "{got} anchors cannot determine an affine map in {dim} dimensions: need at least {needed}"
+    )]
     TooFewAnchors {
         /// Anchors given.
         got: usize,
@@ -69,7 +71,10 @@ impl AffineFitParams {
     /// Validates the parameters.
     pub fn check(&self) -> Result<()> {
         if !(self.rcond.is_finite() && self.rcond > 0.0 && self.rcond < 1.0) {
-            return Err(AlignError::InvalidParameter(format!("rcond must be in (0, 1), got {}", self.rcond)));
+            return Err(AlignError::InvalidParameter(format!(
+                "rcond must be in (0, 1), got {}",
+                self.rcond
+            )));
         }
         Ok(())
     }
@@ -146,7 +151,8 @@ pub struct AffineFit {
 impl AffineFit {
     /// Root mean square of the residuals.
     pub fn rms_residual(&self) -> f64 {
-        (self.residuals.iter().map(|r| r * r).sum::<f64>() / self.residuals.len().max(1) as f64).sqrt()
+        (self.residuals.iter().map(|r| r * r).sum::<f64>() / self.residuals.len().max(1) as f64)
+            .sqrt()
     }
 }
 
@@ -161,7 +167,11 @@ fn check_finite(m: &DMatrix<f64>, what: &'static str) -> Result<()> {
 /// Eq. 12/13: the affine map minimising `Σ_i ‖target_i − (A source_i + b)‖²`.
 ///
 /// `source` and `target` are `l × K` (one anchor per row, same order).
-pub fn fit_affine(source: &DMatrix<f64>, target: &DMatrix<f64>, params: &AffineFitParams) -> Result<AffineFit> {
+pub fn fit_affine(
+    source: &DMatrix<f64>,
+    target: &DMatrix<f64>,
+    params: &AffineFitParams,
+) -> Result<AffineFit> {
     params.check()?;
     if source.shape() != target.shape() {
         return Err(AlignError::DimensionMismatch(format!(
@@ -172,7 +182,9 @@ pub fn fit_affine(source: &DMatrix<f64>, target: &DMatrix<f64>, params: &AffineF
     }
     let (l, k) = source.shape();
     if k == 0 {
-        return Err(AlignError::DimensionMismatch("zero-dimensional embedding".into()));
+        return Err(AlignError::DimensionMismatch(
+            "zero-dimensional embedding".into(),
+        ));
     }
     check_finite(source, "source anchors")?;
     check_finite(target, "target anchors")?;
@@ -190,7 +202,11 @@ pub fn fit_affine(source: &DMatrix<f64>, target: &DMatrix<f64>, params: &AffineF
     let s = &svd.singular_values;
     let smax = s.max();
     let smin = s.min();
-    let condition = if smin > 0.0 { smax / smin } else { f64::INFINITY };
+    let condition = if smin > 0.0 {
+        smax / smin
+    } else {
+        f64::INFINITY
+    };
     let rank = s.iter().filter(|&&v| v > params.rcond * smax).count();
     if rank < k + 1 {
         return Err(AlignError::RankDeficient {
@@ -204,9 +220,14 @@ pub fn fit_affine(source: &DMatrix<f64>, target: &DMatrix<f64>, params: &AffineF
         .map_err(|e| AlignError::InvalidParameter(e.to_string()))?; // (K+1) × K = Tᵀ
     let linear = tt.rows(0, k).transpose();
     let translation = tt.row(k).transpose();
-    let map = AffineMap { linear, translation };
+    let map = AffineMap {
+        linear,
+        translation,
+    };
     let fitted = map.apply(source)?;
-    let residuals = (0..l).map(|i| (target.row(i) - fitted.row(i)).norm()).collect();
+    let residuals = (0..l)
+        .map(|i| (target.row(i) - fitted.row(i)).norm())
+        .collect();
     Ok(AffineFit {
         map,
         residuals,
@@ -289,7 +310,11 @@ mod tests {
     use super::*;
 
     fn anchors() -> DMatrix<f64> {
-        DMatrix::from_row_slice(5, 2, &[0.1, 0.2, -0.3, 0.5, 0.7, -0.1, 0.0, 0.9, -0.6, -0.4])
+        DMatrix::from_row_slice(
+            5,
+            2,
+            &[0.1, 0.2, -0.3, 0.5, 0.7, -0.1, 0.0, 0.9, -0.6, -0.4],
+        )
     }
 
     fn known_map() -> AffineMap {
@@ -305,7 +330,12 @@ mod tests {
         let tgt = known_map().apply(&src).unwrap();
         let fit = fit_affine(&src, &tgt, &AffineFitParams::default()).unwrap();
         assert!((fit.map.linear.clone() - known_map().linear).abs().max() < 1e-12);
-        assert!((fit.map.translation.clone() - known_map().translation).abs().max() < 1e-12);
+        assert!(
+            (fit.map.translation.clone() - known_map().translation)
+                .abs()
+                .max()
+                < 1e-12
+        );
         assert!(fit.rms_residual() < 1e-12);
         assert!(fit.condition.is_finite() && fit.condition >= 1.0);
     }
@@ -339,13 +369,30 @@ mod tests {
     fn degenerate_inputs_are_typed_errors() {
         let p = AffineFitParams::default();
         let few = anchors().rows(0, 2).into_owned();
-        assert!(matches!(fit_affine(&few, &few, &p), Err(AlignError::TooFewAnchors { got: 2, needed: 3, dim: 2 })));
+        assert!(matches!(
+            fit_affine(&few, &few, &p),
+            Err(AlignError::TooFewAnchors {
+                got: 2,
+                needed: 3,
+                dim: 2
+            })
+        ));
         // Collinear anchors: rank 2 < 3.
         let line = DMatrix::from_row_slice(4, 2, &[0.0, 0.0, 1.0, 1.0, 2.0, 2.0, 3.0, 3.0]);
-        assert!(matches!(fit_affine(&line, &line, &p), Err(AlignError::RankDeficient { rank: 2, needed: 3, .. })));
+        assert!(matches!(
+            fit_affine(&line, &line, &p),
+            Err(AlignError::RankDeficient {
+                rank: 2,
+                needed: 3,
+                ..
+            })
+        ));
         let mut nan = anchors();
         nan[(1, 1)] = f64::NAN;
-        assert!(matches!(fit_affine(&nan, &anchors(), &p), Err(AlignError::NonFinite(_))));
+        assert!(matches!(
+            fit_affine(&nan, &anchors(), &p),
+            Err(AlignError::NonFinite(_))
+        ));
         assert!(matches!(
             fit_affine(&anchors(), &anchors().columns(0, 1).into_owned(), &p),
             Err(AlignError::DimensionMismatch(_))

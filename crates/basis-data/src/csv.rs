@@ -117,24 +117,40 @@ mod tests {
             ..Default::default()
         };
         let d = parse_csv(t, &o).unwrap();
-        assert_eq!(d.features, DMatrix::from_row_slice(3, 2, &[1.0, 2.0, 3.5, -4.0, 5.0, 6.0]));
+        assert_eq!(
+            d.features,
+            DMatrix::from_row_slice(3, 2, &[1.0, 2.0, 3.5, -4.0, 5.0, 6.0])
+        );
         assert_eq!(d.labels, vec![0, 1, 1]);
     }
 
     #[test]
     fn bad_input_is_typed() {
         let o = CsvOptions::default();
-        assert!(matches!(parse_csv("1,2\n3\n", &o), Err(DataError::CsvRagged { line: 2, .. })));
+        assert!(matches!(
+            parse_csv("1,2\n3\n", &o),
+            Err(DataError::CsvRagged { line: 2, .. })
+        ));
         assert!(matches!(
             parse_csv("1,2\n3,abc\n", &o),
-            Err(DataError::CsvParse { line: 2, column: 2, .. })
+            Err(DataError::CsvParse {
+                line: 2,
+                column: 2,
+                ..
+            })
         ));
         assert!(matches!(parse_csv("", &o), Err(DataError::Empty(_))));
-        assert!(matches!(parse_csv("1,nan\n", &o), Err(DataError::NonFinite { row: 0, col: 1 })));
+        assert!(matches!(
+            parse_csv("1,nan\n", &o),
+            Err(DataError::NonFinite { row: 0, col: 1 })
+        ));
         let lab = CsvOptions {
             label_column: Some(5),
             ..Default::default()
         };
-        assert!(matches!(parse_csv("1,2\n", &lab), Err(DataError::InvalidParameter(_))));
+        assert!(matches!(
+            parse_csv("1,2\n", &lab),
+            Err(DataError::InvalidParameter(_))
+        ));
     }
 }

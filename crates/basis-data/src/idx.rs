@@ -296,7 +296,9 @@ mod tests {
         b[3] = 0; // zero dimensions
         assert!(matches!(parse_idx(&b), Err(DataError::IdxBadShape { .. })));
         // Dimensions whose product overflows usize.
-        let b = vec![0, 0, 0x0E, 3, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255];
+        let b = vec![
+            0, 0, 0x0E, 3, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+        ];
         assert!(matches!(parse_idx(&b), Err(DataError::IdxBadShape { .. })));
     }
 

@@ -13,9 +13,9 @@ pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
         _ => std::path::PathBuf::from("."),
     };
     std::fs::create_dir_all(&dir).map_err(|e| DataError::io(&dir, e))?;
-    let name = path
-        .file_name()
-        .ok_or_else(|| DataError::InvalidParameter(format!("{} is not a file path", path.display())))?;
+    let name = path.file_name().ok_or_else(|| {
+        DataError::InvalidParameter(format!("{} is not a file path", path.display()))
+    })?;
     let tmp = dir.join(format!(
         ".{}.{}.tmp",
         name.to_string_lossy(),

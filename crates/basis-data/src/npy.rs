@@ -47,8 +47,8 @@ pub fn parse_npy(bytes: &[u8]) -> Result<DMatrix<f64>> {
         })?;
     let header = std::str::from_utf8(&bytes[start..end])
         .map_err(|_| DataError::Npy("header is not UTF-8".into()))?;
-    let descr = dict_value(header, "descr")
-        .ok_or_else(|| DataError::Npy("header lacks 'descr'".into()))?;
+    let descr =
+        dict_value(header, "descr").ok_or_else(|| DataError::Npy("header lacks 'descr'".into()))?;
     let descr = descr.trim_matches(|c| c == '\'' || c == '"');
     let fortran = dict_value(header, "fortran_order")
         .ok_or_else(|| DataError::Npy("header lacks 'fortran_order'".into()))?
@@ -59,7 +59,11 @@ pub fn parse_npy(bytes: &[u8]) -> Result<DMatrix<f64>> {
     let (rows, cols) = match shape.as_slice() {
         [n] => (*n, 1),
         [n, d] => (*n, *d),
-        s => return Err(DataError::Npy(format!("expected a 1-D or 2-D array, found shape {s:?}"))),
+        s => {
+            return Err(DataError::Npy(format!(
+                "expected a 1-D or 2-D array, found shape {s:?}"
+            )));
+        }
     };
     let (big_endian, kind, size) = parse_descr(descr)?;
     let count = rows
@@ -220,9 +224,14 @@ mod tests {
     #[test]
     fn fortran_order_and_1d() {
         let mut b = encode_npy(&DMatrix::from_row_slice(1, 4, &[1.0, 2.0, 3.0, 4.0]));
-        let text = String::from_utf8_lossy(&b[10..74]).replace("False", "True ").replace("(1, 4)", "(2, 2)");
+        let text = String::from_utf8_lossy(&b[10..74])
+            .replace("False", "True ")
+            .replace("(1, 4)", "(2, 2)");
         b.splice(10..74, text.bytes());
-        assert_eq!(parse_npy(&b).unwrap(), DMatrix::from_row_slice(2, 2, &[1.0, 3.0, 2.0, 4.0]));
+        assert_eq!(
+            parse_npy(&b).unwrap(),
+            DMatrix::from_row_slice(2, 2, &[1.0, 3.0, 2.0, 4.0])
+        );
         let mut b = encode_npy(&DMatrix::from_row_slice(1, 3, &[1.0, 2.0, 3.0]));
         let text = String::from_utf8_lossy(&b[10..74]).replace("(1, 3)", "(3,)  ");
         b.splice(10..74, text.bytes());
@@ -233,10 +242,19 @@ mod tests {
     fn corrupt_files_are_typed_errors() {
         let good = encode_npy(&DMatrix::from_element(3, 3, 1.0));
         assert!(matches!(parse_npy(b"hello"), Err(DataError::Npy(_))));
-        assert!(matches!(parse_npy(&good[..good.len() - 1]), Err(DataError::Truncated { .. })));
-        assert!(matches!(parse_npy(&good[..20]), Err(DataError::Truncated { .. })));
+        assert!(matches!(
+            parse_npy(&good[..good.len() - 1]),
+            Err(DataError::Truncated { .. })
+        ));
+        assert!(matches!(
+            parse_npy(&good[..20]),
+            Err(DataError::Truncated { .. })
+        ));
         let bad_dtype = String::from_utf8_lossy(&good).replace("<f8", "<c8");
-        assert!(matches!(parse_npy(bad_dtype.as_bytes()), Err(DataError::Npy(_))));
+        assert!(matches!(
+            parse_npy(bad_dtype.as_bytes()),
+            Err(DataError::Npy(_))
+        ));
     }
 
     proptest::proptest! {

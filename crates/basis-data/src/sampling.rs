@@ -36,13 +36,21 @@ pub fn sample_anchors_per_class<R: Rng + ?Sized>(
                 members.len()
             )));
         }
-        anchors.extend(index::sample(rng, members.len(), per_class).into_iter().map(|k| members[k]));
+        anchors.extend(
+            index::sample(rng, members.len(), per_class)
+                .into_iter()
+                .map(|k| members[k]),
+        );
     }
     Ok(anchors)
 }
 
 /// Draws `l` distinct anchors uniformly from `0..n`.
-pub fn sample_anchors_uniform<R: Rng + ?Sized>(n: usize, l: usize, rng: &mut R) -> Result<Vec<usize>> {
+pub fn sample_anchors_uniform<R: Rng + ?Sized>(
+    n: usize,
+    l: usize,
+    rng: &mut R,
+) -> Result<Vec<usize>> {
     if l == 0 || l > n {
         return Err(DataError::InvalidParameter(format!(
             "cannot draw {l} anchors from {n} points"
@@ -64,10 +72,14 @@ impl BatchSampler {
         let mut is_anchor = vec![false; n];
         for &a in &anchors {
             if a >= n {
-                return Err(DataError::InvalidParameter(format!("anchor {a} out of range for {n} points")));
+                return Err(DataError::InvalidParameter(format!(
+                    "anchor {a} out of range for {n} points"
+                )));
             }
             if is_anchor[a] {
-                return Err(DataError::InvalidParameter(format!("anchor {a} listed twice")));
+                return Err(DataError::InvalidParameter(format!(
+                    "anchor {a} listed twice"
+                )));
             }
             is_anchor[a] = true;
         }
@@ -87,7 +99,12 @@ impl BatchSampler {
 
     /// Writes a batch into `out`: the anchors, then `fresh` distinct non-anchor indices.
     /// Reuses `out`'s allocation.
-    pub fn draw_into<R: Rng + ?Sized>(&mut self, fresh: usize, rng: &mut R, out: &mut Vec<usize>) -> Result<()> {
+    pub fn draw_into<R: Rng + ?Sized>(
+        &mut self,
+        fresh: usize,
+        rng: &mut R,
+        out: &mut Vec<usize>,
+    ) -> Result<()> {
         if fresh > self.pool.len() {
             return Err(DataError::InvalidParameter(format!(
                 "batch asks for {fresh} fresh points but only {} non-anchor points exist",
@@ -155,7 +172,9 @@ mod tests {
         let draw = |seed| {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
             let mut s = BatchSampler::new(100, vec![0, 1]).unwrap();
-            (0..5).map(|_| s.draw(10, &mut rng).unwrap()).collect::<Vec<_>>()
+            (0..5)
+                .map(|_| s.draw(10, &mut rng).unwrap())
+                .collect::<Vec<_>>()
         };
         assert_eq!(draw(9), draw(9));
         assert_ne!(draw(9), draw(10));

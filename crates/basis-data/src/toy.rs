@@ -115,7 +115,8 @@ fn from_curves(
     p.check(classes)?;
     let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
     let unit = Uniform::new(0.0, 1.0).map_err(|e| DataError::InvalidParameter(e.to_string()))?;
-    let normal = Normal::new(0.0, p.noise).map_err(|e| DataError::InvalidParameter(e.to_string()))?;
+    let normal =
+        Normal::new(0.0, p.noise).map_err(|e| DataError::InvalidParameter(e.to_string()))?;
     let mut flat = Vec::with_capacity(2 * p.n_samples);
     let mut labels = Vec::with_capacity(p.n_samples);
     for (c, size) in class_sizes(p.n_samples, classes) {
@@ -158,7 +159,9 @@ pub fn three_moons(p: &ToyParams) -> Result<LabeledData> {
 /// `classes` concentric circles with radii 1, 2, 3, ...
 pub fn concentric_circles(p: &ToyParams, classes: usize) -> Result<LabeledData> {
     if classes == 0 {
-        return Err(DataError::InvalidParameter("circles need at least one class".into()));
+        return Err(DataError::InvalidParameter(
+            "circles need at least one class".into(),
+        ));
     }
     from_curves(p, classes, |c, t| {
         let r = (c + 1) as f64;
@@ -171,7 +174,9 @@ pub fn concentric_circles(p: &ToyParams, classes: usize) -> Result<LabeledData> 
 /// circle of radius `spread`.
 pub fn gaussian_blobs(p: &ToyParams, centres: usize, spread: f64) -> Result<LabeledData> {
     if centres == 0 || !spread.is_finite() {
-        return Err(DataError::InvalidParameter("blobs need >= 1 centre and a finite spread".into()));
+        return Err(DataError::InvalidParameter(
+            "blobs need >= 1 centre and a finite spread".into(),
+        ));
     }
     let q = ToyParams {
         noise: p.noise.max(0.05),

@@ -51,9 +51,9 @@ impl AffinityParams {
     /// Validates the parameters against a kNN graph with `k` neighbours.
     pub fn check(&self, k: usize) -> Result<()> {
         match self.scale {
-            Scale::Fixed(s) if !(s.is_finite() && s > 0.0) => {
-                Err(GraphError::ZeroScale(format!("fixed σ must be finite and > 0, got {s}")))
-            }
+            Scale::Fixed(s) if !(s.is_finite() && s > 0.0) => Err(GraphError::ZeroScale(format!(
+                "fixed σ must be finite and > 0, got {s}"
+            ))),
             Scale::Local(j) if j == 0 || j > k => Err(GraphError::InvalidParameter(format!(
                 "local scale neighbour j = {j} must be in 1..={k}"
             ))),
@@ -77,7 +77,9 @@ pub fn gaussian_scales(knn: &KnnGraph, scale: Scale) -> Result<Vec<f64>> {
             Ok(vec![s; n])
         }
         Scale::MedianKth => {
-            let mut kth: Vec<f64> = (0..n).map(|i| knn.neighbor_distances(i)[knn.k - 1]).collect();
+            let mut kth: Vec<f64> = (0..n)
+                .map(|i| knn.neighbor_distances(i)[knn.k - 1])
+                .collect();
             let mid = n / 2;
             kth.select_nth_unstable_by(mid, f64::total_cmp);
             let s = kth[mid];
@@ -90,12 +92,21 @@ pub fn gaussian_scales(knn: &KnnGraph, scale: Scale) -> Result<Vec<f64>> {
         }
         Scale::Local(j) => {
             if j == 0 || j > knn.k {
-                return Err(GraphError::InvalidParameter(format!("local scale j = {j} not in 1..={}", knn.k)));
+                return Err(GraphError::InvalidParameter(format!(
+                    "local scale j = {j} not in 1..={}",
+                    knn.k
+                )));
             }
             let mut s: Vec<f64> = (0..n).map(|i| knn.neighbor_distances(i)[j - 1]).collect();
-            let floor = s.iter().copied().filter(|&v| v > 0.0).fold(f64::INFINITY, f64::min);
+            let floor = s
+                .iter()
+                .copied()
+                .filter(|&v| v > 0.0)
+                .fold(f64::INFINITY, f64::min);
             if !floor.is_finite() {
-                return Err(GraphError::ZeroScale("every local scale is 0 (all points duplicate)".into()));
+                return Err(GraphError::ZeroScale(
+                    "every local scale is 0 (all points duplicate)".into(),
+                ));
             }
             for v in &mut s {
                 if *v <= 0.0 {
@@ -149,7 +160,14 @@ mod tests {
     #[test]
     fn hand_computed_weights_on_a_line() {
         let x = DMatrix::from_column_slice(3, 1, &[0.0, 1.0, 3.0]);
-        let g = knn_exact(&x, &KnnParams { k: 1, ..Default::default() }).unwrap();
+        let g = knn_exact(
+            &x,
+            &KnnParams {
+                k: 1,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         // Neighbours: 0→1 (1), 1→0 (1), 2→1 (2). Max symmetrisation keeps 0–1 and 1–2.
         let w = gaussian_affinity_dense(
             &g,
@@ -188,7 +206,14 @@ mod tests {
     #[test]
     fn self_tuning_and_duplicates() {
         let x = DMatrix::from_column_slice(4, 1, &[0.0, 0.0, 1.0, 3.0]);
-        let g = knn_exact(&x, &KnnParams { k: 2, ..Default::default() }).unwrap();
+        let g = knn_exact(
+            &x,
+            &KnnParams {
+                k: 2,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         let s = gaussian_scales(&g, Scale::Local(1)).unwrap();
         // Points 0 and 1 are duplicates: their σ falls back to the smallest positive σ (=1, point 2's).
         assert_eq!(s, vec![1.0, 1.0, 1.0, 2.0]);
@@ -208,10 +233,26 @@ mod tests {
     #[test]
     fn zero_scales_are_typed_errors() {
         let x = DMatrix::from_column_slice(4, 1, &[2.0, 2.0, 2.0, 2.0]);
-        let g = knn_exact(&x, &KnnParams { k: 2, ..Default::default() }).unwrap();
-        assert!(matches!(gaussian_scales(&g, Scale::MedianKth), Err(GraphError::ZeroScale(_))));
-        assert!(matches!(gaussian_scales(&g, Scale::Local(1)), Err(GraphError::ZeroScale(_))));
-        assert!(matches!(gaussian_scales(&g, Scale::Fixed(0.0)), Err(GraphError::ZeroScale(_))));
+        let g = knn_exact(
+            &x,
+            &KnnParams {
+                k: 2,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert!(matches!(
+            gaussian_scales(&g, Scale::MedianKth),
+            Err(GraphError::ZeroScale(_))
+        ));
+        assert!(matches!(
+            gaussian_scales(&g, Scale::Local(1)),
+            Err(GraphError::ZeroScale(_))
+        ));
+        assert!(matches!(
+            gaussian_scales(&g, Scale::Fixed(0.0)),
+            Err(GraphError::ZeroScale(_))
+        ));
         assert!(gaussian_scales(&g, Scale::Local(3)).is_err());
     }
 }

@@ -172,7 +172,14 @@ mod tests {
     #[test]
     fn hand_checked_points_on_a_line() {
         // 0, 1, 3, 7: neighbours by hand.
-        let g = knn_exact(&line(&[0.0, 1.0, 3.0, 7.0]), &KnnParams { k: 2, ..Default::default() }).unwrap();
+        let g = knn_exact(
+            &line(&[0.0, 1.0, 3.0, 7.0]),
+            &KnnParams {
+                k: 2,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         assert_eq!(g.neighbors(0), &[1, 2]);
         assert_eq!(g.neighbors(1), &[0, 2]);
         assert_eq!(g.neighbors(2), &[1, 0]);
@@ -183,7 +190,14 @@ mod tests {
 
     #[test]
     fn ties_break_by_index_and_self_is_excluded_for_duplicates() {
-        let g = knn_exact(&line(&[5.0, 5.0, 5.0, 6.0]), &KnnParams { k: 2, ..Default::default() }).unwrap();
+        let g = knn_exact(
+            &line(&[5.0, 5.0, 5.0, 6.0]),
+            &KnnParams {
+                k: 2,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         assert_eq!(g.neighbors(0), &[1, 2]);
         assert_eq!(g.neighbors(1), &[0, 2]);
         assert_eq!(g.neighbors(2), &[0, 1]);
@@ -193,7 +207,14 @@ mod tests {
     #[test]
     fn cosine_ignores_length() {
         let x = DMatrix::from_row_slice(3, 2, &[1.0, 0.0, 10.0, 0.1, 0.0, 1.0]);
-        let g = knn_exact(&x, &KnnParams { k: 1, metric: Metric::Cosine }).unwrap();
+        let g = knn_exact(
+            &x,
+            &KnnParams {
+                k: 1,
+                metric: Metric::Cosine,
+            },
+        )
+        .unwrap();
         assert_eq!(g.neighbors(0), &[1]);
         assert!((g.neighbor_distances(2)[0] - (1.0 - 0.1 / 10.0005f64)).abs() < 1e-4);
     }
@@ -202,8 +223,17 @@ mod tests {
     fn blocked_matches_naive_on_more_than_one_block() {
         let n = 300;
         // Deterministic, non-degenerate points (no near-ties at rounding level).
-        let x = DMatrix::from_fn(n, 3, |i, j| ((i * 3 + j) as f64 * 0.618_033_988_7).sin() * 10.0);
-        let g = knn_exact(&x, &KnnParams { k: 5, ..Default::default() }).unwrap();
+        let x = DMatrix::from_fn(n, 3, |i, j| {
+            ((i * 3 + j) as f64 * 0.618_033_988_7).sin() * 10.0
+        });
+        let g = knn_exact(
+            &x,
+            &KnnParams {
+                k: 5,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         for i in [0, 255, 256, 299] {
             let mut all: Vec<(f64, usize)> = (0..n)
                 .filter(|&j| j != i)
@@ -217,14 +247,29 @@ mod tests {
 
     #[test]
     fn bad_input_is_typed() {
-        let p = KnnParams { k: 3, ..Default::default() };
-        assert!(matches!(knn_exact(&line(&[1.0, 2.0, 3.0]), &p), Err(GraphError::InvalidK { k: 3, n: 3 })));
+        let p = KnnParams {
+            k: 3,
+            ..Default::default()
+        };
+        assert!(matches!(
+            knn_exact(&line(&[1.0, 2.0, 3.0]), &p),
+            Err(GraphError::InvalidK { k: 3, n: 3 })
+        ));
         assert!(matches!(
             knn_exact(&line(&[1.0, f64::NAN, 3.0, 4.0]), &p),
             Err(GraphError::NonFinite { row: 1, col: 0 })
         ));
-        assert!(matches!(knn_exact(&DMatrix::zeros(0, 2), &p), Err(GraphError::Empty { .. })));
-        let z = KnnParams { k: 0, ..Default::default() };
-        assert!(matches!(knn_exact(&line(&[1.0, 2.0]), &z), Err(GraphError::InvalidK { .. })));
+        assert!(matches!(
+            knn_exact(&DMatrix::zeros(0, 2), &p),
+            Err(GraphError::Empty { .. })
+        ));
+        let z = KnnParams {
+            k: 0,
+            ..Default::default()
+        };
+        assert!(matches!(
+            knn_exact(&line(&[1.0, 2.0]), &z),
+            Err(GraphError::InvalidK { .. })
+        ));
     }
 }

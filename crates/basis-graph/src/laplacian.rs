@@ -18,7 +18,11 @@ pub enum LaplacianKind {
 /// Checks that `w` is a square, symmetric, finite, non-negative affinity.
 pub fn check_affinity(w: &DMatrix<f64>) -> Result<()> {
     if w.nrows() != w.ncols() {
-        return Err(GraphError::BadAffinity(format!("{}×{} is not square", w.nrows(), w.ncols())));
+        return Err(GraphError::BadAffinity(format!(
+            "{}×{} is not square",
+            w.nrows(),
+            w.ncols()
+        )));
     }
     if w.nrows() == 0 {
         return Err(GraphError::Empty { rows: 0, cols: 0 });
@@ -32,7 +36,9 @@ pub fn check_affinity(w: &DMatrix<f64>) -> Result<()> {
             }
             let t = w[(j, i)];
             if (v - t).abs() > 1e-12 * v.abs().max(t.abs()).max(1.0) {
-                return Err(GraphError::BadAffinity(format!("not symmetric at ({i}, {j})")));
+                return Err(GraphError::BadAffinity(format!(
+                    "not symmetric at ({i}, {j})"
+                )));
             }
         }
     }
@@ -151,7 +157,8 @@ mod tests {
     #[test]
     fn laplacian_of_a_path_by_hand() {
         let l = unnormalized_laplacian(&path(3)).unwrap();
-        let want = DMatrix::from_row_slice(3, 3, &[1.0, -1.0, 0.0, -1.0, 2.0, -1.0, 0.0, -1.0, 1.0]);
+        let want =
+            DMatrix::from_row_slice(3, 3, &[1.0, -1.0, 0.0, -1.0, 2.0, -1.0, 0.0, -1.0, 1.0]);
         assert_eq!(l, want);
         let ln = normalized_laplacian(&path(3)).unwrap();
         let s = 1.0 / 2f64.sqrt();
@@ -186,7 +193,10 @@ mod tests {
                 sizes: vec![2, 2, 1]
             })
         );
-        assert_eq!(normalized_laplacian(&w), Err(GraphError::IsolatedNode { node: 4 }));
+        assert_eq!(
+            normalized_laplacian(&w),
+            Err(GraphError::IsolatedNode { node: 4 })
+        );
         assert!(ensure_connected(&path(4)).is_ok());
     }
 
@@ -194,10 +204,16 @@ mod tests {
     fn bad_affinities_are_rejected() {
         let mut w = path(3);
         w[(0, 1)] = 0.5;
-        assert!(matches!(unnormalized_laplacian(&w), Err(GraphError::BadAffinity(_))));
+        assert!(matches!(
+            unnormalized_laplacian(&w),
+            Err(GraphError::BadAffinity(_))
+        ));
         let mut w = path(3);
         w[(0, 1)] = f64::NAN;
-        assert!(matches!(unnormalized_laplacian(&w), Err(GraphError::BadAffinity(_))));
+        assert!(matches!(
+            unnormalized_laplacian(&w),
+            Err(GraphError::BadAffinity(_))
+        ));
         assert!(unnormalized_laplacian(&DMatrix::zeros(2, 3)).is_err());
     }
 }

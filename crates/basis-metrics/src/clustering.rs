@@ -63,7 +63,9 @@ pub fn nmi(truth: &[usize], pred: &[usize], norm: NmiNormalization) -> Result<f6
     let c = contingency(truth, pred)?;
     let n = truth.len() as f64;
     let rows: Vec<u64> = c.iter().map(|r| r.iter().sum()).collect();
-    let cols: Vec<u64> = (0..c[0].len()).map(|j| c.iter().map(|r| r[j]).sum()).collect();
+    let cols: Vec<u64> = (0..c[0].len())
+        .map(|j| c.iter().map(|r| r[j]).sum())
+        .collect();
     if rows.len() == 1 && cols.len() == 1 {
         return Ok(1.0);
     }
@@ -139,11 +141,15 @@ mod tests {
         assert!((clustering_accuracy(&t, &p).unwrap() - 4.0 / 6.0).abs() < 1e-12);
         // I = ln 2 − (1/3) ln 2 ... computed from the definition:
         let ln = f64::ln;
-        let mi = (2.0 / 6.0) * ln(6.0 * 2.0 / (3.0 * 2.0)) * 2.0 + 2.0 * (1.0 / 6.0) * ln(6.0 / (3.0 * 2.0));
+        let mi = (2.0 / 6.0) * ln(6.0 * 2.0 / (3.0 * 2.0)) * 2.0
+            + 2.0 * (1.0 / 6.0) * ln(6.0 / (3.0 * 2.0));
         let ht = ln(2.0);
         let hp = ln(3.0);
         assert!((nmi(&t, &p, NmiNormalization::Max).unwrap() - mi / hp.max(ht)).abs() < 1e-12);
-        assert!((nmi(&t, &p, NmiNormalization::Arithmetic).unwrap() - mi / (0.5 * (ht + hp))).abs() < 1e-12);
+        assert!(
+            (nmi(&t, &p, NmiNormalization::Arithmetic).unwrap() - mi / (0.5 * (ht + hp))).abs()
+                < 1e-12
+        );
     }
 
     #[test]
@@ -159,7 +165,10 @@ mod tests {
 
     #[test]
     fn bad_input_is_typed() {
-        assert_eq!(nmi(&[0, 1], &[0], NmiNormalization::Max), Err(MetricsError::LengthMismatch(2, 1)));
+        assert_eq!(
+            nmi(&[0, 1], &[0], NmiNormalization::Max),
+            Err(MetricsError::LengthMismatch(2, 1))
+        );
         assert_eq!(clustering_accuracy(&[], &[]), Err(MetricsError::Empty));
     }
 

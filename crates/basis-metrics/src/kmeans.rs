@@ -40,13 +40,21 @@ impl KMeansParams {
             return Err(MetricsError::Empty);
         }
         if self.k == 0 || self.k > n {
-            return Err(MetricsError::InvalidParameter(format!("k = {} clusters for {n} points", self.k)));
+            return Err(MetricsError::InvalidParameter(format!(
+                "k = {} clusters for {n} points",
+                self.k
+            )));
         }
         if self.n_init == 0 || self.max_iter == 0 {
-            return Err(MetricsError::InvalidParameter("n_init and max_iter must be >= 1".into()));
+            return Err(MetricsError::InvalidParameter(
+                "n_init and max_iter must be >= 1".into(),
+            ));
         }
         if !(self.tol.is_finite() && self.tol >= 0.0) {
-            return Err(MetricsError::InvalidParameter(format!("tol must be finite and >= 0, got {}", self.tol)));
+            return Err(MetricsError::InvalidParameter(format!(
+                "tol must be finite and >= 0, got {}",
+                self.tol
+            )));
         }
         Ok(())
     }
@@ -66,7 +74,9 @@ pub struct KMeansResult {
 }
 
 fn sq_dist(x: &DMatrix<f64>, i: usize, c: &DMatrix<f64>, j: usize) -> f64 {
-    (0..x.ncols()).map(|t| (x[(i, t)] - c[(j, t)]).powi(2)).sum()
+    (0..x.ncols())
+        .map(|t| (x[(i, t)] - c[(j, t)]).powi(2))
+        .sum()
 }
 
 fn plus_plus_init(x: &DMatrix<f64>, k: usize, rng: &mut ChaCha8Rng) -> DMatrix<f64> {
@@ -131,7 +141,9 @@ fn lloyd(x: &DMatrix<f64>, mut c: DMatrix<f64>, p: &KMeansParams, scale: f64) ->
         // Empty clusters take the point farthest from its centroid.
         for j in 0..k {
             if counts[j] == 0 {
-                let far = (0..n).max_by(|&a, &b| dists[a].total_cmp(&dists[b])).unwrap_or(0);
+                let far = (0..n)
+                    .max_by(|&a, &b| dists[a].total_cmp(&dists[b]))
+                    .unwrap_or(0);
                 let old = labels[far];
                 if counts[old] > 1 {
                     counts[old] -= 1;
@@ -239,7 +251,11 @@ mod tests {
     #[test]
     fn finds_planted_clusters_deterministically() {
         let (x, truth) = blobs();
-        let p = KMeansParams { k: 3, seed: 7, ..Default::default() };
+        let p = KMeansParams {
+            k: 3,
+            seed: 7,
+            ..Default::default()
+        };
         let a = kmeans(&x, &p).unwrap();
         assert_eq!(clustering_accuracy(&truth, &a.labels).unwrap(), 1.0);
         assert_eq!(a, kmeans(&x, &p).unwrap());
@@ -248,21 +264,50 @@ mod tests {
     #[test]
     fn duplicates_and_k_equal_n() {
         let x = DMatrix::from_row_slice(4, 1, &[1.0, 1.0, 1.0, 1.0]);
-        let r = kmeans(&x, &KMeansParams { k: 2, ..Default::default() }).unwrap();
+        let r = kmeans(
+            &x,
+            &KMeansParams {
+                k: 2,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         assert_eq!(r.inertia, 0.0);
         let y = DMatrix::from_row_slice(3, 1, &[0.0, 5.0, 9.0]);
-        let r = kmeans(&y, &KMeansParams { k: 3, ..Default::default() }).unwrap();
+        let r = kmeans(
+            &y,
+            &KMeansParams {
+                k: 3,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         assert_eq!(r.inertia, 0.0);
     }
 
     #[test]
     fn bad_input_is_typed() {
         let x = DMatrix::from_row_slice(2, 1, &[0.0, 1.0]);
-        assert!(kmeans(&x, &KMeansParams { k: 3, ..Default::default() }).is_err());
+        assert!(
+            kmeans(
+                &x,
+                &KMeansParams {
+                    k: 3,
+                    ..Default::default()
+                }
+            )
+            .is_err()
+        );
         assert!(kmeans(&DMatrix::zeros(0, 2), &KMeansParams::default()).is_err());
         let nan = DMatrix::from_row_slice(2, 1, &[0.0, f64::NAN]);
         assert!(matches!(
-            kmeans(&nan, &KMeansParams { k: 1, ..Default::default() }),
+            kmeans(
+                &nan,
+                &KMeansParams {
+                    k: 1,
+                    ..Default::default()
+                }
+            ),
             Err(MetricsError::NonFinite { row: 1, col: 0 })
         ));
     }

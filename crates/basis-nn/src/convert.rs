@@ -20,11 +20,17 @@ pub fn matrix_to_tensor(m: &DMatrix<f64>) -> Tensor {
 pub fn tensor_to_matrix(t: &Tensor) -> Result<DMatrix<f64>> {
     let size = t.size();
     if size.len() != 2 {
-        return Err(NnError::Shape(format!("expected a 2-D tensor, got shape {size:?}")));
+        return Err(NnError::Shape(format!(
+            "expected a 2-D tensor, got shape {size:?}"
+        )));
     }
     let (n, d) = (size[0] as usize, size[1] as usize);
     let flat: Vec<f32> = Vec::try_from(t.to_kind(Kind::Float).contiguous().view([-1]))?;
-    Ok(DMatrix::from_row_iterator(n, d, flat.into_iter().map(f64::from)))
+    Ok(DMatrix::from_row_iterator(
+        n,
+        d,
+        flat.into_iter().map(f64::from),
+    ))
 }
 
 #[cfg(test)]

@@ -10,7 +10,9 @@ use crate::error::Result;
 use crate::trainer::{BasisConfig, BasisModel, IterationLog};
 use basis_data::sampling::sample_anchors_per_class;
 use basis_data::toy::{ToyKind, ToyParams};
-use basis_graph::{AffinityParams, BatchGraphParams, KnnParams, LaplacianKind, Metric, Scale, Symmetrize};
+use basis_graph::{
+    AffinityParams, BatchGraphParams, KnnParams, LaplacianKind, Metric, Scale, Symmetrize,
+};
 use basis_metrics::{KMeansParams, NmiNormalization, clustering_accuracy, kmeans, nmi};
 use basis_plot::{Canvas, Panel, categorical, diverging, padded_range};
 use basis_spectral::EmbeddingParams;
@@ -66,7 +68,10 @@ impl Default for DemoConfig {
                     // trainer skips any batch with more components than that.
                     allow_disconnected: true,
                 },
-                embedding: EmbeddingParams { k: 2, drop_trivial: true },
+                embedding: EmbeddingParams {
+                    k: 2,
+                    drop_trivial: true,
+                },
                 batch_size: 256 + 3 * anchors_per_class,
                 iterations: 1000,
                 learning_rate: 1e-3,
@@ -119,9 +124,11 @@ pub fn run_demo(config: &DemoConfig, progress: bool) -> Result<DemoReport> {
     let bar = if progress {
         let b = indicatif::ProgressBar::new(config.basis.iterations as u64);
         b.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} training [{bar:40}] {pos}/{len} {msg} ({eta})")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-                .progress_chars("=> "),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} training [{bar:40}] {pos}/{len} {msg} ({eta})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
         );
         b
     } else {
@@ -131,7 +138,10 @@ pub fn run_demo(config: &DemoConfig, progress: bool) -> Result<DemoReport> {
     let mut observer = |log: &IterationLog| {
         bar.inc(1);
         if log.iteration % 20 == 0 {
-            bar.set_message(format!("loss {:.4} anchor residual {:.2e}", log.loss, log.anchor_rms_residual));
+            bar.set_message(format!(
+                "loss {:.4} anchor residual {:.2e}",
+                log.loss, log.anchor_rms_residual
+            ));
         }
     };
     let (model, logs) = BasisModel::fit(&train.features, &anchors, &config.basis, &mut observer)?;
@@ -182,7 +192,10 @@ pub fn run_demo(config: &DemoConfig, progress: bool) -> Result<DemoReport> {
         outputs: vec![plot_path, model_path, log_path, report_path.clone()],
     };
     report.outputs.sort();
-    basis_data::io::write_atomic(&report_path, serde_json::to_string_pretty(&report)?.as_bytes())?;
+    basis_data::io::write_atomic(
+        &report_path,
+        serde_json::to_string_pretty(&report)?.as_bytes(),
+    )?;
     Ok(report)
 }
 
@@ -226,7 +239,13 @@ pub fn plot_embedding(
         canvas.fill_field(&panel, &values, |v| diverging(v / amax))?;
         let step = (points.nrows() / 600).max(1);
         for i in (0..points.nrows()).step_by(step) {
-            canvas.point(&panel, points[(i, 0)], points[(i, 1)], 2, categorical(clusters[i]));
+            canvas.point(
+                &panel,
+                points[(i, 0)],
+                points[(i, 1)],
+                2,
+                categorical(clusters[i]),
+            );
         }
         canvas.frame(&panel, [60, 60, 60]);
     }

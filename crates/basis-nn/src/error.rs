@@ -26,7 +26,9 @@ pub enum NnError {
         loss: f64,
     },
     /// Too many batches had to be skipped (degenerate graph or anchors).
-    #[error("{skipped} of {total} batches were skipped (last reason: {reason}); check the graph parameters")]
+    #[error(
+        "{skipped} of {total} batches were skipped (last reason: {reason}); check the graph parameters"
+    )]
     TooManySkipped {
         /// Batches skipped.
         skipped: usize,

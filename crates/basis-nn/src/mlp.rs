@@ -1,6 +1,9 @@
 //! Fully connected networks with ReLU between layers (BASiS Sec. 5: "5 FC layers with ReLU").
 
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+use tch::Tensor;
 use tch::nn::{self, Module};
 
 /// Layer widths of an MLP: `input → hidden[0] → ... → output`, ReLU between layers, none after the last.
@@ -22,6 +25,7 @@ impl Default for MlpConfig {
 #[derive(Debug)]
 pub struct Mlp {
     seq: nn::Sequential,
+    layers: Vec<(Tensor, Tensor)>,
 }
 
 impl Mlp {
@@ -31,14 +35,56 @@ impl Mlp {
         dims.extend(&config.hidden);
         dims.push(output);
         let mut seq = nn::seq();
+        let mut layers = Vec::new();
         let last = dims.len() - 2;
         for (i, w) in dims.windows(2).enumerate() {
-            seq = seq.add(nn::linear(path / format!("fc{i}"), w[0] as i64, w[1] as i64, Default::default()));
+            let lin = nn::linear(
+                path / format!("fc{i}"),
+                w[0] as i64,
+                w[1] as i64,
+                Default::default(),
+            );
+            layers.push((
+                lin.ws.shallow_clone(),
+                lin.bs
+                    .as_ref()
+                    .map(Tensor::shallow_clone)
+                    .unwrap_or_else(|| Tensor::zeros([0], tch::kind::FLOAT_CPU)),
+            ));
+            seq = seq.add(lin);
             if i < last {
                 seq = seq.add_fn(|x| x.relu());
             }
         }
-        Self { seq }
+        Self { seq, layers }
+    }
+
+    /// Re-initialises every layer from `seed` alone, with PyTorch's default
+    /// distribution for `Linear` (weights and biases uniform in ±1/√fan_in).
+    ///
+    /// libtorch's own generator is process-global, so two models initialised
+    /// concurrently (e.g. in parallel tests) would race on it; this makes a
+    /// model's initial weights a function of its seed only.
+    pub fn init_from_seed(&mut self, seed: u64) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let _guard = tch::no_grad_guard();
+        for (w, b) in &mut self.layers {
+            let size = w.size();
+            let fan_in = size[1] as f64;
+            let bound = 1.0 / fan_in.sqrt();
+            let mut draw = |n: usize| -> Vec<f32> {
+                (0..n)
+                    .map(|_| ((rng.random::<f64>() * 2.0 - 1.0) * bound) as f32)
+                    .collect()
+            };
+            let wv = draw((size[0] * size[1]) as usize);
+            w.copy_(&Tensor::from_slice(&wv).view([size[0], size[1]]));
+            let n_b = b.numel();
+            if n_b > 0 {
+                let bv = draw(n_b);
+                b.copy_(&Tensor::from_slice(&bv));
+            }
+        }
     }
 
     /// Forward pass.

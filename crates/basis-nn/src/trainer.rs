@@ -25,8 +25,8 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::time::Instant;
-use tch::nn::{self, OptimizerConfig};
 use tch::Device;
+use tch::nn::{self, OptimizerConfig};
 
 /// Everything that defines a BASiS training run. Serialisable; the runtime objects are built from it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -75,13 +75,22 @@ impl BasisConfig {
             return bad("iterations must be >= 1".into());
         }
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            return bad(format!("learning rate must be finite and > 0, got {}", self.learning_rate));
+            return bad(format!(
+                "learning rate must be finite and > 0, got {}",
+                self.learning_rate
+            ));
         }
         if self.batch_size <= l {
-            return bad(format!("batch size {} must exceed the {l} anchors", self.batch_size));
+            return bad(format!(
+                "batch size {} must exceed the {l} anchors",
+                self.batch_size
+            ));
         }
         if self.batch_size > n {
-            return bad(format!("batch size {} exceeds the {n} training points", self.batch_size));
+            return bad(format!(
+                "batch size {} exceeds the {n} training points",
+                self.batch_size
+            ));
         }
         if l < self.embedding.k + 1 {
             return Err(AlignError::TooFewAnchors {
@@ -162,9 +171,11 @@ fn check_finite(x: &DMatrix<f64>) -> Result<()> {
 /// A batch problem that justifies skipping the batch rather than failing the run.
 fn skippable(e: &NnError) -> Option<String> {
     match e {
-        NnError::Graph(g @ (GraphError::Disconnected { .. } | GraphError::IsolatedNode { .. } | GraphError::ZeroScale(_))) => {
-            Some(g.to_string())
-        }
+        NnError::Graph(
+            g @ (GraphError::Disconnected { .. }
+            | GraphError::IsolatedNode { .. }
+            | GraphError::ZeroScale(_)),
+        ) => Some(g.to_string()),
         NnError::Align(a @ AlignError::RankDeficient { .. }) => Some(a.to_string()),
         NnError::InvalidConfig(s) if s.starts_with("degenerate batch") => Some(s.clone()),
         _ => None,
@@ -172,7 +183,13 @@ fn skippable(e: &NnError) -> Option<String> {
 }
 
 impl BasisModel {
-    fn build(input_dim: usize, output_dim: usize, config: BasisConfig, mean: Vec<f64>, std: Vec<f64>) -> Self {
+    fn build(
+        input_dim: usize,
+        output_dim: usize,
+        config: BasisConfig,
+        mean: Vec<f64>,
+        std: Vec<f64>,
+    ) -> Self {
         let vs = nn::VarStore::new(Device::Cpu);
         let net = Mlp::new(&vs.root(), input_dim, output_dim, &config.mlp);
         Self {
@@ -207,7 +224,11 @@ impl BasisModel {
     /// Network outputs for the rows of `x` (n × d) → n × K. Batched internally.
     pub fn embed(&self, x: &DMatrix<f64>) -> Result<DMatrix<f64>> {
         if x.ncols() != self.input_dim {
-            return Err(NnError::Shape(format!("model expects {} features, got {}", self.input_dim, x.ncols())));
+            return Err(NnError::Shape(format!(
+                "model expects {} features, got {}",
+                self.input_dim,
+                x.ncols()
+            )));
         }
         check_finite(x)?;
         let z = self.standardize(x);
@@ -241,7 +262,6 @@ impl BasisModel {
         check_finite(x)?;
         config.check(n, anchors.len())?;
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-        tch::manual_seed(config.seed as i64);
 
         // Input standardisation from the training set.
         let mean: Vec<f64> = x.column_iter().map(|c| c.mean()).collect();
@@ -254,7 +274,8 @@ impl BasisModel {
             })
             .collect();
         let k = config.embedding.k;
-        let model = BasisModel::build(d, k, config.clone(), mean, std);
+        let mut model = BasisModel::build(d, k, config.clone(), mean, std);
+        model.net.init_from_seed(config.seed);
         let mut opt = nn::Adam::default().build(&model.vs, config.learning_rate)?;
 
         let mut sampler = BatchSampler::new(n, anchors.to_vec())?;
@@ -296,7 +317,10 @@ impl BasisModel {
             let spectral_seconds = t0.elapsed().as_secs_f64();
             let t1 = Instant::now();
             let aligned = embedded.and_then(|(coords, comps)| {
-                aligner.align(&coords, &anchor_rows).map(|a| (a, comps)).map_err(NnError::from)
+                aligner
+                    .align(&coords, &anchor_rows)
+                    .map(|a| (a, comps))
+                    .map_err(NnError::from)
             });
             let align_seconds = t1.elapsed().as_secs_f64();
             let (aligned, components) = match aligned {
@@ -334,7 +358,10 @@ impl BasisModel {
             let target = matrix_to_tensor(&(aligned.coords * scale));
             let y = model.net.forward(&matrix_to_tensor(&xb));
             // Eq. 15: (1/m) Σ_i ‖y_i − φ_i‖².
-            let loss = (y - target).pow_tensor_scalar(2).sum_dim_intlist(1, false, tch::Kind::Float).mean(tch::Kind::Float);
+            let loss = (y - target)
+                .pow_tensor_scalar(2)
+                .sum_dim_intlist(1, false, tch::Kind::Float)
+                .mean(tch::Kind::Float);
             opt.backward_step(&loss);
             let loss_value = loss.double_value(&[]);
             if !loss_value.is_finite() {
@@ -363,14 +390,19 @@ impl BasisModel {
     /// Saves the weights (`path`) and a JSON sidecar (`path` + `.json`), each written atomically.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(|e| basis_data::DataError::Io {
             path: dir.to_path_buf(),
             source: e,
         })?;
         let tmp = dir.join(format!(
             ".{}.{}.tmp",
-            path.file_name().map(|f| f.to_string_lossy()).unwrap_or_default(),
+            path.file_name()
+                .map(|f| f.to_string_lossy())
+                .unwrap_or_default(),
             std::process::id()
         ));
         self.vs.save(&tmp)?;
@@ -401,7 +433,13 @@ impl BasisModel {
             source: e,
         })?;
         let meta: ModelMeta = serde_json::from_str(&text)?;
-        let mut model = BasisModel::build(meta.input_dim, meta.output_dim, meta.config, meta.mean, meta.std);
+        let mut model = BasisModel::build(
+            meta.input_dim,
+            meta.output_dim,
+            meta.config,
+            meta.mean,
+            meta.std,
+        );
         model.vs.load(path)?;
         Ok(model)
     }
@@ -409,7 +447,11 @@ impl BasisModel {
 
 /// Graph → eigenmap for the batch rows of `x`; a graph with more components than the
 /// embedding can represent is reported as a degenerate batch.
-fn embed_checked(x: &DMatrix<f64>, batch: &[usize], config: &BasisConfig) -> Result<(DMatrix<f64>, usize)> {
+fn embed_checked(
+    x: &DMatrix<f64>,
+    batch: &[usize],
+    config: &BasisConfig,
+) -> Result<(DMatrix<f64>, usize)> {
     let xb = x.select_rows(batch);
     let g = batch_graph(&xb, &config.graph)?;
     let representable = config.embedding.k + usize::from(config.embedding.drop_trivial);
@@ -421,4 +463,89 @@ fn embed_checked(x: &DMatrix<f64>, batch: &[usize], config: &BasisConfig) -> Res
     }
     let e = laplacian_eigenmap(&g, &config.embedding)?;
     Ok((e.coords, g.components))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data() -> DMatrix<f64> {
+        DMatrix::from_fn(60, 2, |i, j| ((i * 2 + j) as f64 * 0.77).sin())
+    }
+
+    fn cfg() -> BasisConfig {
+        BasisConfig {
+            batch_size: 30,
+            iterations: 2,
+            mlp: MlpConfig { hidden: vec![8] },
+            graph: BatchGraphParams {
+                knn: basis_graph::KnnParams {
+                    k: 5,
+                    ..Default::default()
+                },
+                allow_disconnected: true,
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn bad_configurations_are_typed_errors() {
+        let x = data();
+        let anchors: Vec<usize> = (0..5).collect();
+        let mut none = |_: &IterationLog| {};
+        let mut c = cfg();
+        c.batch_size = 100;
+        assert!(matches!(
+            BasisModel::fit(&x, &anchors, &c, &mut none),
+            Err(NnError::InvalidConfig(_))
+        ));
+        let mut c = cfg();
+        c.learning_rate = f64::NAN;
+        assert!(matches!(
+            BasisModel::fit(&x, &anchors, &c, &mut none),
+            Err(NnError::InvalidConfig(_))
+        ));
+        let mut c = cfg();
+        c.graph.knn.k = 30;
+        assert!(matches!(
+            BasisModel::fit(&x, &anchors, &c, &mut none),
+            Err(NnError::Graph(_))
+        ));
+        // Too few anchors for K = 2: K + 1 = 3 are needed.
+        assert!(matches!(
+            BasisModel::fit(&x, &[0, 1], &cfg(), &mut none),
+            Err(NnError::Align(AlignError::TooFewAnchors {
+                got: 2,
+                needed: 3,
+                ..
+            }))
+        ));
+        let mut bad = data();
+        bad[(4, 1)] = f64::INFINITY;
+        assert!(matches!(
+            BasisModel::fit(&bad, &anchors, &cfg(), &mut none),
+            Err(NnError::NonFinite { row: 4, col: 1 })
+        ));
+        assert!(matches!(
+            BasisModel::fit(&DMatrix::zeros(0, 2), &anchors, &cfg(), &mut none),
+            Err(NnError::Shape(_))
+        ));
+    }
+
+    #[test]
+    fn embed_checks_its_input() {
+        let x = data();
+        let anchors: Vec<usize> = (0..5).collect();
+        let (m, _) = BasisModel::fit(&x, &anchors, &cfg(), &mut |_| {}).unwrap();
+        assert_eq!(m.embed(&x).unwrap().shape(), (60, 2));
+        assert!(matches!(
+            m.embed(&DMatrix::zeros(3, 5)),
+            Err(NnError::Shape(_))
+        ));
+        let mut bad = x.clone();
+        bad[(0, 0)] = f64::NAN;
+        assert!(matches!(m.embed(&bad), Err(NnError::NonFinite { .. })));
+    }
 }

@@ -46,8 +46,16 @@ pub fn categorical(c: usize) -> Rgb {
 
 /// Diverging blue–white–red colour for `t ∈ [-1, 1]` (clamped).
 pub fn diverging(t: f64) -> Rgb {
-    let t = if t.is_finite() { t.clamp(-1.0, 1.0) } else { 0.0 };
-    let (lo, mid, hi) = ([59.0, 76.0, 192.0], [242.0, 242.0, 242.0], [180.0, 4.0, 38.0]);
+    let t = if t.is_finite() {
+        t.clamp(-1.0, 1.0)
+    } else {
+        0.0
+    };
+    let (lo, mid, hi) = (
+        [59.0, 76.0, 192.0],
+        [242.0, 242.0, 242.0],
+        [180.0, 4.0, 38.0],
+    );
     let (a, b, s) = if t < 0.0 { (mid, lo, -t) } else { (mid, hi, t) };
     [0, 1, 2].map(|i| (a[i] + (b[i] - a[i]) * s).round() as u8)
 }
@@ -141,17 +149,31 @@ impl Canvas {
     /// Checks that a panel fits and has a non-degenerate data range.
     pub fn check_panel(&self, p: &Panel) -> Result<(), PlotError> {
         let ok_range = |r: (f64, f64)| r.0.is_finite() && r.1.is_finite() && r.1 > r.0;
-        if p.width == 0 || p.height == 0 || p.left + p.width > self.width || p.top + p.height > self.height {
-            return Err(PlotError::Geometry(format!("panel {p:?} does not fit a {}×{} canvas", self.width, self.height)));
+        if p.width == 0
+            || p.height == 0
+            || p.left + p.width > self.width
+            || p.top + p.height > self.height
+        {
+            return Err(PlotError::Geometry(format!(
+                "panel {p:?} does not fit a {}×{} canvas",
+                self.width, self.height
+            )));
         }
         if !ok_range(p.x_range) || !ok_range(p.y_range) {
-            return Err(PlotError::Geometry(format!("empty or non-finite data range in {p:?}")));
+            return Err(PlotError::Geometry(format!(
+                "empty or non-finite data range in {p:?}"
+            )));
         }
         Ok(())
     }
 
     /// Fills the panel with `colour(value)` where `values` holds one value per panel pixel, row-major from the top.
-    pub fn fill_field(&mut self, p: &Panel, values: &[f64], colour: impl Fn(f64) -> Rgb) -> Result<(), PlotError> {
+    pub fn fill_field(
+        &mut self,
+        p: &Panel,
+        values: &[f64],
+        colour: impl Fn(f64) -> Rgb,
+    ) -> Result<(), PlotError> {
         self.check_panel(p)?;
         if values.len() != p.width * p.height {
             return Err(PlotError::Geometry(format!(
@@ -171,7 +193,9 @@ impl Canvas {
 
     /// Draws a filled disc of radius `r` pixels with a dark outline at data point `(x, y)`.
     pub fn point(&mut self, p: &Panel, x: f64, y: f64, r: usize, c: Rgb) {
-        let Some((cx, cy)) = p.pixel_of(x, y) else { return };
+        let Some((cx, cy)) = p.pixel_of(x, y) else {
+            return;
+        };
         let r = r as isize;
         for dy in -r - 1..=r + 1 {
             for dx in -r - 1..=r + 1 {
@@ -207,7 +231,8 @@ impl Canvas {
 
     /// Draws a polyline through data points (consecutive pixels joined by straight segments).
     pub fn polyline(&mut self, p: &Panel, xs: &[f64], ys: &[f64], c: Rgb) {
-        let pts: Vec<Option<(usize, usize)>> = xs.iter().zip(ys).map(|(&x, &y)| p.pixel_of(x, y)).collect();
+        let pts: Vec<Option<(usize, usize)>> =
+            xs.iter().zip(ys).map(|(&x, &y)| p.pixel_of(x, y)).collect();
         for w in pts.windows(2) {
             if let (Some(a), Some(b)) = (w[0], w[1]) {
                 let steps = a.0.abs_diff(b.0).max(a.1.abs_diff(b.1)).max(1);
@@ -228,8 +253,11 @@ impl Canvas {
             let mut enc = png::Encoder::new(&mut out, self.width as u32, self.height as u32);
             enc.set_color(png::ColorType::Rgb);
             enc.set_depth(png::BitDepth::Eight);
-            let mut w = enc.write_header().map_err(|e| PlotError::Encode(e.to_string()))?;
-            w.write_image_data(&self.pixels).map_err(|e| PlotError::Encode(e.to_string()))?;
+            let mut w = enc
+                .write_header()
+                .map_err(|e| PlotError::Encode(e.to_string()))?;
+            w.write_image_data(&self.pixels)
+                .map_err(|e| PlotError::Encode(e.to_string()))?;
         }
         Ok(out)
     }

@@ -113,7 +113,9 @@ mod tests {
         for j in 0..4 {
             let lam = 2.0 - 2.0 * (PI * j as f64 / n as f64).cos();
             assert!((e.values[j] - lam).abs() < 1e-12, "λ_{j}");
-            let mut v = DVector::from_fn(n, |i, _| (PI * j as f64 * (i as f64 + 0.5) / n as f64).cos());
+            let mut v = DVector::from_fn(n, |i, _| {
+                (PI * j as f64 * (i as f64 + 0.5) / n as f64).cos()
+            });
             v /= v.norm();
             let overlap = v.dot(&e.vectors.column(j)).abs();
             assert!((overlap - 1.0).abs() < 1e-10, "v_{j}: |<v, u>| = {overlap}");
@@ -154,10 +156,16 @@ mod tests {
             symmetric_eigen_dense(&l, 4, Which::Smallest),
             Err(SpectralError::TooManyEigenvectors { requested: 4, n: 3 })
         );
-        assert_eq!(symmetric_eigen_dense(&l, 0, Which::Smallest), Err(SpectralError::ZeroEigenvectors));
+        assert_eq!(
+            symmetric_eigen_dense(&l, 0, Which::Smallest),
+            Err(SpectralError::ZeroEigenvectors)
+        );
         let mut bad = l.clone();
         bad[(1, 2)] = f64::INFINITY;
-        assert!(matches!(symmetric_eigen_dense(&bad, 1, Which::Smallest), Err(SpectralError::NonFinite { .. })));
+        assert!(matches!(
+            symmetric_eigen_dense(&bad, 1, Which::Smallest),
+            Err(SpectralError::NonFinite { .. })
+        ));
         assert!(matches!(
             symmetric_eigen_dense(&DMatrix::zeros(2, 3), 1, Which::Smallest),
             Err(SpectralError::NotSquare { .. })

@@ -19,7 +19,10 @@ pub struct EmbeddingParams {
 
 impl Default for EmbeddingParams {
     fn default() -> Self {
-        Self { k: 2, drop_trivial: true }
+        Self {
+            k: 2,
+            drop_trivial: true,
+        }
     }
 }
 
@@ -55,14 +58,23 @@ pub struct SpectralEmbedding {
 /// eigenvalues are nearly degenerate (weakly connected clusters), where
 /// "drop the first column" would depend on the solver's arbitrary rotation.
 /// Signs follow [`canonicalize_signs`].
-pub fn laplacian_eigenmap(graph: &BatchGraph, params: &EmbeddingParams) -> Result<SpectralEmbedding> {
+pub fn laplacian_eigenmap(
+    graph: &BatchGraph,
+    params: &EmbeddingParams,
+) -> Result<SpectralEmbedding> {
     let n = graph.laplacian.nrows();
     params.check(n)?;
     let l = &graph.laplacian;
     if !params.drop_trivial {
-        let EigenPairs { values, mut vectors } = symmetric_eigen_dense(l, params.k, Which::Smallest)?;
+        let EigenPairs {
+            values,
+            mut vectors,
+        } = symmetric_eigen_dense(l, params.k, Which::Smallest)?;
         canonicalize_signs(&mut vectors);
-        return Ok(SpectralEmbedding { values, coords: vectors });
+        return Ok(SpectralEmbedding {
+            values,
+            coords: vectors,
+        });
     }
     let EigenPairs { vectors: u, .. } = symmetric_eigen_dense(l, params.k + 1, Which::Smallest)?;
     let t = trivial_eigenvector(&graph.affinity, graph.kind);
@@ -123,11 +135,20 @@ mod tests {
     fn dropping_the_trivial_vector_on_a_path_gives_the_next_closed_form_vectors() {
         let n = 10;
         let g = graph_from(path(n), LaplacianKind::Unnormalized);
-        let e = laplacian_eigenmap(&g, &EmbeddingParams { k: 2, drop_trivial: true }).unwrap();
+        let e = laplacian_eigenmap(
+            &g,
+            &EmbeddingParams {
+                k: 2,
+                drop_trivial: true,
+            },
+        )
+        .unwrap();
         for (c, j) in [1usize, 2].iter().enumerate() {
             let lam = 2.0 - 2.0 * (PI * *j as f64 / n as f64).cos();
             assert!((e.values[c] - lam).abs() < 1e-12);
-            let mut v = DVector::from_fn(n, |i, _| (PI * *j as f64 * (i as f64 + 0.5) / n as f64).cos());
+            let mut v = DVector::from_fn(n, |i, _| {
+                (PI * *j as f64 * (i as f64 + 0.5) / n as f64).cos()
+            });
             v /= v.norm();
             assert!((v.dot(&e.coords.column(c)).abs() - 1.0).abs() < 1e-10);
         }
@@ -147,7 +168,10 @@ mod tests {
         });
         let e = laplacian_eigenmap(
             &graph_from(w, LaplacianKind::Unnormalized),
-            &EmbeddingParams { k: 4, drop_trivial: true },
+            &EmbeddingParams {
+                k: 4,
+                drop_trivial: true,
+            },
         )
         .unwrap();
         let want = [1, 1, 2, 2].map(|j| 2.0 - 2.0 * (2.0 * PI * j as f64 / n as f64).cos());
@@ -165,9 +189,23 @@ mod tests {
             w[(b, a)] = 1.0;
         }
         let g = graph_from(w, LaplacianKind::Unnormalized);
-        let all = laplacian_eigenmap(&g, &EmbeddingParams { k: 3, drop_trivial: false }).unwrap();
+        let all = laplacian_eigenmap(
+            &g,
+            &EmbeddingParams {
+                k: 3,
+                drop_trivial: false,
+            },
+        )
+        .unwrap();
         assert!(all.values[0].abs() < 1e-12 && all.values[1].abs() < 1e-12 && all.values[2] > 1.0);
-        let e = laplacian_eigenmap(&g, &EmbeddingParams { k: 1, drop_trivial: true }).unwrap();
+        let e = laplacian_eigenmap(
+            &g,
+            &EmbeddingParams {
+                k: 1,
+                drop_trivial: true,
+            },
+        )
+        .unwrap();
         let v = e.coords.column(0);
         let s = 1.0 / 6f64.sqrt();
         for i in 0..6 {
@@ -178,9 +216,22 @@ mod tests {
 
     #[test]
     fn normalized_laplacian_trivial_vector_is_removed() {
-        let w = DMatrix::from_row_slice(4, 4, &[0., 2., 0., 1., 2., 0., 1., 0., 0., 1., 0., 3., 1., 0., 3., 0.]);
+        let w = DMatrix::from_row_slice(
+            4,
+            4,
+            &[
+                0., 2., 0., 1., 2., 0., 1., 0., 0., 1., 0., 3., 1., 0., 3., 0.,
+            ],
+        );
         let g = graph_from(w.clone(), LaplacianKind::SymmetricNormalized);
-        let e = laplacian_eigenmap(&g, &EmbeddingParams { k: 2, drop_trivial: true }).unwrap();
+        let e = laplacian_eigenmap(
+            &g,
+            &EmbeddingParams {
+                k: 2,
+                drop_trivial: true,
+            },
+        )
+        .unwrap();
         let t = trivial_eigenvector(&w, LaplacianKind::SymmetricNormalized);
         assert!((e.coords.transpose() * t).norm() < 1e-10);
         // Each column is an eigenvector of L_N.
@@ -194,7 +245,13 @@ mod tests {
     fn too_many_eigenvectors_is_typed() {
         let g = graph_from(path(3), LaplacianKind::Unnormalized);
         assert_eq!(
-            laplacian_eigenmap(&g, &EmbeddingParams { k: 3, drop_trivial: true }),
+            laplacian_eigenmap(
+                &g,
+                &EmbeddingParams {
+                    k: 3,
+                    drop_trivial: true
+                }
+            ),
             Err(SpectralError::TooManyEigenvectors { requested: 4, n: 3 })
         );
     }

@@ -25,7 +25,11 @@ fn parse() -> Result<(DemoConfig, bool, bool), String> {
     let mut print = false;
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
-    let value = |i: usize| args.get(i + 1).cloned().ok_or_else(|| format!("{} needs a value", args[i]));
+    let value = |i: usize| {
+        args.get(i + 1)
+            .cloned()
+            .ok_or_else(|| format!("{} needs a value", args[i]))
+    };
     while i < args.len() {
         match args[i].as_str() {
             "--help" | "-h" => {
@@ -43,7 +47,9 @@ fn parse() -> Result<(DemoConfig, bool, bool), String> {
                 i += 1;
             }
             "--iterations" => {
-                cfg.basis.iterations = value(i)?.parse().map_err(|e| format!("--iterations: {e}"))?;
+                cfg.basis.iterations = value(i)?
+                    .parse()
+                    .map_err(|e| format!("--iterations: {e}"))?;
                 i += 1;
             }
             "--noise" => {
