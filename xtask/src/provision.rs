@@ -259,10 +259,8 @@ fn assemble(py: &str, tmp: &Path) -> Result<(), String> {
 /// Points `<repo>/.libtorch` (read by `.cargo/config.toml`) at `dir`.
 pub fn link_into_repo(repo: &Path, dir: &Path) -> Result<(), String> {
     let link = repo.join(".libtorch");
-    if let Ok(current) = std::fs::read_link(&link) {
-        if current == dir {
-            return Ok(());
-        }
+    if std::fs::read_link(&link).is_ok_and(|current| current == dir) {
+        return Ok(());
     }
     if link.symlink_metadata().is_ok() {
         std::fs::remove_file(&link)

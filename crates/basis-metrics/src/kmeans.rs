@@ -79,6 +79,19 @@ fn sq_dist(x: &DMatrix<f64>, i: usize, c: &DMatrix<f64>, j: usize) -> f64 {
         .sum()
 }
 
+/// Index of, and squared distance to, the centroid nearest to point `i`.
+fn nearest(x: &DMatrix<f64>, i: usize, c: &DMatrix<f64>) -> (usize, f64) {
+    let (mut best, mut bd) = (0, f64::INFINITY);
+    for j in 0..c.nrows() {
+        let dd = sq_dist(x, i, c, j);
+        if dd < bd {
+            bd = dd;
+            best = j;
+        }
+    }
+    (best, bd)
+}
+
 fn plus_plus_init(x: &DMatrix<f64>, k: usize, rng: &mut ChaCha8Rng) -> DMatrix<f64> {
     let (n, d) = x.shape();
     let mut c = DMatrix::zeros(k, d);
@@ -118,17 +131,8 @@ fn lloyd(x: &DMatrix<f64>, mut c: DMatrix<f64>, p: &KMeansParams, scale: f64) ->
     for it in 0..p.max_iter {
         n_iter = it + 1;
         let mut dists = vec![0f64; n];
-        for i in 0..n {
-            let (mut best, mut bd) = (0, f64::INFINITY);
-            for j in 0..k {
-                let dd = sq_dist(x, i, &c, j);
-                if dd < bd {
-                    bd = dd;
-                    best = j;
-                }
-            }
-            labels[i] = best;
-            dists[i] = bd;
+        for (i, (label, dist)) in labels.iter_mut().zip(dists.iter_mut()).enumerate() {
+            (*label, *dist) = nearest(x, i, &c);
         }
         let mut sums = DMatrix::<f64>::zeros(k, d);
         let mut counts = vec![0usize; k];
@@ -176,16 +180,9 @@ fn lloyd(x: &DMatrix<f64>, mut c: DMatrix<f64>, p: &KMeansParams, scale: f64) ->
     }
     // Final assignment against the final centroids.
     let mut inertia = 0.0;
-    for i in 0..n {
-        let (mut best, mut bd) = (0, f64::INFINITY);
-        for j in 0..k {
-            let dd = sq_dist(x, i, &c, j);
-            if dd < bd {
-                bd = dd;
-                best = j;
-            }
-        }
-        labels[i] = best;
+    for (i, label) in labels.iter_mut().enumerate() {
+        let (best, bd) = nearest(x, i, &c);
+        *label = best;
         inertia += bd;
     }
     KMeansResult {

@@ -175,8 +175,8 @@ mod tests {
         )
         .unwrap();
         let want = [1, 1, 2, 2].map(|j| 2.0 - 2.0 * (2.0 * PI * j as f64 / n as f64).cos());
-        for t in 0..4 {
-            assert!((e.values[t] - want[t]).abs() < 1e-12);
+        for (got, want) in e.values.iter().zip(want) {
+            assert!((got - want).abs() < 1e-12);
         }
     }
 
