@@ -41,7 +41,8 @@ fn bench(c: &mut Criterion) {
         b.iter(|| laplacian_eigenmap(black_box(&g), &emb).unwrap())
     });
     let e = laplacian_eigenmap(&g, &emb).unwrap();
-    let src = e.coords.rows(0, 9).into_owned();
+    // 3 anchors per moon (the toy is ordered by class: classes start at rows 0, 89 and 177).
+    let src = e.coords.select_rows(&[0, 1, 2, 89, 90, 91, 177, 178, 179]);
     let tgt = &src * 1.1;
     group.bench_function("affine fit, 9 anchors", |b| {
         b.iter(|| fit_affine(black_box(&src), &tgt, &AffineFitParams::default()).unwrap())
