@@ -1,0 +1,287 @@
+//! The least-squares affine map of BASiS Eq. 12–13 and its application, Eq. 14.
+
+use crate::error::{AlignError, Result};
+use nalgebra::{DMatrix, DVector};
+use serde::{Deserialize, Serialize};
+
+/// Parameters of the least-squares fit.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct AffineFitParams {
+    /// Singular values below `rcond · σ_max` count as zero (rank deficiency).
+    pub rcond: f64,
+}
+
+impl Default for AffineFitParams {
+    fn default() -> Self {
+        Self { rcond: 1e-10 }
+    }
+}
+
+impl AffineFitParams {
+    /// Validates the parameters.
+    pub fn check(&self) -> Result<()> {
+        if !(self.rcond.is_finite() && self.rcond > 0.0 && self.rcond < 1.0) {
+            return Err(AlignError::InvalidParameter(format!(
+                "rcond must be in (0, 1), got {}",
+                self.rcond
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// An affine map `φ ↦ Aφ + b` on row vectors: `T = [A | b] ∈ R^{K×(K+1)}` of Eq. 13.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AffineMap {
+    /// The linear part `A` (K × K).
+    pub linear: DMatrix<f64>,
+    /// The translation `b` (K).
+    pub translation: DVector<f64>,
+}
+
+impl AffineMap {
+    /// The identity map in `dim` dimensions.
+    pub fn identity(dim: usize) -> Self {
+        Self {
+            linear: DMatrix::identity(dim, dim),
+            translation: DVector::zeros(dim),
+        }
+    }
+
+    /// Dimension K.
+    pub fn dim(&self) -> usize {
+        self.translation.len()
+    }
+
+    /// Eq. 14: applies the map to every row of `coords` (n × K).
+    pub fn apply(&self, coords: &DMatrix<f64>) -> Result<DMatrix<f64>> {
+        if coords.ncols() != self.dim() {
+            return Err(AlignError::DimensionMismatch(format!(
+                "map is {}-dimensional, coordinates have {} columns",
+                self.dim(),
+                coords.ncols()
+            )));
+        }
+        let mut out = coords * self.linear.transpose();
+        for mut r in out.row_iter_mut() {
+            r += self.translation.transpose();
+        }
+        Ok(out)
+    }
+
+    /// `self ∘ first`: apply `first`, then `self`.
+    pub fn compose(&self, first: &AffineMap) -> AffineMap {
+        AffineMap {
+            linear: &self.linear * &first.linear,
+            translation: &self.linear * &first.translation + &self.translation,
+        }
+    }
+
+    /// `T = [A | b]` as a K × (K+1) matrix.
+    pub fn as_matrix(&self) -> DMatrix<f64> {
+        let k = self.dim();
+        let mut t = DMatrix::zeros(k, k + 1);
+        t.view_mut((0, 0), (k, k)).copy_from(&self.linear);
+        t.set_column(k, &self.translation);
+        t
+    }
+}
+
+/// A fitted map with its diagnostics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AffineFit {
+    /// The least-squares map.
+    pub map: AffineMap,
+    /// Per-anchor residual `‖φ_i^{a,ref} − (Aφ_i^a + b)‖`.
+    pub residuals: Vec<f64>,
+    /// Condition number of the augmented anchor matrix `[φ^a, 1]`.
+    pub condition: f64,
+}
+
+impl AffineFit {
+    /// Root mean square of the residuals.
+    pub fn rms_residual(&self) -> f64 {
+        (self.residuals.iter().map(|r| r * r).sum::<f64>() / self.residuals.len().max(1) as f64)
+            .sqrt()
+    }
+}
+
+/// Eq. 12/13: the affine map minimising `Σ_i ‖target_i − (A source_i + b)‖²`.
+///
+/// `source` and `target` are `l × K` (one anchor per row, same order).
+pub fn fit_affine(
+    source: &DMatrix<f64>,
+    target: &DMatrix<f64>,
+    params: &AffineFitParams,
+) -> Result<AffineFit> {
+    params.check()?;
+    if source.shape() != target.shape() {
+        return Err(AlignError::DimensionMismatch(format!(
+            "source is {:?}, target is {:?}",
+            source.shape(),
+            target.shape()
+        )));
+    }
+    let (l, k) = source.shape();
+    if k == 0 {
+        return Err(AlignError::DimensionMismatch(
+            "zero-dimensional embedding".into(),
+        ));
+    }
+    check_finite(source, "source anchors")?;
+    check_finite(target, "target anchors")?;
+    if l < k + 1 {
+        return Err(AlignError::TooFewAnchors {
+            got: l,
+            needed: k + 1,
+            dim: k,
+        });
+    }
+    // Augmented anchors [φ^a, 1] (l × (K+1)); solve X Tᵀ ≈ target.
+    let mut x = DMatrix::from_element(l, k + 1, 1.0);
+    x.view_mut((0, 0), (l, k)).copy_from(source);
+    let svd = x.clone().svd(true, true);
+    let s = &svd.singular_values;
+    let smax = s.max();
+    let smin = s.min();
+    let condition = if smin > 0.0 {
+        smax / smin
+    } else {
+        f64::INFINITY
+    };
+    let rank = s.iter().filter(|&&v| v > params.rcond * smax).count();
+    if rank < k + 1 {
+        return Err(AlignError::RankDeficient {
+            rank,
+            needed: k + 1,
+            condition,
+        });
+    }
+    let tt = svd
+        .solve(target, params.rcond * smax)
+        .map_err(|e| AlignError::InvalidParameter(e.to_string()))?; // (K+1) × K = Tᵀ
+    let linear = tt.rows(0, k).transpose();
+    let translation = tt.row(k).transpose();
+    let map = AffineMap {
+        linear,
+        translation,
+    };
+    let fitted = map.apply(source)?;
+    let residuals = (0..l)
+        .map(|i| (target.row(i) - fitted.row(i)).norm())
+        .collect();
+    Ok(AffineFit {
+        map,
+        residuals,
+        condition,
+    })
+}
+
+pub(crate) fn check_finite(m: &DMatrix<f64>, what: &'static str) -> Result<()> {
+    if m.iter().all(|v| v.is_finite()) {
+        Ok(())
+    } else {
+        Err(AlignError::NonFinite(what))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aligner::{AlignConfig, BatchAligner};
+    use nalgebra::{DMatrix, DVector};
+
+    fn anchors() -> DMatrix<f64> {
+        DMatrix::from_row_slice(
+            5,
+            2,
+            &[0.1, 0.2, -0.3, 0.5, 0.7, -0.1, 0.0, 0.9, -0.6, -0.4],
+        )
+    }
+
+    fn known_map() -> AffineMap {
+        AffineMap {
+            linear: DMatrix::from_row_slice(2, 2, &[0.0, -1.3, 0.9, 0.2]),
+            translation: DVector::from_row_slice(&[0.05, -0.2]),
+        }
+    }
+
+    #[test]
+    fn recovers_a_known_affine_map_exactly() {
+        let src = anchors();
+        let tgt = known_map().apply(&src).unwrap();
+        let fit = fit_affine(&src, &tgt, &AffineFitParams::default()).unwrap();
+        assert!((fit.map.linear.clone() - known_map().linear).abs().max() < 1e-12);
+        assert!(
+            (fit.map.translation.clone() - known_map().translation)
+                .abs()
+                .max()
+                < 1e-12
+        );
+        assert!(fit.rms_residual() < 1e-12);
+        assert!(fit.condition.is_finite() && fit.condition >= 1.0);
+    }
+
+    #[test]
+    fn sign_flip_and_rotation_are_undone_on_the_whole_batch() {
+        let batch = DMatrix::from_fn(40, 2, |i, j| ((i * 2 + j) as f64 * 0.37).sin());
+        let reference = batch.rows(0, 5).into_owned();
+        let (c, s) = (0.3f64.cos(), 0.3f64.sin());
+        let distort = AffineMap {
+            linear: DMatrix::from_row_slice(2, 2, &[-c, s, s, c]), // rotation composed with a sign flip
+            translation: DVector::from_row_slice(&[0.01, 0.0]),
+        };
+        let distorted = distort.apply(&batch).unwrap();
+        let mut aligner = BatchAligner::new(reference, AlignConfig::least_squares()).unwrap();
+        let out = aligner.align(&distorted, &[0, 1, 2, 3, 4]).unwrap();
+        assert!((out.coords - batch).abs().max() < 1e-12);
+    }
+
+    #[test]
+    fn composition_and_matrix_form() {
+        let a = known_map();
+        let id = AffineMap::identity(2);
+        assert_eq!(a.compose(&id), a);
+        let t = a.as_matrix();
+        assert_eq!(t.shape(), (2, 3));
+        assert_eq!(t[(0, 2)], 0.05);
+    }
+
+    #[test]
+    fn degenerate_inputs_are_typed_errors() {
+        let p = AffineFitParams::default();
+        let few = anchors().rows(0, 2).into_owned();
+        assert!(matches!(
+            fit_affine(&few, &few, &p),
+            Err(AlignError::TooFewAnchors {
+                got: 2,
+                needed: 3,
+                dim: 2
+            })
+        ));
+        // Collinear anchors: rank 2 < 3.
+        let line = DMatrix::from_row_slice(4, 2, &[0.0, 0.0, 1.0, 1.0, 2.0, 2.0, 3.0, 3.0]);
+        assert!(matches!(
+            fit_affine(&line, &line, &p),
+            Err(AlignError::RankDeficient {
+                rank: 2,
+                needed: 3,
+                ..
+            })
+        ));
+        let mut nan = anchors();
+        nan[(1, 1)] = f64::NAN;
+        assert!(matches!(
+            fit_affine(&nan, &anchors(), &p),
+            Err(AlignError::NonFinite(_))
+        ));
+        assert!(matches!(
+            fit_affine(&anchors(), &anchors().columns(0, 1).into_owned(), &p),
+            Err(AlignError::DimensionMismatch(_))
+        ));
+        let mut aligner = BatchAligner::new(anchors(), AlignConfig::least_squares()).unwrap();
+        assert!(aligner.align(&anchors(), &[0, 1, 2, 3, 99]).is_err());
+        assert!(aligner.align(&anchors(), &[0, 1]).is_err());
+        assert!(fit_affine(&anchors(), &anchors(), &AffineFitParams { rcond: 0.0 }).is_err());
+    }
+}
