@@ -9,9 +9,10 @@
 //! | [`data`] | `basis-data` | IDX / `.npy` / CSV loaders, Fashion-MNIST, toy shapes, anchor and batch sampling |
 //! | [`graph`] | `basis-graph` | exact kNN, Gaussian affinities (Eq. 1), `L` (Eq. 2) and `L_N` (Eq. 4) |
 //! | [`spectral`] | `basis-spectral` | eigensolvers, Laplacian eigenmaps (Eq. 3) |
-//! | [`align`] | `basis-align` | least-squares affine alignment (Eq. 12–14) |
+//! | [`align`] | `basis-align` | affine alignment by least squares and RANSAC (Eq. 12–14), Algorithms 1 and 2 |
 //! | [`metrics`] | `basis-metrics` | NMI (Eq. 18), ACC (Eq. 19), k-means++ |
 //! | [`plot`] | `basis-plot` | PNG plots |
+//! | [`experiments`] | `basis-experiments` | reproductions of the paper's figures (Fig. 3) |
 //! | [`nn`] (feature `nn`) | `basis-nn` | libtorch networks, the BASiS trainer (Algorithm 1) |
 //!
 //! Without the `nn` feature nothing here needs libtorch.
@@ -34,6 +35,7 @@
 
 pub use basis_align as align;
 pub use basis_data as data;
+pub use basis_experiments as experiments;
 pub use basis_graph as graph;
 pub use basis_metrics as metrics;
 #[cfg(feature = "nn")]

@@ -1,7 +1,7 @@
 //! End-to-end checks of the pure-Rust pipeline (no libtorch): toy data → batch
 //! graph → eigenvectors → alignment, on three moons as in BASiS Fig. 3.
 
-use basis::align::{AffineFitParams, BatchAligner};
+use basis::align::{AlignConfig, BatchAligner};
 use basis::data::sampling::{BatchSampler, sample_anchors_per_class};
 use basis::data::toy::{ToyParams, three_moons};
 use basis::graph::{AffinityParams, BatchGraphParams, KnnParams, Scale};
@@ -78,7 +78,7 @@ fn alignment_makes_anchor_coordinates_consistent_across_batches() {
         let e = embed_batch(&data.select(&b).unwrap().features, &graph_params(), &emb).unwrap();
         e.coords.rows(0, anchors.len()).into_owned()
     };
-    let aligner = BatchAligner::new(reference.clone(), AffineFitParams::default()).unwrap();
+    let mut aligner = BatchAligner::new(reference.clone(), AlignConfig::least_squares()).unwrap();
     let (mut before, mut after) = (Vec::new(), Vec::new());
     for _ in 0..20 {
         let b = sampler.draw(256, &mut rng).unwrap();

@@ -2,7 +2,9 @@
 //!
 //! - `cargo xtask setup [--force]`: provision libtorch and Fashion-MNIST (idempotent);
 //! - `cargo xtask demo [ARGS]`: BASiS Algorithm 1 on three moons (the main job);
-//! - `cargo xtask test [ARGS]`: the whole test suite, exactly what CI runs.
+//! - `cargo xtask test [ARGS]`: the whole test suite, exactly what CI runs;
+//! - `cargo xtask reproduce EXPERIMENT [ARGS]`: a figure or table of the paper;
+//! - `cargo xtask bench [ARGS]`: the criterion benchmarks.
 
 mod provision;
 
@@ -20,6 +22,11 @@ Commands:
                     (ARGS go to the demo binary; `cargo xtask demo --help`)
   test [ARGS]       provision if needed, then run the whole test suite
                     (ARGS go to `cargo test`)
+  reproduce fig3 [ARGS]
+                    the paper's Fig. 3: anchors' eigenvector coordinates over 20
+                    batches before/after alignment (`--dataset fashion-mnist` for
+                    the Fashion-MNIST setting; `cargo xtask reproduce --help`)
+  bench [ARGS]      the criterion benchmarks (ARGS go to `cargo bench`)
 
 Environment:
   BASIS_LIBTORCH_DIR       where libtorch is assembled (default ~/.cache/basis-toolkit/libtorch-2.13.0-cpu)
@@ -118,6 +125,22 @@ fn main() -> ExitCode {
                     .args(&args[1..]),
             )
         }),
+        Some("reproduce") => status(
+            cargo(&root)
+                .args([
+                    "run",
+                    "--release",
+                    "--quiet",
+                    "-p",
+                    "basis-experiments",
+                    "--bin",
+                    "basis-reproduce",
+                    "--",
+                ])
+                .args(&args[1..]),
+        ),
+        Some("bench") => setup(false, false)
+            .and_then(|_| status(cargo(&root).args(["bench", "--workspace"]).args(&args[1..]))),
         Some("test") => setup(false, false).and_then(|_| {
             let t = Instant::now();
             let r = status(

@@ -63,9 +63,36 @@ impl AffineMap {
             )));
         }
         let mut out = coords * self.linear.transpose();
-        for mut r in out.row_iter_mut() {
-            r += self.translation.transpose();
+        // Column by column: contiguous in nalgebra's column-major storage.
+        for (mut c, &b) in out.column_iter_mut().zip(self.translation.iter()) {
+            c.add_scalar_mut(b);
         }
+        Ok(out)
+    }
+
+    /// Per-row residuals `‖target_i − T(source_i)‖` written into `out` (resized to the row count).
+    pub fn residuals_into(
+        &self,
+        source: &DMatrix<f64>,
+        target: &DMatrix<f64>,
+        out: &mut Vec<f64>,
+    ) -> Result<()> {
+        if source.shape() != target.shape() {
+            return Err(AlignError::DimensionMismatch(format!(
+                "source is {:?}, target is {:?}",
+                source.shape(),
+                target.shape()
+            )));
+        }
+        let fitted = source * self.linear.transpose();
+        row_distances_into(&fitted, self.translation.as_slice(), target, out);
+        Ok(())
+    }
+
+    /// Per-row residuals `‖target_i − T(source_i)‖`.
+    pub fn residuals(&self, source: &DMatrix<f64>, target: &DMatrix<f64>) -> Result<Vec<f64>> {
+        let mut out = Vec::new();
+        self.residuals_into(source, target, &mut out)?;
         Ok(out)
     }
 
@@ -140,41 +167,90 @@ pub fn fit_affine(
     // Augmented anchors [φ^a, 1] (l × (K+1)); solve X Tᵀ ≈ target.
     let mut x = DMatrix::from_element(l, k + 1, 1.0);
     x.view_mut((0, 0), (l, k)).copy_from(source);
-    let svd = x.clone().svd(true, true);
-    let s = &svd.singular_values;
-    let smax = s.max();
-    let smin = s.min();
-    let condition = if smin > 0.0 {
-        smax / smin
-    } else {
-        f64::INFINITY
-    };
-    let rank = s.iter().filter(|&&v| v > params.rcond * smax).count();
-    if rank < k + 1 {
-        return Err(AlignError::RankDeficient {
-            rank,
-            needed: k + 1,
-            condition,
-        });
-    }
-    let tt = svd
-        .solve(target, params.rcond * smax)
-        .map_err(|e| AlignError::InvalidParameter(e.to_string()))?; // (K+1) × K = Tᵀ
+    let (tt, condition) = lstsq(x, target, params.rcond)?; // (K+1) × K = Tᵀ
     let linear = tt.rows(0, k).transpose();
     let translation = tt.row(k).transpose();
     let map = AffineMap {
         linear,
         translation,
     };
-    let fitted = map.apply(source)?;
-    let residuals = (0..l)
-        .map(|i| (target.row(i) - fitted.row(i)).norm())
-        .collect();
+    let residuals = map.residuals(source, target)?;
     Ok(AffineFit {
         map,
         residuals,
         condition,
     })
+}
+
+/// Singular values of a tall `x` (l × p, l ≥ p) through its Householder QR: they are those
+/// of the small triangular factor. Returns the QR as well, for a solve.
+pub(crate) fn qr_singular_values(
+    x: DMatrix<f64>,
+) -> (
+    nalgebra::linalg::QR<f64, nalgebra::Dyn, nalgebra::Dyn>,
+    nalgebra::linalg::SVD<f64, nalgebra::Dyn, nalgebra::Dyn>,
+) {
+    let qr = x.qr();
+    let svd = qr.r().svd(true, true);
+    (qr, svd)
+}
+
+/// Minimum-norm least squares `x β ≈ y` for a tall `x` (l × p, l ≥ p): Householder QR of `x`,
+/// then an SVD of its p × p triangular factor (same singular values as `x`, far cheaper than an
+/// SVD of `x` itself). Singular values below `rcond · σ_max` are rank deficiency, an error.
+/// Returns β (p × K) and the condition number σ_max / σ_min of `x`.
+pub(crate) fn lstsq(x: DMatrix<f64>, y: &DMatrix<f64>, rcond: f64) -> Result<(DMatrix<f64>, f64)> {
+    let p = x.ncols();
+    debug_assert!(x.nrows() >= p && y.nrows() == x.nrows());
+    let (qr, svd) = qr_singular_values(x);
+    let s = &svd.singular_values;
+    let (smax, smin) = (s.max(), s.min());
+    let condition = if smin > 0.0 {
+        smax / smin
+    } else {
+        f64::INFINITY
+    };
+    let rank = s.iter().filter(|&&v| v > rcond * smax).count();
+    if smax == 0.0 || rank < p {
+        return Err(AlignError::RankDeficient {
+            rank,
+            needed: p,
+            condition,
+        });
+    }
+    let mut qty = y.clone();
+    qr.q_tr_mul(&mut qty);
+    let beta = svd
+        .solve(&qty.rows(0, p).into_owned(), rcond * smax)
+        .map_err(|e| AlignError::InvalidParameter(e.to_string()))?;
+    Ok((beta, condition))
+}
+
+/// `out_i = ‖target_i − (fitted_i + shift)‖` for same-shaped `fitted` and `target`, with
+/// one shift per column. Column-major slices: contiguous, no per-row temporaries.
+pub(crate) fn row_distances_into(
+    fitted: &DMatrix<f64>,
+    shift: &[f64],
+    target: &DMatrix<f64>,
+    out: &mut Vec<f64>,
+) {
+    let l = fitted.nrows();
+    out.clear();
+    out.resize(l, 0.0);
+    if l == 0 {
+        return;
+    }
+    let columns = fitted
+        .as_slice()
+        .chunks_exact(l)
+        .zip(target.as_slice().chunks_exact(l));
+    for ((f, t), &b) in columns.zip(shift) {
+        for ((o, &fi), &ti) in out.iter_mut().zip(f).zip(t) {
+            let d = ti - fi - b;
+            *o += d * d;
+        }
+    }
+    out.iter_mut().for_each(|o| *o = o.sqrt());
 }
 
 pub(crate) fn check_finite(m: &DMatrix<f64>, what: &'static str) -> Result<()> {

@@ -89,7 +89,11 @@ fn fit_anchors(
     }
 }
 
-fn check_batch(batch: &DMatrix<f64>, reference: &DMatrix<f64>, anchor_rows: &[usize]) -> Result<()> {
+fn check_batch(
+    batch: &DMatrix<f64>,
+    reference: &DMatrix<f64>,
+    anchor_rows: &[usize],
+) -> Result<()> {
     if batch.ncols() != reference.ncols() {
         return Err(AlignError::DimensionMismatch(format!(
             "batch has {} columns, reference has {}",
@@ -165,7 +169,11 @@ impl BatchAligner {
         let source = batch.select_rows(anchor_rows);
         let (fit, inliers) = fit_anchors(&source, &self.reference, &self.config, &mut self.rng)?;
         let coords = fit.map.apply(batch)?;
-        Ok(AlignedBatch { coords, fit, inliers })
+        Ok(AlignedBatch {
+            coords,
+            fit,
+            inliers,
+        })
     }
 }
 
@@ -198,12 +206,20 @@ impl FeatureChangeAligner {
     /// Algorithm 2, lines 3–6: aligns the embedding under the updated features
     /// (`n × K`, anchors at `anchor_rows`) to the previous anchor coordinates, and carries
     /// the aligned anchor coordinates forward as the new reference.
-    pub fn update(&mut self, updated: &DMatrix<f64>, anchor_rows: &[usize]) -> Result<AlignedBatch> {
+    pub fn update(
+        &mut self,
+        updated: &DMatrix<f64>,
+        anchor_rows: &[usize],
+    ) -> Result<AlignedBatch> {
         check_batch(updated, &self.previous, anchor_rows)?;
         let source = updated.select_rows(anchor_rows);
         let (fit, inliers) = fit_anchors(&source, &self.previous, &self.config, &mut self.rng)?;
         let coords = fit.map.apply(updated)?;
         self.previous = coords.select_rows(anchor_rows);
-        Ok(AlignedBatch { coords, fit, inliers })
+        Ok(AlignedBatch {
+            coords,
+            fit,
+            inliers,
+        })
     }
 }

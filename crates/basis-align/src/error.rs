@@ -50,4 +50,3 @@ pub enum AlignError {
 
 /// Shorthand for results of this crate.
 pub type Result<T> = std::result::Result<T, AlignError>;
-

@@ -52,7 +52,9 @@ fn fit_procrustes(
     }
     let (l, k) = source.shape();
     if k == 0 {
-        return Err(AlignError::DimensionMismatch("zero-dimensional embedding".into()));
+        return Err(AlignError::DimensionMismatch(
+            "zero-dimensional embedding".into(),
+        ));
     }
     check_finite(source, "source anchors")?;
     check_finite(target, "target anchors")?;
@@ -74,9 +76,15 @@ fn fit_procrustes(
         r -= mu_t.transpose();
     }
     // The centred source must span all K directions for the orthogonal factor to be unique.
-    let sv = xs.clone().svd(false, false).singular_values;
+    let sv = crate::affine::qr_singular_values(xs.clone())
+        .1
+        .singular_values;
     let (smax, smin) = (sv.max(), sv.min());
-    let condition = if smin > 0.0 { smax / smin } else { f64::INFINITY };
+    let condition = if smin > 0.0 {
+        smax / smin
+    } else {
+        f64::INFINITY
+    };
     let rank = sv.iter().filter(|&&v| v > params.rcond * smax).count();
     if smax == 0.0 || rank < k {
         return Err(AlignError::RankDeficient {
@@ -105,8 +113,7 @@ fn fit_procrustes(
         linear,
         translation,
     };
-    let fitted = map.apply(source)?;
-    let residuals = (0..l).map(|i| (target.row(i) - fitted.row(i)).norm()).collect();
+    let residuals = map.residuals(source, target)?;
     Ok(AffineFit {
         map,
         residuals,

@@ -1,8 +1,8 @@
 //! Property tests of the alignment invariants (issue: "the user asked for these by name").
 
 use basis_align::{
-    AffineFitParams, AffineMap, AlignConfig, AlignError, AlignModel, BatchAligner, RansacParams, fit_model,
-    fit_ransac,
+    AffineFitParams, AffineMap, AlignConfig, AlignError, AlignModel, BatchAligner, RansacParams,
+    fit_model, fit_ransac,
 };
 use nalgebra::{DMatrix, DVector};
 use proptest::prelude::*;
@@ -11,28 +11,38 @@ use rand_chacha::ChaCha8Rng;
 
 /// Random anchors in [-1, 1]^K, `l` of them.
 fn anchors(k: usize, l: usize) -> impl Strategy<Value = DMatrix<f64>> {
-    proptest::collection::vec(-1.0f64..1.0, k * l).prop_map(move |v| DMatrix::from_row_slice(l, k, &v))
+    proptest::collection::vec(-1.0f64..1.0, k * l)
+        .prop_map(move |v| DMatrix::from_row_slice(l, k, &v))
 }
 
 /// A well-conditioned affine map: A = α I + 0.3 R with α ∈ [1, 2], R entries in [-1, 1]/√K.
 fn affine_map(k: usize) -> impl Strategy<Value = AffineMap> {
-    (1.0f64..2.0, proptest::collection::vec(-1.0f64..1.0, k * k), proptest::collection::vec(-2.0f64..2.0, k)).prop_map(
-        move |(alpha, r, b)| AffineMap {
-            linear: DMatrix::identity(k, k) * alpha + DMatrix::from_row_slice(k, k, &r) * (0.3 / (k as f64).sqrt()),
-            translation: DVector::from_vec(b),
-        },
+    (
+        1.0f64..2.0,
+        proptest::collection::vec(-1.0f64..1.0, k * k),
+        proptest::collection::vec(-2.0f64..2.0, k),
     )
+        .prop_map(move |(alpha, r, b)| AffineMap {
+            linear: DMatrix::identity(k, k) * alpha
+                + DMatrix::from_row_slice(k, k, &r) * (0.3 / (k as f64).sqrt()),
+            translation: DVector::from_vec(b),
+        })
 }
 
 /// A random orthogonal matrix with random column signs (QR of a random matrix).
 fn orthogonal(k: usize) -> impl Strategy<Value = DMatrix<f64>> {
-    (proptest::collection::vec(-1.0f64..1.0, k * k), proptest::collection::vec(any::<bool>(), k)).prop_map(
-        move |(v, signs)| {
-            let q = DMatrix::from_row_slice(k, k, &v).qr().q();
-            let s = DMatrix::from_diagonal(&DVector::from_iterator(k, signs.iter().map(|&b| if b { -1.0 } else { 1.0 })));
-            q * s
-        },
+    (
+        proptest::collection::vec(-1.0f64..1.0, k * k),
+        proptest::collection::vec(any::<bool>(), k),
     )
+        .prop_map(move |(v, signs)| {
+            let q = DMatrix::from_row_slice(k, k, &v).qr().q();
+            let s = DMatrix::from_diagonal(&DVector::from_iterator(
+                k,
+                signs.iter().map(|&b| if b { -1.0 } else { 1.0 }),
+            ));
+            q * s
+        })
 }
 
 fn case() -> impl Strategy<Value = (usize, usize)> {
@@ -217,14 +227,36 @@ fn ransac_is_deterministic_under_a_seed_and_reports_no_consensus() {
     };
     let run = |seed| {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        fit_ransac(&src, &tgt, AlignModel::Affine, &AffineFitParams::default(), &p, &mut rng)
+        fit_ransac(
+            &src,
+            &tgt,
+            AlignModel::Affine,
+            &AffineFitParams::default(),
+            &p,
+            &mut rng,
+        )
     };
     // Unrelated targets: nothing reaches half the anchors.
-    assert!(matches!(run(1), Err(AlignError::NoConsensus { anchors: 30, needed: 15, .. })));
+    assert!(matches!(
+        run(1),
+        Err(AlignError::NoConsensus {
+            anchors: 30,
+            needed: 15,
+            ..
+        })
+    ));
     let good = DMatrix::from_fn(30, 2, |i, j| src[(i, j)] * 2.0 + 1.0);
     let fit = |seed| {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        fit_ransac(&src, &good, AlignModel::Affine, &AffineFitParams::default(), &p, &mut rng).unwrap()
+        fit_ransac(
+            &src,
+            &good,
+            AlignModel::Affine,
+            &AffineFitParams::default(),
+            &p,
+            &mut rng,
+        )
+        .unwrap()
     };
     assert_eq!(fit(7), fit(7));
     let early = {
@@ -233,8 +265,20 @@ fn ransac_is_deterministic_under_a_seed_and_reports_no_consensus() {
             confidence: Some(0.99),
             ..p
         };
-        fit_ransac(&src, &good, AlignModel::Affine, &AffineFitParams::default(), &q, &mut rng).unwrap()
+        fit_ransac(
+            &src,
+            &good,
+            AlignModel::Affine,
+            &AffineFitParams::default(),
+            &q,
+            &mut rng,
+        )
+        .unwrap()
     };
-    assert!(early.iterations < 100, "early stop did not trigger: {}", early.iterations);
+    assert!(
+        early.iterations < 100,
+        "early stop did not trigger: {}",
+        early.iterations
+    );
     assert_eq!(early.inlier_fraction(), 1.0);
 }

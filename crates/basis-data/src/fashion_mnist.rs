@@ -124,7 +124,9 @@ mod tests {
     fn synthetic_dir(tag: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("basis-fmnist-{tag}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let pixels: Vec<f64> = (0..3 * 784).map(|p| ((p / 784) * 10 + (p % 784) % 7) as f64).collect();
+        let pixels: Vec<f64> = (0..3 * 784)
+            .map(|p| ((p / 784) * 10 + (p % 784) % 7) as f64)
+            .collect();
         for prefix in ["train", "t10k"] {
             write_gz(
                 &dir.join(format!("{prefix}-images-idx3-ubyte.gz")),
@@ -169,7 +171,10 @@ mod tests {
             dir: Some(empty.clone()),
             limit: None,
         };
-        assert!(matches!(load_fashion_mnist(&cfg, Split::Train), Err(DataError::MissingDataset { .. })));
+        assert!(matches!(
+            load_fashion_mnist(&cfg, Split::Train),
+            Err(DataError::MissingDataset { .. })
+        ));
         std::fs::remove_dir_all(&empty).unwrap();
 
         let dir = synthetic_dir("bad");
@@ -181,10 +186,17 @@ mod tests {
             dir: Some(dir.clone()),
             limit: None,
         };
-        assert!(matches!(load_fashion_mnist(&cfg, Split::Test), Err(DataError::ShapeMismatch(_))));
+        assert!(matches!(
+            load_fashion_mnist(&cfg, Split::Test),
+            Err(DataError::ShapeMismatch(_))
+        ));
         // A truncated gzip stream is an error, not a panic.
         let full = std::fs::read(dir.join("train-images-idx3-ubyte.gz")).unwrap();
-        std::fs::write(dir.join("train-images-idx3-ubyte.gz"), &full[..full.len() / 2]).unwrap();
+        std::fs::write(
+            dir.join("train-images-idx3-ubyte.gz"),
+            &full[..full.len() / 2],
+        )
+        .unwrap();
         assert!(load_fashion_mnist(&cfg, Split::Train).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
@@ -193,14 +205,25 @@ mod tests {
     #[test]
     fn real_test_split_when_installed() {
         let cfg = FashionMnistConfig::default();
-        if !cfg.resolved_dir().join("t10k-labels-idx1-ubyte.gz").is_file() {
-            eprintln!("skipped: Fashion-MNIST not installed at {}", cfg.resolved_dir().display());
+        if !cfg
+            .resolved_dir()
+            .join("t10k-labels-idx1-ubyte.gz")
+            .is_file()
+        {
+            eprintln!(
+                "skipped: Fashion-MNIST not installed at {}",
+                cfg.resolved_dir().display()
+            );
             return;
         }
         let d = load_fashion_mnist(&cfg, Split::Test).unwrap();
         assert_eq!(d.features.shape(), (10_000, 784));
         for c in 0..10 {
-            assert_eq!(d.labels.iter().filter(|&&l| l == c).count(), 1000, "class {c}");
+            assert_eq!(
+                d.labels.iter().filter(|&&l| l == c).count(),
+                1000,
+                "class {c}"
+            );
         }
         assert!(d.features.iter().all(|&v| (0.0..=1.0).contains(&v)));
         assert!(d.features.max() == 1.0);

@@ -8,6 +8,7 @@
 
 use crate::error::Result;
 use crate::trainer::{BasisConfig, BasisModel, IterationLog};
+use basis_align::AlignConfig;
 use basis_data::sampling::sample_anchors_per_class;
 use basis_data::toy::{ToyKind, ToyParams};
 use basis_graph::{
@@ -76,7 +77,9 @@ impl Default for DemoConfig {
                 iterations: 1000,
                 learning_rate: 1e-3,
                 mlp: Default::default(),
-                align: Default::default(),
+                // Nine anchors: RANSAC's 20-anchor samples would be the whole set, so the toy
+                // uses plain least squares.
+                align: AlignConfig::least_squares(),
                 max_skipped_fraction: 0.1,
                 seed: 0,
             },

@@ -7,15 +7,17 @@
 //!    applies it to the whole batch (Eq. 14) and takes an Adam step on the MSE
 //!    loss of Eq. 15.
 //!
-//! Targets are the aligned eigenvector coordinates multiplied by √m, so each
-//! coordinate has unit mean square over a batch; the factor is the same for every
-//! batch and does not change the subspace. Inputs are standardised with the
+//! Alignment works on unit-norm eigenvectors, as the solver returns them (RANSAC's
+//! inlier threshold, 0.1 by default as in the official code, is in these units).
+//! Targets are the aligned coordinates multiplied by √m, so each coordinate has unit
+//! mean square over a batch; the factor is the same for every batch and does not
+//! change the subspace. Inputs are standardised with the
 //! training set's per-feature mean and standard deviation (kept in the model).
 
 use crate::convert::{matrix_to_tensor, tensor_to_matrix};
 use crate::error::{NnError, Result};
 use crate::mlp::{Mlp, MlpConfig};
-use basis_align::{AffineFitParams, AlignError, BatchAligner};
+use basis_align::{AlignConfig, AlignError, BatchAligner};
 use basis_data::sampling::BatchSampler;
 use basis_graph::{BatchGraphParams, GraphError, batch_graph};
 use basis_spectral::{EmbeddingParams, laplacian_eigenmap};
@@ -43,8 +45,8 @@ pub struct BasisConfig {
     pub learning_rate: f64,
     /// Network widths.
     pub mlp: MlpConfig,
-    /// Least-squares alignment parameters.
-    pub align: AffineFitParams,
+    /// Alignment: model, least squares or RANSAC (the default, as the official code), seed.
+    pub align: AlignConfig,
     /// Fraction of batches that may be skipped as degenerate before training fails.
     pub max_skipped_fraction: f64,
     /// Seed of every random choice (batches, reference set, weights).
@@ -60,7 +62,7 @@ impl Default for BasisConfig {
             iterations: 1000,
             learning_rate: 1e-3,
             mlp: MlpConfig::default(),
-            align: AffineFitParams::default(),
+            align: AlignConfig::default(),
             max_skipped_fraction: 0.1,
             seed: 0,
         }
@@ -121,8 +123,10 @@ pub struct IterationLog {
     pub iteration: usize,
     /// Eq. 15 loss on this batch (NaN when the batch was skipped).
     pub loss: f64,
-    /// RMS residual of the anchors after alignment, in unscaled eigenvector units.
+    /// RMS residual of the anchors after alignment, in unit-norm eigenvector units (all anchors, inliers or not).
     pub anchor_rms_residual: f64,
+    /// Fraction of anchors RANSAC counted as inliers (1 with plain least squares).
+    pub inlier_fraction: f64,
     /// Condition number of the augmented anchor matrix.
     pub anchor_condition: f64,
     /// Connected components of the batch graph.
@@ -176,7 +180,9 @@ fn skippable(e: &NnError) -> Option<String> {
             | GraphError::IsolatedNode { .. }
             | GraphError::ZeroScale(_)),
         ) => Some(g.to_string()),
-        NnError::Align(a @ AlignError::RankDeficient { .. }) => Some(a.to_string()),
+        NnError::Align(a @ (AlignError::RankDeficient { .. } | AlignError::NoConsensus { .. })) => {
+            Some(a.to_string())
+        }
         NnError::InvalidConfig(s) if s.starts_with("degenerate batch") => Some(s.clone()),
         _ => None,
     }
@@ -306,7 +312,7 @@ impl BasisModel {
             total: 20,
             reason: format!("no usable reference set: {last_reason}"),
         })?;
-        let aligner = BatchAligner::new(reference, config.align)?;
+        let mut aligner = BatchAligner::new(reference, config.align)?;
 
         let mut logs = Vec::with_capacity(config.iterations);
         let mut skipped = 0usize;
@@ -333,6 +339,7 @@ impl BasisModel {
                             loss: f64::NAN,
                             anchor_rms_residual: f64::NAN,
                             anchor_condition: f64::NAN,
+                            inlier_fraction: f64::NAN,
                             components: 0,
                             skipped: Some(reason.clone()),
                             spectral_seconds,
@@ -355,7 +362,7 @@ impl BasisModel {
             };
             let t2 = Instant::now();
             let xb = model.standardize(&x.select_rows(&batch));
-            let target = matrix_to_tensor(&(aligned.coords * scale));
+            let target = matrix_to_tensor(&(&aligned.coords * scale));
             let y = model.net.forward(&matrix_to_tensor(&xb));
             // Eq. 15: (1/m) Σ_i ‖y_i − φ_i‖².
             let loss = (y - target)
@@ -375,6 +382,7 @@ impl BasisModel {
                 loss: loss_value,
                 anchor_rms_residual: aligned.fit.rms_residual(),
                 anchor_condition: aligned.fit.condition,
+                inlier_fraction: aligned.inlier_fraction(),
                 components,
                 skipped: None,
                 spectral_seconds,
@@ -478,6 +486,7 @@ mod tests {
             batch_size: 30,
             iterations: 2,
             mlp: MlpConfig { hidden: vec![8] },
+            align: AlignConfig::least_squares(),
             graph: BatchGraphParams {
                 knn: basis_graph::KnnParams {
                     k: 5,

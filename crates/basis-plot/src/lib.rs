@@ -229,6 +229,18 @@ impl Canvas {
         }
     }
 
+    /// Fills the data rectangle `[x0, x1] × [y0, y1]` (clipped to the panel), e.g. a bar.
+    pub fn fill_rect(&mut self, p: &Panel, (x0, x1): (f64, f64), (y0, y1): (f64, f64), c: Rgb) {
+        for py in 0..p.height {
+            for px in 0..p.width {
+                let (x, y) = p.data_at(px, py);
+                if x >= x0.min(x1) && x <= x0.max(x1) && y >= y0.min(y1) && y <= y0.max(y1) {
+                    self.set(p.left + px, p.top + py, c);
+                }
+            }
+        }
+    }
+
     /// Draws a polyline through data points (consecutive pixels joined by straight segments).
     pub fn polyline(&mut self, p: &Panel, xs: &[f64], ys: &[f64], c: Rgb) {
         let pts: Vec<Option<(usize, usize)>> =
@@ -325,6 +337,28 @@ mod tests {
         let reader = dec.read_info().unwrap();
         assert_eq!((reader.info().width, reader.info().height), (20, 10));
         assert!(c.fill_field(&p, &vals[..5], diverging).is_err());
+    }
+
+    #[test]
+    fn fill_rect_covers_exactly_its_data_rectangle() {
+        let mut c = Canvas::new(10, 10);
+        let p = Panel {
+            left: 0,
+            top: 0,
+            width: 10,
+            height: 10,
+            x_range: (0.0, 10.0),
+            y_range: (0.0, 10.0),
+        };
+        c.fill_rect(&p, (2.0, 4.0), (0.0, 5.0), [1, 2, 3]);
+        let filled = (0..10)
+            .flat_map(|x| (0..10).map(move |y| (x, y)))
+            .filter(|&(x, y)| c.get(x, y) == Some([1, 2, 3]))
+            .count();
+        // Pixel centres x ∈ {2.5, 3.5}, y ∈ {0.5, …, 4.5}: the bottom half of columns 2 and 3.
+        assert_eq!(filled, 10);
+        assert_eq!(c.get(2, 9), Some([1, 2, 3]));
+        assert_eq!(c.get(2, 4), Some([255, 255, 255]));
     }
 
     #[test]

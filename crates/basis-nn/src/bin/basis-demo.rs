@@ -59,6 +59,7 @@ fn parse() -> Result<(DemoConfig, bool, bool), String> {
             "--seed" => {
                 let s: u64 = value(i)?.parse().map_err(|e| format!("--seed: {e}"))?;
                 cfg.basis.seed = s;
+                cfg.basis.align.seed = s;
                 cfg.train.seed = s;
                 i += 1;
             }

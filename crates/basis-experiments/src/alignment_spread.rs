@@ -1,0 +1,646 @@
+//! BASiS Fig. 3: the anchors' eigenvector coordinates in many batches, before and after alignment.
+//!
+//! Every batch holds the same `l` anchors plus fresh random points. The batch's
+//! Laplacian eigenvectors give the anchors different coordinates in every batch
+//! (rotations, sign flips, scalings of the eigenspace). Aligning each batch onto a
+//! reference batch with [`BatchAligner`] (Eq. 13–14) makes them consistent.
+//!
+//! The figure of merit is the *spread*: for every anchor and coordinate, the
+//! standard deviation of its value across the batches, averaged over anchors and
+//! coordinates. Coordinates are unit-norm eigenvectors, as the solver returns them
+//! and as the trainer aligns them (RANSAC's inlier threshold is in these units).
+//!
+//! The reference batch (Algorithm 1, line 2) is drawn first and is not one of the
+//! compared batches.
+
+use crate::error::{ExperimentError, Result};
+use basis_align::{AlignConfig, AlignError, BatchAligner};
+use basis_data::LabeledData;
+use basis_data::fashion_mnist::{FashionMnistConfig, Split, load_fashion_mnist};
+use basis_data::sampling::{BatchSampler, sample_anchors_per_class};
+use basis_data::toy::{ToyParams, three_moons};
+use basis_graph::{
+    AffinityParams, BatchGraphParams, GraphError, KnnParams, LaplacianKind, Metric, Scale,
+    Symmetrize, batch_graph,
+};
+use basis_plot::{Canvas, Panel, Rgb, categorical, padded_range};
+use basis_spectral::{EmbeddingParams, laplacian_eigenmap};
+use nalgebra::DMatrix;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// Where the points come from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum SpreadDataset {
+    /// The paper's three-moons toy (Fig. 3): `n_samples` points with Gaussian `noise`.
+    ThreeMoons {
+        /// Points in the whole data set.
+        n_samples: usize,
+        /// Standard deviation of the added noise.
+        noise: f64,
+    },
+    /// Fashion-MNIST training images, raw pixels scaled to [0, 1].
+    FashionMnist {
+        /// IDX directory (`None`: `$BASIS_FASHION_MNIST_DIR` or the Debian path).
+        dir: Option<PathBuf>,
+        /// Use only the first `limit` images.
+        limit: Option<usize>,
+    },
+}
+
+/// Configuration of the Fig. 3 reproduction. [`Default`] is the paper's three-moons setting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlignmentSpreadConfig {
+    /// The data set.
+    pub dataset: SpreadDataset,
+    /// Anchors drawn per class (three moons: 3 × 3 = 9, as in the paper).
+    pub anchors_per_class: usize,
+    /// Batches compared (the paper shows 20).
+    pub batches: usize,
+    /// Batch size m, anchors included (the paper: 256).
+    pub batch_size: usize,
+    /// Batch graph.
+    pub graph: BatchGraphParams,
+    /// Eigenvectors K and whether the trivial one is dropped.
+    pub embedding: EmbeddingParams,
+    /// Alignment model, least squares or RANSAC.
+    pub align: AlignConfig,
+    /// Give up after this many draws (batches whose graph cannot be embedded are redrawn).
+    pub max_draws: usize,
+    /// Seed of every random choice (data, anchors, batches, RANSAC).
+    pub seed: u64,
+    /// Where the report and the figure go.
+    pub out_dir: PathBuf,
+}
+
+impl Default for AlignmentSpreadConfig {
+    fn default() -> Self {
+        Self::three_moons()
+    }
+}
+
+impl AlignmentSpreadConfig {
+    /// The paper's Fig. 3: three moons, 9000 points, 20 batches of 256 holding the same 9 anchors,
+    /// the first two non-trivial eigenvectors of the batch graph, least-squares affine alignment.
+    /// The graph is the demo's (10-NN, self-tuning scale at the 7th neighbour, `L = D − W`).
+    pub fn three_moons() -> Self {
+        Self {
+            dataset: SpreadDataset::ThreeMoons {
+                n_samples: 9000,
+                noise: 0.05,
+            },
+            anchors_per_class: 3,
+            batches: 20,
+            batch_size: 256,
+            graph: BatchGraphParams {
+                knn: KnnParams {
+                    k: 10,
+                    metric: Metric::Euclidean,
+                },
+                affinity: AffinityParams {
+                    scale: Scale::Local(7),
+                    symmetrize: Symmetrize::Max,
+                },
+                laplacian: LaplacianKind::Unnormalized,
+                allow_disconnected: true,
+            },
+            embedding: EmbeddingParams {
+                k: 2,
+                drop_trivial: true,
+            },
+            align: AlignConfig::least_squares(),
+            max_draws: 200,
+            seed: 0,
+            out_dir: PathBuf::from("runs/fig3-three-moons"),
+        }
+    }
+
+    /// The same experiment in the paper's Fashion-MNIST setting (Sec. 5.2): batches of 512 with
+    /// 25 anchors per class (250), the 50-NN graph, `L_N`, K = 10 with the constant vector kept,
+    /// RANSAC with the official code's settings. On raw pixels, until the Siamese features exist.
+    pub fn fashion_mnist() -> Self {
+        Self {
+            dataset: SpreadDataset::FashionMnist {
+                dir: None,
+                limit: None,
+            },
+            anchors_per_class: 25,
+            batches: 20,
+            batch_size: 512,
+            graph: BatchGraphParams {
+                knn: KnnParams {
+                    k: 50,
+                    metric: Metric::Euclidean,
+                },
+                affinity: AffinityParams {
+                    scale: Scale::Local(7),
+                    symmetrize: Symmetrize::Max,
+                },
+                laplacian: LaplacianKind::SymmetricNormalized,
+                allow_disconnected: false,
+            },
+            embedding: EmbeddingParams {
+                k: 10,
+                drop_trivial: false,
+            },
+            align: AlignConfig::default(),
+            max_draws: 200,
+            seed: 0,
+            out_dir: PathBuf::from("runs/fig3-fashion-mnist"),
+        }
+    }
+
+    /// Validates what can be checked before loading data.
+    pub fn check(&self) -> Result<()> {
+        let bad = |s: String| Err(ExperimentError::InvalidConfig(s));
+        if self.batches < 2 {
+            return bad(format!(
+                "need at least 2 batches to measure a spread, got {}",
+                self.batches
+            ));
+        }
+        if self.anchors_per_class == 0 {
+            return bad("anchors_per_class must be >= 1".into());
+        }
+        if self.max_draws < self.batches {
+            return bad(format!(
+                "max_draws {} < batches {}",
+                self.max_draws, self.batches
+            ));
+        }
+        if let SpreadDataset::ThreeMoons { n_samples, noise } = self.dataset {
+            ToyParams {
+                n_samples,
+                noise,
+                seed: self.seed,
+            }
+            .check(3)?;
+        }
+        self.graph.knn.check(self.batch_size)?;
+        self.graph.affinity.check(self.graph.knn.k)?;
+        self.embedding.check(self.batch_size)?;
+        self.align.check()?;
+        Ok(())
+    }
+}
+
+/// The measured spreads and where the outputs went.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpreadReport {
+    /// The configuration that produced this report.
+    pub config: AlignmentSpreadConfig,
+    /// Anchors `l`.
+    pub anchors: usize,
+    /// Mean over anchors and coordinates of the across-batch standard deviation, before alignment.
+    pub spread_before: f64,
+    /// The same after alignment.
+    pub spread_after: f64,
+    /// `spread_after / spread_before`.
+    pub ratio: f64,
+    /// Spread per coordinate before alignment.
+    pub spread_before_per_coordinate: Vec<f64>,
+    /// Spread per coordinate after alignment.
+    pub spread_after_per_coordinate: Vec<f64>,
+    /// Fraction of anchors counted as inliers, per compared batch (1 without RANSAC).
+    pub inlier_fractions: Vec<f64>,
+    /// RMS anchor residual to the reference after alignment, per compared batch.
+    pub anchor_rms_residuals: Vec<f64>,
+    /// Draws rejected (graph could not be embedded, or no alignment), with reasons.
+    pub rejected: Vec<String>,
+    /// Files written.
+    pub outputs: Vec<PathBuf>,
+}
+
+impl SpreadReport {
+    /// Mean inlier fraction over the compared batches.
+    pub fn mean_inlier_fraction(&self) -> f64 {
+        self.inlier_fractions.iter().sum::<f64>() / self.inlier_fractions.len().max(1) as f64
+    }
+
+    /// A short human-readable summary.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} batches of {} with the same {} anchors, K = {}\n\
+             spread before alignment: {:.4}\n\
+             spread after alignment:  {:.4}\n\
+             after / before:          {:.4}\n\
+             mean inlier fraction:    {:.3}\n\
+             rejected draws:          {}",
+            self.config.batches,
+            self.config.batch_size,
+            self.anchors,
+            self.config.embedding.k,
+            self.spread_before,
+            self.spread_after,
+            self.ratio,
+            self.mean_inlier_fraction(),
+            self.rejected.len()
+        )
+    }
+}
+
+fn load(config: &AlignmentSpreadConfig) -> Result<LabeledData> {
+    Ok(match &config.dataset {
+        SpreadDataset::ThreeMoons { n_samples, noise } => three_moons(&ToyParams {
+            n_samples: *n_samples,
+            noise: *noise,
+            seed: config.seed,
+        })?,
+        SpreadDataset::FashionMnist { dir, limit } => load_fashion_mnist(
+            &FashionMnistConfig {
+                dir: dir.clone(),
+                limit: *limit,
+            },
+            Split::Train,
+        )?,
+    })
+}
+
+/// Why a batch cannot be used, when that is a property of the random draw rather than a bug.
+fn unusable(e: &ExperimentError) -> Option<String> {
+    match e {
+        ExperimentError::Graph(
+            g @ (GraphError::Disconnected { .. } | GraphError::IsolatedNode { .. }),
+        )
+        | ExperimentError::Spectral(basis_spectral::SpectralError::Graph(
+            g @ (GraphError::Disconnected { .. } | GraphError::IsolatedNode { .. }),
+        )) => Some(g.to_string()),
+        ExperimentError::Align(
+            a @ (AlignError::RankDeficient { .. } | AlignError::NoConsensus { .. }),
+        ) => Some(a.to_string()),
+        ExperimentError::InvalidConfig(s) if s.starts_with("degenerate batch") => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// Unit-norm eigenvectors of the batch rows of `x`.
+fn embed(
+    x: &DMatrix<f64>,
+    batch: &[usize],
+    config: &AlignmentSpreadConfig,
+) -> Result<DMatrix<f64>> {
+    let g = batch_graph(&x.select_rows(batch), &config.graph)?;
+    let representable = config.embedding.k + usize::from(config.embedding.drop_trivial);
+    if g.components > representable {
+        return Err(ExperimentError::InvalidConfig(format!(
+            "degenerate batch: {} graph components but only {representable} eigenvectors",
+            g.components
+        )));
+    }
+    let e = laplacian_eigenmap(&g, &config.embedding)?;
+    Ok(e.coords)
+}
+
+/// Across-batch standard deviation per (anchor, coordinate), averaged per coordinate.
+fn spread_per_coordinate(samples: &[DMatrix<f64>]) -> Vec<f64> {
+    let (l, k) = samples[0].shape();
+    let b = samples.len() as f64;
+    (0..k)
+        .map(|j| {
+            (0..l)
+                .map(|i| {
+                    let mean = samples.iter().map(|s| s[(i, j)]).sum::<f64>() / b;
+                    (samples
+                        .iter()
+                        .map(|s| (s[(i, j)] - mean).powi(2))
+                        .sum::<f64>()
+                        / b)
+                        .sqrt()
+                })
+                .sum::<f64>()
+                / l as f64
+        })
+        .collect()
+}
+
+/// Runs the experiment. `progress` is called with the number of compared batches done so far.
+pub fn run_alignment_spread(
+    config: &AlignmentSpreadConfig,
+    progress: &mut dyn FnMut(usize),
+) -> Result<SpreadReport> {
+    config.check()?;
+    let data = load(config)?;
+    if data.len() < config.batch_size {
+        return Err(ExperimentError::InvalidConfig(format!(
+            "batch size {} exceeds the {} points",
+            config.batch_size,
+            data.len()
+        )));
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+    let anchors = sample_anchors_per_class(&data.labels, config.anchors_per_class, &mut rng)?;
+    let l = anchors.len();
+    let k = config.embedding.k;
+    if l < k + 1 {
+        return Err(AlignError::TooFewAnchors {
+            got: l,
+            needed: k + 1,
+            dim: k,
+        }
+        .into());
+    }
+    if config.batch_size <= l {
+        return Err(ExperimentError::InvalidConfig(format!(
+            "batch size {} must exceed the {l} anchors",
+            config.batch_size
+        )));
+    }
+    let rows: Vec<usize> = (0..l).collect();
+    let fresh = config.batch_size - l;
+    let mut sampler = BatchSampler::new(data.len(), anchors.clone())?;
+    let mut rejected = Vec::new();
+    let mut draws = 0usize;
+    let too_few =
+        |usable: usize, draws: usize, rejected: &[String]| ExperimentError::TooFewBatches {
+            usable,
+            needed: config.batches,
+            attempts: draws,
+            reason: rejected.last().cloned().unwrap_or_default(),
+        };
+
+    // Reference batch (Algorithm 1, line 2).
+    let mut aligner = loop {
+        if draws >= config.max_draws {
+            return Err(too_few(0, draws, &rejected));
+        }
+        draws += 1;
+        let batch = sampler.draw(fresh, &mut rng)?;
+        let reference = embed(&data.features, &batch, config)
+            .and_then(|c| Ok(BatchAligner::new(c.select_rows(&rows), config.align)?));
+        match reference {
+            Ok(a) => break a,
+            Err(e) => match unusable(&e) {
+                Some(reason) => rejected.push(reason),
+                None => return Err(e),
+            },
+        }
+    };
+
+    let (mut before, mut after) = (Vec::new(), Vec::new());
+    let (mut inlier_fractions, mut residuals) = (Vec::new(), Vec::new());
+    while before.len() < config.batches {
+        if draws >= config.max_draws {
+            return Err(too_few(before.len(), draws, &rejected));
+        }
+        draws += 1;
+        let batch = sampler.draw(fresh, &mut rng)?;
+        let result =
+            embed(&data.features, &batch, config).and_then(|c| Ok((aligner.align(&c, &rows)?, c)));
+        match result {
+            Ok((aligned, raw)) => {
+                before.push(raw.select_rows(&rows));
+                after.push(aligned.coords.select_rows(&rows));
+                inlier_fractions.push(aligned.inlier_fraction());
+                residuals.push(aligned.fit.rms_residual());
+                progress(before.len());
+            }
+            Err(e) => match unusable(&e) {
+                Some(reason) => rejected.push(reason),
+                None => return Err(e),
+            },
+        }
+    }
+
+    let spread_before_per_coordinate = spread_per_coordinate(&before);
+    let spread_after_per_coordinate = spread_per_coordinate(&after);
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let spread_before = mean(&spread_before_per_coordinate);
+    let spread_after = mean(&spread_after_per_coordinate);
+
+    std::fs::create_dir_all(&config.out_dir).map_err(|e| basis_data::DataError::Io {
+        path: config.out_dir.clone(),
+        source: e,
+    })?;
+    let png = config.out_dir.join("fig3.png");
+    draw_figure(
+        &data,
+        &anchors,
+        aligner.reference(),
+        &before,
+        &after,
+        &spread_before_per_coordinate,
+        &spread_after_per_coordinate,
+    )?
+    .save_png(&png)?;
+    let json = config.out_dir.join("report.json");
+    let report = SpreadReport {
+        config: config.clone(),
+        anchors: l,
+        spread_before,
+        spread_after,
+        ratio: spread_after / spread_before,
+        spread_before_per_coordinate,
+        spread_after_per_coordinate,
+        inlier_fractions,
+        anchor_rms_residuals: residuals,
+        rejected,
+        outputs: vec![png, json.clone()],
+    };
+    basis_data::io::write_atomic(&json, serde_json::to_string_pretty(&report)?.as_bytes())?;
+    Ok(report)
+}
+
+const PANEL_W: usize = 360;
+const PANEL_H: usize = 240;
+const PAD: usize = 16;
+
+fn panel(col: usize, row: usize, x_range: (f64, f64), y_range: (f64, f64)) -> Panel {
+    Panel {
+        left: PAD + col * (PANEL_W + PAD),
+        top: PAD + row * (PANEL_H + PAD),
+        width: PANEL_W,
+        height: PANEL_H,
+        x_range,
+        y_range,
+    }
+}
+
+const GREY: Rgb = [200, 200, 200];
+const DARK: Rgb = [60, 60, 60];
+
+/// The figure, laid out as the paper's Fig. 3 (no text; the layout is documented in `docs/`):
+///
+/// | | coordinate 1 | coordinate 2 |
+/// |---|---|---|
+/// | data (2-D) or reference embedding, anchors coloured by class | before alignment | before alignment |
+/// | spread per coordinate: before (grey) and after (blue) | after alignment | after alignment |
+///
+/// Line panels: x = anchor index, y = value, one line per batch; before and after share the y range.
+fn draw_figure(
+    data: &LabeledData,
+    anchors: &[usize],
+    reference: &DMatrix<f64>,
+    before: &[DMatrix<f64>],
+    after: &[DMatrix<f64>],
+    spread_before: &[f64],
+    spread_after: &[f64],
+) -> Result<Canvas> {
+    let mut canvas = Canvas::new(PAD + 3 * (PANEL_W + PAD), PAD + 2 * (PANEL_H + PAD));
+    let l = anchors.len();
+
+    // (a, b): the data with the anchors, or the anchors' reference embedding for high-dimensional data.
+    if data.dim() == 2 {
+        let x = &data.features;
+        let p = panel(
+            0,
+            0,
+            padded_range(x.column(0).iter().copied(), 0.05),
+            padded_range(x.column(1).iter().copied(), 0.05),
+        );
+        canvas.check_panel(&p)?;
+        for i in 0..data.len() {
+            canvas.point(&p, x[(i, 0)], x[(i, 1)], 0, GREY);
+        }
+        for &a in anchors {
+            canvas.point(&p, x[(a, 0)], x[(a, 1)], 4, categorical(data.labels[a]));
+        }
+        canvas.frame(&p, DARK);
+    } else if reference.ncols() >= 2 {
+        let (c0, c1) = (reference.ncols() - 2, reference.ncols() - 1);
+        let p = panel(
+            0,
+            0,
+            padded_range(reference.column(c0).iter().copied(), 0.05),
+            padded_range(reference.column(c1).iter().copied(), 0.05),
+        );
+        canvas.check_panel(&p)?;
+        for (i, &a) in anchors.iter().enumerate() {
+            canvas.point(
+                &p,
+                reference[(i, c0)],
+                reference[(i, c1)],
+                3,
+                categorical(data.labels[a]),
+            );
+        }
+        canvas.frame(&p, DARK);
+    }
+
+    // Spread per coordinate, bars: before grey, after blue.
+    let k = spread_before.len();
+    let top = spread_before
+        .iter()
+        .chain(spread_after)
+        .copied()
+        .fold(0.0, f64::max)
+        .max(1e-12);
+    let p = panel(0, 1, (0.0, k as f64), (-0.02 * top, top * 1.05));
+    canvas.check_panel(&p)?;
+    for j in 0..k {
+        for (offset, value, colour) in [
+            (0.15, spread_before[j], GREY),
+            (0.5, spread_after[j], categorical(0)),
+        ] {
+            let x0 = j as f64 + offset;
+            canvas.fill_rect(&p, (x0, x0 + 0.35), (0.0, value), colour);
+        }
+    }
+    canvas.frame(&p, DARK);
+
+    // (c–f): the first two coordinates over the batches.
+    let xs: Vec<f64> = (0..l).map(|i| i as f64).collect();
+    for j in 0..reference.ncols().min(2) {
+        let values = before
+            .iter()
+            .chain(after)
+            .flat_map(|m| m.column(j).iter().copied().collect::<Vec<_>>());
+        let y_range = padded_range(values, 0.05);
+        for (row, set) in [(0, before), (1, after)] {
+            let p = panel(1 + j, row, (-0.5, l as f64 - 0.5), y_range);
+            canvas.check_panel(&p)?;
+            for (b, m) in set.iter().enumerate() {
+                let ys: Vec<f64> = m.column(j).iter().copied().collect();
+                canvas.polyline(&p, &xs, &ys, categorical(b));
+            }
+            canvas.frame(&p, DARK);
+        }
+    }
+    Ok(canvas)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn small() -> AlignmentSpreadConfig {
+        AlignmentSpreadConfig {
+            dataset: SpreadDataset::ThreeMoons {
+                n_samples: 1500,
+                noise: 0.05,
+            },
+            batches: 6,
+            batch_size: 200,
+            out_dir: std::env::temp_dir().join(format!("basis-fig3-test-{}", std::process::id())),
+            ..AlignmentSpreadConfig::three_moons()
+        }
+    }
+
+    #[test]
+    fn alignment_shrinks_the_anchor_spread_on_three_moons() {
+        let cfg = small();
+        let mut seen = 0;
+        let r = run_alignment_spread(&cfg, &mut |n| seen = n).unwrap();
+        assert_eq!(seen, 6);
+        assert_eq!(r.anchors, 9);
+        assert!(
+            r.spread_before > 0.1 / (cfg.batch_size as f64).sqrt(),
+            "{}",
+            r.summary()
+        );
+        assert!(r.ratio < 0.2, "{}", r.summary());
+        for p in &r.outputs {
+            assert!(std::fs::metadata(p).unwrap().len() > 0);
+        }
+        let back: SpreadReport = serde_json::from_str(
+            &std::fs::read_to_string(cfg.out_dir.join("report.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(back, r);
+        // Same seed, same numbers.
+        let again = run_alignment_spread(&cfg, &mut |_| {}).unwrap();
+        assert_eq!(again.spread_after, r.spread_after);
+        std::fs::remove_dir_all(&cfg.out_dir).ok();
+    }
+
+    #[test]
+    fn bad_configurations_are_typed_errors() {
+        let mut c = small();
+        c.batches = 1;
+        assert!(matches!(
+            run_alignment_spread(&c, &mut |_| {}),
+            Err(ExperimentError::InvalidConfig(_))
+        ));
+        let mut c = small();
+        c.anchors_per_class = 0;
+        assert!(matches!(
+            run_alignment_spread(&c, &mut |_| {}),
+            Err(ExperimentError::InvalidConfig(_))
+        ));
+        let mut c = small();
+        c.batch_size = 5000;
+        assert!(run_alignment_spread(&c, &mut |_| {}).is_err());
+        // One anchor per class: 3 anchors cannot fix an affine map in K = 3 dimensions.
+        let mut c = small();
+        c.anchors_per_class = 1;
+        c.embedding.k = 3;
+        assert!(matches!(
+            run_alignment_spread(&c, &mut |_| {}),
+            Err(ExperimentError::Align(AlignError::TooFewAnchors {
+                got: 3,
+                needed: 4,
+                ..
+            }))
+        ));
+    }
+
+    #[test]
+    fn spread_is_zero_for_identical_batches_and_matches_a_hand_value() {
+        let a = DMatrix::from_row_slice(2, 1, &[1.0, 2.0]);
+        assert_eq!(spread_per_coordinate(&[a.clone(), a.clone()]), vec![0.0]);
+        let b = DMatrix::from_row_slice(2, 1, &[3.0, 2.0]);
+        // Anchor 0: values 1, 3 → std 1; anchor 1: 2, 2 → 0; mean 0.5.
+        assert_eq!(spread_per_coordinate(&[a, b]), vec![0.5]);
+    }
+}

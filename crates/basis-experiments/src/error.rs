@@ -1,0 +1,44 @@
+//! Typed errors of the experiment runners.
+
+/// Everything that can stop an experiment.
+#[derive(Debug, thiserror::Error)]
+pub enum ExperimentError {
+    /// Loading or writing data.
+    #[error(transparent)]
+    Data(#[from] basis_data::DataError),
+    /// Building a graph.
+    #[error(transparent)]
+    Graph(#[from] basis_graph::GraphError),
+    /// Computing eigenvectors.
+    #[error(transparent)]
+    Spectral(#[from] basis_spectral::SpectralError),
+    /// Aligning embeddings.
+    #[error(transparent)]
+    Align(#[from] basis_align::AlignError),
+    /// Drawing a figure.
+    #[error(transparent)]
+    Plot(#[from] basis_plot::PlotError),
+    /// Serialising a report.
+    #[error("JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// A configuration that cannot run.
+    #[error("invalid configuration: {0}")]
+    InvalidConfig(String),
+    /// Too many sampled batches were unusable.
+    #[error(
+        "only {usable} of {needed} usable batches after {attempts} draws (last problem: {reason})"
+    )]
+    TooFewBatches {
+        /// Batches that could be embedded and aligned.
+        usable: usize,
+        /// Batches asked for.
+        needed: usize,
+        /// Draws made.
+        attempts: usize,
+        /// Why the last unusable batch was rejected.
+        reason: String,
+    },
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T> = std::result::Result<T, ExperimentError>;
