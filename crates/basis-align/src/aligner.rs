@@ -223,3 +223,120 @@ impl FeatureChangeAligner {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::affine::AffineMap;
+    use nalgebra::DVector;
+
+    fn embedding(n: usize, k: usize) -> DMatrix<f64> {
+        DMatrix::from_fn(n, k, |i, j| ((i * (j + 3)) as f64 * 0.731 + j as f64).sin())
+    }
+
+    fn rotation(theta: f64) -> DMatrix<f64> {
+        DMatrix::from_row_slice(2, 2, &[theta.cos(), -theta.sin(), theta.sin(), theta.cos()])
+    }
+
+    #[test]
+    fn feature_change_aligner_carries_the_reference_forward() {
+        // The "true" embedding, seen under three feature updates as different affine images.
+        let truth = embedding(40, 2);
+        let rows: Vec<usize> = (0..8).collect();
+        let mut t_g =
+            FeatureChangeAligner::new(truth.select_rows(&rows), AlignConfig::least_squares())
+                .unwrap();
+        let distortions = [
+            AffineMap {
+                linear: rotation(0.7) * 1.3,
+                translation: DVector::from_vec(vec![0.2, -0.1]),
+            },
+            AffineMap {
+                linear: DMatrix::from_diagonal(&DVector::from_vec(vec![-1.0, 1.0])),
+                translation: DVector::zeros(2),
+            },
+            AffineMap {
+                linear: rotation(-2.0) * 0.8,
+                translation: DVector::from_vec(vec![-0.5, 0.4]),
+            },
+        ];
+        for d in &distortions {
+            let updated = d.apply(&truth).unwrap();
+            let out = t_g.update(&updated, &rows).unwrap();
+            // Clean data: every update is mapped back onto the original embedding...
+            assert!((&out.coords - &truth).norm() <= 1e-10 * truth.norm());
+            // ...and the carried reference is the aligned anchors.
+            assert_eq!(t_g.previous(), &out.coords.select_rows(&rows));
+        }
+    }
+
+    #[test]
+    fn feature_change_aligner_follows_a_slowly_drifting_embedding() {
+        // Each update drifts a little from the previous one (not from the start): aligning to the
+        // previous anchors keeps the coordinates continuous, which is what Algorithm 2 is for.
+        let mut current = embedding(30, 2);
+        let rows: Vec<usize> = (0..10).collect();
+        let mut t_g =
+            FeatureChangeAligner::new(current.select_rows(&rows), AlignConfig::least_squares())
+                .unwrap();
+        for step in 1..=5 {
+            let drift = DMatrix::from_fn(30, 2, |i, j| 0.01 * ((i + 7 * j + step) as f64).cos());
+            let next = &current + drift;
+            let flipped = AffineMap {
+                linear: rotation(step as f64) * -1.0,
+                translation: DVector::zeros(2),
+            }
+            .apply(&next)
+            .unwrap();
+            let out = t_g.update(&flipped, &rows).unwrap();
+            assert!(
+                (&out.coords - &next).norm() < 0.05 * next.norm(),
+                "step {step}"
+            );
+            current = out.coords;
+        }
+    }
+
+    #[test]
+    fn mismatched_inputs_are_typed_errors() {
+        let reference = embedding(5, 2);
+        let mut a = BatchAligner::new(reference.clone(), AlignConfig::least_squares()).unwrap();
+        assert!(matches!(
+            a.align(&embedding(10, 3), &[0, 1, 2, 3, 4]),
+            Err(AlignError::DimensionMismatch(_))
+        ));
+        assert!(matches!(
+            a.align(&embedding(10, 2), &[0, 1, 2]),
+            Err(AlignError::DimensionMismatch(_))
+        ));
+        assert!(matches!(
+            a.align(&embedding(10, 2), &[0, 1, 2, 3, 40]),
+            Err(AlignError::DimensionMismatch(_))
+        ));
+        let mut bad = embedding(10, 2);
+        bad[(7, 1)] = f64::NAN;
+        assert!(matches!(
+            a.align(&bad, &[0, 1, 2, 3, 4]),
+            Err(AlignError::NonFinite(_))
+        ));
+        assert!(matches!(
+            BatchAligner::new(embedding(2, 2), AlignConfig::least_squares()),
+            Err(AlignError::TooFewAnchors {
+                got: 2,
+                needed: 3,
+                dim: 2
+            })
+        ));
+        let bad_ransac = AlignConfig {
+            ransac: Some(RansacParams {
+                iterations: 0,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert!(matches!(
+            FeatureChangeAligner::new(reference, bad_ransac),
+            Err(AlignError::InvalidParameter(_))
+        ));
+    }
+}
