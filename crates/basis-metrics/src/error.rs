@@ -17,6 +17,14 @@ pub enum MetricsError {
         /// Column.
         col: usize,
     },
+    /// An embedding whose columns do not span K dimensions.
+    #[error("embedding columns span only {rank} of {needed} dimensions")]
+    RankDeficient {
+        /// Numerical rank found.
+        rank: usize,
+        /// Columns given.
+        needed: usize,
+    },
     /// A parameter outside its valid range (e.g. more clusters than points).
     #[error("invalid parameter: {0}")]
     InvalidParameter(String),

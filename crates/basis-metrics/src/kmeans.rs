@@ -15,10 +15,14 @@ pub struct KMeansParams {
     pub n_init: usize,
     /// Maximum Lloyd iterations per restart.
     pub max_iter: usize,
-    /// Stop when no centroid moves more than `tol` (squared Euclidean, relative to the data variance).
+    /// Stop when the summed squared centroid shift is at most `tol` times the mean per-feature
+    /// variance (scikit-learn's criterion).
     pub tol: f64,
     /// Seed of every random choice.
     pub seed: u64,
+    /// Threads running restarts in parallel (0: all available cores). Does not change the result.
+    #[serde(default)]
+    pub threads: usize,
 }
 
 impl Default for KMeansParams {
@@ -29,6 +33,7 @@ impl Default for KMeansParams {
             max_iter: 300,
             tol: 1e-4,
             seed: 0,
+            threads: 0,
         }
     }
 }
@@ -73,17 +78,33 @@ pub struct KMeansResult {
     pub n_iter: usize,
 }
 
-fn sq_dist(x: &DMatrix<f64>, i: usize, c: &DMatrix<f64>, j: usize) -> f64 {
-    (0..x.ncols())
-        .map(|t| (x[(i, t)] - c[(j, t)]).powi(2))
-        .sum()
+/// Points as contiguous rows (`n × d`, row-major): the hot loops read one point at a time.
+struct Rows<'a> {
+    data: &'a [f64],
+    d: usize,
 }
 
-/// Index of, and squared distance to, the centroid nearest to point `i`.
-fn nearest(x: &DMatrix<f64>, i: usize, c: &DMatrix<f64>) -> (usize, f64) {
+impl Rows<'_> {
+    fn row(&self, i: usize) -> &[f64] {
+        &self.data[i * self.d..(i + 1) * self.d]
+    }
+
+    fn len(&self) -> usize {
+        self.data.len() / self.d
+    }
+}
+
+#[inline]
+fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+}
+
+/// Index of, and squared distance to, the centroid (rows of `c`, row-major) nearest to `p`.
+#[inline]
+fn nearest(p: &[f64], c: &[f64], d: usize) -> (usize, f64) {
     let (mut best, mut bd) = (0, f64::INFINITY);
-    for j in 0..c.nrows() {
-        let dd = sq_dist(x, i, c, j);
+    for (j, cj) in c.chunks_exact(d).enumerate() {
+        let dd = sq_dist(p, cj);
         if dd < bd {
             bd = dd;
             best = j;
@@ -92,12 +113,13 @@ fn nearest(x: &DMatrix<f64>, i: usize, c: &DMatrix<f64>) -> (usize, f64) {
     (best, bd)
 }
 
-fn plus_plus_init(x: &DMatrix<f64>, k: usize, rng: &mut ChaCha8Rng) -> DMatrix<f64> {
-    let (n, d) = x.shape();
-    let mut c = DMatrix::zeros(k, d);
-    let first = rng.random_range(0..n);
-    c.row_mut(0).copy_from(&x.row(first));
-    let mut closest: Vec<f64> = (0..n).map(|i| sq_dist(x, i, &c, 0)).collect();
+/// k-means++ seeding (Arthur & Vassilvitskii 2007): each new centre drawn with probability
+/// proportional to the squared distance to the nearest centre already chosen.
+fn plus_plus_init(x: &Rows, k: usize, rng: &mut ChaCha8Rng) -> Vec<f64> {
+    let (n, d) = (x.len(), x.d);
+    let mut c = Vec::with_capacity(k * d);
+    c.extend_from_slice(x.row(rng.random_range(0..n)));
+    let mut closest: Vec<f64> = (0..n).map(|i| sq_dist(x.row(i), &c[0..d])).collect();
     for j in 1..k {
         let total: f64 = closest.iter().sum();
         let pick = if total > 0.0 {
@@ -112,55 +134,57 @@ fn plus_plus_init(x: &DMatrix<f64>, k: usize, rng: &mut ChaCha8Rng) -> DMatrix<f
             }
             chosen
         } else {
-            // All remaining points coincide with centroids (duplicates): any point will do.
+            // All points coincide with chosen centres (duplicates): any point will do.
             rng.random_range(0..n)
         };
-        c.row_mut(j).copy_from(&x.row(pick));
+        c.extend_from_slice(x.row(pick));
+        let cj = &c[j * d..(j + 1) * d];
         for (i, v) in closest.iter_mut().enumerate() {
-            *v = v.min(sq_dist(x, i, &c, j));
+            *v = v.min(sq_dist(x.row(i), cj));
         }
     }
     c
 }
 
-fn lloyd(x: &DMatrix<f64>, mut c: DMatrix<f64>, p: &KMeansParams, scale: f64) -> KMeansResult {
-    let (n, d) = x.shape();
-    let k = p.k;
+/// Lloyd iterations from `c` (row-major k × d). `tol_abs`: stop when the summed squared
+/// centre shift is at most this (scikit-learn's criterion).
+fn lloyd(x: &Rows, mut c: Vec<f64>, k: usize, max_iter: usize, tol_abs: f64) -> (Vec<usize>, Vec<f64>, f64, usize) {
+    let (n, d) = (x.len(), x.d);
     let mut labels = vec![0usize; n];
+    let mut dists = vec![0f64; n];
+    let mut sums = vec![0f64; k * d];
+    let mut counts = vec![0usize; k];
     let mut n_iter = 0;
-    for it in 0..p.max_iter {
+    for it in 0..max_iter {
         n_iter = it + 1;
-        let mut dists = vec![0f64; n];
-        for (i, (label, dist)) in labels.iter_mut().zip(dists.iter_mut()).enumerate() {
-            (*label, *dist) = nearest(x, i, &c);
-        }
-        let mut sums = DMatrix::<f64>::zeros(k, d);
-        let mut counts = vec![0usize; k];
+        sums.fill(0.0);
+        counts.fill(0);
         for i in 0..n {
-            counts[labels[i]] += 1;
-            for t in 0..d {
-                sums[(labels[i], t)] += x[(i, t)];
-            }
+            let p = x.row(i);
+            let (j, dd) = nearest(p, &c, d);
+            labels[i] = j;
+            dists[i] = dd;
+            counts[j] += 1;
+            sums[j * d..(j + 1) * d].iter_mut().zip(p).for_each(|(s, v)| *s += v);
         }
-        // Empty clusters take the point farthest from its centroid.
+        // An empty cluster takes the point farthest from its centroid (from a cluster that
+        // keeps at least one point), as scikit-learn does.
         for j in 0..k {
-            if counts[j] == 0 {
-                let far = (0..n)
-                    .max_by(|&a, &b| dists[a].total_cmp(&dists[b]))
-                    .unwrap_or(0);
+            if counts[j] > 0 {
+                continue;
+            }
+            let far = (0..n)
+                .filter(|&i| counts[labels[i]] > 1)
+                .max_by(|&a, &b| dists[a].total_cmp(&dists[b]));
+            if let Some(far) = far {
                 let old = labels[far];
-                if counts[old] > 1 {
-                    counts[old] -= 1;
-                    for t in 0..d {
-                        sums[(old, t)] -= x[(far, t)];
-                    }
-                    labels[far] = j;
-                    counts[j] = 1;
-                    dists[far] = 0.0;
-                    for t in 0..d {
-                        sums[(j, t)] = x[(far, t)];
-                    }
-                }
+                let p = x.row(far);
+                counts[old] -= 1;
+                sums[old * d..(old + 1) * d].iter_mut().zip(p).for_each(|(s, v)| *s -= v);
+                labels[far] = j;
+                counts[j] = 1;
+                dists[far] = 0.0;
+                sums[j * d..(j + 1) * d].copy_from_slice(p);
             }
         }
         let mut shift = 0f64;
@@ -168,35 +192,36 @@ fn lloyd(x: &DMatrix<f64>, mut c: DMatrix<f64>, p: &KMeansParams, scale: f64) ->
             if counts[j] == 0 {
                 continue;
             }
-            for t in 0..d {
-                let v = sums[(j, t)] / counts[j] as f64;
-                shift = shift.max((v - c[(j, t)]).powi(2));
-                c[(j, t)] = v;
+            let inv = 1.0 / counts[j] as f64;
+            for (cv, sv) in c[j * d..(j + 1) * d].iter_mut().zip(&sums[j * d..(j + 1) * d]) {
+                let v = sv * inv;
+                shift += (v - *cv) * (v - *cv);
+                *cv = v;
             }
         }
-        if shift <= p.tol * scale {
+        if shift <= tol_abs {
             break;
         }
     }
     // Final assignment against the final centroids.
     let mut inertia = 0.0;
     for (i, label) in labels.iter_mut().enumerate() {
-        let (best, bd) = nearest(x, i, &c);
+        let (best, bd) = nearest(x.row(i), &c, d);
         *label = best;
         inertia += bd;
     }
-    KMeansResult {
-        labels,
-        centroids: c,
-        inertia,
-        n_iter,
-    }
+    (labels, c, inertia, n_iter)
 }
 
 /// k-means on the rows of `x`, best of `n_init` k-means++ restarts, deterministic under `seed`.
+///
+/// Every restart has its own seed, drawn in order from `seed`, and restarts run on
+/// `threads` threads; the result (lowest inertia, ties to the earliest restart) does not
+/// depend on the thread count.
 pub fn kmeans(x: &DMatrix<f64>, params: &KMeansParams) -> Result<KMeansResult> {
     params.check(x.nrows())?;
-    if x.ncols() == 0 {
+    let (n, d) = x.shape();
+    if d == 0 {
         return Err(MetricsError::Empty);
     }
     for (col, c) in x.column_iter().enumerate() {
@@ -205,25 +230,61 @@ pub fn kmeans(x: &DMatrix<f64>, params: &KMeansParams) -> Result<KMeansResult> {
         }
     }
     // Tolerance relative to the mean per-feature variance, as scikit-learn does.
-    let n = x.nrows() as f64;
-    let scale = x
+    let nf = n as f64;
+    let mean_var = x
         .column_iter()
         .map(|c| {
-            let m = c.sum() / n;
-            c.iter().map(|v| (v - m).powi(2)).sum::<f64>() / n
+            let m = c.sum() / nf;
+            c.iter().map(|v| (v - m).powi(2)).sum::<f64>() / nf
         })
         .sum::<f64>()
-        / x.ncols() as f64;
-    let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
-    let mut best: Option<KMeansResult> = None;
-    for _ in 0..params.n_init {
-        let init = plus_plus_init(x, params.k, &mut rng);
-        let r = lloyd(x, init, params, scale);
-        if best.as_ref().is_none_or(|b| r.inertia < b.inertia) {
-            best = Some(r);
-        }
+        / d as f64;
+    let tol_abs = params.tol * mean_var;
+    let row_major = x.transpose();
+    let rows = Rows {
+        data: row_major.as_slice(),
+        d,
+    };
+    let mut master = ChaCha8Rng::seed_from_u64(params.seed);
+    let seeds: Vec<u64> = (0..params.n_init).map(|_| master.random()).collect();
+    let run = |s: u64| {
+        let mut rng = ChaCha8Rng::seed_from_u64(s);
+        let init = plus_plus_init(&rows, params.k, &mut rng);
+        lloyd(&rows, init, params.k, params.max_iter, tol_abs)
+    };
+    let threads = match params.threads {
+        0 => std::thread::available_parallelism().map_or(1, |t| t.get()),
+        t => t,
     }
-    best.ok_or(MetricsError::Empty)
+    .min(params.n_init)
+    .max(1);
+    let results: Vec<_> = if threads == 1 {
+        seeds.iter().map(|&s| run(s)).collect()
+    } else {
+        let mut slots: Vec<Option<_>> = (0..seeds.len()).map(|_| None).collect();
+        std::thread::scope(|scope| {
+            let chunk = seeds.len().div_ceil(threads);
+            for (seed_chunk, slot_chunk) in seeds.chunks(chunk).zip(slots.chunks_mut(chunk)) {
+                let run = &run;
+                scope.spawn(move || {
+                    for (s, slot) in seed_chunk.iter().zip(slot_chunk) {
+                        *slot = Some(run(*s));
+                    }
+                });
+            }
+        });
+        slots.into_iter().flatten().collect()
+    };
+    let (labels, c, inertia, n_iter) = results
+        .into_iter()
+        .reduce(|best, r| if r.2 < best.2 { r } else { best })
+        .ok_or(MetricsError::Empty)?;
+    Ok(KMeansResult {
+        labels,
+        centroids: DMatrix::from_row_slice(params.k, d, &c),
+        inertia,
+        n_iter,
+    })
 }
 
 #[cfg(test)]
@@ -256,6 +317,36 @@ mod tests {
         let a = kmeans(&x, &p).unwrap();
         assert_eq!(clustering_accuracy(&truth, &a.labels).unwrap(), 1.0);
         assert_eq!(a, kmeans(&x, &p).unwrap());
+    }
+
+    #[test]
+    fn result_does_not_depend_on_the_thread_count() {
+        let (x, _) = blobs();
+        let p = |threads| KMeansParams {
+            k: 4,
+            n_init: 7,
+            seed: 3,
+            threads,
+            ..Default::default()
+        };
+        let one = kmeans(&x, &p(1)).unwrap();
+        assert_eq!(one, kmeans(&x, &p(2)).unwrap());
+        assert_eq!(one, kmeans(&x, &p(5)).unwrap());
+    }
+
+    #[test]
+    fn an_emptied_cluster_is_refilled() {
+        // Two far groups and k = 3, so some restart starts with a centre that loses all its
+        // points; every cluster must end non-empty and the inertia must be the optimum's.
+        let mut rows = vec![];
+        for i in 0..20 {
+            rows.push(if i < 10 { 0.0 + i as f64 * 0.01 } else { 100.0 + i as f64 * 0.01 });
+        }
+        let x = DMatrix::from_column_slice(20, 1, &rows);
+        let r = kmeans(&x, &KMeansParams { k: 3, n_init: 5, seed: 1, ..Default::default() }).unwrap();
+        for j in 0..3 {
+            assert!(r.labels.contains(&j), "cluster {j} empty: {:?}", r.labels);
+        }
     }
 
     #[test]

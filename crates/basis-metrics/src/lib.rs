@@ -2,13 +2,22 @@
 //!
 //! - [`nmi`] (BASiS Eq. 18, max or arithmetic normalisation) and
 //!   [`clustering_accuracy`] (Eq. 19, Kuhn–Munkres matching);
-//! - [`kmeans`]: seeded k-means++ with restarts, used to cluster embeddings.
+//! - [`kmeans`]: seeded k-means++ with restarts, used to cluster embeddings;
+//! - [`grassmann_distance`] (Eq. 16) and [`orthogonality`] (Eq. 17) of an embedding;
+//! - [`linear_probe_accuracy`] (Eq. 20), pure Rust;
+//! - [`Report`]: all five for one embedding, as JSON or a markdown row.
 #![warn(missing_docs)]
 
 pub mod clustering;
 pub mod error;
 pub mod kmeans;
+pub mod probe;
+pub mod report;
+pub mod subspace;
 
 pub use clustering::{NmiNormalization, clustering_accuracy, contingency, nmi};
 pub use error::{MetricsError, Result};
 pub use kmeans::{KMeansParams, KMeansResult, kmeans};
+pub use probe::{LinearProbe, LinearProbeParams, linear_probe_accuracy};
+pub use report::{Report, ReportInputs, ReportParams};
+pub use subspace::{ColumnScaling, grassmann_distance, orthogonality, orthonormal_basis, principal_angles};
