@@ -17,6 +17,23 @@ pub enum NmiNormalization {
 
 /// Relabels arbitrary labels to `0..count` in order of first appearance.
 fn compact(labels: &[usize]) -> (Vec<usize>, usize) {
+    let max = labels.iter().copied().max().unwrap_or(0);
+    if max < 4 * labels.len() + 64 {
+        // Small label values (the usual case): a lookup table instead of hashing.
+        let mut table = vec![usize::MAX; max + 1];
+        let mut count = 0;
+        let out = labels
+            .iter()
+            .map(|&l| {
+                if table[l] == usize::MAX {
+                    table[l] = count;
+                    count += 1;
+                }
+                table[l]
+            })
+            .collect();
+        return (out, count);
+    }
     let mut map = std::collections::HashMap::new();
     let out = labels
         .iter()
@@ -111,6 +128,18 @@ pub fn clustering_accuracy(truth: &[usize], pred: &[usize]) -> Result<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn huge_label_values_take_the_hashing_path_with_the_same_result() {
+        let t = [0, 0, 1, 1, 2];
+        let p = [3, 3, 1, 1, 1];
+        let p_big = [usize::MAX, usize::MAX, 1 << 40, 1 << 40, 1 << 40];
+        assert_eq!(
+            nmi(&t, &p, NmiNormalization::Max),
+            nmi(&t, &p_big, NmiNormalization::Max)
+        );
+        assert_eq!(clustering_accuracy(&t, &p), clustering_accuracy(&t, &p_big));
+    }
 
     #[test]
     fn identical_and_renamed_labelings_score_one() {

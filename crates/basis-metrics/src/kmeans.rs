@@ -78,48 +78,31 @@ pub struct KMeansResult {
     pub n_iter: usize,
 }
 
-/// Points as contiguous rows (`n × d`, row-major): the hot loops read one point at a time.
-struct Rows<'a> {
-    data: &'a [f64],
-    d: usize,
-}
-
-impl Rows<'_> {
-    fn row(&self, i: usize) -> &[f64] {
-        &self.data[i * self.d..(i + 1) * self.d]
-    }
-
-    fn len(&self) -> usize {
-        self.data.len() / self.d
-    }
-}
-
-#[inline]
-fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
-}
-
-/// Index of, and squared distance to, the centroid (rows of `c`, row-major) nearest to `p`.
-#[inline]
-fn nearest(p: &[f64], c: &[f64], d: usize) -> (usize, f64) {
-    let (mut best, mut bd) = (0, f64::INFINITY);
-    for (j, cj) in c.chunks_exact(d).enumerate() {
-        let dd = sq_dist(p, cj);
-        if dd < bd {
-            bd = dd;
-            best = j;
+/// Squared distances from every row of `x` (column-major n × d) to the point `c` (length d),
+/// written into `out`: one contiguous pass per coordinate.
+fn sq_dists_to(x: &DMatrix<f64>, c: &[f64], out: &mut [f64]) {
+    out.fill(0.0);
+    let n = x.nrows();
+    // Plain slices: nalgebra's column iterators are strided and do not vectorise.
+    for (col, &ct) in x.as_slice().chunks_exact(n).zip(c) {
+        for (o, &v) in out.iter_mut().zip(col) {
+            *o += (v - ct) * (v - ct);
         }
     }
-    (best, bd)
 }
 
 /// k-means++ seeding (Arthur & Vassilvitskii 2007): each new centre drawn with probability
 /// proportional to the squared distance to the nearest centre already chosen.
-fn plus_plus_init(x: &Rows, k: usize, rng: &mut ChaCha8Rng) -> Vec<f64> {
-    let (n, d) = (x.len(), x.d);
-    let mut c = Vec::with_capacity(k * d);
-    c.extend_from_slice(x.row(rng.random_range(0..n)));
-    let mut closest: Vec<f64> = (0..n).map(|i| sq_dist(x.row(i), &c[0..d])).collect();
+/// Returns the centres as a k × d matrix.
+fn plus_plus_init(x: &DMatrix<f64>, k: usize, rng: &mut ChaCha8Rng) -> DMatrix<f64> {
+    let (n, d) = x.shape();
+    let mut c = DMatrix::zeros(k, d);
+    let first = rng.random_range(0..n);
+    c.row_mut(0).copy_from(&x.row(first));
+    let mut closest = vec![0.0; n];
+    let mut fresh = vec![0.0; n];
+    let centre = |c: &DMatrix<f64>, j: usize| -> Vec<f64> { c.row(j).iter().copied().collect() };
+    sq_dists_to(x, &centre(&c, 0), &mut closest);
     for j in 1..k {
         let total: f64 = closest.iter().sum();
         let pick = if total > 0.0 {
@@ -137,35 +120,89 @@ fn plus_plus_init(x: &Rows, k: usize, rng: &mut ChaCha8Rng) -> Vec<f64> {
             // All points coincide with chosen centres (duplicates): any point will do.
             rng.random_range(0..n)
         };
-        c.extend_from_slice(x.row(pick));
-        let cj = &c[j * d..(j + 1) * d];
-        for (i, v) in closest.iter_mut().enumerate() {
-            *v = v.min(sq_dist(x.row(i), cj));
-        }
+        c.row_mut(j).copy_from(&x.row(pick));
+        sq_dists_to(x, &centre(&c, j), &mut fresh);
+        closest
+            .iter_mut()
+            .zip(&fresh)
+            .for_each(|(a, &b)| *a = a.min(b));
     }
     c
 }
 
-/// Lloyd iterations from `c` (row-major k × d). `tol_abs`: stop when the summed squared
-/// centre shift is at most this (scikit-learn's criterion).
-fn lloyd(x: &Rows, mut c: Vec<f64>, k: usize, max_iter: usize, tol_abs: f64) -> (Vec<usize>, Vec<f64>, f64, usize) {
-    let (n, d) = (x.len(), x.d);
-    let mut labels = vec![0usize; n];
+/// Buffers of one restart, reused across its Lloyd iterations. Points are the columns of
+/// `xt` (d × n) and centres the columns of `ct` (d × k), so every point and every centre is
+/// contiguous in memory.
+struct Lloyd {
+    /// `Cᵀ`-side dot products `c_j · x_i`, k × n (one contiguous column per point).
+    dots: DMatrix<f64>,
+    labels: Vec<usize>,
+}
+
+impl Lloyd {
+    /// Assigns every point to its nearest centre through `‖x − c‖² = ‖x‖² − 2 x·c + ‖c‖²`,
+    /// one GEMM for all the dot products (as scikit-learn does). `dists` gets the squared
+    /// distances (clamped at 0 against round-off).
+    fn assign(&mut self, xt: &DMatrix<f64>, xnorm: &[f64], ct: &DMatrix<f64>, dists: &mut [f64]) {
+        // (k × d)(d × n) through matrixmultiply; nalgebra's `gemm_tr` would take per-entry dot products.
+        self.dots.gemm(1.0, &ct.transpose(), xt, 0.0);
+        let cnorm: Vec<f64> = ct.column_iter().map(|c| c.norm_squared()).collect();
+        let k = ct.ncols();
+        let points = self.dots.as_slice().chunks_exact(k);
+        for (((col, l), d), &xn) in points
+            .zip(self.labels.iter_mut())
+            .zip(dists.iter_mut())
+            .zip(xnorm)
+        {
+            let (mut best, mut bv) = (0, f64::INFINITY);
+            for (j, (&dot, &cn)) in col.iter().zip(&cnorm).enumerate() {
+                let v = cn - 2.0 * dot;
+                if v < bv {
+                    bv = v;
+                    best = j;
+                }
+            }
+            *l = best;
+            *d = (xn + bv).max(0.0);
+        }
+    }
+}
+
+/// Lloyd iterations from the centres `ct` (d × k) on the points `xt` (d × n). `tol_abs`:
+/// stop when the summed squared centre shift is at most this (scikit-learn's criterion).
+/// Returns labels, centres (d × k), inertia (recomputed exactly, point by point, against the
+/// final centres) and iterations.
+fn lloyd(
+    xt: &DMatrix<f64>,
+    xnorm: &[f64],
+    mut ct: DMatrix<f64>,
+    max_iter: usize,
+    tol_abs: f64,
+) -> (Vec<usize>, DMatrix<f64>, f64, usize) {
+    let (d, n) = xt.shape();
+    let k = ct.ncols();
+    let mut w = Lloyd {
+        dots: DMatrix::zeros(k, n),
+        labels: vec![0; n],
+    };
     let mut dists = vec![0f64; n];
-    let mut sums = vec![0f64; k * d];
+    let mut sums = vec![0f64; d * k];
     let mut counts = vec![0usize; k];
+    let xs = xt.as_slice();
+    let point = |i: usize| &xs[i * d..(i + 1) * d];
     let mut n_iter = 0;
     for it in 0..max_iter {
         n_iter = it + 1;
-        sums.fill(0.0);
+        w.assign(xt, xnorm, &ct, &mut dists);
+        let labels = &mut w.labels;
         counts.fill(0);
-        for i in 0..n {
-            let p = x.row(i);
-            let (j, dd) = nearest(p, &c, d);
-            labels[i] = j;
-            dists[i] = dd;
-            counts[j] += 1;
-            sums[j * d..(j + 1) * d].iter_mut().zip(p).for_each(|(s, v)| *s += v);
+        sums.fill(0.0);
+        for (i, &l) in labels.iter().enumerate() {
+            counts[l] += 1;
+            sums[l * d..(l + 1) * d]
+                .iter_mut()
+                .zip(point(i))
+                .for_each(|(s, v)| *s += v);
         }
         // An empty cluster takes the point farthest from its centroid (from a cluster that
         // keeps at least one point), as scikit-learn does.
@@ -178,22 +215,28 @@ fn lloyd(x: &Rows, mut c: Vec<f64>, k: usize, max_iter: usize, tol_abs: f64) -> 
                 .max_by(|&a, &b| dists[a].total_cmp(&dists[b]));
             if let Some(far) = far {
                 let old = labels[far];
-                let p = x.row(far);
                 counts[old] -= 1;
-                sums[old * d..(old + 1) * d].iter_mut().zip(p).for_each(|(s, v)| *s -= v);
+                sums[old * d..(old + 1) * d]
+                    .iter_mut()
+                    .zip(point(far))
+                    .for_each(|(s, v)| *s -= v);
+                sums[j * d..(j + 1) * d].copy_from_slice(point(far));
                 labels[far] = j;
                 counts[j] = 1;
                 dists[far] = 0.0;
-                sums[j * d..(j + 1) * d].copy_from_slice(p);
             }
         }
         let mut shift = 0f64;
+        let centres = ct.as_mut_slice();
         for j in 0..k {
             if counts[j] == 0 {
                 continue;
             }
             let inv = 1.0 / counts[j] as f64;
-            for (cv, sv) in c[j * d..(j + 1) * d].iter_mut().zip(&sums[j * d..(j + 1) * d]) {
+            for (cv, sv) in centres[j * d..(j + 1) * d]
+                .iter_mut()
+                .zip(&sums[j * d..(j + 1) * d])
+            {
                 let v = sv * inv;
                 shift += (v - *cv) * (v - *cv);
                 *cv = v;
@@ -203,14 +246,23 @@ fn lloyd(x: &Rows, mut c: Vec<f64>, k: usize, max_iter: usize, tol_abs: f64) -> 
             break;
         }
     }
-    // Final assignment against the final centroids.
-    let mut inertia = 0.0;
-    for (i, label) in labels.iter_mut().enumerate() {
-        let (best, bd) = nearest(x.row(i), &c, d);
-        *label = best;
-        inertia += bd;
-    }
-    (labels, c, inertia, n_iter)
+    // Final assignment against the final centres; the inertia from exact distances.
+    w.assign(xt, xnorm, &ct, &mut dists);
+    let centres = ct.as_slice();
+    let inertia = w
+        .labels
+        .iter()
+        .enumerate()
+        .map(|(i, &l)| {
+            let c = &centres[l * d..(l + 1) * d];
+            point(i)
+                .iter()
+                .zip(c)
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum::<f64>()
+        })
+        .sum();
+    (w.labels, ct, inertia, n_iter)
 }
 
 /// k-means on the rows of `x`, best of `n_init` k-means++ restarts, deterministic under `seed`.
@@ -240,17 +292,14 @@ pub fn kmeans(x: &DMatrix<f64>, params: &KMeansParams) -> Result<KMeansResult> {
         .sum::<f64>()
         / d as f64;
     let tol_abs = params.tol * mean_var;
-    let row_major = x.transpose();
-    let rows = Rows {
-        data: row_major.as_slice(),
-        d,
-    };
+    let xt = x.transpose();
+    let xnorm: Vec<f64> = xt.column_iter().map(|c| c.norm_squared()).collect();
     let mut master = ChaCha8Rng::seed_from_u64(params.seed);
     let seeds: Vec<u64> = (0..params.n_init).map(|_| master.random()).collect();
     let run = |s: u64| {
         let mut rng = ChaCha8Rng::seed_from_u64(s);
-        let init = plus_plus_init(&rows, params.k, &mut rng);
-        lloyd(&rows, init, params.k, params.max_iter, tol_abs)
+        let init = plus_plus_init(x, params.k, &mut rng);
+        lloyd(&xt, &xnorm, init.transpose(), params.max_iter, tol_abs)
     };
     let threads = match params.threads {
         0 => std::thread::available_parallelism().map_or(1, |t| t.get()),
@@ -261,18 +310,34 @@ pub fn kmeans(x: &DMatrix<f64>, params: &KMeansParams) -> Result<KMeansResult> {
     let results: Vec<_> = if threads == 1 {
         seeds.iter().map(|&s| run(s)).collect()
     } else {
+        // Restarts differ in length (4 to 20+ iterations), so threads take the next restart
+        // from a shared counter instead of a fixed share; results go back in restart order.
+        let next = std::sync::atomic::AtomicUsize::new(0);
         let mut slots: Vec<Option<_>> = (0..seeds.len()).map(|_| None).collect();
-        std::thread::scope(|scope| {
-            let chunk = seeds.len().div_ceil(threads);
-            for (seed_chunk, slot_chunk) in seeds.chunks(chunk).zip(slots.chunks_mut(chunk)) {
-                let run = &run;
-                scope.spawn(move || {
-                    for (s, slot) in seed_chunk.iter().zip(slot_chunk) {
-                        *slot = Some(run(*s));
-                    }
-                });
-            }
+        let done: Vec<Vec<(usize, _)>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|_| {
+                    let (run, next, seeds) = (&run, &next, &seeds);
+                    scope.spawn(move || {
+                        let mut mine = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            if i >= seeds.len() {
+                                break mine;
+                            }
+                            mine.push((i, run(seeds[i])));
+                        }
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("k-means worker panicked"))
+                .collect()
         });
+        for (i, r) in done.into_iter().flatten() {
+            slots[i] = Some(r);
+        }
         slots.into_iter().flatten().collect()
     };
     let (labels, c, inertia, n_iter) = results
@@ -281,7 +346,7 @@ pub fn kmeans(x: &DMatrix<f64>, params: &KMeansParams) -> Result<KMeansResult> {
         .ok_or(MetricsError::Empty)?;
     Ok(KMeansResult {
         labels,
-        centroids: DMatrix::from_row_slice(params.k, d, &c),
+        centroids: c.transpose(),
         inertia,
         n_iter,
     })
@@ -340,10 +405,23 @@ mod tests {
         // points; every cluster must end non-empty and the inertia must be the optimum's.
         let mut rows = vec![];
         for i in 0..20 {
-            rows.push(if i < 10 { 0.0 + i as f64 * 0.01 } else { 100.0 + i as f64 * 0.01 });
+            rows.push(if i < 10 {
+                0.0 + i as f64 * 0.01
+            } else {
+                100.0 + i as f64 * 0.01
+            });
         }
         let x = DMatrix::from_column_slice(20, 1, &rows);
-        let r = kmeans(&x, &KMeansParams { k: 3, n_init: 5, seed: 1, ..Default::default() }).unwrap();
+        let r = kmeans(
+            &x,
+            &KMeansParams {
+                k: 3,
+                n_init: 5,
+                seed: 1,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         for j in 0..3 {
             assert!(r.labels.contains(&j), "cluster {j} empty: {:?}", r.labels);
         }

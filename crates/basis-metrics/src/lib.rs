@@ -20,4 +20,6 @@ pub use error::{MetricsError, Result};
 pub use kmeans::{KMeansParams, KMeansResult, kmeans};
 pub use probe::{LinearProbe, LinearProbeParams, linear_probe_accuracy};
 pub use report::{Report, ReportInputs, ReportParams};
-pub use subspace::{ColumnScaling, grassmann_distance, orthogonality, orthonormal_basis, principal_angles};
+pub use subspace::{
+    ColumnScaling, grassmann_distance, orthogonality, orthonormal_basis, principal_angles,
+};

@@ -50,10 +50,16 @@ impl LinearProbeParams {
             return bad("epochs must be >= 1".into());
         }
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            return bad(format!("learning rate must be finite and > 0, got {}", self.learning_rate));
+            return bad(format!(
+                "learning rate must be finite and > 0, got {}",
+                self.learning_rate
+            ));
         }
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
-            return bad(format!("weight decay must be finite and >= 0, got {}", self.weight_decay));
+            return bad(format!(
+                "weight decay must be finite and >= 0, got {}",
+                self.weight_decay
+            ));
         }
         if self.batch_size == Some(0) {
             return bad("batch size must be >= 1".into());
@@ -73,7 +79,7 @@ pub struct LinearProbe {
     pub mean: Vec<f64>,
     /// Per-coordinate input deviation (ones without standardisation).
     pub std: Vec<f64>,
-    /// Mean cross-entropy on the training set after the last epoch.
+    /// Mean cross-entropy on the training set in the last epoch (before its final step).
     pub train_loss: f64,
 }
 
@@ -161,7 +167,12 @@ impl Adam {
         self.t += 1;
         let (b1, b2, eps) = (0.9, 0.999, 1e-8);
         let (c1, c2) = (1.0 - f64::powi(b1, self.t), 1.0 - f64::powi(b2, self.t));
-        for (((p, g), m), v) in params.iter_mut().zip(grads).zip(&mut self.m).zip(&mut self.v) {
+        for (((p, g), m), v) in params
+            .iter_mut()
+            .zip(grads)
+            .zip(&mut self.m)
+            .zip(&mut self.v)
+        {
             *m = b1 * *m + (1.0 - b1) * g;
             *v = b2 * *v + (1.0 - b2) * g * g;
             *p -= lr * (*m / c1) / ((*v / c2).sqrt() + eps);
@@ -215,7 +226,11 @@ impl LinearProbe {
                 let owned;
                 let (xbt, xb, yb): (&DMatrix<f64>, &DMatrix<f64>, Vec<usize>) = if batch < n {
                     owned = (xt.select_columns(chunk), xs.select_rows(chunk));
-                    (&owned.0, &owned.1, chunk.iter().map(|&i| labels[i]).collect())
+                    (
+                        &owned.0,
+                        &owned.1,
+                        chunk.iter().map(|&i| labels[i]).collect(),
+                    )
                 } else {
                     (&xt, &xs, labels.to_vec())
                 };
@@ -299,7 +314,10 @@ mod tests {
         let mut labels = Vec::new();
         for (c, &(cx, cy)) in centres.iter().enumerate() {
             for _ in 0..n_per {
-                rows.extend([cx + spread * rng.random_range(-1.0..1.0), cy + spread * rng.random_range(-1.0..1.0)]);
+                rows.extend([
+                    cx + spread * rng.random_range(-1.0..1.0),
+                    cy + spread * rng.random_range(-1.0..1.0),
+                ]);
                 labels.push(c);
             }
         }
@@ -336,7 +354,9 @@ mod tests {
         let w0 = DMatrix::from_fn(4, 2, |i, j| 0.1 * (i as f64 - j as f64));
         let b0 = DVector::from_vec(vec![0.1, -0.2, 0.0, 0.3]);
         let mut scratch = DMatrix::zeros(4, 2);
-        let mut loss = |w: &DMatrix<f64>, b: &DVector<f64>| loss_and_gradient(w, b, &xt, &x, &y, &mut scratch).0;
+        let mut loss = |w: &DMatrix<f64>, b: &DVector<f64>| {
+            loss_and_gradient(w, b, &xt, &x, &y, &mut scratch).0
+        };
         let h = 1e-6;
         let mut fd_w = DMatrix::zeros(4, 2);
         for i in 0..4 {
@@ -366,14 +386,54 @@ mod tests {
     #[test]
     fn bad_inputs_are_typed_errors() {
         let (x, y) = blobs(5, 1, 1.0);
-        assert!(matches!(LinearProbe::fit(&x, &y[..3], &Default::default()), Err(MetricsError::LengthMismatch(20, 3))));
-        assert!(matches!(LinearProbe::fit(&x, &[0; 20], &Default::default()), Err(MetricsError::InvalidParameter(_))));
+        assert!(matches!(
+            LinearProbe::fit(&x, &y[..3], &Default::default()),
+            Err(MetricsError::LengthMismatch(20, 3))
+        ));
+        assert!(matches!(
+            LinearProbe::fit(&x, &[0; 20], &Default::default()),
+            Err(MetricsError::InvalidParameter(_))
+        ));
         let mut nan = x.clone();
         nan[(2, 1)] = f64::INFINITY;
-        assert!(matches!(LinearProbe::fit(&nan, &y, &Default::default()), Err(MetricsError::NonFinite { row: 2, col: 1 })));
-        let p = LinearProbe::fit(&x, &y, &LinearProbeParams { epochs: 5, ..Default::default() }).unwrap();
-        assert!(matches!(p.predict(&DMatrix::zeros(3, 5)), Err(MetricsError::InvalidParameter(_))));
-        assert!(LinearProbe::fit(&x, &y, &LinearProbeParams { learning_rate: -1.0, ..Default::default() }).is_err());
-        assert!(LinearProbe::fit(&x, &y, &LinearProbeParams { batch_size: Some(0), ..Default::default() }).is_err());
+        assert!(matches!(
+            LinearProbe::fit(&nan, &y, &Default::default()),
+            Err(MetricsError::NonFinite { row: 2, col: 1 })
+        ));
+        let p = LinearProbe::fit(
+            &x,
+            &y,
+            &LinearProbeParams {
+                epochs: 5,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert!(matches!(
+            p.predict(&DMatrix::zeros(3, 5)),
+            Err(MetricsError::InvalidParameter(_))
+        ));
+        assert!(
+            LinearProbe::fit(
+                &x,
+                &y,
+                &LinearProbeParams {
+                    learning_rate: -1.0,
+                    ..Default::default()
+                }
+            )
+            .is_err()
+        );
+        assert!(
+            LinearProbe::fit(
+                &x,
+                &y,
+                &LinearProbeParams {
+                    batch_size: Some(0),
+                    ..Default::default()
+                }
+            )
+            .is_err()
+        );
     }
 }

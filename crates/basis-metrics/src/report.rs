@@ -75,7 +75,10 @@ impl Report {
         if n == 0 || k == 0 {
             return Err(MetricsError::Empty);
         }
-        let grassmann = inputs.analytic.map(|a| grassmann_distance(y, a)).transpose()?;
+        let grassmann = inputs
+            .analytic
+            .map(|a| grassmann_distance(y, a))
+            .transpose()?;
         let orthogonality = Some(orthogonality(y, params.orthogonality)?);
         let (mut nmi_max, mut nmi_ari, mut acc) = (None, None, None);
         if let Some(labels) = inputs.labels {
@@ -89,7 +92,11 @@ impl Report {
                 seen.len()
             };
             let km = KMeansParams {
-                k: if params.kmeans.k == 0 { classes } else { params.kmeans.k },
+                k: if params.kmeans.k == 0 {
+                    classes
+                } else {
+                    params.kmeans.k
+                },
                 ..params.kmeans
             };
             let clusters = kmeans(y, &km)?.labels;
@@ -98,9 +105,13 @@ impl Report {
             acc = Some(clustering_accuracy(labels, &clusters)?);
         }
         let probe_accuracy = match (inputs.probe_train, inputs.labels) {
-            (Some((train_x, train_y)), Some(test_y)) => {
-                Some(linear_probe_accuracy(train_x, train_y, y, test_y, &params.probe)?)
-            }
+            (Some((train_x, train_y)), Some(test_y)) => Some(linear_probe_accuracy(
+                train_x,
+                train_y,
+                y,
+                test_y,
+                &params.probe,
+            )?),
             _ => None,
         };
         Ok(Report {
@@ -176,7 +187,10 @@ mod tests {
         let json = serde_json::to_string(&report).unwrap();
         assert_eq!(serde_json::from_str::<Report>(&json).unwrap(), report);
         let row = report.markdown_row("ours");
-        assert!(row.starts_with("| ours | 0.000 |") && row.ends_with("| 1.000 | 1.000 | 100.000 |"), "{row}");
+        assert!(
+            row.starts_with("| ours | 0.000 |") && row.ends_with("| 1.000 | 1.000 | 100.000 |"),
+            "{row}"
+        );
         assert_eq!(Report::markdown_header().lines().count(), 2);
     }
 
@@ -195,7 +209,10 @@ mod tests {
         )
         .unwrap();
         assert!(r.orthogonality.unwrap() < 1e-20);
-        assert_eq!((r.grassmann, r.nmi, r.acc, r.probe_accuracy), (None, None, None, None));
+        assert_eq!(
+            (r.grassmann, r.nmi, r.acc, r.probe_accuracy),
+            (None, None, None, None)
+        );
         assert!(r.markdown_row("x").contains("| — |"));
     }
 
@@ -208,7 +225,10 @@ mod tests {
             analytic: None,
             probe_train: None,
         };
-        assert!(matches!(Report::evaluate(&inputs, &ReportParams::default()), Err(MetricsError::LengthMismatch(90, 10))));
+        assert!(matches!(
+            Report::evaluate(&inputs, &ReportParams::default()),
+            Err(MetricsError::LengthMismatch(90, 10))
+        ));
         let wrong = DMatrix::zeros(90, 3);
         let inputs = ReportInputs {
             embedding: &y,

@@ -204,18 +204,36 @@ mod tests {
     #[test]
     fn bad_inputs_are_typed_errors() {
         let y = random(10, 3, 5);
-        assert!(matches!(grassmann_distance(&y, &random(10, 2, 6)), Err(MetricsError::InvalidParameter(_))));
-        assert!(matches!(grassmann_distance(&random(2, 3, 1), &random(2, 3, 2)), Err(MetricsError::InvalidParameter(_))));
+        assert!(matches!(
+            grassmann_distance(&y, &random(10, 2, 6)),
+            Err(MetricsError::InvalidParameter(_))
+        ));
+        assert!(matches!(
+            grassmann_distance(&random(2, 3, 1), &random(2, 3, 2)),
+            Err(MetricsError::InvalidParameter(_))
+        ));
         let mut collapsed = y.clone();
         let c0 = collapsed.column(0).into_owned();
         collapsed.set_column(2, &(c0 * 2.0));
-        assert!(matches!(grassmann_distance(&y, &collapsed), Err(MetricsError::RankDeficient { rank: 2, needed: 3 })));
+        assert!(matches!(
+            grassmann_distance(&y, &collapsed),
+            Err(MetricsError::RankDeficient { rank: 2, needed: 3 })
+        ));
         let mut nan = y.clone();
         nan[(4, 1)] = f64::NAN;
-        assert!(matches!(orthogonality(&nan, ColumnScaling::UnitNorm), Err(MetricsError::NonFinite { row: 4, col: 1 })));
-        assert!(matches!(grassmann_distance(&DMatrix::zeros(0, 2), &DMatrix::zeros(0, 2)), Err(MetricsError::Empty)));
+        assert!(matches!(
+            orthogonality(&nan, ColumnScaling::UnitNorm),
+            Err(MetricsError::NonFinite { row: 4, col: 1 })
+        ));
+        assert!(matches!(
+            grassmann_distance(&DMatrix::zeros(0, 2), &DMatrix::zeros(0, 2)),
+            Err(MetricsError::Empty)
+        ));
         let mut zero_col = y;
         zero_col.column_mut(1).fill(0.0);
-        assert!(matches!(orthogonality(&zero_col, ColumnScaling::UnitNorm), Err(MetricsError::InvalidParameter(_))));
+        assert!(matches!(
+            orthogonality(&zero_col, ColumnScaling::UnitNorm),
+            Err(MetricsError::InvalidParameter(_))
+        ));
     }
 }
