@@ -106,6 +106,13 @@ fn demo_writes_its_outputs() {
     assert_eq!(&png[1..4], b"PNG");
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(cfg.out_dir.join("report.json")).unwrap()).unwrap();
-    assert_eq!(report["acc"].as_f64().unwrap(), r.acc);
+    assert_eq!(report["metrics"]["acc"].as_f64(), r.metrics.acc);
+    // All five numbers of Table 1 are computed, in range.
+    let m = &r.metrics;
+    assert!((0.0..=2.0).contains(&m.grassmann.unwrap()));
+    assert!(m.orthogonality.unwrap() >= 0.0);
+    for v in [m.nmi, m.nmi_arithmetic, m.acc, m.probe_accuracy] {
+        assert!((0.0..=1.0).contains(&v.unwrap()));
+    }
     std::fs::remove_dir_all(&cfg.out_dir).unwrap();
 }

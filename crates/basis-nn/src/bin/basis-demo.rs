@@ -100,9 +100,20 @@ fn main() -> ExitCode {
     match run_demo(&cfg, progress) {
         Ok(r) => {
             println!("held-out points:        {}", cfg.test_size);
-            println!("NMI (max, Eq. 18):      {:.4}", r.nmi);
-            println!("NMI (arithmetic):       {:.4}", r.nmi_arithmetic);
-            println!("ACC (Eq. 19):           {:.4}", r.acc);
+            let m = &r.metrics;
+            let show = |v: Option<f64>| v.map_or("—".to_string(), |x| format!("{x:.4}"));
+            println!("d_G (Eq. 16):           {}", show(m.grassmann));
+            println!("d_⊥ (Eq. 17):           {}", show(m.orthogonality));
+            println!("NMI (max, Eq. 18):      {}", show(m.nmi));
+            println!("NMI (arithmetic):       {}", show(m.nmi_arithmetic));
+            println!("ACC (Eq. 19):           {}", show(m.acc));
+            println!("linear probe (Eq. 20):  {}", show(m.probe_accuracy));
+            println!("evaluation time:        {:.1} s", r.eval_seconds);
+            println!(
+                "\n{}\n{}\n",
+                basis_metrics::Report::markdown_header(),
+                m.markdown_row("BASiS (ours)")
+            );
             println!("final loss (Eq. 15):    {:.5}", r.final_loss);
             println!(
                 "time per iteration:     {:.2} ms (graph+eigen {:.2}, align {:.2}, step {:.2})",
