@@ -162,6 +162,22 @@ mod tests {
     }
 
     #[test]
+    fn random_independent_labelings_score_near_zero() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let t: Vec<usize> = (0..20_000).map(|_| rng.random_range(0..10)).collect();
+        let p: Vec<usize> = (0..20_000).map(|_| rng.random_range(0..10)).collect();
+        // Finite-sample MI of independent labels is about (10 − 1)² / (2n) nats: ~0.002 / ln 10.
+        for norm in [NmiNormalization::Max, NmiNormalization::Arithmetic] {
+            let v = nmi(&t, &p, norm).unwrap();
+            assert!(v < 0.005, "{norm:?}: {v}");
+        }
+        // ACC of a random clustering into 10 near-equal classes: a little above 1/10.
+        let acc = clustering_accuracy(&t, &p).unwrap();
+        assert!((0.1..0.12).contains(&acc), "{acc}");
+    }
+
+    #[test]
     fn hand_computed_values() {
         // truth [0,0,0,1,1,1], pred [0,0,1,1,2,2]
         let t = [0, 0, 0, 1, 1, 1];
