@@ -4,7 +4,8 @@
 //! - `cargo xtask demo [ARGS]`: BASiS Algorithm 1 on three moons (the main job);
 //! - `cargo xtask test [ARGS]`: the whole test suite, exactly what CI runs;
 //! - `cargo xtask reproduce EXPERIMENT [ARGS]`: a figure or table of the paper;
-//! - `cargo xtask bench [ARGS]`: the criterion benchmarks.
+//! - `cargo xtask bench [ARGS]`: the criterion benchmarks;
+//! - `cargo xtask sweep graph [ARGS]`: kNN and batch-graph timings beside scikit-learn.
 
 mod provision;
 
@@ -27,11 +28,55 @@ Commands:
                     batches before/after alignment (`--dataset fashion-mnist` for
                     the Fashion-MNIST setting; `cargo xtask reproduce --help`)
   bench [ARGS]      the criterion benchmarks (ARGS go to `cargo bench`)
+  sweep graph [ARGS]
+                    exact and HNSW kNN of Fashion-MNIST (10k/60k points, 32/784
+                    dims, k = 50) and the batch-graph cost, then scikit-learn's
+                    brute force on the same files in the same run; prints the
+                    table with ratios (`--quick`: 10k x 32 only; ARGS go to
+                    `basis-graph-sweep run`, see its --help)
 
 Environment:
   BASIS_LIBTORCH_DIR       where libtorch is assembled (default ~/.cache/basis-toolkit/libtorch-2.13.0-cpu)
   BASIS_FASHION_MNIST_DIR  Fashion-MNIST IDX directory (default /usr/share/datasets/fashion-mnist)
+  BASIS_SKLEARN_VENV       Python environment for the sweeps' scikit-learn side
+                           (default ~/.cache/basis-toolkit/sklearn-1.9.1-venv)
 ";
+
+/// `cargo xtask sweep graph`: our side, then scikit-learn's on the same files, then the table.
+fn sweep_graph(root: &Path, args: &[String]) -> Result<(), String> {
+    let out = root.join("target").join("graph-sweep");
+    let bin = |cmd: &str| {
+        let mut c = cargo(root);
+        c.args([
+            "run",
+            "--release",
+            "--quiet",
+            "-p",
+            "basis-experiments",
+            "--bin",
+            "basis-graph-sweep",
+            "--",
+            cmd,
+        ]);
+        c
+    };
+    status(bin("run").args(args).arg("--out").arg(&out))?;
+    if args
+        .iter()
+        .any(|a| a == "--help" || a == "-h" || a == "--print-config")
+    {
+        return Ok(());
+    }
+    match provision::ensure_sklearn_venv() {
+        Ok(py) => status(
+            Command::new(py)
+                .arg(root.join("scripts").join("bench_sklearn_knn.py"))
+                .arg(&out),
+        )?,
+        Err(e) => eprintln!("[sweep] warning: no scikit-learn side: {e}"),
+    }
+    status(bin("report").arg(&out))
+}
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -139,6 +184,10 @@ fn main() -> ExitCode {
                 ])
                 .args(&args[1..]),
         ),
+        Some("sweep") => match args.get(1).map(String::as_str) {
+            Some("graph") => sweep_graph(&root, &args[2..]),
+            other => Err(format!("unknown sweep {other:?} (graph)\n\n{HELP}")),
+        },
         Some("bench") => setup(false, false)
             .and_then(|_| status(cargo(&root).args(["bench", "--workspace"]).args(&args[1..]))),
         Some("test") => setup(false, false).and_then(|_| {

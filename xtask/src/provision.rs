@@ -336,3 +336,50 @@ pub fn ensure_fashion_mnist() -> Result<bool, String> {
     }
     Ok(true)
 }
+
+/// scikit-learn version the benchmarks compare against (the issues' reference figures).
+pub const SKLEARN_VERSION: &str = "1.9.1";
+
+/// A Python virtual environment with scikit-learn, for the benchmark sweeps that
+/// time it beside our code, in the per-user cache (`BASIS_SKLEARN_VENV` overrides).
+/// Created once; a marker written last makes an interrupted creation start over.
+pub fn ensure_sklearn_venv() -> Result<PathBuf, String> {
+    let dir = match std::env::var_os("BASIS_SKLEARN_VENV").filter(|d| !d.is_empty()) {
+        Some(d) => PathBuf::from(d),
+        None => libtorch_dir()?
+            .parent()
+            .ok_or("cache directory has no parent")?
+            .join(format!("sklearn-{SKLEARN_VERSION}-venv")),
+    };
+    let marker = dir.join("basis-complete");
+    let py = dir.join("bin").join("python");
+    if marker.is_file() && py.is_file() {
+        return Ok(py);
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    eprintln!(
+        "[sweep] creating a scikit-learn {SKLEARN_VERSION} environment at {}",
+        dir.display()
+    );
+    let base = python()?;
+    run(
+        Command::new(&base).args(["-m", "venv"]).arg(&dir),
+        "python3 -m venv (Debian: apt-get install python3-venv)",
+    )?;
+    run(
+        Command::new(&py).args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            &format!("scikit-learn=={SKLEARN_VERSION}"),
+            "numpy",
+            "scipy",
+        ]),
+        "pip install scikit-learn (needs access to PyPI)",
+    )?;
+    std::fs::write(&marker, SKLEARN_VERSION).map_err(|e| format!("{}: {e}", marker.display()))?;
+    Ok(py)
+}

@@ -98,6 +98,7 @@ impl AlignmentSpreadConfig {
                 knn: KnnParams {
                     k: 10,
                     metric: Metric::Euclidean,
+                    threads: 1,
                 },
                 affinity: AffinityParams {
                     scale: Scale::Local(7),
@@ -105,6 +106,7 @@ impl AlignmentSpreadConfig {
                 },
                 laplacian: LaplacianKind::Unnormalized,
                 allow_disconnected: true,
+                connect_components: false,
             },
             embedding: EmbeddingParams {
                 k: 2,
@@ -133,6 +135,7 @@ impl AlignmentSpreadConfig {
                 knn: KnnParams {
                     k: 50,
                     metric: Metric::Euclidean,
+                    threads: 1,
                 },
                 affinity: AffinityParams {
                     scale: Scale::Local(7),
@@ -140,6 +143,7 @@ impl AlignmentSpreadConfig {
                 },
                 laplacian: LaplacianKind::SymmetricNormalized,
                 allow_disconnected: false,
+                connect_components: false,
             },
             embedding: EmbeddingParams {
                 k: 10,

@@ -4,8 +4,10 @@
 //! | module | paper | xtask |
 //! |---|---|---|
 //! | [`alignment_spread`] | Fig. 3: anchors' eigenvector coordinates over 20 batches, before and after alignment | `cargo xtask reproduce fig3` |
+//! | [`graph_sweep`] | (tooling) exact and HNSW kNN of Fashion-MNIST, batch-graph cost, beside scikit-learn | `cargo xtask sweep graph` |
 
 pub mod alignment_spread;
 pub mod error;
+pub mod graph_sweep;
 
 pub use error::{ExperimentError, Result};

@@ -118,38 +118,12 @@ pub fn gaussian_scales(knn: &KnnGraph, scale: Scale) -> Result<Vec<f64>> {
     }
 }
 
-/// Dense symmetric Gaussian affinity of a kNN graph, zero diagonal (no self-loops).
+/// Dense symmetric Gaussian affinity of a kNN graph, zero diagonal (no
+/// self-loops): the dense copy of [`crate::sparse::knn_affinity`].
 pub fn gaussian_affinity_dense(knn: &KnnGraph, params: &AffinityParams) -> Result<DMatrix<f64>> {
-    params.check(knn.k)?;
-    let sigma = gaussian_scales(knn, params.scale)?;
-    let global = !matches!(params.scale, Scale::Local(_));
-    let n = knn.n;
-    let mut w = DMatrix::<f64>::zeros(n, n);
-    for i in 0..n {
-        for (&j, &d) in knn.neighbors(i).iter().zip(knn.neighbor_distances(i)) {
-            let denom = if global {
-                2.0 * sigma[i] * sigma[i]
-            } else {
-                sigma[i] * sigma[j]
-            };
-            w[(i, j)] = (-(d * d) / denom).exp();
-        }
-    }
-    let mut out = DMatrix::<f64>::zeros(n, n);
-    for i in 0..n {
-        for j in 0..n {
-            if i == j {
-                continue;
-            }
-            let (a, b) = (w[(i, j)], w[(j, i)]);
-            out[(i, j)] = match params.symmetrize {
-                Symmetrize::Max => a.max(b),
-                Symmetrize::Mean => 0.5 * (a + b),
-                Symmetrize::Mutual => a.min(b),
-            };
-        }
-    }
-    Ok(out)
+    Ok(crate::sparse::csr_to_dense(&crate::sparse::knn_affinity(
+        knn, params,
+    )?))
 }
 
 #[cfg(test)]

@@ -1,14 +1,34 @@
-//! Exact k-nearest-neighbour search by blocked brute force.
+//! Exact k-nearest-neighbour search: blocked, multithreaded brute force.
 //!
-//! Squared Euclidean distances come from the Gram matrix,
-//! `‖x_i − x_j‖² = ‖x_i‖² + ‖x_j‖² − 2 x_i·x_j`, clamped at zero; the `k`
-//! smallest per row are selected with `select_nth_unstable` and then sorted.
-//! Ties are broken by the smaller index, so results are deterministic. A point
-//! is never its own neighbour, even when duplicates make distances zero.
+//! The search runs in two stages, which together return exactly what a
+//! brute-force `f64` search returns (ties broken by the smaller index):
+//!
+//! 1. **Candidates in `f32` through matrix products.** Rows are centred
+//!    (Euclidean) or normalised (cosine) in `f64`, then rounded to `f32`. The
+//!    point set is cut into blocks of [`TILE`] rows; for every pair of blocks
+//!    `I ≤ J` one `f32` GEMM gives `X_I X_Jᵀ`, hence the squared distances
+//!    `‖x_i‖² + ‖x_j‖² − 2 x_i·x_j` of the tile. Each tile feeds both its rows
+//!    and its columns, so the symmetric distance matrix is computed once, not
+//!    twice. Tiles are shared among threads through an atomic counter; each
+//!    thread keeps its own candidate lists, merged at the end.
+//! 2. **Exact re-ranking in `f64`.** For row `i`, with `t` the `k`-th smallest
+//!    approximate distance, every point whose approximate distance is within
+//!    `t + 2E_i` is re-scored exactly, as `Σ (x_i − x_j)²` in `f64` (no
+//!    cancellation). `E_i` is a worst-case bound on the `f32` error,
+//!    `(d + 10)·u·(‖x_i‖² + max_j ‖x_j‖²)` with `u = 2⁻²⁴` (Higham's bound on a
+//!    length-`d` dot product, plus the rounding of the inputs and norms), so no
+//!    true neighbour can be lost: the `k` points at or below `t` have exact
+//!    distances at most `t + E_i`, so every true neighbour has an approximate
+//!    distance at most `t + 2E_i`.
+//!
+//! A point is never its own neighbour, even when duplicates make distances zero.
+//! [`KnnWorkspace`] holds every buffer, so repeated searches on batches of the
+//! same size allocate nothing new.
 
 use crate::error::{GraphError, Result};
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Distance used by the kNN search.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -27,6 +47,9 @@ pub struct KnnParams {
     pub k: usize,
     /// Distance.
     pub metric: Metric,
+    /// Worker threads; `0` means one per available core. Results do not depend on it.
+    #[serde(default)]
+    pub threads: usize,
 }
 
 impl Default for KnnParams {
@@ -34,6 +57,7 @@ impl Default for KnnParams {
         Self {
             k: 10,
             metric: Metric::Euclidean,
+            threads: 0,
         }
     }
 }
@@ -44,12 +68,28 @@ impl KnnParams {
         if self.k == 0 || self.k >= n {
             return Err(GraphError::InvalidK { k: self.k, n });
         }
+        if n > u32::MAX as usize {
+            return Err(GraphError::InvalidParameter(format!(
+                "{n} points exceed the 2^32 supported by the kNN search"
+            )));
+        }
         Ok(())
+    }
+
+    /// The number of threads actually used for `n` points.
+    pub fn effective_threads(&self, n: usize) -> usize {
+        let t = if self.threads == 0 {
+            std::thread::available_parallelism().map_or(1, |v| v.get())
+        } else {
+            self.threads
+        };
+        // Below a few hundred points a second thread costs more than it saves.
+        if n < 256 { 1 } else { t.max(1) }
     }
 }
 
 /// The neighbours of every point: row `i` holds the `k` nearest, closest first.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct KnnGraph {
     /// Number of points.
     pub n: usize,
@@ -71,6 +111,36 @@ impl KnnGraph {
     pub fn neighbor_distances(&self, i: usize) -> &[f64] {
         &self.distances[i * self.k..(i + 1) * self.k]
     }
+
+    /// Fraction of the exact neighbours found by `self`, averaged over points
+    /// (recall@k of an approximate graph against `exact`).
+    pub fn recall_against(&self, exact: &KnnGraph) -> Result<f64> {
+        if self.n != exact.n || self.k != exact.k {
+            return Err(GraphError::InvalidParameter(format!(
+                "recall of a {}-point {}-NN graph against a {}-point {}-NN graph",
+                self.n, self.k, exact.n, exact.k
+            )));
+        }
+        if self.n == 0 || self.k == 0 {
+            return Err(GraphError::Empty {
+                rows: self.n,
+                cols: self.k,
+            });
+        }
+        let mut hits = 0usize;
+        let mut truth: Vec<usize> = Vec::with_capacity(self.k);
+        for i in 0..self.n {
+            truth.clear();
+            truth.extend_from_slice(exact.neighbors(i));
+            truth.sort_unstable();
+            hits += self
+                .neighbors(i)
+                .iter()
+                .filter(|j| truth.binary_search(j).is_ok())
+                .count();
+        }
+        Ok(hits as f64 / (self.n * self.k) as f64)
+    }
 }
 
 /// Checks a feature matrix: non-empty and finite.
@@ -89,76 +159,540 @@ pub fn check_features(x: &DMatrix<f64>) -> Result<()> {
     Ok(())
 }
 
-/// Rows per block of the distance computation: bounds the temporary to `BLOCK × n` values.
-const BLOCK: usize = 256;
+/// Rows per block of the distance computation.
+pub const TILE: usize = 256;
+
+/// Largest magnitude a preprocessed feature may have: beyond it squared
+/// distances overflow `f32`.
+const F32_SAFE: f64 = 1e15;
+
+/// Candidate lists of every row, owned by one thread.
+#[derive(Debug, Default)]
+struct RowLists {
+    entries: Vec<Vec<u64>>,
+    cap: Vec<usize>,
+    tau: Vec<f32>,
+}
+
+impl RowLists {
+    fn reset(&mut self, n: usize, k: usize) {
+        self.entries.resize_with(n, Vec::new);
+        self.entries.truncate(n);
+        for e in &mut self.entries {
+            e.clear();
+        }
+        self.cap.clear();
+        self.cap.resize(n, 2 * k + 32);
+        self.tau.clear();
+        self.tau.resize(n, f32::INFINITY);
+    }
+
+    #[inline]
+    fn offer(&mut self, i: usize, d: f32, j: u32, k: usize, margin: f32) {
+        let e = &mut self.entries[i];
+        e.push(pack(d, j));
+        if e.len() >= self.cap[i] {
+            e.select_nth_unstable(k - 1);
+            let tau = unpack_distance(e[k - 1]) + margin;
+            let limit = key_limit(tau);
+            e.retain(|&p| p <= limit);
+            self.tau[i] = tau;
+            if 2 * e.len() > self.cap[i] {
+                self.cap[i] *= 2;
+            }
+        }
+    }
+}
+
+/// Packs a non-negative `f32` distance and an index into one `u64` whose
+/// integer order is (distance, index): the bits of a non-negative float are
+/// ordered like its value. Selections then compare plain integers.
+#[inline]
+fn pack(d: f32, j: u32) -> u64 {
+    ((d.max(0.0).to_bits() as u64) << 32) | j as u64
+}
+
+#[inline]
+fn unpack_distance(key: u64) -> f32 {
+    f32::from_bits((key >> 32) as u32)
+}
+
+/// The largest key whose distance is at most `tau`.
+#[inline]
+fn key_limit(tau: f32) -> u64 {
+    ((tau.max(0.0).to_bits() as u64) << 32) | u32::MAX as u64
+}
+
+/// Per-thread scratch: one tile and the candidate lists.
+#[derive(Debug, Default)]
+struct ThreadScratch {
+    tile: Vec<f32>,
+    lists: RowLists,
+}
+
+/// Reusable buffers of [`knn_exact_with`]: keep one per training loop to avoid
+/// reallocating for every batch.
+#[derive(Debug, Default)]
+pub struct KnnWorkspace {
+    xs: Vec<f64>,
+    xf: Vec<f32>,
+    norms: Vec<f32>,
+    margin: Vec<f32>,
+    zero_rows: Vec<bool>,
+    scratch: Vec<ThreadScratch>,
+    merge: Vec<MergeBuf>,
+    full: Vec<f32>,
+}
+
+impl KnnWorkspace {
+    /// An empty workspace; buffers grow on first use.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
 
 /// Exact kNN of the rows of `x` (one point per row).
 pub fn knn_exact(x: &DMatrix<f64>, params: &KnnParams) -> Result<KnnGraph> {
+    let mut out = KnnGraph::default();
+    knn_exact_with(&mut KnnWorkspace::new(), x, params, &mut out)?;
+    Ok(out)
+}
+
+/// [`knn_exact`] with caller-owned buffers: `ws` and `out` are reused.
+pub fn knn_exact_with(
+    ws: &mut KnnWorkspace,
+    x: &DMatrix<f64>,
+    params: &KnnParams,
+    out: &mut KnnGraph,
+) -> Result<()> {
     check_features(x)?;
-    let n = x.nrows();
+    let (n, d) = x.shape();
     params.check(n)?;
     let k = params.k;
+    prepare(ws, x, params.metric)?;
 
-    // Cosine distance is the squared Euclidean distance of unit vectors, halved.
-    let xs = match params.metric {
-        Metric::Euclidean => x.clone(),
-        Metric::Cosine => {
-            let mut y = x.clone();
-            for mut r in y.row_iter_mut() {
-                let norm = r.norm();
-                if norm > 0.0 {
-                    r /= norm;
-                }
-            }
-            y
-        }
-    };
-    let sq: Vec<f64> = xs.row_iter().map(|r| r.norm_squared()).collect();
-    let mut indices = vec![0usize; n * k];
-    let mut distances = vec![0f64; n * k];
-    let mut cand: Vec<(f64, usize)> = Vec::with_capacity(n);
-    let xt = xs.transpose();
-    let mut start = 0;
-    while start < n {
-        let rows = BLOCK.min(n - start);
-        let block = xs.rows(start, rows);
-        let gram = block * &xt; // rows × n
-        for bi in 0..rows {
-            let i = start + bi;
-            cand.clear();
-            for j in 0..n {
-                if j == i {
-                    continue;
-                }
-                let d2 = (sq[i] + sq[j] - 2.0 * gram[(bi, j)]).max(0.0);
-                let d2 = match params.metric {
-                    Metric::Euclidean => d2,
-                    // A zero vector was left unnormalised: define its distance as 1.
-                    Metric::Cosine if sq[i] == 0.0 || sq[j] == 0.0 => 2.0,
-                    Metric::Cosine => d2,
-                };
-                cand.push((d2, j));
-            }
-            let cmp = |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
-            cand.select_nth_unstable_by(k - 1, cmp);
-            let top = &mut cand[..k];
-            top.sort_unstable_by(cmp);
-            for (t, &(d2, j)) in top.iter().enumerate() {
-                indices[i * k + t] = j;
-                distances[i * k + t] = match params.metric {
-                    Metric::Euclidean => d2.sqrt(),
-                    Metric::Cosine => 0.5 * d2,
-                };
-            }
-        }
-        start += rows;
+    let threads = params.effective_threads(n);
+    if n <= SMALL_N {
+        knn_small(ws, n, d, k, params.metric, threads, out);
+        return Ok(());
     }
-    Ok(KnnGraph {
-        n,
-        k,
-        indices,
-        distances,
-    })
+    ws.scratch.resize_with(threads, ThreadScratch::default);
+    let blocks = n.div_ceil(TILE);
+    let pairs: Vec<(usize, usize)> = (0..blocks)
+        .flat_map(|a| (a..blocks).map(move |b| (a, b)))
+        .collect();
+    let next = AtomicUsize::new(0);
+    {
+        let (xf, norms, margin) = (&ws.xf[..], &ws.norms[..], &ws.margin[..]);
+        let work = |s: &mut ThreadScratch| {
+            s.lists.reset(n, k);
+            s.tile.resize(TILE * TILE, 0.0);
+            loop {
+                let t = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&(a, b)) = pairs.get(t) else { break };
+                scan_tile(s, xf, norms, margin, d, n, k, a, b);
+            }
+        };
+        let (first, rest) = ws.scratch.split_at_mut(1);
+        std::thread::scope(|sc| {
+            for s in rest.iter_mut() {
+                sc.spawn(|| work(s));
+            }
+            work(&mut first[0]);
+        });
+    }
+
+    // Merge the threads' lists and re-rank exactly in f64.
+    out.n = n;
+    out.k = k;
+    out.indices.clear();
+    out.indices.resize(n * k, 0);
+    out.distances.clear();
+    out.distances.resize(n * k, 0.0);
+    let rows_per = n.div_ceil(threads);
+    let metric = params.metric;
+    let mut bufs = std::mem::take(&mut ws.merge);
+    bufs.resize_with(threads, MergeBuf::default);
+    let ws_ref = &*ws;
+    std::thread::scope(|sc| {
+        let chunks = out
+            .indices
+            .chunks_mut(rows_per * k)
+            .zip(out.distances.chunks_mut(rows_per * k))
+            .zip(bufs.iter_mut())
+            .enumerate();
+        for (t, ((idx, dist), buf)) in chunks {
+            sc.spawn(move || {
+                let lo = t * rows_per;
+                for (r, (ir, dr)) in idx.chunks_mut(k).zip(dist.chunks_mut(k)).enumerate() {
+                    rerank_row(ws_ref, lo + r, d, k, metric, buf, ir, dr);
+                }
+            });
+        }
+    });
+    ws.merge = bufs;
+    Ok(())
+}
+
+/// Up to this many points the whole `n × n` distance matrix is formed (16 MB
+/// at 2048) and every row selected directly: the batch path. Above it, tiles
+/// and streaming candidate lists bound the memory.
+pub const SMALL_N: usize = 2048;
+
+/// The batch path: full `f32` distance rows, an `f32` selection of the `k`-th
+/// value per row, then the same exact re-ranking as the tiled path.
+#[allow(clippy::too_many_arguments)]
+fn knn_small(
+    ws: &mut KnnWorkspace,
+    n: usize,
+    d: usize,
+    k: usize,
+    metric: Metric,
+    threads: usize,
+    out: &mut KnnGraph,
+) {
+    out.n = n;
+    out.k = k;
+    out.indices.clear();
+    out.indices.resize(n * k, 0);
+    out.distances.clear();
+    out.distances.resize(n * k, 0.0);
+    let mut full = std::mem::take(&mut ws.full);
+    full.clear();
+    full.resize(n * n, 0.0);
+    let mut bufs = std::mem::take(&mut ws.merge);
+    bufs.resize_with(threads, MergeBuf::default);
+    let rows_per = n.div_ceil(threads);
+    let ws_ref = &*ws;
+    let work =
+        |lo: usize, rows: &mut [f32], idx: &mut [usize], dist: &mut [f64], buf: &mut MergeBuf| {
+            let m = rows.len() / n;
+            let xf = &ws_ref.xf;
+            // SAFETY: `m × d` rows from `lo`, all `n × d` rows, and the `m × n` output.
+            unsafe {
+                matrixmultiply::sgemm(
+                    m,
+                    d,
+                    n,
+                    -2.0,
+                    xf.as_ptr().add(lo * d),
+                    d as isize,
+                    1,
+                    xf.as_ptr(),
+                    1,
+                    d as isize,
+                    0.0,
+                    rows.as_mut_ptr(),
+                    n as isize,
+                    1,
+                );
+            }
+            for r in 0..m {
+                let i = lo + r;
+                let row = &rows[r * n..(r + 1) * n];
+                let ni = ws_ref.norms[i];
+                // Keys of the approximate squared distances: non-negative floats
+                // order like their bits, so selections compare integers.
+                buf.scratch.clear();
+                buf.scratch.extend(
+                    row.iter()
+                        .zip(&ws_ref.norms)
+                        .map(|(&g, &q)| (g + ni + q).max(0.0).to_bits()),
+                );
+                buf.scratch[i] = f32::INFINITY.to_bits();
+                buf.keys.clone_from(&buf.scratch);
+                buf.keys.select_nth_unstable(k - 1);
+                let limit = (f32::from_bits(buf.keys[k - 1]) + ws_ref.margin[i]).to_bits();
+                buf.approx.clear();
+                buf.approx.extend(
+                    buf.scratch
+                        .iter()
+                        .enumerate()
+                        .filter(|&(j, &v)| v <= limit && j != i)
+                        .map(|(j, &v)| ((v as u64) << 32) | j as u64),
+                );
+                finish_row(
+                    ws_ref,
+                    i,
+                    d,
+                    k,
+                    metric,
+                    buf,
+                    &mut idx[r * k..(r + 1) * k],
+                    &mut dist[r * k..(r + 1) * k],
+                );
+            }
+        };
+    if threads == 1 {
+        work(
+            0,
+            &mut full,
+            &mut out.indices,
+            &mut out.distances,
+            &mut bufs[0],
+        );
+    } else {
+        std::thread::scope(|sc| {
+            let parts = full
+                .chunks_mut(rows_per * n)
+                .zip(out.indices.chunks_mut(rows_per * k))
+                .zip(out.distances.chunks_mut(rows_per * k))
+                .zip(bufs.iter_mut())
+                .enumerate();
+            for (t, (((rows, idx), dist), buf)) in parts {
+                let w = &work;
+                sc.spawn(move || w(t * rows_per, rows, idx, dist, buf));
+            }
+        });
+    }
+    ws.full = full;
+    ws.merge = bufs;
+}
+
+/// Centres (Euclidean) or normalises (cosine) the rows, rounds them to `f32`
+/// and computes norms and per-row error margins.
+fn prepare(ws: &mut KnnWorkspace, x: &DMatrix<f64>, metric: Metric) -> Result<()> {
+    let (n, d) = x.shape();
+    ws.xs.clear();
+    ws.xs.resize(n * d, 0.0);
+    // Row-major copy.
+    for (c, col) in x.column_iter().enumerate() {
+        for (r, v) in col.iter().enumerate() {
+            ws.xs[r * d + c] = *v;
+        }
+    }
+    ws.zero_rows.clear();
+    ws.zero_rows.resize(n, false);
+    match metric {
+        Metric::Euclidean => {
+            let mut mean = vec![0.0f64; d];
+            for row in ws.xs.chunks(d) {
+                for (m, v) in mean.iter_mut().zip(row) {
+                    *m += v;
+                }
+            }
+            for m in &mut mean {
+                *m /= n as f64;
+            }
+            for row in ws.xs.chunks_mut(d) {
+                for (v, m) in row.iter_mut().zip(&mean) {
+                    *v -= m;
+                }
+            }
+        }
+        Metric::Cosine => {
+            for (row, z) in ws.xs.chunks_mut(d).zip(ws.zero_rows.iter_mut()) {
+                let norm = row.iter().map(|v| v * v).sum::<f64>().sqrt();
+                if norm > 0.0 && norm.is_finite() {
+                    row.iter_mut().for_each(|v| *v /= norm);
+                } else {
+                    *z = true;
+                    row.iter_mut().for_each(|v| *v = 0.0);
+                }
+            }
+        }
+    }
+    if let Some(pos) = ws.xs.iter().position(|v| v.abs() > F32_SAFE) {
+        return Err(GraphError::InvalidParameter(format!(
+            "feature magnitude {:e} at row {}, column {} is too large for the kNN search (limit {F32_SAFE:e} after centring)",
+            ws.xs[pos],
+            pos / d,
+            pos % d
+        )));
+    }
+    ws.xf.clear();
+    ws.xf.extend(ws.xs.iter().map(|&v| v as f32));
+    ws.norms.clear();
+    ws.norms
+        .extend(ws.xs.chunks(d).zip(&ws.zero_rows).map(|(row, &z)| {
+            // A zero row under the cosine metric gets norm 1, so that its approximate
+            // squared distance to every point is 2: cosine distance 1.
+            if z {
+                1.0
+            } else {
+                row.iter().map(|v| v * v).sum::<f64>() as f32
+            }
+        }));
+    let max_norm = ws.norms.iter().copied().fold(0.0f32, f32::max) as f64;
+    let u = f32::EPSILON as f64 * 0.5;
+    ws.margin.clear();
+    ws.margin.extend(ws.norms.iter().map(|&ni| {
+        let e = (d as f64 + 10.0) * u * (ni as f64 + max_norm);
+        // 2E_i, rounded up generously to absorb the f32 comparison itself.
+        (2.0 * e * 1.01 + f32::MIN_POSITIVE as f64) as f32
+    }));
+    Ok(())
+}
+
+/// One tile `X_I X_Jᵀ`: distances into `s.tile`, then offered to rows of `I` and `J`.
+#[allow(clippy::too_many_arguments)]
+fn scan_tile(
+    s: &mut ThreadScratch,
+    xf: &[f32],
+    norms: &[f32],
+    margin: &[f32],
+    d: usize,
+    n: usize,
+    k: usize,
+    a: usize,
+    b: usize,
+) {
+    let (i0, j0) = (a * TILE, b * TILE);
+    let bi = TILE.min(n - i0);
+    let bj = TILE.min(n - j0);
+    let tile = &mut s.tile[..bi * bj];
+    // SAFETY: the pointers address `bi × d`, `bj × d` and `bi × bj` elements
+    // inside their slices, with the strides given.
+    unsafe {
+        matrixmultiply::sgemm(
+            bi,
+            d,
+            bj,
+            -2.0,
+            xf.as_ptr().add(i0 * d),
+            d as isize,
+            1,
+            xf.as_ptr().add(j0 * d),
+            1,
+            d as isize,
+            0.0,
+            tile.as_mut_ptr(),
+            bj as isize,
+            1,
+        );
+    }
+    let nj = &norms[j0..j0 + bj];
+    let lists = &mut s.lists;
+    for r in 0..bi {
+        let i = i0 + r;
+        let row = &mut tile[r * bj..(r + 1) * bj];
+        let ni = norms[i];
+        for (v, &q) in row.iter_mut().zip(nj) {
+            *v += ni + q;
+        }
+        // On the diagonal tile only pairs j > i are visited (both directions are offered).
+        let start = if a == b { r + 1 } else { 0 };
+        // Most entries beat neither threshold: test eight at a time without
+        // branches (vectorised), and take the scalar path only for a hit.
+        let mut c = start;
+        while c < bj {
+            let end = (c + 8).min(bj);
+            let ti = lists.tau[i];
+            let tj = &lists.tau[j0 + c..j0 + end];
+            let vals = &row[c..end];
+            let mut hit = false;
+            for (v, t) in vals.iter().zip(tj) {
+                hit |= (*v <= ti) | (*v <= *t);
+            }
+            if hit {
+                for (cc, &dist) in row.iter().enumerate().take(end).skip(c) {
+                    let j = j0 + cc;
+                    if dist <= lists.tau[i] {
+                        lists.offer(i, dist, j as u32, k, margin[i]);
+                    }
+                    if dist <= lists.tau[j] {
+                        lists.offer(j, dist, i as u32, k, margin[j]);
+                    }
+                }
+            }
+            c = end;
+        }
+    }
+}
+
+/// Merges row `i`'s candidates from every thread and re-ranks them exactly.
+#[allow(clippy::too_many_arguments)]
+fn rerank_row(
+    ws: &KnnWorkspace,
+    i: usize,
+    d: usize,
+    k: usize,
+    metric: Metric,
+    buf: &mut MergeBuf,
+    idx: &mut [usize],
+    dist: &mut [f64],
+) {
+    buf.approx.clear();
+    for s in &ws.scratch {
+        buf.approx.extend_from_slice(&s.lists.entries[i]);
+    }
+    // Every j ≠ i was offered to row i by some thread, and each thread keeps at
+    // least its k best offers, so there are at least k candidates.
+    finish_row(ws, i, d, k, metric, buf, idx, dist);
+}
+
+/// Re-ranks the approximate candidates in `buf.approx` (a superset of row
+/// `i`'s true neighbours, at least `k` of them) exactly, writing the `k` nearest.
+#[allow(clippy::too_many_arguments)]
+fn finish_row(
+    ws: &KnnWorkspace,
+    i: usize,
+    d: usize,
+    k: usize,
+    metric: Metric,
+    buf: &mut MergeBuf,
+    idx: &mut [usize],
+    dist: &mut [f64],
+) {
+    buf.approx.select_nth_unstable(k - 1);
+    let limit = key_limit(unpack_distance(buf.approx[k - 1]) + ws.margin[i]);
+    let xi = &ws.xs[i * d..(i + 1) * d];
+    buf.exact.clear();
+    for &key in buf.approx.iter() {
+        if key > limit {
+            continue;
+        }
+        let j = key as u32;
+        let ju = j as usize;
+        let d2 = if ws.zero_rows[i] || ws.zero_rows[ju] {
+            2.0
+        } else {
+            let xj = &ws.xs[ju * d..(ju + 1) * d];
+            squared_distance(xi, xj)
+        };
+        // (distance, index) as one integer: the bits of a non-negative f64 order like its value.
+        buf.exact.push(((d2.to_bits() as u128) << 32) | j as u128);
+    }
+    if buf.exact.len() > k {
+        buf.exact.select_nth_unstable(k - 1);
+    }
+    buf.exact[..k].sort_unstable();
+    for ((o, od), &key) in idx.iter_mut().zip(dist.iter_mut()).zip(&buf.exact) {
+        let d2 = f64::from_bits((key >> 32) as u64);
+        *o = (key as u32) as usize;
+        *od = match metric {
+            Metric::Euclidean => d2.sqrt(),
+            Metric::Cosine => 0.5 * d2,
+        };
+    }
+}
+
+/// `Σ (a_t − b_t)²` with four independent accumulators (vectorises).
+#[inline]
+pub(crate) fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for t in 0..4 {
+            let v = x[t] - y[t];
+            acc[t] += v * v;
+        }
+    }
+    let mut tail = 0.0;
+    for (x, y) in ra.iter().zip(rb) {
+        tail += (x - y) * (x - y);
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
+/// Per-thread buffers of the merge stage.
+#[derive(Debug, Default)]
+struct MergeBuf {
+    scratch: Vec<u32>,
+    keys: Vec<u32>,
+    approx: Vec<u64>,
+    exact: Vec<u128>,
 }
 
 #[cfg(test)]
@@ -212,6 +746,7 @@ mod tests {
             &KnnParams {
                 k: 1,
                 metric: Metric::Cosine,
+                threads: 1,
             },
         )
         .unwrap();

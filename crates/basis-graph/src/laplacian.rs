@@ -2,7 +2,6 @@
 
 use crate::error::{GraphError, Result};
 use nalgebra::{DMatrix, DVector};
-use petgraph::unionfind::UnionFind;
 use serde::{Deserialize, Serialize};
 
 /// Which Laplacian to build.
@@ -13,6 +12,54 @@ pub enum LaplacianKind {
     Unnormalized,
     /// `L_N = I − D^{-1/2} W D^{-1/2}` (Eq. 4); trivial eigenvector: `D^{1/2} 1`.
     SymmetricNormalized,
+}
+
+/// Which side the degree normalisation of the random-walk matrix acts on.
+///
+/// Both have the eigenvalues of `I − L_N`. `D^{-1} W` is row-stochastic: row `i`
+/// holds the transition probabilities out of node `i`, and its *right*
+/// eigenvectors `Φ` are the diffusion-map coordinates (Coifman & Lafon). The
+/// paper's Eq. 5 writes `P = W D^{-1}`, its transpose: column-stochastic, with
+/// the diffusion coordinates as *left* eigenvectors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum RandomWalkSide {
+    /// `D^{-1} W`, rows sum to one.
+    #[default]
+    Row,
+    /// `W D^{-1}` (paper's Eq. 5), columns sum to one.
+    Column,
+}
+
+/// The random-walk matrix of a dense affinity (see [`RandomWalkSide`]).
+pub fn random_walk(w: &DMatrix<f64>, side: RandomWalkSide) -> Result<DMatrix<f64>> {
+    check_affinity(w)?;
+    let d = positive_degrees(w)?;
+    Ok(match side {
+        RandomWalkSide::Row => DMatrix::from_fn(w.nrows(), w.ncols(), |i, j| w[(i, j)] / d[i]),
+        RandomWalkSide::Column => DMatrix::from_fn(w.nrows(), w.ncols(), |i, j| w[(i, j)] / d[j]),
+    })
+}
+
+/// The α-normalised kernel `D^{-α} W D^{-α}` of a dense affinity, `α ∈ [0, 1]`
+/// (see [`crate::sparse::alpha_normalized_kernel_csr`]).
+pub fn alpha_normalized_kernel(w: &DMatrix<f64>, alpha: f64) -> Result<DMatrix<f64>> {
+    crate::sparse::check_alpha(alpha)?;
+    check_affinity(w)?;
+    if alpha == 0.0 {
+        return Ok(w.clone());
+    }
+    let s = positive_degrees(w)?.map(|v| v.powf(-alpha));
+    Ok(DMatrix::from_fn(w.nrows(), w.ncols(), |i, j| {
+        w[(i, j)] * s[i] * s[j]
+    }))
+}
+
+fn positive_degrees(w: &DMatrix<f64>) -> Result<DVector<f64>> {
+    let d = degrees(w);
+    if let Some(node) = d.iter().position(|&v| v <= 0.0) {
+        return Err(GraphError::IsolatedNode { node });
+    }
+    Ok(d)
 }
 
 /// Checks that `w` is a square, symmetric, finite, non-negative affinity.
@@ -53,31 +100,59 @@ pub fn degrees(w: &DMatrix<f64>) -> DVector<f64> {
 /// `L = D − W` (Eq. 2).
 pub fn unnormalized_laplacian(w: &DMatrix<f64>) -> Result<DMatrix<f64>> {
     check_affinity(w)?;
-    let d = degrees(w);
-    let mut l = -w.clone();
-    for i in 0..w.nrows() {
-        l[(i, i)] += d[i];
-    }
+    let mut l = DMatrix::zeros(w.nrows(), w.ncols());
+    laplacian_into(w, LaplacianKind::Unnormalized, &mut l)?;
     Ok(l)
 }
 
 /// `L_N = I − D^{-1/2} W D^{-1/2}` (Eq. 4). An isolated node is an error.
 pub fn normalized_laplacian(w: &DMatrix<f64>) -> Result<DMatrix<f64>> {
     check_affinity(w)?;
-    let d = degrees(w);
-    if let Some(node) = d.iter().position(|&v| v <= 0.0) {
-        return Err(GraphError::IsolatedNode { node });
-    }
-    let inv_sqrt = d.map(|v| 1.0 / v.sqrt());
-    let n = w.nrows();
-    let mut l = DMatrix::<f64>::zeros(n, n);
-    for j in 0..n {
-        for i in 0..n {
-            l[(i, j)] = -w[(i, j)] * inv_sqrt[i] * inv_sqrt[j];
-        }
-        l[(j, j)] += 1.0;
-    }
+    let mut l = DMatrix::zeros(w.nrows(), w.ncols());
+    laplacian_into(w, LaplacianKind::SymmetricNormalized, &mut l)?;
     Ok(l)
+}
+
+/// Writes the Laplacian of a symmetric affinity into `l` (resized if needed),
+/// without re-checking `w`: the allocation-free path of the batch builder.
+pub(crate) fn laplacian_into(
+    w: &DMatrix<f64>,
+    kind: LaplacianKind,
+    l: &mut DMatrix<f64>,
+) -> Result<()> {
+    let n = w.nrows();
+    if l.shape() != (n, n) {
+        *l = DMatrix::zeros(n, n);
+    }
+    // Column sums equal row sums for a symmetric W. Contiguous column slices
+    // keep these loops vectorised.
+    let ws = w.as_slice();
+    let d: Vec<f64> = ws.chunks_exact(n).map(|c| c.iter().sum()).collect();
+    let ls = l.as_mut_slice();
+    match kind {
+        LaplacianKind::Unnormalized => {
+            for (j, (dst, src)) in ls.chunks_exact_mut(n).zip(ws.chunks_exact(n)).enumerate() {
+                for (o, v) in dst.iter_mut().zip(src) {
+                    *o = -v;
+                }
+                dst[j] += d[j];
+            }
+        }
+        LaplacianKind::SymmetricNormalized => {
+            if let Some(node) = d.iter().position(|&v| v <= 0.0) {
+                return Err(GraphError::IsolatedNode { node });
+            }
+            let s: Vec<f64> = d.iter().map(|v| 1.0 / v.sqrt()).collect();
+            for (j, (dst, src)) in ls.chunks_exact_mut(n).zip(ws.chunks_exact(n)).enumerate() {
+                let sj = s[j];
+                for ((o, v), si) in dst.iter_mut().zip(src).zip(&s) {
+                    *o = -v * si * sj;
+                }
+                dst[j] += 1.0;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Builds the requested Laplacian.
@@ -101,25 +176,8 @@ pub fn trivial_eigenvector(w: &DMatrix<f64>, kind: LaplacianKind) -> DVector<f64
 
 /// Connected components: a component label per node (labels `0..count`, in order of first node).
 pub fn connected_components(w: &DMatrix<f64>) -> (usize, Vec<usize>) {
-    let n = w.nrows();
-    let mut uf = UnionFind::<usize>::new(n);
-    for j in 0..n {
-        for i in (j + 1)..n {
-            if w[(i, j)] > 0.0 || w[(j, i)] > 0.0 {
-                uf.union(i, j);
-            }
-        }
-    }
-    let roots = uf.into_labeling();
-    let mut map = std::collections::HashMap::new();
-    let labels: Vec<usize> = roots
-        .iter()
-        .map(|r| {
-            let next = map.len();
-            *map.entry(*r).or_insert(next)
-        })
-        .collect();
-    (map.len(), labels)
+    let c = crate::sparse::components_dense(w);
+    (c.count, c.labels)
 }
 
 /// Nodes without any edge.
@@ -134,16 +192,7 @@ pub fn isolated_nodes(w: &DMatrix<f64>) -> Vec<usize> {
 
 /// Returns an error describing the components when the graph is not connected.
 pub fn ensure_connected(w: &DMatrix<f64>) -> Result<()> {
-    let (count, labels) = connected_components(w);
-    if count > 1 {
-        let mut sizes = vec![0usize; count];
-        for l in labels {
-            sizes[l] += 1;
-        }
-        sizes.sort_unstable_by(|a, b| b.cmp(a));
-        return Err(GraphError::Disconnected { count, sizes });
-    }
-    Ok(())
+    crate::sparse::components_dense(w).ensure_connected()
 }
 
 #[cfg(test)]

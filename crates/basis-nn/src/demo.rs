@@ -58,6 +58,7 @@ impl Default for DemoConfig {
                     knn: KnnParams {
                         k: 10,
                         metric: Metric::Euclidean,
+                        threads: 1,
                     },
                     affinity: AffinityParams {
                         scale: Scale::Local(7),
@@ -68,6 +69,7 @@ impl Default for DemoConfig {
                     // K+1 = 3 components is well defined (centred indicators), and the
                     // trainer skips any batch with more components than that.
                     allow_disconnected: true,
+                    connect_components: false,
                 },
                 embedding: EmbeddingParams {
                     k: 2,

@@ -19,7 +19,7 @@ use crate::error::{NnError, Result};
 use crate::mlp::{Mlp, MlpConfig};
 use basis_align::{AlignConfig, AlignError, BatchAligner};
 use basis_data::sampling::BatchSampler;
-use basis_graph::{BatchGraphParams, GraphError, batch_graph};
+use basis_graph::{BatchGraphBuilder, BatchGraphParams, GraphError};
 use basis_spectral::{EmbeddingParams, laplacian_eigenmap};
 use nalgebra::DMatrix;
 use rand::SeedableRng;
@@ -290,13 +290,16 @@ impl BasisModel {
         let anchor_rows: Vec<usize> = (0..l).collect();
         let scale = (config.batch_size as f64).sqrt();
 
+        // One graph builder for the whole run: its buffers are reused every iteration.
+        let mut graphs = BatchGraphBuilder::new(config.graph)?;
+
         // Initialisation: the reference embedding (Eq. 11), retried on a degenerate draw.
         let mut batch = Vec::with_capacity(config.batch_size);
         let mut reference = None;
         let mut last_reason = String::new();
         for _ in 0..20 {
             sampler.draw_into(fresh, &mut rng, &mut batch)?;
-            match embed_checked(x, &batch, config) {
+            match embed_checked(&mut graphs, x, &batch, config) {
                 Ok((coords, _)) => {
                     reference = Some(coords.rows(0, l).into_owned());
                     break;
@@ -319,7 +322,7 @@ impl BasisModel {
         for it in 0..config.iterations {
             sampler.draw_into(fresh, &mut rng, &mut batch)?;
             let t0 = Instant::now();
-            let embedded = embed_checked(x, &batch, config);
+            let embedded = embed_checked(&mut graphs, x, &batch, config);
             let spectral_seconds = t0.elapsed().as_secs_f64();
             let t1 = Instant::now();
             let aligned = embedded.and_then(|(coords, comps)| {
@@ -456,12 +459,13 @@ impl BasisModel {
 /// Graph → eigenmap for the batch rows of `x`; a graph with more components than the
 /// embedding can represent is reported as a degenerate batch.
 fn embed_checked(
+    graphs: &mut BatchGraphBuilder,
     x: &DMatrix<f64>,
     batch: &[usize],
     config: &BasisConfig,
 ) -> Result<(DMatrix<f64>, usize)> {
     let xb = x.select_rows(batch);
-    let g = batch_graph(&xb, &config.graph)?;
+    let g = graphs.build(&xb)?;
     let representable = config.embedding.k + usize::from(config.embedding.drop_trivial);
     if g.components > representable {
         return Err(NnError::InvalidConfig(format!(
@@ -469,7 +473,7 @@ fn embed_checked(
             g.components
         )));
     }
-    let e = laplacian_eigenmap(&g, &config.embedding)?;
+    let e = laplacian_eigenmap(g, &config.embedding)?;
     Ok((e.coords, g.components))
 }
 

@@ -124,6 +124,8 @@ mod tests {
             laplacian: l,
             kind,
             components,
+            isolated: Vec::new(),
+            bridges: Vec::new(),
         }
     }
 

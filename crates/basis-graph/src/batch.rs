@@ -1,0 +1,185 @@
+//! The per-iteration batch graph: features → kNN → Gaussian affinity →
+//! Laplacian, dense, with every buffer kept across calls by
+//! [`BatchGraphBuilder`].
+
+use crate::affinity::{AffinityParams, Symmetrize, gaussian_scales};
+use crate::connect::bridge_edges;
+use crate::error::{GraphError, Result};
+use crate::knn::{KnnGraph, KnnParams, KnnWorkspace, knn_exact_with};
+use crate::laplacian::{LaplacianKind, laplacian_into};
+use crate::sparse::{Components, gaussian_weight};
+use nalgebra::DMatrix;
+use serde::{Deserialize, Serialize};
+
+/// Everything needed to turn a batch of features into its Laplacian.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BatchGraphParams {
+    /// Neighbour search.
+    pub knn: KnnParams,
+    /// Gaussian affinity.
+    pub affinity: AffinityParams,
+    /// Which Laplacian.
+    pub laplacian: LaplacianKind,
+    /// Accept a disconnected graph (reported in [`BatchGraph::components`])
+    /// instead of returning [`GraphError::Disconnected`].
+    pub allow_disconnected: bool,
+    /// Connect a disconnected graph with the fewest, shortest extra edges
+    /// ([`crate::connect`]); takes precedence over `allow_disconnected`.
+    #[serde(default)]
+    pub connect_components: bool,
+}
+
+impl Default for BatchGraphParams {
+    fn default() -> Self {
+        Self {
+            knn: KnnParams::default(),
+            affinity: AffinityParams::default(),
+            laplacian: LaplacianKind::Unnormalized,
+            allow_disconnected: false,
+            connect_components: false,
+        }
+    }
+}
+
+impl BatchGraphParams {
+    /// Checks the parameters that do not depend on the batch size.
+    pub fn check(&self) -> Result<()> {
+        if self.knn.k == 0 {
+            return Err(GraphError::InvalidK { k: 0, n: 0 });
+        }
+        self.affinity.check(self.knn.k)
+    }
+}
+
+/// A batch graph: its affinity and its Laplacian.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchGraph {
+    /// Symmetric affinity `W`, zero diagonal.
+    pub affinity: DMatrix<f64>,
+    /// The Laplacian chosen in the parameters.
+    pub laplacian: DMatrix<f64>,
+    /// Which Laplacian `laplacian` is.
+    pub kind: LaplacianKind,
+    /// Number of connected components of the kNN graph, before any bridge was
+    /// added (1 unless `allow_disconnected` or `connect_components` let a split graph through).
+    pub components: usize,
+    /// Nodes that had no edge in the kNN graph (possible with `Mutual`).
+    pub isolated: Vec<usize>,
+    /// Edges added by `connect_components`, as `(i, j)`.
+    pub bridges: Vec<(usize, usize)>,
+}
+
+/// Builds batch graphs again and again without reallocating: the kNN
+/// workspace, neighbour lists, affinity and Laplacian are all reused while
+/// the batch size stays the same.
+#[derive(Debug)]
+pub struct BatchGraphBuilder {
+    params: BatchGraphParams,
+    workspace: KnnWorkspace,
+    knn: KnnGraph,
+    graph: BatchGraph,
+}
+
+impl BatchGraphBuilder {
+    /// A builder for the given parameters (validated here).
+    pub fn new(params: BatchGraphParams) -> Result<Self> {
+        params.check()?;
+        Ok(Self {
+            params,
+            workspace: KnnWorkspace::new(),
+            knn: KnnGraph::default(),
+            graph: BatchGraph {
+                affinity: DMatrix::zeros(0, 0),
+                laplacian: DMatrix::zeros(0, 0),
+                kind: params.laplacian,
+                components: 0,
+                isolated: Vec::new(),
+                bridges: Vec::new(),
+            },
+        })
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &BatchGraphParams {
+        &self.params
+    }
+
+    /// The kNN lists of the last batch.
+    pub fn knn(&self) -> &KnnGraph {
+        &self.knn
+    }
+
+    /// The graph of `x` (`m × d`, one point per row).
+    pub fn build(&mut self, x: &DMatrix<f64>) -> Result<&BatchGraph> {
+        let p = self.params;
+        knn_exact_with(&mut self.workspace, x, &p.knn, &mut self.knn)?;
+        let knn = &self.knn;
+        let n = knn.n;
+        let sigma = gaussian_scales(knn, p.affinity.scale)?;
+        let g = &mut self.graph;
+        let w = &mut g.affinity;
+        if w.shape() != (n, n) {
+            *w = DMatrix::zeros(n, n);
+        } else {
+            w.fill(0.0);
+        }
+        for i in 0..n {
+            for (&j, &d) in knn.neighbors(i).iter().zip(knn.neighbor_distances(i)) {
+                w[(i, j)] = gaussian_weight(p.affinity.scale, d, sigma[i], sigma[j]);
+            }
+        }
+        // Symmetrise over the listed pairs; a pair listed one way has a zero on the
+        // other side. Visiting a pair twice is harmless: all three rules are idempotent.
+        for i in 0..n {
+            for &j in knn.neighbors(i) {
+                let (a, b) = (w[(i, j)], w[(j, i)]);
+                let v = match p.affinity.symmetrize {
+                    Symmetrize::Max => a.max(b),
+                    Symmetrize::Mean => 0.5 * (a + b),
+                    Symmetrize::Mutual => a.min(b),
+                };
+                w[(i, j)] = v;
+                w[(j, i)] = v;
+            }
+        }
+        let edges = (0..n).flat_map(|i| {
+            knn.neighbors(i)
+                .iter()
+                .map(move |&j| (i, j))
+                .filter(|&(i, j)| w[(i, j)] > 0.0)
+        });
+        let comps = Components::from_edges(n, edges);
+        g.components = comps.count;
+        g.isolated.clone_from(&comps.isolated);
+        g.bridges.clear();
+        if comps.count > 1 {
+            if p.connect_components {
+                for b in bridge_edges(x, &comps, p.knn.metric)? {
+                    let v = gaussian_weight(p.affinity.scale, b.distance, sigma[b.i], sigma[b.j])
+                        .max(f64::MIN_POSITIVE);
+                    w[(b.i, b.j)] = v;
+                    w[(b.j, b.i)] = v;
+                    g.bridges.push((b.i, b.j));
+                }
+            } else if !p.allow_disconnected {
+                return Err(comps.ensure_connected().unwrap_err());
+            }
+        }
+        g.kind = p.laplacian;
+        laplacian_into(&g.affinity, p.laplacian, &mut g.laplacian)?;
+        Ok(&self.graph)
+    }
+
+    /// Consumes the builder, returning the last graph built.
+    pub fn into_graph(self) -> BatchGraph {
+        self.graph
+    }
+}
+
+/// Features (`m × d`, one point per row) → kNN → Gaussian affinity → Laplacian.
+/// For repeated calls use a [`BatchGraphBuilder`].
+pub fn batch_graph(x: &DMatrix<f64>, params: &BatchGraphParams) -> Result<BatchGraph> {
+    let mut b = BatchGraphBuilder::new(*params)?;
+    b.build(x)?;
+    Ok(b.into_graph())
+}
