@@ -102,6 +102,16 @@ pub struct KnnGraph {
 }
 
 impl KnnGraph {
+    /// Sizes the graph for `n` points and `k` neighbours, reusing its allocations.
+    fn reset(&mut self, n: usize, k: usize) {
+        self.n = n;
+        self.k = k;
+        self.indices.clear();
+        self.indices.resize(n * k, 0);
+        self.distances.clear();
+        self.distances.resize(n * k, 0.0);
+    }
+
     /// Neighbour indices of point `i`, closest first.
     pub fn neighbors(&self, i: usize) -> &[usize] {
         &self.indices[i * self.k..(i + 1) * self.k]
@@ -303,12 +313,7 @@ pub fn knn_exact_with(
     }
 
     // Merge the threads' lists and re-rank exactly in f64.
-    out.n = n;
-    out.k = k;
-    out.indices.clear();
-    out.indices.resize(n * k, 0);
-    out.distances.clear();
-    out.distances.resize(n * k, 0.0);
+    out.reset(n, k);
     let rows_per = n.div_ceil(threads);
     let metric = params.metric;
     let mut bufs = std::mem::take(&mut ws.merge);
@@ -325,7 +330,13 @@ pub fn knn_exact_with(
             sc.spawn(move || {
                 let lo = t * rows_per;
                 for (r, (ir, dr)) in idx.chunks_mut(k).zip(dist.chunks_mut(k)).enumerate() {
-                    rerank_row(ws_ref, lo + r, d, k, metric, buf, ir, dr);
+                    // Every j ≠ i was offered to row i by some thread, and each thread
+                    // keeps at least its k best offers: at least k candidates.
+                    buf.approx.clear();
+                    for s in &ws_ref.scratch {
+                        buf.approx.extend_from_slice(&s.lists.entries[lo + r]);
+                    }
+                    finish_row(ws_ref, lo + r, d, k, metric, buf, ir, dr);
                 }
             });
         }
@@ -351,12 +362,7 @@ fn knn_small(
     threads: usize,
     out: &mut KnnGraph,
 ) {
-    out.n = n;
-    out.k = k;
-    out.indices.clear();
-    out.indices.resize(n * k, 0);
-    out.distances.clear();
-    out.distances.resize(n * k, 0.0);
+    out.reset(n, k);
     let mut full = std::mem::take(&mut ws.full);
     full.clear();
     full.resize(n * n, 0.0);
@@ -449,39 +455,38 @@ fn knn_small(
     ws.merge = bufs;
 }
 
-/// Centres (Euclidean) or normalises (cosine) the rows, rounds them to `f32`
-/// and computes norms and per-row error margins.
-fn prepare(ws: &mut KnnWorkspace, x: &DMatrix<f64>, metric: Metric) -> Result<()> {
+/// Row-major copy of `x` into `xs`, centred (Euclidean: distances do not
+/// change, cancellation in `‖a‖² + ‖b‖² − 2a·b` shrinks) or with unit rows
+/// (cosine; zero or non-finite-norm rows become zero and are flagged in `zero_rows`).
+pub(crate) fn preprocess_rows(
+    x: &DMatrix<f64>,
+    metric: Metric,
+    xs: &mut Vec<f64>,
+    zero_rows: &mut Vec<bool>,
+) {
     let (n, d) = x.shape();
-    ws.xs.clear();
-    ws.xs.resize(n * d, 0.0);
-    // Row-major copy.
+    xs.clear();
+    xs.resize(n * d, 0.0);
     for (c, col) in x.column_iter().enumerate() {
         for (r, v) in col.iter().enumerate() {
-            ws.xs[r * d + c] = *v;
+            xs[r * d + c] = *v;
         }
     }
-    ws.zero_rows.clear();
-    ws.zero_rows.resize(n, false);
+    zero_rows.clear();
+    zero_rows.resize(n, false);
     match metric {
         Metric::Euclidean => {
             let mut mean = vec![0.0f64; d];
-            for row in ws.xs.chunks(d) {
-                for (m, v) in mean.iter_mut().zip(row) {
-                    *m += v;
-                }
+            for row in xs.chunks(d) {
+                mean.iter_mut().zip(row).for_each(|(m, v)| *m += v);
             }
-            for m in &mut mean {
-                *m /= n as f64;
-            }
-            for row in ws.xs.chunks_mut(d) {
-                for (v, m) in row.iter_mut().zip(&mean) {
-                    *v -= m;
-                }
+            mean.iter_mut().for_each(|m| *m /= n as f64);
+            for row in xs.chunks_mut(d) {
+                row.iter_mut().zip(&mean).for_each(|(v, m)| *v -= m);
             }
         }
         Metric::Cosine => {
-            for (row, z) in ws.xs.chunks_mut(d).zip(ws.zero_rows.iter_mut()) {
+            for (row, z) in xs.chunks_mut(d).zip(zero_rows.iter_mut()) {
                 let norm = row.iter().map(|v| v * v).sum::<f64>().sqrt();
                 if norm > 0.0 && norm.is_finite() {
                     row.iter_mut().for_each(|v| *v /= norm);
@@ -492,6 +497,13 @@ fn prepare(ws: &mut KnnWorkspace, x: &DMatrix<f64>, metric: Metric) -> Result<()
             }
         }
     }
+}
+
+/// Centres (Euclidean) or normalises (cosine) the rows, rounds them to `f32`
+/// and computes norms and per-row error margins.
+fn prepare(ws: &mut KnnWorkspace, x: &DMatrix<f64>, metric: Metric) -> Result<()> {
+    let d = x.ncols();
+    preprocess_rows(x, metric, &mut ws.xs, &mut ws.zero_rows);
     if let Some(pos) = ws.xs.iter().position(|v| v.abs() > F32_SAFE) {
         return Err(GraphError::InvalidParameter(format!(
             "feature magnitude {:e} at row {}, column {} is too large for the kNN search (limit {F32_SAFE:e} after centring)",
@@ -598,27 +610,6 @@ fn scan_tile(
             c = end;
         }
     }
-}
-
-/// Merges row `i`'s candidates from every thread and re-ranks them exactly.
-#[allow(clippy::too_many_arguments)]
-fn rerank_row(
-    ws: &KnnWorkspace,
-    i: usize,
-    d: usize,
-    k: usize,
-    metric: Metric,
-    buf: &mut MergeBuf,
-    idx: &mut [usize],
-    dist: &mut [f64],
-) {
-    buf.approx.clear();
-    for s in &ws.scratch {
-        buf.approx.extend_from_slice(&s.lists.entries[i]);
-    }
-    // Every j ≠ i was offered to row i by some thread, and each thread keeps at
-    // least its k best offers, so there are at least k candidates.
-    finish_row(ws, i, d, k, metric, buf, idx, dist);
 }
 
 /// Re-ranks the approximate candidates in `buf.approx` (a superset of row
