@@ -142,28 +142,7 @@ pub fn fit_affine(
     params: &AffineFitParams,
 ) -> Result<AffineFit> {
     params.check()?;
-    if source.shape() != target.shape() {
-        return Err(AlignError::DimensionMismatch(format!(
-            "source is {:?}, target is {:?}",
-            source.shape(),
-            target.shape()
-        )));
-    }
-    let (l, k) = source.shape();
-    if k == 0 {
-        return Err(AlignError::DimensionMismatch(
-            "zero-dimensional embedding".into(),
-        ));
-    }
-    check_finite(source, "source anchors")?;
-    check_finite(target, "target anchors")?;
-    if l < k + 1 {
-        return Err(AlignError::TooFewAnchors {
-            got: l,
-            needed: k + 1,
-            dim: k,
-        });
-    }
+    let (l, k) = check_anchor_pairs(source, target)?;
     // Augmented anchors [φ^a, 1] (l × (K+1)); solve X Tᵀ ≈ target.
     let mut x = DMatrix::from_element(l, k + 1, 1.0);
     x.view_mut((0, 0), (l, k)).copy_from(source);
@@ -251,6 +230,37 @@ pub(crate) fn row_distances_into(
         }
     }
     out.iter_mut().for_each(|o| *o = o.sqrt());
+}
+
+/// Checks a pair of anchor sets (`l × K`, same shape, finite, `K ≥ 1`,
+/// `l ≥ K + 1`) and returns `(l, K)`.
+pub(crate) fn check_anchor_pairs(
+    source: &DMatrix<f64>,
+    target: &DMatrix<f64>,
+) -> Result<(usize, usize)> {
+    if source.shape() != target.shape() {
+        return Err(AlignError::DimensionMismatch(format!(
+            "source is {:?}, target is {:?}",
+            source.shape(),
+            target.shape()
+        )));
+    }
+    let (l, k) = source.shape();
+    if k == 0 {
+        return Err(AlignError::DimensionMismatch(
+            "zero-dimensional embedding".into(),
+        ));
+    }
+    check_finite(source, "source anchors")?;
+    check_finite(target, "target anchors")?;
+    if l < k + 1 {
+        return Err(AlignError::TooFewAnchors {
+            got: l,
+            needed: k + 1,
+            dim: k,
+        });
+    }
+    Ok((l, k))
 }
 
 pub(crate) fn check_finite(m: &DMatrix<f64>, what: &'static str) -> Result<()> {

@@ -5,7 +5,7 @@
 //! Reflections are allowed: sign flips of eigenvectors are one of the degrees of
 //! freedom BASiS aligns away.
 
-use crate::affine::{AffineFit, AffineFitParams, AffineMap, check_finite, fit_affine};
+use crate::affine::{AffineFit, AffineFitParams, AffineMap, check_anchor_pairs, fit_affine};
 use crate::error::{AlignError, Result};
 use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
@@ -43,28 +43,7 @@ fn fit_procrustes(
     with_scale: bool,
 ) -> Result<AffineFit> {
     params.check()?;
-    if source.shape() != target.shape() {
-        return Err(AlignError::DimensionMismatch(format!(
-            "source is {:?}, target is {:?}",
-            source.shape(),
-            target.shape()
-        )));
-    }
-    let (l, k) = source.shape();
-    if k == 0 {
-        return Err(AlignError::DimensionMismatch(
-            "zero-dimensional embedding".into(),
-        ));
-    }
-    check_finite(source, "source anchors")?;
-    check_finite(target, "target anchors")?;
-    if l < k + 1 {
-        return Err(AlignError::TooFewAnchors {
-            got: l,
-            needed: k + 1,
-            dim: k,
-        });
-    }
+    let (_, k) = check_anchor_pairs(source, target)?;
     let mu_s: DVector<f64> = source.row_mean().transpose();
     let mu_t: DVector<f64> = target.row_mean().transpose();
     let mut xs = source.clone();

@@ -230,23 +230,7 @@ pub fn fit_ransac<R: Rng + ?Sized>(
 ) -> Result<RobustFit> {
     params.check()?;
     fit_params.check()?;
-    if source.shape() != target.shape() {
-        return Err(AlignError::DimensionMismatch(format!(
-            "source is {:?}, target is {:?}",
-            source.shape(),
-            target.shape()
-        )));
-    }
-    let (l, k) = source.shape();
-    crate::affine::check_finite(source, "source anchors")?;
-    crate::affine::check_finite(target, "target anchors")?;
-    if l < k + 1 {
-        return Err(AlignError::TooFewAnchors {
-            got: l,
-            needed: k + 1,
-            dim: k,
-        });
-    }
+    let (l, k) = crate::affine::check_anchor_pairs(source, target)?;
     let s = params.sample_size.clamp(k + 1, l);
     // The final refit needs K + 1 inliers at least.
     let needed = (k + 1).max((params.min_inlier_fraction * l as f64).ceil() as usize);

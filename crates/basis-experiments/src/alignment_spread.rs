@@ -182,8 +182,7 @@ impl AlignmentSpreadConfig {
             }
             .check(3)?;
         }
-        self.graph.knn.check(self.batch_size)?;
-        self.graph.affinity.check(self.graph.knn.k)?;
+        self.graph.check_batch_size(self.batch_size)?;
         self.embedding.check(self.batch_size)?;
         self.align.check()?;
         Ok(())

@@ -49,6 +49,12 @@ impl BatchGraphParams {
         }
         self.affinity.check(self.knn.k)
     }
+
+    /// [`Self::check`] plus `k` against a batch of `m` points.
+    pub fn check_batch_size(&self, m: usize) -> Result<()> {
+        self.knn.check(m)?;
+        self.affinity.check(self.knn.k)
+    }
 }
 
 /// A batch graph: its affinity and its Laplacian.
@@ -162,7 +168,7 @@ impl BatchGraphBuilder {
                     g.bridges.push((b.i, b.j));
                 }
             } else if !p.allow_disconnected {
-                return Err(comps.ensure_connected().unwrap_err());
+                comps.ensure_connected()?;
             }
         }
         g.kind = p.laplacian;

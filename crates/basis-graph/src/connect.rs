@@ -66,11 +66,10 @@ pub fn bridge_edges(x: &DMatrix<f64>, comps: &Components, metric: Metric) -> Res
         }
     }
     let dist = |i: usize, j: usize| {
-        let d2 = squared_distance(&rows[i * d..(i + 1) * d], &rows[j * d..(j + 1) * d]);
-        match metric {
-            Metric::Euclidean => d2.sqrt(),
-            Metric::Cosine => 0.5 * d2,
-        }
+        metric.distance_from_squared(squared_distance(
+            &rows[i * d..(i + 1) * d],
+            &rows[j * d..(j + 1) * d],
+        ))
     };
     // Closest pair for every pair of components (a < b).
     let mut best = vec![(f64::INFINITY, 0usize, 0usize); c * c];

@@ -17,7 +17,9 @@
 //! varies by a few tenths of a percent between runs.
 
 use crate::error::{GraphError, Result};
-use crate::knn::{KnnGraph, Metric, check_features, preprocess_rows, squared_distance};
+use crate::knn::{
+    KnnGraph, Metric, check_features, preprocess_rows, resolve_threads, squared_distance,
+};
 use hnsw_rs::prelude::{DataId, Distance, Hnsw, Neighbour};
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
@@ -180,15 +182,7 @@ pub fn knn_hnsw(x: &DMatrix<f64>, params: &HnswParams) -> Result<(KnnGraph, Hnsw
     }
     let xf: Vec<f32> = xs.iter().map(|&v| v as f32).collect();
 
-    let threads = if params.threads == 0 {
-        std::thread::available_parallelism().map_or(1, |v| v.get())
-    } else {
-        params.threads
-    };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| GraphError::InvalidParameter(format!("thread pool: {e}")))?;
+    let threads = resolve_threads(params.threads);
 
     let start = Instant::now();
     let index: Hnsw<f32, L2Lanes> = Hnsw::new(
@@ -204,7 +198,11 @@ pub fn knn_hnsw(x: &DMatrix<f64>, params: &HnswParams) -> Result<(KnnGraph, Hnsw
             index.insert_slice(item);
         }
     } else {
-        pool.install(|| index.parallel_insert_slice(&items));
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| GraphError::InvalidParameter(format!("thread pool: {e}")))?
+            .install(|| index.parallel_insert_slice(&items));
     }
     let build_seconds = start.elapsed().as_secs_f64();
 
@@ -239,7 +237,7 @@ pub fn knn_hnsw(x: &DMatrix<f64>, params: &HnswParams) -> Result<(KnnGraph, Hnsw
             scored.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
             for (t, &(d2, j)) in scored.iter().take(k).enumerate() {
                 idx[r * k + t] = j;
-                distances_value(params.metric, d2, &mut dist[r * k + t]);
+                dist[r * k + t] = params.metric.distance_from_squared(d2);
             }
         }
     };
@@ -269,13 +267,6 @@ pub fn knn_hnsw(x: &DMatrix<f64>, params: &HnswParams) -> Result<(KnnGraph, Hnsw
             query_seconds,
         },
     ))
-}
-
-fn distances_value(metric: Metric, d2: f64, out: &mut f64) {
-    *out = match metric {
-        Metric::Euclidean => d2.sqrt(),
-        Metric::Cosine => 0.5 * d2,
-    };
 }
 
 #[cfg(test)]

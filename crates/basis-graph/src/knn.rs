@@ -40,6 +40,18 @@ pub enum Metric {
     Cosine,
 }
 
+impl Metric {
+    /// The distance whose squared-Euclidean form (of centred rows for
+    /// Euclidean, of unit rows for cosine) is `d2`.
+    #[inline]
+    pub(crate) fn distance_from_squared(self, d2: f64) -> f64 {
+        match self {
+            Metric::Euclidean => d2.sqrt(),
+            Metric::Cosine => 0.5 * d2,
+        }
+    }
+}
+
 /// Parameters of the exact kNN search.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct KnnParams {
@@ -78,13 +90,18 @@ impl KnnParams {
 
     /// The number of threads actually used for `n` points.
     pub fn effective_threads(&self, n: usize) -> usize {
-        let t = if self.threads == 0 {
-            std::thread::available_parallelism().map_or(1, |v| v.get())
-        } else {
-            self.threads
-        };
+        let t = resolve_threads(self.threads);
         // Below a few hundred points a second thread costs more than it saves.
-        if n < 256 { 1 } else { t.max(1) }
+        if n < 256 { 1 } else { t }
+    }
+}
+
+/// A thread-count parameter: `0` means one per available core.
+pub(crate) fn resolve_threads(threads: usize) -> usize {
+    if threads == 0 {
+        std::thread::available_parallelism().map_or(1, |v| v.get())
+    } else {
+        threads
     }
 }
 
@@ -187,7 +204,6 @@ struct RowLists {
 impl RowLists {
     fn reset(&mut self, n: usize, k: usize) {
         self.entries.resize_with(n, Vec::new);
-        self.entries.truncate(n);
         for e in &mut self.entries {
             e.clear();
         }
@@ -651,10 +667,7 @@ fn finish_row(
     for ((o, od), &key) in idx.iter_mut().zip(dist.iter_mut()).zip(&buf.exact) {
         let d2 = f64::from_bits((key >> 32) as u64);
         *o = (key as u32) as usize;
-        *od = match metric {
-            Metric::Euclidean => d2.sqrt(),
-            Metric::Cosine => 0.5 * d2,
-        };
+        *od = metric.distance_from_squared(d2);
     }
 }
 

@@ -313,13 +313,11 @@ impl Components {
 
 /// Connected components of a CSR affinity (edges with positive weight).
 pub fn components_csr(w: &CsrMatrix<f64>) -> Components {
-    let edges = w.row_iter().enumerate().flat_map(|(i, row)| {
-        row.col_indices()
-            .iter()
-            .zip(row.values())
-            .filter(|(_, v)| **v > 0.0)
-            .map(move |(&j, _)| (i, j))
-            .collect::<Vec<_>>()
+    let (offsets, cols, vals) = w.csr_data();
+    let edges = (0..w.nrows()).flat_map(|i| {
+        (offsets[i]..offsets[i + 1])
+            .filter(|&t| vals[t] > 0.0)
+            .map(move |t| (i, cols[t]))
     });
     Components::from_edges(w.nrows(), edges)
 }

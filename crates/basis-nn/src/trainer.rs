@@ -108,8 +108,7 @@ impl BasisConfig {
         if !(0.0..1.0).contains(&self.max_skipped_fraction) {
             return bad("max_skipped_fraction must be in [0, 1)".into());
         }
-        self.graph.knn.check(self.batch_size)?;
-        self.graph.affinity.check(self.graph.knn.k)?;
+        self.graph.check_batch_size(self.batch_size)?;
         self.embedding.check(self.batch_size)?;
         self.align.check()?;
         Ok(())
