@@ -31,6 +31,7 @@ fn bench(c: &mut Criterion) {
     let emb = EmbeddingParams {
         k: 2,
         drop_trivial: true,
+        ..Default::default()
     };
     let mut group = c.benchmark_group("batch_265_three_moons");
     group.bench_function("graph (kNN + affinity + L)", |b| {

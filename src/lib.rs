@@ -28,7 +28,7 @@
 //!     allow_disconnected: true,
 //!     ..Default::default()
 //! };
-//! let emb = embed_batch(&moons.features, &graph, &EmbeddingParams { k: 2, drop_trivial: true }).unwrap();
+//! let emb = embed_batch(&moons.features, &graph, &EmbeddingParams { k: 2, drop_trivial: true, ..Default::default() }).unwrap();
 //! assert_eq!(emb.coords.shape(), (300, 2));
 //! ```
 #![warn(missing_docs)]

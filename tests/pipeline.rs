@@ -39,6 +39,7 @@ fn analytic_batch_embedding_clusters_three_moons_perfectly() {
         &EmbeddingParams {
             k: 2,
             drop_trivial: true,
+            ..Default::default()
         },
     )
     .unwrap();
@@ -71,6 +72,7 @@ fn alignment_makes_anchor_coordinates_consistent_across_batches() {
     let emb = EmbeddingParams {
         k: 2,
         drop_trivial: true,
+        ..Default::default()
     };
     let rows: Vec<usize> = (0..anchors.len()).collect();
     let reference = {

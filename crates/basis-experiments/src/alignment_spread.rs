@@ -111,6 +111,7 @@ impl AlignmentSpreadConfig {
             embedding: EmbeddingParams {
                 k: 2,
                 drop_trivial: true,
+                ..Default::default()
             },
             align: AlignConfig::least_squares(),
             max_draws: 200,
@@ -148,6 +149,7 @@ impl AlignmentSpreadConfig {
             embedding: EmbeddingParams {
                 k: 10,
                 drop_trivial: false,
+                ..Default::default()
             },
             align: AlignConfig::default(),
             max_draws: 200,

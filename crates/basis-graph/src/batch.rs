@@ -75,6 +75,23 @@ pub struct BatchGraph {
     pub bridges: Vec<(usize, usize)>,
 }
 
+impl BatchGraph {
+    /// A graph from a given dense affinity (checked: square, finite,
+    /// non-negative, symmetric), with its Laplacian and components.
+    pub fn from_affinity(affinity: DMatrix<f64>, kind: LaplacianKind) -> Result<Self> {
+        let laplacian = crate::laplacian::laplacian(&affinity, kind)?;
+        let comps = crate::sparse::components_dense(&affinity);
+        Ok(Self {
+            affinity,
+            laplacian,
+            kind,
+            components: comps.count,
+            isolated: comps.isolated,
+            bridges: Vec::new(),
+        })
+    }
+}
+
 /// Builds batch graphs again and again without reallocating: the kNN
 /// workspace, neighbour lists, affinity and Laplacian are all reused while
 /// the batch size stays the same.
@@ -84,6 +101,7 @@ pub struct BatchGraphBuilder {
     workspace: KnnWorkspace,
     knn: KnnGraph,
     graph: BatchGraph,
+    knn_seconds: f64,
 }
 
 impl BatchGraphBuilder {
@@ -102,6 +120,7 @@ impl BatchGraphBuilder {
                 isolated: Vec::new(),
                 bridges: Vec::new(),
             },
+            knn_seconds: 0.0,
         })
     }
 
@@ -115,10 +134,22 @@ impl BatchGraphBuilder {
         &self.knn
     }
 
+    /// The last graph built (empty before the first [`Self::build`]).
+    pub fn graph(&self) -> &BatchGraph {
+        &self.graph
+    }
+
+    /// Seconds the neighbour search of the last [`Self::build`] took.
+    pub fn last_knn_seconds(&self) -> f64 {
+        self.knn_seconds
+    }
+
     /// The graph of `x` (`m × d`, one point per row).
     pub fn build(&mut self, x: &DMatrix<f64>) -> Result<&BatchGraph> {
         let p = self.params;
+        let started = std::time::Instant::now();
         knn_exact_with(&mut self.workspace, x, &p.knn, &mut self.knn)?;
+        self.knn_seconds = started.elapsed().as_secs_f64();
         let knn = &self.knn;
         let n = knn.n;
         let sigma = gaussian_scales(knn, p.affinity.scale)?;

@@ -105,8 +105,26 @@ pub fn check_affinity_csr(w: &CsrMatrix<f64>) -> Result<()> {
             if !v.is_finite() || v < 0.0 {
                 return Err(GraphError::BadAffinity(format!("entry ({i}, {j}) = {v}")));
             }
+        }
+    }
+    let close = |v: f64, t: f64| (v - t).abs() <= 1e-12 * v.abs().max(t.abs()).max(1.0);
+    // Same pattern as the transpose (the usual case): compare entry by entry in
+    // O(nnz). Otherwise look every entry up, treating a missing one as 0.
+    let t = w.transpose();
+    if t.row_offsets() == w.row_offsets() && t.col_indices() == w.col_indices() {
+        if let Some(p) = (0..w.nnz()).find(|&p| !close(w.values()[p], t.values()[p])) {
+            let i = w.row_offsets().partition_point(|&o| o <= p) - 1;
+            let j = w.col_indices()[p];
+            return Err(GraphError::BadAffinity(format!(
+                "not symmetric at ({i}, {j})"
+            )));
+        }
+        return Ok(());
+    }
+    for (i, row) in w.row_iter().enumerate() {
+        for (&j, &v) in row.col_indices().iter().zip(row.values()) {
             let t = w.get_entry(j, i).map_or(0.0, |e| e.into_value());
-            if (v - t).abs() > 1e-12 * v.abs().max(t.abs()).max(1.0) {
+            if !close(v, t) {
                 return Err(GraphError::BadAffinity(format!(
                     "not symmetric at ({i}, {j})"
                 )));
@@ -229,7 +247,8 @@ pub fn alpha_normalized_kernel_csr(w: &CsrMatrix<f64>, alpha: f64) -> Result<Csr
     Ok(map_values(w, |i, j, v| v * s[i] * s[j]))
 }
 
-pub(crate) fn check_alpha(alpha: f64) -> Result<()> {
+/// Checks a kernel normalisation exponent: α must lie in [0, 1].
+pub fn check_alpha(alpha: f64) -> Result<()> {
     if !(0.0..=1.0).contains(&alpha) {
         return Err(GraphError::InvalidParameter(format!(
             "α = {alpha} must be in [0, 1]"

@@ -16,7 +16,7 @@ use basis_graph::{
 };
 use basis_metrics::{KMeansParams, Report, ReportInputs, ReportParams, kmeans};
 use basis_plot::{Canvas, Panel, categorical, diverging, padded_range};
-use basis_spectral::{EmbeddingParams, embed_batch};
+use basis_spectral::{EmbeddingParams, analytic_embedding};
 use nalgebra::DMatrix;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -74,6 +74,7 @@ impl Default for DemoConfig {
                 embedding: EmbeddingParams {
                     k: 2,
                     drop_trivial: true,
+                    ..Default::default()
                 },
                 batch_size: 256 + 3 * anchors_per_class,
                 iterations: 1000,
@@ -156,8 +157,11 @@ pub fn run_demo(config: &DemoConfig, progress: bool) -> Result<DemoReport> {
     let t_eval = Instant::now();
     let outputs_test = model.embed(&test.features)?;
     let outputs_train = model.embed(&train.features)?;
+    // The ground truth of d_G: the whole test graph, sparse, by Lanczos.
     let analytic =
-        embed_batch(&test.features, &config.basis.graph, &config.basis.embedding)?.coords;
+        analytic_embedding(&test.features, &config.basis.graph, &config.basis.embedding)?
+            .embedding
+            .coords;
     let kmeans_params = KMeansParams {
         k: config.toy.num_classes(),
         seed: config.basis.seed,

@@ -19,8 +19,8 @@ use crate::error::{NnError, Result};
 use crate::mlp::{Mlp, MlpConfig};
 use basis_align::{AlignConfig, AlignError, BatchAligner};
 use basis_data::sampling::BatchSampler;
-use basis_graph::{BatchGraphBuilder, BatchGraphParams, GraphError};
-use basis_spectral::{EmbeddingParams, laplacian_eigenmap};
+use basis_graph::{BatchGraphParams, GraphError};
+use basis_spectral::{BatchEmbedder, EmbeddingParams};
 use nalgebra::DMatrix;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -134,6 +134,10 @@ pub struct IterationLog {
     pub skipped: Option<String>,
     /// Seconds spent on graph + eigenvectors.
     pub spectral_seconds: f64,
+    /// Of which: kNN search, affinity and Laplacian.
+    pub graph_seconds: f64,
+    /// Of which: eigenvectors.
+    pub eigen_seconds: f64,
     /// Seconds spent on alignment.
     pub align_seconds: f64,
     /// Seconds spent on the gradient step.
@@ -289,8 +293,8 @@ impl BasisModel {
         let anchor_rows: Vec<usize> = (0..l).collect();
         let scale = (config.batch_size as f64).sqrt();
 
-        // One graph builder for the whole run: its buffers are reused every iteration.
-        let mut graphs = BatchGraphBuilder::new(config.graph)?;
+        // One embedder for the whole run: its graph and solver buffers are reused every iteration.
+        let mut graphs = BatchEmbedder::new(config.graph, config.embedding)?;
 
         // Initialisation: the reference embedding (Eq. 11), retried on a degenerate draw.
         let mut batch = Vec::with_capacity(config.batch_size);
@@ -323,6 +327,9 @@ impl BasisModel {
             let t0 = Instant::now();
             let embedded = embed_checked(&mut graphs, x, &batch, config);
             let spectral_seconds = t0.elapsed().as_secs_f64();
+            let stages = graphs.timings();
+            let graph_seconds = stages.knn_seconds + stages.graph_seconds;
+            let eigen_seconds = stages.eigen_seconds;
             let t1 = Instant::now();
             let aligned = embedded.and_then(|(coords, comps)| {
                 aligner
@@ -345,6 +352,8 @@ impl BasisModel {
                             components: 0,
                             skipped: Some(reason.clone()),
                             spectral_seconds,
+                            graph_seconds,
+                            eigen_seconds,
                             align_seconds,
                             step_seconds: 0.0,
                         };
@@ -388,6 +397,8 @@ impl BasisModel {
                 components,
                 skipped: None,
                 spectral_seconds,
+                graph_seconds,
+                eigen_seconds,
                 align_seconds,
                 step_seconds: t2.elapsed().as_secs_f64(),
             };
@@ -458,22 +469,25 @@ impl BasisModel {
 /// Graph → eigenmap for the batch rows of `x`; a graph with more components than the
 /// embedding can represent is reported as a degenerate batch.
 fn embed_checked(
-    graphs: &mut BatchGraphBuilder,
+    graphs: &mut BatchEmbedder,
     x: &DMatrix<f64>,
     batch: &[usize],
     config: &BasisConfig,
 ) -> Result<(DMatrix<f64>, usize)> {
     let xb = x.select_rows(batch);
-    let g = graphs.build(&xb)?;
+    let e = match graphs.embed(&xb) {
+        // Graph failures (a split or degenerate batch) stay graph errors, so they can be skipped.
+        Err(basis_spectral::SpectralError::Graph(g)) => return Err(g.into()),
+        e => e,
+    };
+    let components = graphs.graph().components;
     let representable = config.embedding.k + usize::from(config.embedding.drop_trivial);
-    if g.components > representable {
+    if components > representable {
         return Err(NnError::InvalidConfig(format!(
-            "degenerate batch: {} graph components but only {representable} eigenvectors",
-            g.components
+            "degenerate batch: {components} graph components but only {representable} eigenvectors"
         )));
     }
-    let e = laplacian_eigenmap(g, &config.embedding)?;
-    Ok((e.coords, g.components))
+    Ok((e?.coords, components))
 }
 
 #[cfg(test)]

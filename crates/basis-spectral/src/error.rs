@@ -35,6 +35,27 @@ pub enum SpectralError {
     /// The underlying solver reported failure.
     #[error("eigensolver failed: {0}")]
     SolverFailed(String),
+    /// A solver parameter is out of range.
+    #[error("invalid parameter {name}: {reason}")]
+    InvalidParameter {
+        /// Which parameter.
+        name: &'static str,
+        /// Why it is rejected.
+        reason: String,
+    },
+    /// The iterative solver stopped before every pair met the tolerance.
+    /// `best` holds the estimate it had, with explicit residuals.
+    #[error("{converged} of {requested} eigenpairs converged; largest residual {max_residual:.3e}")]
+    NotConverged {
+        /// Pairs requested.
+        requested: usize,
+        /// Pairs within the tolerance.
+        converged: usize,
+        /// Largest explicit residual of the best estimate.
+        max_residual: f64,
+        /// The best estimate.
+        best: Box<crate::lanczos::PartialEigen>,
+    },
     /// Building the graph failed.
     #[error(transparent)]
     Graph(#[from] GraphError),

@@ -1,0 +1,693 @@
+//! Thick-restart Lanczos (the symmetric Krylov–Schur method) for a few
+//! eigenpairs of a large symmetric operator.
+//!
+//! One restart cycle extends an orthonormal basis `V` (`n × m`) by Lanczos
+//! steps `w = B v_j`, with full re-orthogonalisation (classical Gram–Schmidt,
+//! applied twice), so that `B V = V H + β v_m e_mᵀ` with `H = Vᵀ B V`
+//! symmetric. The Ritz pairs `(θ_i, V y_i)` of `H` have residual norms
+//! `|β| |e_mᵀ y_i|`, read off without a product. The basis is then compressed
+//! to the `p` best Ritz vectors plus `v_m` (Stewart's Krylov–Schur restart;
+//! for symmetric `B` this is Wu and Simon's thick restart) and extended again.
+//!
+//! `B = A` for the largest eigenvalues and `B = −A` for the smallest; both
+//! ends converge at the same rate since Krylov spaces are shift-invariant.
+//! A pair counts as converged when its residual estimate is at most
+//! `tol · ‖A‖`, with `‖A‖` estimated by the largest Ritz value magnitude
+//! (ARPACK's test is relative to `|θ_i|`, which for a Laplacian's near-zero
+//! eigenvalues would demand far more than a user asks). The returned
+//! residuals are recomputed explicitly, `‖A v − λ v‖`.
+//!
+//! A single-vector Krylov space holds one direction per distinct eigenvalue
+//! (in exact arithmetic). Copies of a repeated eigenvalue are found when the
+//! basis breaks down (an invariant subspace was reached; the solver then
+//! continues from a fresh random vector orthogonal to the basis), which is how
+//! small disconnected graphs get the right multiplicity of 0. On a large graph
+//! with several components, connect them first (`basis_graph::connect`) or
+//! use the dense solver.
+//!
+//! Known eigenvectors (the trivial vector of a Laplacian) can be deflated:
+//! every basis vector is kept orthogonal to them, so the solver returns the
+//! next `k` pairs exactly instead of approximating the trivial one.
+
+use crate::dense::{Which, symmetric_eigen_dense};
+use crate::error::{Result, SpectralError};
+use crate::operator::SymmetricOperator;
+use faer::linalg::matmul::matmul;
+use faer::{Accum, MatMut, MatRef, Par};
+use nalgebra::{DMatrix, DVector};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+/// Problems at least this large use the rayon thread pool for the basis
+/// products; smaller ones (batches) run on the calling thread.
+const PARALLEL_MIN_N: usize = 8_192;
+
+/// Parameters of [`lanczos`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LanczosParams {
+    /// Number of eigenpairs.
+    pub k: usize,
+    /// Which end of the spectrum.
+    pub which: Which,
+    /// Convergence: residual `‖A v − λ v‖ ≤ tol · ‖A‖` for every returned pair.
+    /// Values below `1e-14` are raised to it (rounding sets the floor).
+    pub tol: f64,
+    /// Restart cycles before giving up with [`SpectralError::NotConverged`].
+    pub max_restarts: usize,
+    /// Largest basis size `m`; 0 picks `max(2k + 1, 20)` (ARPACK's choice).
+    pub krylov_dim: usize,
+    /// Seed of the start vector (and of the vectors that replace a basis breakdown).
+    pub seed: u64,
+    /// Threads for large problems (0 = all cores of the current rayon pool).
+    pub threads: usize,
+}
+
+impl Default for LanczosParams {
+    fn default() -> Self {
+        Self {
+            k: 10,
+            which: Which::Smallest,
+            tol: 1e-8,
+            max_restarts: 1000,
+            krylov_dim: 0,
+            seed: 0,
+            threads: 0,
+        }
+    }
+}
+
+impl LanczosParams {
+    /// Validates against an operator of order `n` with `deflated` known vectors.
+    pub fn check(&self, n: usize, deflated: usize) -> Result<()> {
+        if self.k == 0 {
+            return Err(SpectralError::ZeroEigenvectors);
+        }
+        if self.k + deflated > n {
+            return Err(SpectralError::TooManyEigenvectors {
+                requested: self.k + deflated,
+                n,
+            });
+        }
+        if !(self.tol >= 0.0 && self.tol < 1.0) {
+            return Err(SpectralError::InvalidParameter {
+                name: "tol",
+                reason: format!("{} is not in [0, 1)", self.tol),
+            });
+        }
+        if self.max_restarts == 0 {
+            return Err(SpectralError::InvalidParameter {
+                name: "max_restarts",
+                reason: "must be at least 1".into(),
+            });
+        }
+        if self.krylov_dim != 0 && self.krylov_dim <= self.k && self.krylov_dim < n - deflated {
+            return Err(SpectralError::InvalidParameter {
+                name: "krylov_dim",
+                reason: format!(
+                    "{} must exceed k = {} (or be 0 for automatic)",
+                    self.krylov_dim, self.k
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    fn basis_size(&self, space: usize) -> usize {
+        let m = if self.krylov_dim == 0 {
+            (2 * self.k + 1).max(20)
+        } else {
+            self.krylov_dim
+        };
+        m.min(space)
+    }
+}
+
+/// Eigenpairs from [`lanczos`], with their residuals and the work it took.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartialEigen {
+    /// Eigenvalues, ascending for [`Which::Smallest`], descending for [`Which::Largest`].
+    pub values: DVector<f64>,
+    /// `n × k` orthonormal eigenvectors.
+    pub vectors: DMatrix<f64>,
+    /// `‖A v_i − λ_i v_i‖`, recomputed with one product per pair.
+    pub residuals: DVector<f64>,
+    /// The estimate of `‖A‖` the tolerance was relative to.
+    pub norm_estimate: f64,
+    /// Restart cycles run.
+    pub restarts: usize,
+    /// Operator products, including the residual check.
+    pub matvecs: usize,
+}
+
+impl PartialEigen {
+    /// The largest residual norm.
+    pub fn max_residual(&self) -> f64 {
+        self.residuals.iter().copied().fold(0.0, f64::max)
+    }
+}
+
+/// Reported after every restart cycle.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LanczosProgress {
+    /// Restart cycles done.
+    pub restart: usize,
+    /// Pairs that meet the tolerance.
+    pub converged: usize,
+    /// Pairs requested.
+    pub requested: usize,
+    /// Largest residual estimate among the requested pairs.
+    pub max_residual: f64,
+    /// Operator products so far.
+    pub matvecs: usize,
+}
+
+/// Buffers of the solver, kept across calls of the same size (a trainer
+/// solves one batch per iteration).
+#[derive(Debug, Default, Clone)]
+pub struct LanczosWorkspace {
+    basis: Vec<f64>,
+    restart: Vec<f64>,
+    w: Vec<f64>,
+    coeff: Vec<f64>,
+    hcol: Vec<f64>,
+}
+
+fn col(v: &[f64], n: usize, j: usize) -> &[f64] {
+    &v[j * n..(j + 1) * n]
+}
+
+fn norm(x: &[f64]) -> f64 {
+    x.iter().map(|v| v * v).sum::<f64>().sqrt()
+}
+
+/// `w ← w − Q (Qᵀ w)` (classical Gram–Schmidt), repeated once when the
+/// first pass cancelled more than `1 − 1/√2` of `w`'s norm (the DGKS
+/// criterion: only then can rounding have left a visible component along `Q`).
+/// The coefficients of both passes are added into `out` if given.
+fn orthogonalize(
+    q: MatRef<'_, f64>,
+    w: &mut [f64],
+    c1: &mut [f64],
+    mut out: Option<&mut [f64]>,
+    par: Par,
+) {
+    let cols = q.ncols();
+    if cols == 0 {
+        return;
+    }
+    let n = w.len();
+    let mut before = norm(w);
+    for _pass in 0..2 {
+        let c: &mut [f64] = &mut c1[..cols];
+        {
+            let wr = MatRef::from_column_major_slice(&*w, n, 1);
+            matmul(
+                MatMut::from_column_major_slice_mut(c, cols, 1),
+                Accum::Replace,
+                q.transpose(),
+                wr,
+                1.0,
+                par,
+            );
+        }
+        let cr = MatRef::from_column_major_slice(&*c, cols, 1);
+        matmul(
+            MatMut::from_column_major_slice_mut(w, n, 1),
+            Accum::Add,
+            q,
+            cr,
+            -1.0,
+            par,
+        );
+        if let Some(o) = out.as_deref_mut() {
+            for (o, c) in o.iter_mut().zip(c.iter()) {
+                *o += c;
+            }
+        }
+        let after = norm(w);
+        if after > std::f64::consts::FRAC_1_SQRT_2 * before {
+            break;
+        }
+        before = after;
+    }
+}
+
+/// `k` eigenpairs of a symmetric operator from one end of its spectrum.
+pub fn lanczos(op: &dyn SymmetricOperator, params: &LanczosParams) -> Result<PartialEigen> {
+    lanczos_with(
+        &mut LanczosWorkspace::default(),
+        op,
+        params,
+        None,
+        &mut |_| {},
+    )
+}
+
+/// [`lanczos`] with a reusable workspace, known eigenvectors to deflate
+/// (`n × q`, orthonormal columns, each an exact eigenvector of `A`), and a
+/// callback after every restart cycle.
+///
+/// Returns [`SpectralError::NotConverged`], carrying the best estimate, when
+/// `max_restarts` cycles do not bring every pair within the tolerance.
+pub fn lanczos_with(
+    ws: &mut LanczosWorkspace,
+    op: &dyn SymmetricOperator,
+    params: &LanczosParams,
+    deflate: Option<&DMatrix<f64>>,
+    progress: &mut dyn FnMut(&LanczosProgress),
+) -> Result<PartialEigen> {
+    let n = op.dim();
+    let q = deflate.map_or(0, |z| z.ncols());
+    if let Some(z) = deflate {
+        if z.nrows() != n {
+            return Err(SpectralError::InvalidParameter {
+                name: "deflate",
+                reason: format!("{} rows for an operator of order {n}", z.nrows()),
+            });
+        }
+        if let Some(p) = z.iter().position(|v| !v.is_finite()) {
+            return Err(SpectralError::NonFinite {
+                row: p % n,
+                col: p / n,
+            });
+        }
+    }
+    params.check(n, q)?;
+    let k = params.k;
+    let space = n - q;
+    let m = params.basis_size(space);
+    let tol = params.tol.max(1e-14);
+    let sign = match params.which {
+        Which::Largest => 1.0,
+        Which::Smallest => -1.0,
+    };
+    let threads = if params.threads == 0 {
+        rayon::current_num_threads()
+    } else {
+        params.threads
+    };
+    let par = if n >= PARALLEL_MIN_N && threads > 1 {
+        Par::rayon(threads)
+    } else {
+        Par::Seq
+    };
+    let zref = deflate.map(|z| MatRef::from_column_major_slice(z.as_slice(), n, q));
+
+    ws.basis.clear();
+    ws.basis.resize(n * (m + 1), 0.0);
+    ws.w.resize(n, 0.0);
+    ws.coeff.resize(m + 1 + q, 0.0);
+    let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
+    let mut matvecs = 0usize;
+    let mut h = DMatrix::<f64>::zeros(m, m);
+
+    // Start vector: uniform in [−1, 1]ⁿ, orthogonal to the deflated vectors.
+    let start = fresh_vector(ws, &mut rng, zref, 0, n, par);
+    if !start {
+        return Err(SpectralError::SolverFailed(
+            "no start vector outside the deflated space".into(),
+        ));
+    }
+    ws.basis[..n].copy_from_slice(&ws.w);
+
+    let mut p = 0usize; // columns whose products are already in `h`
+    let mut beta = 0.0;
+    let mut restarts = 0usize;
+    // The last extension step reached an invariant subspace: its zero residuals
+    // say nothing about directions the basis has not seen yet.
+    let mut broke_down;
+    loop {
+        // Extend the basis from p to m vectors.
+        broke_down = false;
+        for j in p..m {
+            {
+                let (done, _) = ws.basis.split_at(n * (j + 1));
+                op.apply(col(done, n, j), &mut ws.w);
+            }
+            matvecs += 1;
+            if sign < 0.0 {
+                ws.w.iter_mut().for_each(|v| *v = -*v);
+            }
+            let before = norm(&ws.w);
+            ws.hcol.clear();
+            ws.hcol.resize(j + 1, 0.0);
+            {
+                let v = MatRef::from_column_major_slice(&ws.basis[..n * (j + 1)], n, j + 1);
+                if let Some(z) = zref {
+                    orthogonalize(z, &mut ws.w, &mut ws.coeff, None, par);
+                }
+                orthogonalize(v, &mut ws.w, &mut ws.coeff, Some(&mut ws.hcol), par);
+            }
+            for (i, &c) in ws.hcol.iter().enumerate() {
+                h[(i, j)] = c;
+                h[(j, i)] = c;
+            }
+            beta = norm(&ws.w);
+            let next = j + 1;
+            if beta > 1e-10 * before && beta > 0.0 {
+                let inv = 1.0 / beta;
+                let dst = &mut ws.basis[next * n..(next + 1) * n];
+                for (d, s) in dst.iter_mut().zip(&ws.w) {
+                    *d = s * inv;
+                }
+            } else {
+                // Invariant subspace: continue from a fresh direction (coupling 0).
+                beta = 0.0;
+                let found = next < space && fresh_vector(ws, &mut rng, zref, next, n, par);
+                broke_down = found && next == m;
+                let dst = &mut ws.basis[next * n..(next + 1) * n];
+                if found {
+                    dst.copy_from_slice(&ws.w);
+                } else {
+                    dst.fill(0.0);
+                }
+            }
+        }
+
+        // Rayleigh–Ritz on H.
+        let ritz = symmetric_eigen_dense(&h, m, Which::Largest)?;
+        let norm_est = ritz.values.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+        let estimates: Vec<f64> = (0..k)
+            .map(|i| (beta * ritz.vectors[(m - 1, i)]).abs())
+            .collect();
+        let bound = tol * norm_est;
+        let converged = estimates.iter().filter(|&&r| r <= bound).count();
+        let max_est = estimates.iter().copied().fold(0.0, f64::max);
+        progress(&LanczosProgress {
+            restart: restarts,
+            converged,
+            requested: k,
+            max_residual: max_est,
+            matvecs,
+        });
+        let done = converged == k && !broke_down;
+        let exhausted = restarts >= params.max_restarts;
+        if done || exhausted || m == space {
+            let mut result = finish(ws, op, &ritz.vectors, &ritz.values, n, m, k, sign, par);
+            matvecs += k;
+            result.norm_estimate = norm_est;
+            result.restarts = restarts;
+            result.matvecs = matvecs;
+            // Pairs with zero residual after a final breakdown are exact, so they
+            // are returned as converged if no restart is left to look further.
+            if done || m == space || converged == k {
+                return Ok(result);
+            }
+            return Err(SpectralError::NotConverged {
+                requested: k,
+                converged,
+                max_residual: result.max_residual(),
+                best: Box::new(result),
+            });
+        }
+        restarts += 1;
+
+        // Thick restart: keep the p best Ritz vectors, then v_m.
+        p = (k + (m - k) / 2).clamp(k, m - 1);
+        ws.restart.resize(n * p, 0.0);
+        {
+            let v = MatRef::from_column_major_slice(&ws.basis[..n * m], n, m);
+            // The first p columns of the column-major m × m matrix are contiguous.
+            let y = MatRef::from_column_major_slice(&ritz.vectors.as_slice()[..m * p], m, p);
+            matmul(
+                MatMut::from_column_major_slice_mut(&mut ws.restart, n, p),
+                Accum::Replace,
+                v,
+                y,
+                1.0,
+                par,
+            );
+        }
+        ws.basis[..n * p].copy_from_slice(&ws.restart);
+        ws.basis.copy_within(m * n..(m + 1) * n, p * n);
+        h.fill(0.0);
+        for i in 0..p {
+            h[(i, i)] = ritz.values[i];
+        }
+    }
+}
+
+/// Fills `ws.w` with a random unit vector orthogonal to the first `cols`
+/// basis vectors and the deflated ones; false if none survives.
+fn fresh_vector(
+    ws: &mut LanczosWorkspace,
+    rng: &mut ChaCha8Rng,
+    zref: Option<MatRef<'_, f64>>,
+    cols: usize,
+    n: usize,
+    par: Par,
+) -> bool {
+    for _ in 0..3 {
+        for v in ws.w.iter_mut() {
+            *v = rng.random_range(-1.0..1.0);
+        }
+        let before = norm(&ws.w);
+        if cols > 0 {
+            let v = MatRef::from_column_major_slice(&ws.basis[..n * cols], n, cols);
+            orthogonalize(v, &mut ws.w, &mut ws.coeff, None, par);
+        }
+        if let Some(z) = zref {
+            orthogonalize(z, &mut ws.w, &mut ws.coeff, None, par);
+        }
+        let after = norm(&ws.w);
+        if after > 1e-8 * before {
+            let inv = 1.0 / after;
+            ws.w.iter_mut().for_each(|v| *v *= inv);
+            return true;
+        }
+    }
+    false
+}
+
+/// Ritz vectors `V Y[:, ..k]`, values, and explicit residuals.
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    ws: &mut LanczosWorkspace,
+    op: &dyn SymmetricOperator,
+    y: &DMatrix<f64>,
+    theta: &DVector<f64>,
+    n: usize,
+    m: usize,
+    k: usize,
+    sign: f64,
+    par: Par,
+) -> PartialEigen {
+    let mut vectors = DMatrix::<f64>::zeros(n, k);
+    {
+        let v = MatRef::from_column_major_slice(&ws.basis[..n * m], n, m);
+        let yf = MatRef::from_column_major_slice(&y.as_slice()[..m * k], m, k);
+        matmul(
+            MatMut::from_column_major_slice_mut(vectors.as_mut_slice(), n, k),
+            Accum::Replace,
+            v,
+            yf,
+            1.0,
+            par,
+        );
+    }
+    let values = DVector::from_fn(k, |i, _| sign * theta[i]);
+    let mut residuals = DVector::zeros(k);
+    for i in 0..k {
+        let v = vectors.column(i);
+        op.apply(v.as_slice(), &mut ws.w);
+        let lam = values[i];
+        residuals[i] =
+            ws.w.iter()
+                .zip(v.iter())
+                .map(|(a, x)| (a - lam * x).powi(2))
+                .sum::<f64>()
+                .sqrt();
+    }
+    PartialEigen {
+        values,
+        vectors,
+        residuals,
+        norm_estimate: 0.0,
+        restarts: 0,
+        matvecs: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operator::{CsrOperator, DenseOperator};
+    use nalgebra_sparse::{CooMatrix, CsrMatrix};
+    use std::f64::consts::PI;
+
+    fn path_laplacian_csr(n: usize) -> CsrMatrix<f64> {
+        let mut coo = CooMatrix::new(n, n);
+        for i in 0..n {
+            let deg = if i == 0 || i == n - 1 { 1.0 } else { 2.0 };
+            coo.push(i, i, deg);
+            if i + 1 < n {
+                coo.push(i, i + 1, -1.0);
+                coo.push(i + 1, i, -1.0);
+            }
+        }
+        CsrMatrix::from(&coo)
+    }
+
+    #[test]
+    fn path_graph_smallest_and_largest_match_the_closed_form() {
+        let n = 300;
+        let op = CsrOperator::new(&path_laplacian_csr(n), 1).unwrap();
+        let params = LanczosParams {
+            k: 4,
+            tol: 1e-10,
+            ..Default::default()
+        };
+        let e = lanczos(&op, &params).unwrap();
+        for j in 0..4 {
+            let lam = 2.0 - 2.0 * (PI * j as f64 / n as f64).cos();
+            assert!(
+                (e.values[j] - lam).abs() < 1e-9,
+                "λ_{j}: {} vs {lam}",
+                e.values[j]
+            );
+        }
+        assert!(e.max_residual() <= 1e-10 * e.norm_estimate * 1.01);
+        let big = lanczos(
+            &op,
+            &LanczosParams {
+                which: Which::Largest,
+                ..params
+            },
+        )
+        .unwrap();
+        for j in 0..4 {
+            let lam = 2.0 - 2.0 * (PI * (n - 1 - j) as f64 / n as f64).cos();
+            assert!((big.values[j] - lam).abs() < 1e-9);
+        }
+        let g = e.vectors.transpose() * &e.vectors;
+        assert!((g - DMatrix::identity(4, 4)).abs().max() < 1e-10);
+    }
+
+    #[test]
+    fn one_restart_is_not_enough_and_the_error_carries_the_estimate() {
+        let n = 400;
+        let op = CsrOperator::new(&path_laplacian_csr(n), 1).unwrap();
+        let r = lanczos(
+            &op,
+            &LanczosParams {
+                k: 5,
+                max_restarts: 1,
+                ..Default::default()
+            },
+        );
+        match r {
+            Err(SpectralError::NotConverged {
+                requested,
+                converged,
+                max_residual,
+                best,
+            }) => {
+                assert_eq!(requested, 5);
+                assert!(converged < 5);
+                assert_eq!(best.vectors.shape(), (n, 5));
+                assert_eq!(max_residual, best.max_residual());
+                assert!(max_residual > 1e-8 * best.norm_estimate);
+            }
+            other => panic!("expected NotConverged, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn deflating_the_constant_vector_returns_the_next_pairs() {
+        let n = 120;
+        let op = CsrOperator::new(&path_laplacian_csr(n), 1).unwrap();
+        let z = DMatrix::from_element(n, 1, 1.0 / (n as f64).sqrt());
+        let e = lanczos_with(
+            &mut LanczosWorkspace::default(),
+            &op,
+            &LanczosParams {
+                k: 3,
+                tol: 1e-10,
+                ..Default::default()
+            },
+            Some(&z),
+            &mut |_| {},
+        )
+        .unwrap();
+        for j in 0..3 {
+            let lam = 2.0 - 2.0 * (PI * (j + 1) as f64 / n as f64).cos();
+            assert!((e.values[j] - lam).abs() < 1e-9);
+            assert!(e.vectors.column(j).sum().abs() < 1e-9);
+        }
+    }
+
+    #[test]
+    fn small_problems_and_breakdown_find_repeated_eigenvalues() {
+        // Two disjoint triangles plus a disjoint edge: λ = 0 three times.
+        let n = 8;
+        let mut w = DMatrix::<f64>::zeros(n, n);
+        for (a, b) in [(0, 1), (0, 2), (1, 2), (3, 4), (3, 5), (4, 5), (6, 7)] {
+            w[(a, b)] = 1.0;
+            w[(b, a)] = 1.0;
+        }
+        let l = DMatrix::from_diagonal(&w.row_sum().transpose()) - &w;
+        let op = DenseOperator::new(&l).unwrap();
+        for krylov_dim in [0, 5] {
+            let e = lanczos(
+                &op,
+                &LanczosParams {
+                    k: 4,
+                    krylov_dim,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            assert!(e.values.rows(0, 3).abs().max() < 1e-10, "{:?}", e.values);
+            assert!(e.values[3] > 1.0);
+        }
+    }
+
+    #[test]
+    fn bad_parameters_are_typed() {
+        let op = CsrOperator::new(&path_laplacian_csr(10), 1).unwrap();
+        let base = LanczosParams::default();
+        for (p, name) in [
+            (LanczosParams { tol: -1.0, ..base }, "tol"),
+            (
+                LanczosParams {
+                    tol: f64::NAN,
+                    ..base
+                },
+                "tol",
+            ),
+            (
+                LanczosParams {
+                    max_restarts: 0,
+                    ..base
+                },
+                "max_restarts",
+            ),
+            (
+                LanczosParams {
+                    k: 3,
+                    krylov_dim: 3,
+                    ..base
+                },
+                "krylov_dim",
+            ),
+        ] {
+            match lanczos(&op, &LanczosParams { k: p.k.min(3), ..p }) {
+                Err(SpectralError::InvalidParameter { name: got, .. }) => assert_eq!(got, name),
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+        assert_eq!(
+            lanczos(&op, &LanczosParams { k: 11, ..base }),
+            Err(SpectralError::TooManyEigenvectors {
+                requested: 11,
+                n: 10
+            })
+        );
+        assert_eq!(
+            lanczos(&op, &LanczosParams { k: 0, ..base }),
+            Err(SpectralError::ZeroEigenvectors)
+        );
+    }
+}
