@@ -6,6 +6,7 @@
 //! - `cargo xtask reproduce EXPERIMENT [ARGS]`: a figure or table of the paper;
 //! - `cargo xtask bench [ARGS]`: the criterion benchmarks;
 //! - `cargo xtask sweep graph [ARGS]`: kNN and batch-graph timings beside scikit-learn.
+//! - `cargo xtask sweep spectral [ARGS]`: analytic-embedding solves beside scipy's ARPACK.
 
 mod provision;
 
@@ -34,6 +35,12 @@ Commands:
                     brute force on the same files in the same run; prints the
                     table with ratios (`--quick`: 10k x 32 only; ARGS go to
                     `basis-graph-sweep run`, see its --help)
+  sweep spectral [ARGS]
+                    K = 10 eigenpairs of L_N of the 50-NN graph of 32-dim
+                    Fashion-MNIST features (test 10k, train 60k): our Lanczos
+                    and pipeline, then scipy ARPACK/LOBPCG on the same graph and
+                    the scikit-learn + scipy pipeline on the same features;
+                    prints the table with ratios (`--quick`: test set only)
 
 Environment:
   BASIS_LIBTORCH_DIR       where libtorch is assembled (default ~/.cache/basis-toolkit/libtorch-2.13.0-cpu)
@@ -42,9 +49,16 @@ Environment:
                            (default ~/.cache/basis-toolkit/sklearn-1.9.1-venv)
 ";
 
-/// `cargo xtask sweep graph`: our side, then scikit-learn's on the same files, then the table.
-fn sweep_graph(root: &Path, args: &[String]) -> Result<(), String> {
-    let out = root.join("target").join("graph-sweep");
+/// `cargo xtask sweep graph|spectral`: our side (`BIN run`), then the Python reference on
+/// the same files, then the merged table (`BIN report`).
+fn sweep(
+    root: &Path,
+    args: &[String],
+    bin_name: &str,
+    out: &str,
+    script: &str,
+) -> Result<(), String> {
+    let out = root.join("target").join(out);
     let bin = |cmd: &str| {
         let mut c = cargo(root);
         c.args([
@@ -54,7 +68,7 @@ fn sweep_graph(root: &Path, args: &[String]) -> Result<(), String> {
             "-p",
             "basis-experiments",
             "--bin",
-            "basis-graph-sweep",
+            bin_name,
             "--",
             cmd,
         ]);
@@ -70,10 +84,10 @@ fn sweep_graph(root: &Path, args: &[String]) -> Result<(), String> {
     match provision::ensure_sklearn_venv() {
         Ok(py) => status(
             Command::new(py)
-                .arg(root.join("scripts").join("bench_sklearn_knn.py"))
+                .arg(root.join("scripts").join(script))
                 .arg(&out),
         )?,
-        Err(e) => eprintln!("[sweep] warning: no scikit-learn side: {e}"),
+        Err(e) => eprintln!("[sweep] warning: no reference side: {e}"),
     }
     status(bin("report").arg(&out))
 }
@@ -185,8 +199,23 @@ fn main() -> ExitCode {
                 .args(&args[1..]),
         ),
         Some("sweep") => match args.get(1).map(String::as_str) {
-            Some("graph") => sweep_graph(&root, &args[2..]),
-            other => Err(format!("unknown sweep {other:?} (graph)\n\n{HELP}")),
+            Some("graph") => sweep(
+                &root,
+                &args[2..],
+                "basis-graph-sweep",
+                "graph-sweep",
+                "bench_sklearn_knn.py",
+            ),
+            Some("spectral") => sweep(
+                &root,
+                &args[2..],
+                "basis-spectral-sweep",
+                "spectral-sweep",
+                "bench_scipy_spectral.py",
+            ),
+            other => Err(format!(
+                "unknown sweep {other:?} (graph, spectral)\n\n{HELP}"
+            )),
         },
         Some("bench") => setup(false, false)
             .and_then(|_| status(cargo(&root).args(["bench", "--workspace"]).args(&args[1..]))),

@@ -179,7 +179,7 @@ pub struct GraphSweepReport {
     pub batch: Vec<BatchRow>,
 }
 
-fn project(x: &DMatrix<f64>, p: usize, seed: u64) -> DMatrix<f64> {
+pub(crate) fn project(x: &DMatrix<f64>, p: usize, seed: u64) -> DMatrix<f64> {
     if p == x.ncols() {
         return x.clone();
     }

@@ -9,5 +9,6 @@
 pub mod alignment_spread;
 pub mod error;
 pub mod graph_sweep;
+pub mod spectral_sweep;
 
 pub use error::{ExperimentError, Result};

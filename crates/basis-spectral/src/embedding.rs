@@ -210,15 +210,23 @@ fn drop_vector_rayleigh_ritz(
     apply: impl Fn(&[f64], &mut [f64]),
 ) -> Result<EigenPairs> {
     let n = u.nrows();
-    let coeff = u.transpose() * t;
-    let projected = u - t * coeff.transpose();
-    let svd = projected.svd(true, false);
-    let basis_full = svd
-        .u
-        .ok_or_else(|| SpectralError::SolverFailed("SVD did not return U".into()))?;
-    let mut order: Vec<usize> = (0..svd.singular_values.len()).collect();
-    order.sort_by(|&a, &b| svd.singular_values[b].total_cmp(&svd.singular_values[a]));
-    let q = DMatrix::from_fn(n, k, |i, c| basis_full[(i, order[c])]);
+    // c = Uᵀt is t's direction inside span(U). The Householder reflector H with
+    // H c ∝ e_0 is orthogonal and symmetric, so its columns 1..=K are an
+    // orthonormal basis of c's complement, and U H[:, 1..=K] spans the part of
+    // span(U) orthogonal to t (all of it but t when t lies in span(U)).
+    let c = u.transpose() * t;
+    let norm = c.norm();
+    if norm == 0.0 || !norm.is_finite() {
+        return Err(SpectralError::SolverFailed(
+            "the trivial vector has no component in the computed eigenvectors".into(),
+        ));
+    }
+    let v = c / norm;
+    let mut h = v.clone();
+    h[0] += if v[0] >= 0.0 { 1.0 } else { -1.0 };
+    let h = h.normalize();
+    let reflector = DMatrix::<f64>::identity(k + 1, k + 1) - &h * h.transpose() * 2.0;
+    let q = u * reflector.columns(1, k);
     let mut lq = DMatrix::zeros(n, k);
     for c in 0..k {
         apply(q.column(c).as_slice(), lq.column_mut(c).as_mut_slice());
@@ -253,21 +261,9 @@ pub fn laplacian_eigenmap_with(
     let wanted = k + usize::from(params.drop_trivial);
     if params.solver.use_lanczos(n, wanted, graph.components) {
         let op = CsrOperator::from_dense(l, 1)?;
-        let t = params.drop_trivial.then(|| {
-            DMatrix::from_column_slice(
-                n,
-                1,
-                trivial_eigenvector(&graph.affinity, graph.kind).as_slice(),
-            )
-        });
-        let e = lanczos_with(
-            &mut ws.lanczos,
-            &op,
-            &params.solver.lanczos(k, Which::Smallest),
-            t.as_ref(),
-            &mut |_| {},
-        )?;
-        return Ok(finish_embedding(e.values, e.vectors, e.residuals));
+        let t = trivial_eigenvector(&graph.affinity, graph.kind);
+        let connected = graph.components <= 1;
+        return Ok(sparse_solve(ws, &op, &t, params, connected, &mut |_| {})?.0);
     }
     let apply = |x: &[f64], y: &mut [f64]| {
         let r = l * DVector::from_column_slice(x);
@@ -446,37 +442,74 @@ pub fn laplacian_eigenmap_csr(
     }
     comps.ensure_connected()?;
     let (op, t) = laplacian_operator(w, kind, params.solver.threads)?;
-    sparse_solve(&op, &t, params, progress)
+    sparse_solve(
+        &mut EigenmapWorkspace::default(),
+        &op,
+        &t,
+        params,
+        true,
+        progress,
+    )
 }
 
+/// Lanczos for the K smallest pairs with the known trivial vector `t`
+/// deflated: dropped with `drop_trivial`, otherwise (on a connected graph,
+/// where `t` is exactly the first eigenvector) prepended to the K − 1 pairs
+/// found in its complement, which saves the solver one pair.
 fn sparse_solve(
+    ws: &mut EigenmapWorkspace,
     op: &dyn SymmetricOperator,
     t: &DVector<f64>,
     params: &EmbeddingParams,
+    connected: bool,
     progress: &mut dyn FnMut(&LanczosProgress),
 ) -> Result<(SpectralEmbedding, SolveStats)> {
     let n = op.dim();
-    let z = params
-        .drop_trivial
-        .then(|| DMatrix::from_column_slice(n, 1, t.as_slice()));
-    let PartialEigen {
-        values,
-        vectors,
-        residuals,
-        restarts,
-        matvecs,
-        ..
-    } = lanczos_with(
-        &mut LanczosWorkspace::default(),
-        op,
-        &params.solver.lanczos(params.k, Which::Smallest),
-        z.as_ref(),
-        progress,
-    )?;
-    Ok((
-        finish_embedding(values, vectors, residuals),
-        SolveStats { restarts, matvecs },
-    ))
+    let k = params.k;
+    let prepend = !params.drop_trivial && connected;
+    let deflate = params.drop_trivial || prepend;
+    let z = deflate.then(|| DMatrix::from_column_slice(n, 1, t.as_slice()));
+    let solve_k = if prepend { k - 1 } else { k };
+    let (mut values, mut vectors, mut residuals, stats) = if solve_k == 0 {
+        (
+            DVector::zeros(0),
+            DMatrix::zeros(n, 0),
+            DVector::zeros(0),
+            SolveStats::default(),
+        )
+    } else {
+        let PartialEigen {
+            values,
+            vectors,
+            residuals,
+            restarts,
+            matvecs,
+            ..
+        } = lanczos_with(
+            &mut ws.lanczos,
+            op,
+            &params.solver.lanczos(solve_k, Which::Smallest),
+            z.as_ref(),
+            progress,
+        )?;
+        (values, vectors, residuals, SolveStats { restarts, matvecs })
+    };
+    if prepend {
+        let mut at = vec![0.0; n];
+        op.apply(t.as_slice(), &mut at);
+        let lam: f64 = at.iter().zip(t.iter()).map(|(a, b)| a * b).sum();
+        let res = at
+            .iter()
+            .zip(t.iter())
+            .map(|(a, b)| (a - lam * b).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        values = values.insert_row(0, lam);
+        vectors = vectors.insert_column(0, 0.0);
+        vectors.set_column(0, t);
+        residuals = residuals.insert_row(0, res);
+    }
+    Ok((finish_embedding(values, vectors, residuals), stats))
 }
 
 /// Seconds per stage of [`analytic_embedding`].
@@ -503,6 +536,8 @@ pub struct AnalyticEmbedding {
     pub affinity_nnz: usize,
     /// Components before bridging.
     pub components: usize,
+    /// The sparse affinity `W` the embedding was computed from (bridges included).
+    pub affinity: CsrMatrix<f64>,
 }
 
 /// Features (`n × d`, one point per row) → exact kNN → sparse Gaussian
@@ -559,13 +594,21 @@ pub fn analytic_embedding(
             stats: SolveStats::default(),
             affinity_nnz,
             components: comps.count,
+            affinity: w,
         });
     }
     let (op, t) = laplacian_operator(&w, graph.laplacian, params.solver.threads)?;
     let graph_seconds = t1.elapsed().as_secs_f64();
     let t2 = Instant::now();
     let mut bar = SolveProgress::new("analytic embedding");
-    let (embedding, stats) = sparse_solve(&op, &t, params, &mut |p| bar.update(p))?;
+    let (embedding, stats) = sparse_solve(
+        &mut EigenmapWorkspace::default(),
+        &op,
+        &t,
+        params,
+        connected,
+        &mut |p| bar.update(p),
+    )?;
     bar.finish();
     Ok(AnalyticEmbedding {
         embedding,
@@ -577,6 +620,7 @@ pub fn analytic_embedding(
         stats,
         affinity_nnz: w.nnz(),
         components: comps.count,
+        affinity: w,
     })
 }
 

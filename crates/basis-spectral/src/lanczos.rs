@@ -335,10 +335,17 @@ pub fn lanczos_with(
             ws.hcol.resize(j + 1, 0.0);
             {
                 let v = MatRef::from_column_major_slice(&ws.basis[..n * (j + 1)], n, j + 1);
+                // Deflated vectors before and after the basis: the basis carries
+                // rounding-level components along them, and since a deflated vector is
+                // often the most wanted direction (the trivial eigenvector), any such
+                // component left in w would grow step after step.
                 if let Some(z) = zref {
                     orthogonalize(z, &mut ws.w, &mut ws.coeff, None, par);
                 }
                 orthogonalize(v, &mut ws.w, &mut ws.coeff, Some(&mut ws.hcol), par);
+                if let Some(z) = zref {
+                    orthogonalize(z, &mut ws.w, &mut ws.coeff, None, par);
+                }
             }
             for (i, &c) in ws.hcol.iter().enumerate() {
                 h[(i, j)] = c;

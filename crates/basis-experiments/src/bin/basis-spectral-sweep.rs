@@ -1,0 +1,131 @@
+//! `basis-spectral-sweep`: the analytic-embedding benchmark. Run through `cargo xtask sweep
+//! spectral`, which adds scipy's and scikit-learn's timings on the same graph and features.
+
+use basis_data::io::write_atomic;
+use basis_experiments::spectral_sweep::{
+    ScipySpectral, SpectralSweepConfig, SpectralSweepReport, default_out_dir, run_spectral_sweep,
+    spectral_sweep_markdown,
+};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const HELP: &str = "\
+basis-spectral-sweep run [options]   K eigenpairs of L_N of Fashion-MNIST's 50-NN graph, timed
+basis-spectral-sweep report [DIR]    merge DIR/report.json with DIR/scipy.json into a table
+
+Options of run:
+  --quick              the 10,000-point test set only
+  --splits S,S         test and/or train (default test,train)
+  --dim D              random projection dimension (default 32)
+  --k K                neighbours (default 50)
+  --eigenpairs K       eigenpairs, trivial included (default 10)
+  --tols T,T           Lanczos tolerances (default 1e-6,1e-12)
+  --threads T          threads (default 0 = all cores)
+  --data-dir DIR       Fashion-MNIST IDX directory
+  --seed S             seed (default 0)
+  --out DIR            output directory (default target/spectral-sweep)
+  --print-config       print the effective configuration as JSON and exit
+";
+
+fn run(args: &[String]) -> Result<(), String> {
+    let mut config = SpectralSweepConfig::default();
+    let mut out = default_out_dir();
+    let mut print = false;
+    let mut i = 0;
+    while i < args.len() {
+        let flag = args[i].as_str();
+        let value = || {
+            args.get(i + 1)
+                .cloned()
+                .ok_or_else(|| format!("{flag} needs a value"))
+        };
+        let num = |v: String| v.parse::<usize>().map_err(|e| format!("{flag}: {e}"));
+        let mut step = 2;
+        match flag {
+            "--quick" => {
+                config.splits = SpectralSweepConfig::quick().splits;
+                step = 1;
+            }
+            "--splits" => config.splits = value()?.split(',').map(str::to_string).collect(),
+            "--dim" => config.dim = num(value()?)?,
+            "--k" => config.k_neighbors = num(value()?)?,
+            "--eigenpairs" => config.eigenpairs = num(value()?)?,
+            "--tols" => {
+                config.tolerances = value()?
+                    .split(',')
+                    .map(|t| t.parse::<f64>().map_err(|e| format!("--tols {t:?}: {e}")))
+                    .collect::<Result<_, _>>()?
+            }
+            "--threads" => config.threads = num(value()?)?,
+            "--data-dir" => config.fashion_mnist.dir = Some(PathBuf::from(value()?)),
+            "--seed" => config.seed = value()?.parse().map_err(|e| format!("--seed: {e}"))?,
+            "--out" => out = PathBuf::from(value()?),
+            "--print-config" => {
+                print = true;
+                step = 1;
+            }
+            "--help" | "-h" => {
+                print!("{HELP}");
+                return Ok(());
+            }
+            other => return Err(format!("unknown option {other:?}\n\n{HELP}")),
+        }
+        i += step;
+    }
+    if print {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&config).map_err(|e| e.to_string())?
+        );
+        return Ok(());
+    }
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let report =
+        run_spectral_sweep(&config, &out, |m| eprintln!("{m}")).map_err(|e| e.to_string())?;
+    let json = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+    write_atomic(out.join("report.json"), json.as_bytes()).map_err(|e| e.to_string())?;
+    println!("{}", spectral_sweep_markdown(&report, None));
+    eprintln!("wrote {}", out.join("report.json").display());
+    Ok(())
+}
+
+fn report(dir: &Path) -> Result<(), String> {
+    let read = |name: &str| {
+        std::fs::read_to_string(dir.join(name))
+            .map_err(|e| format!("{}: {e}", dir.join(name).display()))
+    };
+    let r: SpectralSweepReport =
+        serde_json::from_str(&read("report.json")?).map_err(|e| e.to_string())?;
+    let sp: Option<ScipySpectral> = match read("scipy.json") {
+        Ok(t) => Some(serde_json::from_str(&t).map_err(|e| e.to_string())?),
+        Err(e) => {
+            eprintln!("no scipy timings ({e})");
+            None
+        }
+    };
+    let md = spectral_sweep_markdown(&r, sp.as_ref());
+    write_atomic(dir.join("table.md"), md.as_bytes()).map_err(|e| e.to_string())?;
+    println!("{md}");
+    eprintln!("wrote {}", dir.join("table.md").display());
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run(&args[1..]),
+        Some("report") => report(&args.get(1).map_or_else(default_out_dir, PathBuf::from)),
+        Some("--help" | "-h") | None => {
+            print!("{HELP}");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown command {other:?}\n\n{HELP}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,366 @@
+//! The analytic-embedding benchmark (issue: sparse eigensolvers): K = 10
+//! eigenpairs of `L_N` of the 50-NN Gaussian graph of 32-dimensional
+//! Fashion-MNIST features (a Gaussian random projection of the pixels), for
+//! the test set (10,000 points) and the training set (60,000 points).
+//!
+//! Our side times kNN, affinity + operator, and the Lanczos solve at two
+//! tolerances, and writes the features, the affinity (CSR as three `.npy`
+//! arrays) and our eigenvectors; `scripts/bench_scipy_spectral.py` then times
+//! scipy's ARPACK and LOBPCG on the same affinity and the whole
+//! scikit-learn/scipy pipeline on the same features, and checks the subspace
+//! against ours. [`spectral_sweep_markdown`] merges both into one table.
+
+use crate::error::{ExperimentError, Result};
+use crate::graph_sweep::project;
+use basis_data::fashion_mnist::{FashionMnistConfig, Split, load_fashion_mnist};
+use basis_data::io::write_atomic;
+use basis_data::npy::encode_npy;
+use basis_graph::{AffinityParams, BatchGraphParams, KnnParams, LaplacianKind};
+use basis_spectral::{EigenMethod, EmbeddingParams, SolverParams, analytic_embedding};
+use nalgebra::DMatrix;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// What the sweep runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SpectralSweepConfig {
+    /// Data sets: `"test"` (10,000 points) and/or `"train"` (60,000 points).
+    pub splits: Vec<String>,
+    /// Dimension of the random projection.
+    pub dim: usize,
+    /// Neighbours.
+    pub k_neighbors: usize,
+    /// Eigenpairs (the trivial one included, as ARPACK counts them).
+    pub eigenpairs: usize,
+    /// Lanczos tolerances to time (the first is the end-to-end one).
+    pub tolerances: Vec<f64>,
+    /// Threads (0 = all cores).
+    pub threads: usize,
+    /// Seed of the projection and of the start vector.
+    pub seed: u64,
+    /// Where Fashion-MNIST is.
+    pub fashion_mnist: FashionMnistConfig,
+}
+
+impl Default for SpectralSweepConfig {
+    fn default() -> Self {
+        Self {
+            splits: vec!["test".into(), "train".into()],
+            dim: 32,
+            k_neighbors: 50,
+            eigenpairs: 10,
+            tolerances: vec![1e-6, 1e-12],
+            threads: 0,
+            seed: 0,
+            fashion_mnist: FashionMnistConfig::default(),
+        }
+    }
+}
+
+impl SpectralSweepConfig {
+    /// The test set only.
+    pub fn quick() -> Self {
+        Self {
+            splits: vec!["test".into()],
+            ..Self::default()
+        }
+    }
+
+    /// Validates.
+    pub fn check(&self) -> Result<()> {
+        if self.splits.is_empty() || self.tolerances.is_empty() {
+            return Err(ExperimentError::InvalidConfig(
+                "at least one split and one tolerance".into(),
+            ));
+        }
+        for s in &self.splits {
+            if s != "test" && s != "train" {
+                return Err(ExperimentError::InvalidConfig(format!(
+                    "split {s:?} is neither \"test\" nor \"train\""
+                )));
+            }
+        }
+        if self.dim == 0 || self.k_neighbors == 0 || self.eigenpairs == 0 {
+            return Err(ExperimentError::InvalidConfig(
+                "dim, k_neighbors and eigenpairs must be positive".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn graph(&self) -> BatchGraphParams {
+        BatchGraphParams {
+            knn: KnnParams {
+                k: self.k_neighbors,
+                threads: self.threads,
+                ..Default::default()
+            },
+            affinity: AffinityParams::default(),
+            laplacian: LaplacianKind::SymmetricNormalized,
+            ..Default::default()
+        }
+    }
+
+    fn embedding(&self, tol: f64) -> EmbeddingParams {
+        EmbeddingParams {
+            k: self.eigenpairs,
+            drop_trivial: false,
+            solver: SolverParams {
+                method: EigenMethod::Lanczos,
+                tol,
+                seed: self.seed,
+                threads: self.threads,
+                ..Default::default()
+            },
+        }
+    }
+}
+
+/// One Lanczos solve.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SolveRow {
+    /// Tolerance.
+    pub tol: f64,
+    /// Solve seconds (operator built beforehand).
+    pub seconds: f64,
+    /// Largest `‖L_N v − λ v‖`.
+    pub max_residual: f64,
+    /// Operator products.
+    pub matvecs: usize,
+    /// Restart cycles.
+    pub restarts: usize,
+}
+
+/// One data set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetRow {
+    /// `"test"` or `"train"`.
+    pub split: String,
+    /// Points.
+    pub n: usize,
+    /// Stored non-zeros of `W`.
+    pub nnz: usize,
+    /// kNN seconds (first run).
+    pub knn_seconds: f64,
+    /// Affinity + operator seconds (first run).
+    pub graph_seconds: f64,
+    /// Solves, one per tolerance.
+    pub solves: Vec<SolveRow>,
+    /// Eigenvalues of the first solve.
+    pub eigenvalues: Vec<f64>,
+    /// File stem of the exported arrays (`STEM_x.npy`, `STEM_indptr.npy`, ...).
+    pub stem: String,
+}
+
+/// Our side of the sweep.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpectralSweepReport {
+    /// The configuration.
+    pub config: SpectralSweepConfig,
+    /// Threads used.
+    pub threads: usize,
+    /// One row per data set.
+    pub rows: Vec<DatasetRow>,
+}
+
+/// Runs our side, writing the arrays into `out`.
+pub fn run_spectral_sweep(
+    config: &SpectralSweepConfig,
+    out: &Path,
+    mut log: impl FnMut(&str),
+) -> Result<SpectralSweepReport> {
+    config.check()?;
+    let mut rows = Vec::new();
+    for split in &config.splits {
+        let which = if split == "test" {
+            Split::Test
+        } else {
+            Split::Train
+        };
+        let data = load_fashion_mnist(&config.fashion_mnist, which)?;
+        let x = project(&data.features, config.dim, config.seed);
+        let n = x.nrows();
+        let stem = format!("fmnist_{split}_{n}x{}", config.dim);
+        let mut solves = Vec::new();
+        let mut first = None;
+        for &tol in &config.tolerances {
+            log(&format!(
+                "{split}: {n} × {}, Lanczos tol {tol:e} ...",
+                config.dim
+            ));
+            let a = analytic_embedding(&x, &config.graph(), &config.embedding(tol))?;
+            let row = SolveRow {
+                tol,
+                seconds: a.timings.eigen_seconds,
+                max_residual: a.embedding.max_residual(),
+                matvecs: a.stats.matvecs,
+                restarts: a.stats.restarts,
+            };
+            log(&format!(
+                "  kNN {:.2} s, graph {:.2} s, solve {:.3} s ({} products), max residual {:.1e}",
+                a.timings.knn_seconds,
+                a.timings.graph_seconds,
+                row.seconds,
+                row.matvecs,
+                row.max_residual
+            ));
+            solves.push(row);
+            if first.is_none() {
+                first = Some(a);
+            }
+        }
+        let a = first.ok_or_else(|| ExperimentError::InvalidConfig("no tolerance".into()))?;
+        let (offsets, cols, vals) = a.affinity.csr_data();
+        let as_col = |v: Vec<f64>| DMatrix::from_vec(v.len(), 1, v);
+        write_atomic(out.join(format!("{stem}_x.npy")), &encode_npy(&x))?;
+        write_atomic(
+            out.join(format!("{stem}_indptr.npy")),
+            &encode_npy(&as_col(offsets.iter().map(|&o| o as f64).collect())),
+        )?;
+        write_atomic(
+            out.join(format!("{stem}_indices.npy")),
+            &encode_npy(&as_col(cols.iter().map(|&c| c as f64).collect())),
+        )?;
+        write_atomic(
+            out.join(format!("{stem}_data.npy")),
+            &encode_npy(&as_col(vals.to_vec())),
+        )?;
+        write_atomic(
+            out.join(format!("{stem}_ours.npy")),
+            &encode_npy(&a.embedding.coords),
+        )?;
+        rows.push(DatasetRow {
+            split: split.clone(),
+            n,
+            nnz: a.affinity_nnz,
+            knn_seconds: a.timings.knn_seconds,
+            graph_seconds: a.timings.graph_seconds,
+            solves,
+            eigenvalues: a.embedding.values.iter().copied().collect(),
+            stem,
+        });
+    }
+    Ok(SpectralSweepReport {
+        config: config.clone(),
+        threads: if config.threads == 0 {
+            std::thread::available_parallelism().map_or(1, |t| t.get())
+        } else {
+            config.threads
+        },
+        rows,
+    })
+}
+
+/// One scipy / scikit-learn measurement, from `scripts/bench_scipy_spectral.py`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScipyRow {
+    /// Which data set (the stem of our arrays).
+    pub stem: String,
+    /// What was run (`"eigsh tol=0"`, `"eigsh tol=1e-6"`, `"lobpcg tol=1e-5"`, `"pipeline"`).
+    pub method: String,
+    /// Seconds.
+    pub seconds: f64,
+    /// Largest `‖L_N v − λ v‖` of its vectors.
+    pub max_residual: f64,
+    /// Largest sine of the principal angles between its subspace and ours.
+    pub max_sine_vs_ours: f64,
+    /// Of the pipeline: seconds of its kNN search.
+    #[serde(default)]
+    pub knn_seconds: Option<f64>,
+}
+
+/// The reference side.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScipySpectral {
+    /// Package versions.
+    pub versions: BTreeMap<String, String>,
+    /// Measurements.
+    pub rows: Vec<ScipyRow>,
+}
+
+/// The report as Markdown, with the reference and ratios when given.
+pub fn spectral_sweep_markdown(r: &SpectralSweepReport, sp: Option<&ScipySpectral>) -> String {
+    let c = &r.config;
+    let mut s = format!(
+        "K = {} eigenpairs of L_N, {}-NN Gaussian graph (σ = median k-th distance, max-symmetrised) \
+         of {}-dimensional Fashion-MNIST features, {} threads.\n\n\
+         | data | n | nnz(W) | solver | seconds | max residual | reference | ref. seconds | ref. residual | speed-up | max sin θ vs ours |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|\n",
+        c.eigenpairs, c.k_neighbors, c.dim, r.threads
+    );
+    let find = |stem: &str, method: &str| {
+        sp.and_then(|p| p.rows.iter().find(|x| x.stem == stem && x.method == method))
+    };
+    for row in &r.rows {
+        for (i, solve) in row.solves.iter().enumerate() {
+            let reference = if solve.tol >= 1e-7 {
+                "eigsh tol=1e-6"
+            } else {
+                "eigsh tol=0"
+            };
+            let refr = find(&row.stem, reference);
+            s.push_str(&format!(
+                "| {} | {} | {} | Lanczos tol {:.0e} ({} products) | {:.3} | {:.1e} | {} | {} | {} | {} | {} |\n",
+                if i == 0 { row.split.as_str() } else { "" },
+                row.n,
+                row.nnz,
+                solve.tol,
+                solve.matvecs,
+                solve.seconds,
+                solve.max_residual,
+                reference,
+                refr.map_or("–".into(), |x| format!("{:.3}", x.seconds)),
+                refr.map_or("–".into(), |x| format!("{:.1e}", x.max_residual)),
+                refr.map_or("–".into(), |x| format!("{:.1}×", x.seconds / solve.seconds)),
+                refr.map_or("–".into(), |x| format!("{:.1e}", x.max_sine_vs_ours)),
+            ));
+        }
+        if let Some(l) = find(&row.stem, "lobpcg tol=1e-5") {
+            s.push_str(&format!(
+                "| | | | (reference only) | | | lobpcg tol=1e-5 | {:.3} | {:.1e} | {:.1}× | {:.1e} |\n",
+                l.seconds,
+                l.max_residual,
+                l.seconds / row.solves[0].seconds,
+                l.max_sine_vs_ours
+            ));
+        }
+    }
+    s.push_str(
+        "\nEnd to end (features → kNN → affinity → K eigenpairs at tol 1e-6).\n\n\
+         | data | ours kNN | ours graph | ours solve | ours total (s) | scikit-learn + scipy total (s) | of which kNN | speed-up |\n\
+         |---|---|---|---|---|---|---|---|\n",
+    );
+    for row in &r.rows {
+        let ours = row.knn_seconds + row.graph_seconds + row.solves[0].seconds;
+        let p = find(&row.stem, "pipeline");
+        s.push_str(&format!(
+            "| {} ({}) | {:.2} | {:.2} | {:.2} | {:.2} | {} | {} | {} |\n",
+            row.split,
+            row.n,
+            row.knn_seconds,
+            row.graph_seconds,
+            row.solves[0].seconds,
+            ours,
+            p.map_or("–".into(), |x| format!("{:.2}", x.seconds)),
+            p.and_then(|x| x.knn_seconds)
+                .map_or("–".into(), |v| format!("{v:.2}")),
+            p.map_or("–".into(), |x| format!("{:.1}×", x.seconds / ours)),
+        ));
+    }
+    if let Some(sp) = sp {
+        let v: Vec<String> = sp
+            .versions
+            .iter()
+            .map(|(a, b)| format!("{a} {b}"))
+            .collect();
+        s.push_str(&format!("\nReference side: {}.\n", v.join(", ")));
+    }
+    s
+}
+
+/// Where the sweep writes by default.
+pub fn default_out_dir() -> PathBuf {
+    PathBuf::from("target/spectral-sweep")
+}

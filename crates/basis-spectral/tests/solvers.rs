@@ -1,0 +1,263 @@
+//! The sparse (Lanczos) and dense (faer) paths checked against each other on
+//! random kNN graphs, plus the regressions and failure modes a user meets:
+//! deflation on a large graph, residuals within tolerance, deterministic
+//! signs, non-convergence and disconnected graphs as typed errors.
+
+use basis_graph::{
+    AffinityParams, BatchGraph, BatchGraphParams, GraphError, KnnParams, LaplacianKind,
+    csr_to_dense, knn_affinity, knn_exact,
+};
+use basis_spectral::{
+    CsrOperator, EigenMethod, EmbeddingParams, SolverParams, SpectralError, SymmetricOperator,
+    analytic_embedding, laplacian_eigenmap, laplacian_eigenmap_csr,
+};
+use nalgebra::DMatrix;
+use nalgebra_sparse::{CooMatrix, CsrMatrix};
+use proptest::prelude::*;
+
+/// Points around `c` centres (deterministic xorshift noise).
+fn clustered(n: usize, d: usize, c: usize, seed: u64) -> DMatrix<f64> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+    };
+    let centres = DMatrix::from_fn(c, d, |_, _| 1.5 * next());
+    DMatrix::from_fn(n, d, |i, j| centres[(i % c, j)] + next())
+}
+
+fn affinity(x: &DMatrix<f64>, k: usize) -> CsrMatrix<f64> {
+    let knn = knn_exact(
+        x,
+        &KnnParams {
+            k,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    knn_affinity(&knn, &AffinityParams::default()).unwrap()
+}
+
+fn params(k: usize, drop_trivial: bool, method: EigenMethod, tol: f64) -> EmbeddingParams {
+    EmbeddingParams {
+        k,
+        drop_trivial,
+        solver: SolverParams {
+            method,
+            tol,
+            ..Default::default()
+        },
+    }
+}
+
+/// Largest sine of the principal angles between the column spaces of two orthonormal bases.
+fn max_sine(a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
+    let s = (a.transpose() * b).singular_values();
+    let smallest = s.iter().copied().fold(f64::INFINITY, f64::min);
+    (1.0 - smallest.min(1.0).powi(2)).max(0.0).sqrt()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    #[test]
+    fn lanczos_and_dense_agree_on_random_knn_graphs(
+        n in 150usize..400,
+        c in 2usize..6,
+        knn_k in 6usize..15,
+        k in 1usize..6,
+        normalized in any::<bool>(),
+        drop_trivial in any::<bool>(),
+        seed in 0u64..1000,
+    ) {
+        let x = clustered(n, 5, c, seed);
+        let w = affinity(&x, knn_k);
+        let kind = if normalized { LaplacianKind::SymmetricNormalized } else { LaplacianKind::Unnormalized };
+        let g = BatchGraph::from_affinity(csr_to_dense(&w), kind).unwrap();
+        prop_assume!(g.components == 1);
+        let dense = laplacian_eigenmap(&g, &params(k, drop_trivial, EigenMethod::Dense, 1e-10)).unwrap();
+        let sparse = laplacian_eigenmap(&g, &params(k, drop_trivial, EigenMethod::Lanczos, 1e-10)).unwrap();
+        let (csr, _) = laplacian_eigenmap_csr(&w, kind, &params(k, drop_trivial, EigenMethod::Lanczos, 1e-10), &mut |_| {}).unwrap();
+        let scale = g.laplacian.abs().max().max(1.0) * 2.0;
+        for e in [&sparse, &csr] {
+            // Eigenvalues agree, each pair meets the tolerance, and the subspaces agree
+            // wherever the spectrum has a gap after the K-th value.
+            for t in 0..k {
+                prop_assert!((e.values[t] - dense.values[t]).abs() < 1e-8 * scale,
+                    "λ_{}: {} vs {}", t, e.values[t], dense.values[t]);
+            }
+            prop_assert!(e.max_residual() <= 1e-10 * scale * 1.01, "residual {}", e.max_residual());
+            let orth = e.coords.transpose() * &e.coords - DMatrix::identity(k, k);
+            prop_assert!(orth.abs().max() < 1e-9);
+        }
+        let full = basis_spectral::symmetric_eigen_dense(&g.laplacian, (k + 2).min(n), basis_spectral::Which::Smallest).unwrap();
+        let off = usize::from(drop_trivial);
+        let gap = full.values[k + off] - full.values[k + off - 1];
+        if gap > 1e-3 {
+            prop_assert!(max_sine(&sparse.coords, &dense.coords) < 1e-6, "sin θ {}", max_sine(&sparse.coords, &dense.coords));
+            prop_assert!(max_sine(&csr.coords, &dense.coords) < 1e-6);
+        }
+    }
+}
+
+#[test]
+fn deflated_trivial_vector_stays_out_on_a_large_graph() {
+    // Regression: on a 60k-point graph the trivial vector leaked back into the
+    // deflated Krylov basis and was returned twice. With 6,000 points and a
+    // tight tolerance the same growth is visible if the basis is not
+    // re-orthogonalised against it after the basis pass.
+    let x = clustered(6000, 8, 7, 3);
+    let graph = BatchGraphParams {
+        knn: KnnParams {
+            k: 15,
+            ..Default::default()
+        },
+        laplacian: LaplacianKind::SymmetricNormalized,
+        ..Default::default()
+    };
+    for drop_trivial in [false, true] {
+        let a = analytic_embedding(
+            &x,
+            &graph,
+            &params(8, drop_trivial, EigenMethod::Auto, 1e-12),
+        )
+        .unwrap();
+        let e = &a.embedding;
+        let d = basis_graph::degrees_csr(&a.affinity)
+            .map(f64::sqrt)
+            .normalize();
+        let first = usize::from(!drop_trivial);
+        if !drop_trivial {
+            assert!((e.coords.column(0).dot(&d).abs() - 1.0).abs() < 1e-12);
+        }
+        for c in first..8 {
+            assert!(
+                e.coords.column(c).dot(&d).abs() < 1e-8,
+                "column {c} overlaps the trivial vector"
+            );
+            assert!(e.values[c] > 1e-6, "λ_{c} = {}", e.values[c]);
+        }
+        assert!(a.stats.matvecs > 0);
+    }
+}
+
+#[test]
+fn signs_are_deterministic_across_runs_and_solvers() {
+    let x = clustered(300, 4, 3, 9);
+    let w = affinity(&x, 10);
+    let g =
+        BatchGraph::from_affinity(csr_to_dense(&w), LaplacianKind::SymmetricNormalized).unwrap();
+    let a = laplacian_eigenmap(&g, &params(3, true, EigenMethod::Lanczos, 1e-12)).unwrap();
+    let b = laplacian_eigenmap(&g, &params(3, true, EigenMethod::Lanczos, 1e-12)).unwrap();
+    assert_eq!(a, b);
+    let mut other_seed = params(3, true, EigenMethod::Lanczos, 1e-12);
+    other_seed.solver.seed = 99;
+    let c = laplacian_eigenmap(&g, &other_seed).unwrap();
+    let dense = laplacian_eigenmap(&g, &params(3, true, EigenMethod::Dense, 1e-12)).unwrap();
+    for e in [&c, &dense] {
+        // Same signs: the columns agree entrywise, not only up to ±.
+        assert!((&e.coords - &a.coords).abs().max() < 1e-7);
+    }
+}
+
+#[test]
+fn non_convergence_is_a_typed_error_with_the_best_estimate() {
+    let x = clustered(2000, 6, 5, 1);
+    let w = affinity(&x, 10);
+    let mut p = params(6, true, EigenMethod::Lanczos, 1e-12);
+    p.solver.max_restarts = 1;
+    match laplacian_eigenmap_csr(&w, LaplacianKind::SymmetricNormalized, &p, &mut |_| {}) {
+        Err(SpectralError::NotConverged {
+            requested, best, ..
+        }) => {
+            assert_eq!(requested, 6);
+            assert_eq!(best.vectors.shape(), (2000, 6));
+            assert!(best.residuals.iter().all(|r| r.is_finite()));
+        }
+        other => panic!("expected NotConverged, got {:?}", other.map(|e| e.0.values)),
+    }
+}
+
+#[test]
+fn disconnected_and_bad_affinities_are_typed_errors() {
+    // Two far-apart clusters with few neighbours: two components.
+    let mut x = clustered(400, 3, 1, 5);
+    for i in 200..400 {
+        x[(i, 0)] += 1e3;
+    }
+    let w = affinity(&x, 5);
+    let p = params(2, true, EigenMethod::Lanczos, 1e-10);
+    assert!(matches!(
+        laplacian_eigenmap_csr(&w, LaplacianKind::Unnormalized, &p, &mut |_| {}),
+        Err(SpectralError::Graph(GraphError::Disconnected { .. }))
+    ));
+    // The dense solver handles the repeated zero.
+    let dense = laplacian_eigenmap_csr(
+        &w,
+        LaplacianKind::Unnormalized,
+        &params(2, false, EigenMethod::Dense, 1e-10),
+        &mut |_| {},
+    )
+    .unwrap()
+    .0;
+    assert!(dense.values[0].abs() < 1e-10 && dense.values[1].abs() < 1e-10);
+    // Asymmetric and non-finite affinities.
+    let mut coo = CooMatrix::new(3, 3);
+    coo.push(0, 1, 1.0);
+    coo.push(1, 0, 2.0);
+    coo.push(1, 2, 1.0);
+    coo.push(2, 1, 1.0);
+    assert!(matches!(
+        laplacian_eigenmap_csr(
+            &CsrMatrix::from(&coo),
+            LaplacianKind::Unnormalized,
+            &params(1, true, EigenMethod::Auto, 1e-10),
+            &mut |_| {}
+        ),
+        Err(SpectralError::Graph(GraphError::BadAffinity(_)))
+    ));
+    let mut coo = CooMatrix::new(2, 2);
+    coo.push(0, 1, f64::NAN);
+    coo.push(1, 0, f64::NAN);
+    assert!(
+        laplacian_eigenmap_csr(
+            &CsrMatrix::from(&coo),
+            LaplacianKind::Unnormalized,
+            &params(1, false, EigenMethod::Auto, 1e-10),
+            &mut |_| {}
+        )
+        .is_err()
+    );
+    // Features with a NaN.
+    let mut bad = clustered(50, 2, 2, 0);
+    bad[(3, 1)] = f64::NAN;
+    assert!(
+        analytic_embedding(
+            &bad,
+            &BatchGraphParams::default(),
+            &EmbeddingParams::default()
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn reordered_operator_gives_the_same_products() {
+    let x = clustered(500, 4, 4, 2);
+    let w = affinity(&x, 8);
+    let plain = CsrOperator::new(&w, 1).unwrap();
+    let v: Vec<f64> = (0..500).map(|i| (i as f64 * 0.11).cos()).collect();
+    let mut a = vec![0.0; 500];
+    plain.apply(&v, &mut a);
+    let dense = csr_to_dense(&w) * nalgebra::DVector::from_column_slice(&v);
+    for threads in [1, 2] {
+        let r = CsrOperator::new(&w, threads).unwrap().reordered().unwrap();
+        let mut b = vec![0.0; 500];
+        r.apply(&v, &mut b);
+        for i in 0..500 {
+            assert!((a[i] - b[i]).abs() < 1e-12 && (a[i] - dense[i]).abs() < 1e-12);
+        }
+    }
+}
