@@ -227,6 +227,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::needless_range_loop)] // entries of several vectors by one index
     fn triangle_diffusion_map_by_hand() {
         // D = diag(2, 3, 3), P = D⁻¹W. trace P = 0 and det P = det W / det D = 4/18,
         // so the non-trivial eigenvalues solve γ² + γ + 2/9 = 0: γ = −1/3, −2/3.
