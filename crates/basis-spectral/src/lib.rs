@@ -1,8 +1,14 @@
 //! Spectral solvers and embeddings.
 //!
 //! - [`dense`]: K eigenpairs of a symmetric matrix from either end (faer), and the sign convention;
-//! - [`embedding`]: Laplacian eigenmaps (BASiS Eq. 3) with optional removal of the trivial vector,
-//!   and [`embed_batch`], features → K eigenvector coordinates in one call.
+//! - [`lanczos`]: thick-restart Lanczos for a few eigenpairs of a large symmetric operator, with
+//!   deflation of known vectors, explicit residuals and a typed non-convergence error;
+//! - [`operator`]: the operators it applies (symmetric CSR with threaded products, dense);
+//! - [`embedding`]: Laplacian eigenmaps (BASiS Eq. 3): per batch ([`BatchEmbedder`], the trainer's
+//!   call, with stage times), from a sparse affinity ([`laplacian_eigenmap_csr`]) and from features
+//!   for a whole dataset ([`analytic_embedding`], the ground truth of d_G);
+//! - [`diffusion`]: diffusion maps (Eq. 5–6) from the symmetric conjugate of the random walk;
+//! - [`progress`]: the progress line of solves that run past a second.
 #![warn(missing_docs)]
 
 pub mod dense;
