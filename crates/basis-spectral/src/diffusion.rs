@@ -178,7 +178,7 @@ pub fn diffusion_map(w: &DMatrix<f64>, params: &DiffusionParams) -> Result<Diffu
 
 /// The diffusion map of a sparse affinity (a whole dataset graph), by
 /// Lanczos on `S` with the trivial vector deflated. A disconnected graph is
-/// [`GraphError::Disconnected`] (γ = 1 repeats; see [`crate::lanczos`]).
+/// [`GraphError::Disconnected`] (γ = 1 repeats; see [`mod@crate::lanczos`]).
 pub fn diffusion_map_csr(
     w: &CsrMatrix<f64>,
     params: &DiffusionParams,

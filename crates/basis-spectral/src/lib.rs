@@ -1,7 +1,7 @@
 //! Spectral solvers and embeddings.
 //!
 //! - [`dense`]: K eigenpairs of a symmetric matrix from either end (faer), and the sign convention;
-//! - [`lanczos`]: thick-restart Lanczos for a few eigenpairs of a large symmetric operator, with
+//! - [`mod@lanczos`]: thick-restart Lanczos for a few eigenpairs of a large symmetric operator, with
 //!   deflation of known vectors, explicit residuals and a typed non-convergence error;
 //! - [`operator`]: the operators it applies (symmetric CSR with threaded products, dense);
 //! - [`embedding`]: Laplacian eigenmaps (BASiS Eq. 3): per batch ([`BatchEmbedder`], the trainer's
