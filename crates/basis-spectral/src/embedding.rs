@@ -5,7 +5,7 @@
 //! [`analytic_embedding`]).
 //!
 //! **Which solver.** [`EigenMethod::Auto`] uses thick-restart Lanczos
-//! ([`crate::lanczos`]) on the graph's non-zeros whenever the Krylov basis is
+//! ([`mod@crate::lanczos`]) on the graph's non-zeros whenever the Krylov basis is
 //! smaller than the graph, and faer's full dense decomposition otherwise (and
 //! for a disconnected batch graph, where the zero eigenvalue is repeated and a
 //! single-vector Krylov method cannot be trusted to find every copy). On a
