@@ -105,11 +105,7 @@ impl SolverParams {
             EigenMethod::Dense => false,
             EigenMethod::Lanczos => true,
             EigenMethod::Auto => {
-                let basis = if self.krylov_dim == 0 {
-                    (2 * k + 1).max(20)
-                } else {
-                    self.krylov_dim
-                };
+                let basis = self.lanczos(k, Which::Smallest).basis_size(usize::MAX);
                 components <= 1 && 2 * basis < n
             }
         }

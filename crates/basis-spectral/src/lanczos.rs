@@ -114,7 +114,8 @@ impl LanczosParams {
         Ok(())
     }
 
-    fn basis_size(&self, space: usize) -> usize {
+    /// The basis size used on a space of dimension `space`.
+    pub(crate) fn basis_size(&self, space: usize) -> usize {
         let m = if self.krylov_dim == 0 {
             (2 * self.k + 1).max(20)
         } else {
