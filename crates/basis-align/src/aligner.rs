@@ -133,7 +133,9 @@ fn new_reference(reference: &DMatrix<f64>, config: &AlignConfig) -> Result<()> {
 
 /// Algorithm 1's aligner: holds the reference anchor coordinates φ^{a,ref} (Eq. 11) and
 /// maps every batch onto them (Eq. 13–14).
-#[derive(Debug, Clone)]
+///
+/// Serialisable with its RANSAC generator's state, so a checkpoint resumes it exactly.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BatchAligner {
     reference: DMatrix<f64>,
     config: AlignConfig,

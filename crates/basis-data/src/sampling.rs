@@ -60,7 +60,9 @@ pub fn sample_anchors_uniform<R: Rng + ?Sized>(
 }
 
 /// Draws batches of `anchors + fresh` indices, the fresh ones distinct, never anchors.
-#[derive(Debug, Clone)]
+///
+/// Serialisable, so a training checkpoint can resume the exact sequence of batches.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BatchSampler {
     anchors: Vec<usize>,
     pool: Vec<usize>,

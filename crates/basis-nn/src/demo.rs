@@ -85,6 +85,7 @@ impl Default for DemoConfig {
                 align: AlignConfig::least_squares(),
                 max_skipped_fraction: 0.1,
                 seed: 0,
+                standardize_inputs: true,
             },
             out_dir: PathBuf::from("runs/demo"),
         }
@@ -196,7 +197,7 @@ pub fn run_demo(config: &DemoConfig, progress: bool) -> Result<DemoReport> {
     let dir = &config.out_dir;
     let plot_path = dir.join("embedding.png");
     plot_embedding(&model, &test.features, &km.labels, &plot_path)?;
-    let model_path = dir.join("model.ot");
+    let model_path = dir.join("model");
     model.save(&model_path)?;
     let log_path = dir.join("train_log.json");
     basis_data::io::write_atomic(&log_path, serde_json::to_string(&logs)?.as_bytes())?;

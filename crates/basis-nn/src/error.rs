@@ -37,6 +37,9 @@ pub enum NnError {
         /// Why the last one was skipped.
         reason: String,
     },
+    /// A checkpoint is missing a tensor, has the wrong shapes or is corrupt.
+    #[error("checkpoint: {0}")]
+    Checkpoint(String),
     /// libtorch reported an error.
     #[error("libtorch: {0}")]
     Torch(#[from] tch::TchError),

@@ -9,10 +9,13 @@
 //! - [`convert`]: matrix ↔ tensor conversion.
 #![warn(missing_docs)]
 
+pub mod adam;
+pub mod checkpoint;
 pub mod convert;
 pub mod demo;
 pub mod error;
 pub mod mlp;
+pub mod siamese;
 pub mod trainer;
 
 pub use error::{NnError, Result};
