@@ -3,7 +3,9 @@
 //! - `cargo xtask setup [--force]`: provision libtorch and Fashion-MNIST (idempotent);
 //! - `cargo xtask demo [ARGS]`: BASiS Algorithm 1 on three moons (the main job);
 //! - `cargo xtask test [ARGS]`: the whole test suite, exactly what CI runs;
-//! - `cargo xtask reproduce EXPERIMENT [ARGS]`: a figure or table of the paper;
+//! - `cargo xtask reproduce EXPERIMENT [ARGS]`: a figure or table of the paper (`fig3`,
+//!   `basis`, `feature-change`);
+//! - `cargo xtask embed [ARGS]`: embed new points with a saved model;
 //! - `cargo xtask bench [ARGS]`: the criterion benchmarks;
 //! - `cargo xtask sweep graph [ARGS]`: kNN and batch-graph timings beside scikit-learn.
 //! - `cargo xtask sweep spectral [ARGS]`: analytic-embedding solves beside scipy's ARPACK.
@@ -28,6 +30,18 @@ Commands:
                     the paper's Fig. 3: anchors' eigenvector coordinates over 20
                     batches before/after alignment (`--dataset fashion-mnist` for
                     the Fashion-MNIST setting; `cargo xtask reproduce --help`)
+  reproduce basis [ARGS]
+                    BASiS on Fashion-MNIST end to end (Table 1's row): Siamese
+                    features (cached), Algorithm 1 over --seeds N (default 10),
+                    test-set d_G, d_perp, NMI, ACC, probe; writes table.md and
+                    table.json into results/basis-fashion-mnist (`--dataset DIR`
+                    for any IDX / .npy data set; `--help` for all options)
+  reproduce feature-change [ARGS]
+                    Algorithm 2 (Siamese and spectral networks trained together):
+                    Fig. 6 curves on all classes and Fig. 8 panels on three classes
+                    with K = 2, as PNGs in results/feature-change[-fig8]
+  embed --model DIR --input FILE --out FILE.npy [--siamese DIR]
+                    embed new points with a saved BASiS model
   bench [ARGS]      the criterion benchmarks (ARGS go to `cargo bench`)
   sweep graph [ARGS]
                     exact and HNSW kNN of Fashion-MNIST (10k/60k points, 32/784
@@ -154,6 +168,23 @@ fn cargo(root: &Path) -> Command {
     cmd
 }
 
+/// `basis-fmnist COMMAND` (release build), for `reproduce basis|feature-change` and `embed`.
+fn fmnist(root: &Path, command: &str) -> Command {
+    let mut c = cargo(root);
+    c.args([
+        "run",
+        "--release",
+        "--quiet",
+        "-p",
+        "basis-nn",
+        "--bin",
+        "basis-fmnist",
+        "--",
+        command,
+    ]);
+    c
+}
+
 fn status(cmd: &mut Command) -> Result<(), String> {
     let s = cmd.status().map_err(|e| format!("cannot run cargo: {e}"))?;
     if s.success() {
@@ -184,6 +215,22 @@ fn main() -> ExitCode {
                     .args(&args[1..]),
             )
         }),
+        Some("reproduce") if args.get(1).is_some_and(|a| a == "basis") => {
+            setup(false, true).and_then(|_| status(fmnist(&root, "reproduce").args(&args[2..])))
+        }
+        Some("reproduce") if args.get(1).is_some_and(|a| a == "feature-change") => {
+            setup(false, true).and_then(|_| {
+                status(fmnist(&root, "feature-change").args(&args[2..]))?;
+                status(
+                    fmnist(&root, "feature-change")
+                        .arg("--fig8")
+                        .args(&args[2..]),
+                )
+            })
+        }
+        Some("embed") => {
+            setup(false, false).and_then(|_| status(fmnist(&root, "embed").args(&args[1..])))
+        }
         Some("reproduce") => status(
             cargo(&root)
                 .args([

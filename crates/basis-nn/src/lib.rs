@@ -14,6 +14,8 @@ pub mod checkpoint;
 pub mod convert;
 pub mod demo;
 pub mod error;
+pub mod experiment;
+pub mod feature_change;
 pub mod mlp;
 pub mod siamese;
 pub mod trainer;

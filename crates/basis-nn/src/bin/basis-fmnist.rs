@@ -1,0 +1,249 @@
+//! `basis-fmnist`: BASiS on Fashion-MNIST (or any IDX / `.npy` image data set) end to end.
+//! Run through `cargo xtask reproduce basis` and `cargo xtask embed`.
+
+use basis_nn::experiment::{ExperimentConfig, FeatureSource, run_experiment, summary_markdown};
+use basis_nn::feature_change::{FeatureChangeConfig, run_feature_change};
+use basis_nn::siamese::SiameseNet;
+use basis_nn::trainer::BasisModel;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const HELP: &str = "\
+basis-fmnist: BASiS (Algorithm 1) on an image data set with Siamese features
+
+Commands:
+  reproduce [OPTIONS]   Siamese features (cached), BASiS over seeds, test-set scores;
+                        writes table.md / table.json beside the paper's row
+  feature-change [OPTIONS]
+                        Algorithm 2: Siamese and spectral networks trained together;
+                        writes Fig. 6 and Fig. 8 style PNGs
+  embed --model DIR --input FILE --out FILE.npy [--siamese DIR]
+                        embed new points with a saved model (input: .npy rows, or an
+                        IDX image file; --siamese: turn images into features first)
+
+Options of reproduce and feature-change:
+  --dataset D           fashion-mnist (default) or a directory of MNIST-style IDX files
+                        or of train_x.npy, train_y.npy, test_x.npy, test_y.npy
+  --seeds N             seeds 0..N (reproduce; default 10)
+  --seed S              one seed (default 0)
+  --classes A,B,...     keep these classes only
+  --limit-train N       at most N training points (after the class filter)
+  --limit-test N        at most N test points
+  --iterations N        BASiS iterations (reproduce) or feature iterations (feature-change)
+  --siamese-steps N     Siamese training steps (reproduce)
+  --features F          siamese (default) or raw (the data's columns as features)
+  --out DIR             output directory
+  --config FILE         the whole configuration as JSON (options given after it override it)
+  --fig8                (feature-change, first option) Fig. 8's setting: classes 5, 7, 9
+                        (sandal, sneaker, ankle boot), K = 2
+  --print-config        print the effective configuration and exit
+  --no-progress         no progress bars
+";
+
+fn value(args: &[String], i: usize) -> Result<String, String> {
+    args.get(i + 1)
+        .cloned()
+        .ok_or_else(|| format!("{} needs a value", args[i]))
+}
+
+fn num<T: std::str::FromStr>(args: &[String], i: usize) -> Result<T, String>
+where
+    T::Err: std::fmt::Display,
+{
+    value(args, i)?
+        .parse()
+        .map_err(|e| format!("{}: {e}", args[i]))
+}
+
+fn list(args: &[String], i: usize) -> Result<Vec<usize>, String> {
+    value(args, i)?
+        .split(',')
+        .map(|s| s.trim().parse().map_err(|e| format!("{}: {e}", args[i])))
+        .collect()
+}
+
+/// Options shared by `reproduce` and `feature-change`; returns (seeds, progress, print).
+fn parse_common(
+    args: &[String],
+    i: &mut usize,
+    data: &mut ExperimentConfig,
+    seeds: &mut Vec<u64>,
+) -> Result<bool, String> {
+    match args[*i].as_str() {
+        "--dataset" => data.dataset = value(args, *i)?,
+        "--seeds" => *seeds = (0..num::<u64>(args, *i)?).collect(),
+        "--seed" => *seeds = vec![num(args, *i)?],
+        "--classes" => data.classes = list(args, *i)?,
+        "--limit-train" => data.limit_train = Some(num(args, *i)?),
+        "--limit-test" => data.limit_test = Some(num(args, *i)?),
+        "--siamese-steps" => data.siamese.steps = num(args, *i)?,
+        "--features" => {
+            data.features = match value(args, *i)?.as_str() {
+                "siamese" => FeatureSource::Siamese,
+                "raw" => FeatureSource::Raw,
+                other => return Err(format!("unknown feature source {other:?}")),
+            }
+        }
+        "--out" => data.out_dir = PathBuf::from(value(args, *i)?),
+        _ => return Ok(false),
+    }
+    *i += 1;
+    Ok(true)
+}
+
+fn reproduce(args: &[String]) -> Result<(), String> {
+    let mut cfg = ExperimentConfig::default();
+    let mut seeds: Vec<u64> = (0..10).collect();
+    let (mut progress, mut print) = (true, false);
+    let mut i = 0;
+    while i < args.len() {
+        if parse_common(args, &mut i, &mut cfg, &mut seeds)? {
+            i += 1;
+            continue;
+        }
+        match args[i].as_str() {
+            "--config" => {
+                let text = std::fs::read_to_string(value(args, i)?).map_err(|e| e.to_string())?;
+                cfg = serde_json::from_str(&text).map_err(|e| format!("bad config: {e}"))?;
+                i += 1;
+            }
+            "--iterations" => {
+                cfg.basis.iterations = num(args, i)?;
+                i += 1;
+            }
+            "--no-progress" => progress = false,
+            "--print-config" => print = true,
+            other => return Err(format!("unknown option {other:?}\n\n{HELP}")),
+        }
+        i += 1;
+    }
+    if print {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&cfg).map_err(|e| e.to_string())?
+        );
+        return Ok(());
+    }
+    let summary = run_experiment(&cfg, &seeds, progress).map_err(|e| e.to_string())?;
+    println!("{}", summary_markdown(&summary));
+    println!(
+        "wrote {} and {}",
+        cfg.out_dir.join("table.md").display(),
+        cfg.out_dir.join("table.json").display()
+    );
+    Ok(())
+}
+
+fn feature_change(args: &[String]) -> Result<(), String> {
+    let mut cfg = FeatureChangeConfig::default();
+    let mut seeds = vec![cfg.seed];
+    let (mut progress, mut print) = (true, false);
+    let mut i = 0;
+    while i < args.len() {
+        if parse_common(args, &mut i, &mut cfg.data, &mut seeds)? {
+            i += 1;
+            continue;
+        }
+        match args[i].as_str() {
+            "--fig8" => cfg = FeatureChangeConfig::fig8(),
+            "--config" => {
+                let text = std::fs::read_to_string(value(args, i)?).map_err(|e| e.to_string())?;
+                cfg = serde_json::from_str(&text).map_err(|e| format!("bad config: {e}"))?;
+                i += 1;
+            }
+            "--iterations" => {
+                cfg.feature_iterations = num(args, i)?;
+                i += 1;
+            }
+            "--no-progress" => progress = false,
+            "--print-config" => print = true,
+            other => return Err(format!("unknown option {other:?}\n\n{HELP}")),
+        }
+        i += 1;
+    }
+    cfg.seed = seeds[0];
+    if print {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&cfg).map_err(|e| e.to_string())?
+        );
+        return Ok(());
+    }
+    let report = run_feature_change(&cfg, progress).map_err(|e| e.to_string())?;
+    for p in &report.outputs {
+        println!("wrote {}", p.display());
+    }
+    Ok(())
+}
+
+fn read_input(path: &Path) -> Result<nalgebra::DMatrix<f64>, String> {
+    let name = path.to_string_lossy();
+    if name.ends_with(".npy") {
+        return basis_data::npy::read_npy(path).map_err(|e| e.to_string());
+    }
+    // An IDX file of images (n × s × s bytes): one row of pixels in [0, 1] per image.
+    let idx = basis_data::idx::read_idx(path).map_err(|e| e.to_string())?;
+    let d = idx.item_size();
+    let scale = if idx.elem_type == basis_data::idx::IdxType::U8 {
+        255.0
+    } else {
+        1.0
+    };
+    Ok(nalgebra::DMatrix::from_fn(idx.len(), d, |i, j| {
+        idx.values[i * d + j] / scale
+    }))
+}
+
+fn embed(args: &[String]) -> Result<(), String> {
+    let (mut model, mut input, mut out, mut siamese) = (None, None, None, None);
+    let mut i = 0;
+    while i < args.len() {
+        let v = PathBuf::from(value(args, i)?);
+        match args[i].as_str() {
+            "--model" => model = Some(v),
+            "--input" => input = Some(v),
+            "--out" => out = Some(v),
+            "--siamese" => siamese = Some(v),
+            other => return Err(format!("unknown option {other:?}\n\n{HELP}")),
+        }
+        i += 2;
+    }
+    let need = |o: Option<PathBuf>, what: &str| o.ok_or_else(|| format!("embed needs {what}"));
+    let (model, input, out) = (
+        need(model, "--model")?,
+        need(input, "--input")?,
+        need(out, "--out")?,
+    );
+    let model = BasisModel::load(&model).map_err(|e| e.to_string())?;
+    let mut x = read_input(&input)?;
+    if let Some(s) = siamese {
+        let net = SiameseNet::load(&s).map_err(|e| e.to_string())?;
+        x = net.features(&x).map_err(|e| e.to_string())?;
+    }
+    let y = model.embed(&x).map_err(|e| e.to_string())?;
+    basis_data::io::write_atomic(&out, &basis_data::npy::encode_npy(&y))
+        .map_err(|e| e.to_string())?;
+    println!("wrote {} ({} × {})", out.display(), y.nrows(), y.ncols());
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("reproduce") => reproduce(&args[1..]),
+        Some("feature-change") => feature_change(&args[1..]),
+        Some("embed") => embed(&args[1..]),
+        Some("--help" | "-h") | None => {
+            print!("{HELP}");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown command {other:?}\n\n{HELP}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

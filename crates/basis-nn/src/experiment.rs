@@ -1,0 +1,799 @@
+//! BASiS on an image data set end to end (paper Sec. 5.2, Table 1): Siamese features,
+//! Algorithm 1 over several seeds, evaluation on the test set, a mean ± std table beside the
+//! paper's row.
+//!
+//! - Data: Fashion-MNIST from the Debian package, or any directory holding MNIST-style IDX
+//!   files (`train-images-idx3-ubyte[.gz]`, `train-labels-…`, `t10k-images-…`,
+//!   `t10k-labels-…`) or `.npy` files (`train_x.npy`, `train_y.npy`, `test_x.npy`, `test_y.npy`).
+//! - Features: the Siamese CNN of [`crate::siamese`] (images), trained once and cached in the
+//!   output directory with its features; or the data's own columns ([`FeatureSource::Raw`]).
+//! - Anchors: 25 per class from the **training** set. The official code drew them from the
+//!   test set; anchors are training points the network is fitted on, and drawing them from the
+//!   test set lets test points shape the training targets.
+//! - Every seed: anchors, batches, network weights and RANSAC draws come from it; training
+//!   is checkpointed and resumed when a checkpoint of the same configuration is found.
+
+use crate::error::{NnError, Result};
+use crate::siamese::{SiameseConfig, SiameseNet, train_siamese};
+use crate::trainer::{BasisConfig, BasisTrainer, IterationLog};
+use basis_align::AlignConfig;
+use basis_data::fashion_mnist::{FashionMnistConfig, Split, load_fashion_mnist};
+use basis_data::npy::{encode_npy, read_npy};
+use basis_data::sampling::sample_anchors_per_class;
+use basis_data::{DataError, LabeledData};
+use basis_graph::{AffinityParams, BatchGraphParams, KnnParams, LaplacianKind, Metric, Scale};
+use basis_metrics::{Report, ReportInputs, ReportParams};
+use basis_spectral::{EmbeddingParams, analytic_embedding};
+use nalgebra::DMatrix;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Where the model inputs come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FeatureSource {
+    /// The Siamese CNN's outputs (square single-channel images).
+    Siamese,
+    /// The data's own columns.
+    Raw,
+}
+
+/// Everything that defines a reproduction run. Serialisable; written beside the results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExperimentConfig {
+    /// `fashion-mnist` or a directory of IDX or `.npy` files (see the module documentation).
+    pub dataset: String,
+    /// Keep only these classes (empty: all). Labels are renumbered 0.. in this order.
+    pub classes: Vec<usize>,
+    /// Use at most this many training / test points (after the class filter; `None`: all).
+    pub limit_train: Option<usize>,
+    /// See [`ExperimentConfig::limit_train`].
+    pub limit_test: Option<usize>,
+    /// Siamese features or raw columns.
+    pub features: FeatureSource,
+    /// The Siamese network and its training.
+    pub siamese: SiameseConfig,
+    /// Anchors drawn from every class of the training set.
+    pub anchors_per_class: usize,
+    /// Algorithm 1's configuration; its seed is replaced by each run's seed.
+    pub basis: BasisConfig,
+    /// How the test embedding is scored.
+    pub report: ReportParams,
+    /// Write a resumable checkpoint every this many iterations (0: never).
+    pub checkpoint_every: usize,
+    /// Where everything goes.
+    pub out_dir: PathBuf,
+}
+
+impl Default for ExperimentConfig {
+    fn default() -> Self {
+        Self {
+            dataset: "fashion-mnist".into(),
+            classes: Vec::new(),
+            limit_train: None,
+            limit_test: None,
+            features: FeatureSource::Siamese,
+            siamese: SiameseConfig::default(),
+            anchors_per_class: 25,
+            basis: paper_basis_config(),
+            report: ReportParams::default(),
+            checkpoint_every: 250,
+            out_dir: PathBuf::from("results/basis-fashion-mnist"),
+        }
+    }
+}
+
+/// The paper's Table 1 setting: m = 512, 50-NN Gaussian graph, L_N, K = 10 with the constant
+/// eigenvector kept (as the official code does with K = number of classes), RANSAC, the
+/// 5-layer MLP, Adam 1e-4, 1000 iterations.
+pub fn paper_basis_config() -> BasisConfig {
+    BasisConfig {
+        graph: BatchGraphParams {
+            knn: KnnParams {
+                k: 50,
+                metric: Metric::Euclidean,
+                threads: 1,
+            },
+            affinity: AffinityParams {
+                scale: Scale::Local(7),
+                ..Default::default()
+            },
+            laplacian: LaplacianKind::SymmetricNormalized,
+            // A batch split into a few clusters is still embeddable (K eigenvectors cover up to
+            // K components); batches with more components are skipped by the trainer.
+            allow_disconnected: true,
+            connect_components: false,
+        },
+        embedding: EmbeddingParams {
+            k: 10,
+            drop_trivial: false,
+            ..Default::default()
+        },
+        batch_size: 512,
+        iterations: 1000,
+        learning_rate: 1e-4,
+        mlp: Default::default(),
+        align: AlignConfig::default(),
+        max_skipped_fraction: 0.1,
+        seed: 0,
+        standardize_inputs: true,
+    }
+}
+
+/// The paper's Fashion-MNIST BASiS row of Table 1: (mean, std) of d_G, d_⊥, NMI, ACC and
+/// linear-probe accuracy in percent.
+pub const PAPER_FASHION_MNIST_BASIS: [(f64, f64); 5] = [
+    (0.284, 0.073),
+    (0.590, 0.144),
+    (0.798, 0.001),
+    (0.865, 0.003),
+    (87.202, 0.187),
+];
+
+/// Training and test sets, and the side of the images when they are square images.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// Training points.
+    pub train: LabeledData,
+    /// Test points.
+    pub test: LabeledData,
+    /// Side of the square images, when the rows are images (IDX n×s×s, or a perfect square).
+    pub image_side: Option<usize>,
+}
+
+fn find(dir: &Path, names: &[&str]) -> Option<PathBuf> {
+    names.iter().map(|n| dir.join(n)).find(|p| p.is_file())
+}
+
+fn npy_labels(path: &Path) -> Result<Vec<usize>> {
+    let m = read_npy(path)?;
+    m.iter()
+        .map(|&v| {
+            if v >= 0.0 && v.fract() == 0.0 && v < 1e9 {
+                Ok(v as usize)
+            } else {
+                Err(DataError::InvalidParameter(format!(
+                    "{}: label {v} is not a non-negative integer",
+                    path.display()
+                ))
+                .into())
+            }
+        })
+        .collect()
+}
+
+/// Loads `spec` (see [`ExperimentConfig::dataset`]).
+pub fn load_dataset(spec: &str) -> Result<Dataset> {
+    let idx_dir = |dir: Option<PathBuf>| -> Result<Dataset> {
+        let c = FashionMnistConfig { dir, limit: None };
+        let train = load_fashion_mnist(&c, Split::Train)?;
+        let test = load_fashion_mnist(&c, Split::Test)?;
+        let side = (train.dim() as f64).sqrt().round() as usize;
+        Ok(Dataset {
+            image_side: (side * side == train.dim()).then_some(side),
+            train,
+            test,
+        })
+    };
+    if spec == "fashion-mnist" {
+        return idx_dir(None);
+    }
+    let dir = PathBuf::from(spec);
+    if !dir.is_dir() {
+        return Err(DataError::MissingDataset {
+            path: dir,
+            hint: "give `fashion-mnist` or a directory of MNIST-style IDX files or of \
+                   train_x.npy, train_y.npy, test_x.npy, test_y.npy"
+                .into(),
+        }
+        .into());
+    }
+    if find(
+        &dir,
+        &["train-images-idx3-ubyte.gz", "train-images-idx3-ubyte"],
+    )
+    .is_some()
+    {
+        return idx_dir(Some(dir));
+    }
+    let part = |name: &str| {
+        find(&dir, &[name]).ok_or_else(|| {
+            NnError::from(DataError::MissingDataset {
+                path: dir.join(name),
+                hint: "a .npy data set needs train_x.npy, train_y.npy, test_x.npy, test_y.npy"
+                    .into(),
+            })
+        })
+    };
+    let train = LabeledData::new(
+        read_npy(part("train_x.npy")?)?,
+        npy_labels(&part("train_y.npy")?)?,
+    )?;
+    let test = LabeledData::new(
+        read_npy(part("test_x.npy")?)?,
+        npy_labels(&part("test_y.npy")?)?,
+    )?;
+    if train.dim() != test.dim() {
+        return Err(DataError::ShapeMismatch(format!(
+            "train has {} columns, test {}",
+            train.dim(),
+            test.dim()
+        ))
+        .into());
+    }
+    let side = (train.dim() as f64).sqrt().round() as usize;
+    Ok(Dataset {
+        image_side: (side * side == train.dim() && side >= 16).then_some(side),
+        train,
+        test,
+    })
+}
+
+/// Keeps the points of `classes` (renumbered 0.. in that order; all when empty), then the
+/// first `limit` of them.
+pub fn restrict(
+    data: &LabeledData,
+    classes: &[usize],
+    limit: Option<usize>,
+) -> Result<LabeledData> {
+    let mut rows: Vec<usize> = (0..data.len())
+        .filter(|&i| classes.is_empty() || classes.contains(&data.labels[i]))
+        .collect();
+    if let Some(l) = limit {
+        rows.truncate(l);
+    }
+    let mut out = data.select(&rows)?;
+    if !classes.is_empty() {
+        for y in &mut out.labels {
+            *y = classes.iter().position(|c| c == y).unwrap_or(0);
+        }
+    }
+    Ok(out)
+}
+
+/// Model inputs for the training and test sets.
+#[derive(Debug, Clone)]
+pub struct Features {
+    /// Training features, n × d.
+    pub train: DMatrix<f64>,
+    /// Test features.
+    pub test: DMatrix<f64>,
+    /// Seconds spent training the Siamese network (0 when loaded from the cache).
+    pub train_seconds: f64,
+}
+
+#[derive(Serialize, Deserialize, PartialEq)]
+struct FeatureCacheKey {
+    dataset: String,
+    classes: Vec<usize>,
+    limit_train: Option<usize>,
+    limit_test: Option<usize>,
+    siamese: SiameseConfig,
+}
+
+/// Siamese features of both sets, trained once and cached in `dir` (`siamese/`,
+/// `train_features.npy`, `test_features.npy`, `features.json`); reused when the cache was
+/// made with the same data and Siamese configuration.
+pub fn siamese_features(
+    data: &Dataset,
+    config: &ExperimentConfig,
+    dir: &Path,
+    progress: bool,
+) -> Result<Features> {
+    let key = FeatureCacheKey {
+        dataset: config.dataset.clone(),
+        classes: config.classes.clone(),
+        limit_train: config.limit_train,
+        limit_test: config.limit_test,
+        siamese: config.siamese.clone(),
+    };
+    let key_path = dir.join("features.json");
+    let (train_path, test_path) = (
+        dir.join("train_features.npy"),
+        dir.join("test_features.npy"),
+    );
+    let cached = std::fs::read_to_string(&key_path)
+        .ok()
+        .and_then(|t| serde_json::from_str::<FeatureCacheKey>(&t).ok())
+        .is_some_and(|k| k == key);
+    if cached {
+        if let (Ok(train), Ok(test)) = (read_npy(&train_path), read_npy(&test_path)) {
+            if train.nrows() == data.train.len() && test.nrows() == data.test.len() {
+                return Ok(Features {
+                    train,
+                    test,
+                    train_seconds: 0.0,
+                });
+            }
+        }
+    }
+    let side = data.image_side.ok_or_else(|| {
+        NnError::InvalidConfig(format!(
+            "Siamese features need square images; rows have {} columns (use raw features)",
+            data.train.dim()
+        ))
+    })?;
+    let siamese = SiameseConfig {
+        image_side: side,
+        ..config.siamese.clone()
+    };
+    let bar = progress_bar(siamese.steps, progress, "Siamese");
+    let t = Instant::now();
+    let (net, _) = train_siamese(
+        &data.train.features,
+        &data.train.labels,
+        &siamese,
+        &mut |log| {
+            bar.inc(1);
+            if log.step % 50 == 0 {
+                bar.set_message(format!("contrastive loss {:.4}", log.loss));
+            }
+        },
+    )?;
+    bar.finish_and_clear();
+    let train_seconds = t.elapsed().as_secs_f64();
+    net.save(dir.join("siamese"))?;
+    let features = Features {
+        train: net.features(&data.train.features)?,
+        test: net.features(&data.test.features)?,
+        train_seconds,
+    };
+    basis_data::io::write_atomic(&train_path, &encode_npy(&features.train))?;
+    basis_data::io::write_atomic(&test_path, &encode_npy(&features.test))?;
+    basis_data::io::write_atomic(&key_path, serde_json::to_string_pretty(&key)?.as_bytes())?;
+    Ok(features)
+}
+
+/// Loads the Siamese network cached by [`siamese_features`].
+pub fn load_cached_siamese(dir: &Path) -> Result<SiameseNet> {
+    SiameseNet::load(dir.join("siamese"))
+}
+
+pub(crate) fn progress_bar(len: usize, visible: bool, what: &str) -> indicatif::ProgressBar {
+    if !visible {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{spinner}} {what} [{{bar:30}}] {{pos}}/{{len}} {{msg}} ({{eta}})"
+        ))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar
+}
+
+/// Median per-iteration time of each stage, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct StageTimes {
+    /// kNN + affinity + Laplacian.
+    pub graph_ms: f64,
+    /// Eigenvectors.
+    pub eigen_ms: f64,
+    /// RANSAC alignment.
+    pub align_ms: f64,
+    /// Network forward, backward and Adam step.
+    pub step_ms: f64,
+    /// Whole iteration (wall clock over the run, batch drawing and feature gathering included).
+    pub total_ms: f64,
+    /// Iterations per second over the run.
+    pub iterations_per_second: f64,
+}
+
+impl StageTimes {
+    /// Medians over the logs of trained (not skipped) iterations; `wall` seconds for `iterations`.
+    pub fn from_logs(logs: &[IterationLog], wall: f64) -> Self {
+        let median = |f: &dyn Fn(&IterationLog) -> f64| {
+            let mut v: Vec<f64> = logs.iter().filter(|l| l.skipped.is_none()).map(f).collect();
+            v.sort_by(f64::total_cmp);
+            if v.is_empty() {
+                f64::NAN
+            } else {
+                1e3 * v[v.len() / 2]
+            }
+        };
+        let n = logs.len().max(1) as f64;
+        Self {
+            graph_ms: median(&|l| l.graph_seconds),
+            eigen_ms: median(&|l| l.eigen_seconds),
+            align_ms: median(&|l| l.align_seconds),
+            step_ms: median(&|l| l.step_seconds),
+            total_ms: 1e3 * wall / n,
+            iterations_per_second: n / wall.max(1e-12),
+        }
+    }
+}
+
+/// One seed's result.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SeedResult {
+    /// The seed.
+    pub seed: u64,
+    /// Table 1's numbers for the network's test embedding.
+    pub report: Report,
+    /// Per-stage time of an iteration.
+    pub timing: StageTimes,
+    /// Batches skipped as degenerate.
+    pub skipped_batches: usize,
+    /// Mean loss over the last 50 iterations.
+    pub final_loss: f64,
+    /// Mean RANSAC inlier fraction over the run.
+    pub mean_inlier_fraction: f64,
+    /// Seconds of training (this process; a resumed run counts only what it did).
+    pub train_seconds: f64,
+    /// Iterations run by this process (fewer than configured when resumed).
+    pub iterations_run: usize,
+}
+
+/// Mean and sample standard deviation.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MeanStd {
+    /// Mean.
+    pub mean: f64,
+    /// Empirical standard deviation (n − 1 in the denominator; 0 for one value).
+    pub std: f64,
+}
+
+impl MeanStd {
+    /// Of the finite values of `v`.
+    pub fn of(v: impl IntoIterator<Item = f64>) -> Self {
+        let v: Vec<f64> = v.into_iter().filter(|x| x.is_finite()).collect();
+        let n = v.len() as f64;
+        if v.is_empty() {
+            return Self {
+                mean: f64::NAN,
+                std: f64::NAN,
+            };
+        }
+        let mean = v.iter().sum::<f64>() / n;
+        let var = if v.len() > 1 {
+            v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)
+        } else {
+            0.0
+        };
+        Self {
+            mean,
+            std: var.sqrt(),
+        }
+    }
+}
+
+/// The whole reproduction: every seed, the aggregate, the reference rows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExperimentSummary {
+    /// The configuration.
+    pub config: ExperimentConfig,
+    /// Seeds run.
+    pub seeds: Vec<u64>,
+    /// Per-seed results.
+    pub runs: Vec<SeedResult>,
+    /// Mean ± std of d_G, d_⊥, NMI, ACC and probe accuracy (%) over the seeds.
+    pub aggregate: [MeanStd; 5],
+    /// The analytic eigenvectors of the test graph scored the same way (NMI and ACC are what
+    /// a perfect network would reach; d_G = 0 by definition; no probe).
+    pub analytic: Report,
+    /// Median per-stage times over all seeds' iterations.
+    pub timing: StageTimes,
+    /// Points and feature dimension of the training and test sets.
+    pub sizes: [usize; 3],
+    /// Seconds spent on the Siamese network (0 when its cache was used).
+    pub siamese_seconds: f64,
+    /// Seconds spent on the analytic test embedding.
+    pub analytic_seconds: f64,
+}
+
+fn report_values(r: &Report) -> [f64; 5] {
+    let g = |v: Option<f64>| v.unwrap_or(f64::NAN);
+    [
+        g(r.grassmann),
+        g(r.orthogonality),
+        g(r.nmi),
+        g(r.acc),
+        100.0 * g(r.probe_accuracy),
+    ]
+}
+
+/// Trains one seed (resuming a checkpoint of the same configuration when one exists) and
+/// scores it on the test set. Writes `model/`, `checkpoint/`, `train_log.json`,
+/// `test_embedding.npy` and `report.json` into `dir`.
+#[allow(clippy::too_many_arguments)]
+pub fn run_seed(
+    config: &ExperimentConfig,
+    features: &Features,
+    train_labels: &[usize],
+    test_labels: &[usize],
+    analytic: &DMatrix<f64>,
+    seed: u64,
+    dir: &Path,
+    progress: bool,
+) -> Result<SeedResult> {
+    let basis = BasisConfig {
+        seed,
+        align: AlignConfig {
+            seed,
+            ..config.basis.align
+        },
+        ..config.basis.clone()
+    };
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xA5A5_A5A5);
+    let anchors = sample_anchors_per_class(train_labels, config.anchors_per_class, &mut rng)?;
+    let ckpt = dir.join("checkpoint");
+    let x = &features.train;
+    let mut trainer = match BasisTrainer::resume(&ckpt) {
+        Ok(t) if t.model().config() == &basis && t.model().input_dim() == x.ncols() => t,
+        _ => BasisTrainer::new(x, &anchors, &basis)?,
+    };
+    let start = trainer.iteration();
+    let bar = progress_bar(basis.iterations, progress, &format!("BASiS seed {seed}"));
+    bar.set_position(start as u64);
+    let t = Instant::now();
+    while trainer.iteration() < basis.iterations {
+        let log = trainer.step(x)?;
+        bar.inc(1);
+        if log.iteration % 10 == 0 {
+            bar.set_message(format!(
+                "loss {:.4} inliers {:.2} anchor residual {:.2e}",
+                log.loss, log.inlier_fraction, log.anchor_rms_residual
+            ));
+        }
+        let done = trainer.iteration();
+        if config.checkpoint_every > 0
+            && done % config.checkpoint_every == 0
+            && done < basis.iterations
+        {
+            trainer.save_checkpoint(&ckpt)?;
+        }
+    }
+    bar.finish_and_clear();
+    let train_seconds = t.elapsed().as_secs_f64();
+    trainer.save_checkpoint(&ckpt)?;
+    let (model, logs) = trainer.finish();
+    model.save(dir.join("model"))?;
+    basis_data::io::write_atomic(
+        dir.join("train_log.json"),
+        serde_json::to_string(&logs)?.as_bytes(),
+    )?;
+
+    let test_out = model.embed(&features.test)?;
+    let train_out = model.embed(&features.train)?;
+    basis_data::io::write_atomic(dir.join("test_embedding.npy"), &encode_npy(&test_out))?;
+    let report = Report::evaluate(
+        &ReportInputs {
+            embedding: &test_out,
+            labels: Some(test_labels),
+            analytic: Some(analytic),
+            probe_train: Some((&train_out, train_labels)),
+        },
+        &ReportParams {
+            kmeans: basis_metrics::KMeansParams {
+                seed,
+                ..config.report.kmeans
+            },
+            ..config.report
+        },
+    )?;
+    let trained: Vec<&IterationLog> = logs.iter().filter(|l| l.skipped.is_none()).collect();
+    let tail: Vec<f64> = trained.iter().rev().take(50).map(|l| l.loss).collect();
+    let new_logs = &logs[start.min(logs.len())..];
+    let result = SeedResult {
+        seed,
+        report,
+        timing: StageTimes::from_logs(new_logs, train_seconds),
+        skipped_batches: logs.len() - trained.len(),
+        final_loss: tail.iter().sum::<f64>() / tail.len().max(1) as f64,
+        mean_inlier_fraction: trained.iter().map(|l| l.inlier_fraction).sum::<f64>()
+            / trained.len().max(1) as f64,
+        train_seconds,
+        iterations_run: new_logs.len(),
+    };
+    basis_data::io::write_atomic(
+        dir.join("report.json"),
+        serde_json::to_string_pretty(&result)?.as_bytes(),
+    )?;
+    Ok(result)
+}
+
+/// Runs the reproduction over `seeds` and writes `table.md`, `table.json` and per-seed
+/// directories into `config.out_dir`.
+pub fn run_experiment(
+    config: &ExperimentConfig,
+    seeds: &[u64],
+    progress: bool,
+) -> Result<ExperimentSummary> {
+    if seeds.is_empty() {
+        return Err(NnError::InvalidConfig("at least one seed is needed".into()));
+    }
+    let data = load_dataset(&config.dataset)?;
+    let data = Dataset {
+        train: restrict(&data.train, &config.classes, config.limit_train)?,
+        test: restrict(&data.test, &config.classes, config.limit_test)?,
+        image_side: data.image_side,
+    };
+    let out = &config.out_dir;
+    let features = match config.features {
+        FeatureSource::Siamese => siamese_features(&data, config, &out.join("features"), progress)?,
+        FeatureSource::Raw => Features {
+            train: data.train.features.clone(),
+            test: data.test.features.clone(),
+            train_seconds: 0.0,
+        },
+    };
+    // The ground truth of d_G: the whole test graph with the training graph's parameters.
+    let t = Instant::now();
+    let analytic =
+        analytic_embedding(&features.test, &config.basis.graph, &config.basis.embedding)?
+            .embedding
+            .coords;
+    let analytic_seconds = t.elapsed().as_secs_f64();
+    // No probe for this row: the training graph's eigenvectors live in a different basis of
+    // their eigenspaces (signs, rotations), so a probe trained on them says nothing here.
+    let analytic_report = Report::evaluate(
+        &ReportInputs {
+            embedding: &analytic,
+            labels: Some(&data.test.labels),
+            analytic: Some(&analytic),
+            probe_train: None,
+        },
+        &config.report,
+    )?;
+    let mut runs = Vec::with_capacity(seeds.len());
+    for &seed in seeds {
+        let r = run_seed(
+            config,
+            &features,
+            &data.train.labels,
+            &data.test.labels,
+            &analytic,
+            seed,
+            &out.join(format!("seed-{seed}")),
+            progress,
+        )?;
+        if progress {
+            eprintln!("{}", r.report.markdown_row(&format!("seed {seed}")));
+        }
+        runs.push(r);
+    }
+    let aggregate: [MeanStd; 5] =
+        std::array::from_fn(|j| MeanStd::of(runs.iter().map(|r| report_values(&r.report)[j])));
+    let mut all_logs = Vec::new();
+    for (r, &seed) in runs.iter().zip(seeds) {
+        let p = out.join(format!("seed-{seed}")).join("train_log.json");
+        let logs: Vec<IterationLog> =
+            serde_json::from_str(&std::fs::read_to_string(&p).map_err(|e| DataError::io(&p, e))?)?;
+        all_logs.extend(logs.into_iter().rev().take(r.iterations_run));
+    }
+    let total_secs: f64 = runs.iter().map(|r| r.train_seconds).sum();
+    let timing = StageTimes::from_logs(&all_logs, total_secs);
+    let summary = ExperimentSummary {
+        config: config.clone(),
+        seeds: seeds.to_vec(),
+        runs,
+        aggregate,
+        analytic: analytic_report,
+        timing,
+        sizes: [data.train.len(), data.test.len(), features.train.ncols()],
+        siamese_seconds: features.train_seconds,
+        analytic_seconds,
+    };
+    basis_data::io::write_atomic(
+        out.join("table.json"),
+        serde_json::to_string_pretty(&summary)?.as_bytes(),
+    )?;
+    basis_data::io::write_atomic(out.join("table.md"), summary_markdown(&summary).as_bytes())?;
+    Ok(summary)
+}
+
+/// The markdown table: our mean ± std, the paper's row (for Fashion-MNIST), the analytic
+/// eigenvectors' scores, and the per-stage timing.
+pub fn summary_markdown(s: &ExperimentSummary) -> String {
+    let pm = |m: &MeanStd, digits: usize| format!("{:.*} ± {:.*}", digits, m.mean, digits, m.std);
+    let mut out = format!(
+        "# BASiS on {} ({} seeds: {:?})\n\n\
+         {} training / {} test points, {}-dimensional {} features; K = {}, m = {}, {} iterations.\n\n\
+         | method | d_G ↓ | d_⊥ ↓ | NMI ↑ | ACC ↑ | probe accuracy (%) ↑ |\n|---|---|---|---|---|---|\n",
+        s.config.dataset,
+        s.seeds.len(),
+        s.seeds,
+        s.sizes[0],
+        s.sizes[1],
+        s.sizes[2],
+        match s.config.features {
+            FeatureSource::Siamese => "Siamese",
+            FeatureSource::Raw => "raw",
+        },
+        s.config.basis.embedding.k,
+        s.config.basis.batch_size,
+        s.config.basis.iterations,
+    );
+    let a = &s.aggregate;
+    out += &format!(
+        "| BASiS (ours, mean ± std) | {} | {} | {} | {} | {} |\n",
+        pm(&a[0], 3),
+        pm(&a[1], 3),
+        pm(&a[2], 3),
+        pm(&a[3], 3),
+        pm(&a[4], 3)
+    );
+    if s.config.dataset == "fashion-mnist" && s.config.classes.is_empty() {
+        let p = PAPER_FASHION_MNIST_BASIS;
+        out += &format!(
+            "| BASiS (paper, Table 1) | {:.3} ± {:.3} | {:.3} ± {:.3} | {:.3} ± {:.3} | {:.3} ± {:.3} | {:.3} ± {:.3} |\n",
+            p[0].0, p[0].1, p[1].0, p[1].1, p[2].0, p[2].1, p[3].0, p[3].1, p[4].0, p[4].1
+        );
+    }
+    out += &s
+        .analytic
+        .markdown_row("analytic eigenvectors of the test graph");
+    out += "\n\n";
+    let t = &s.timing;
+    out += &format!(
+        "Median per iteration (m = {}, K = {}): graph {:.2} ms, eigensolve {:.2} ms, alignment {:.2} ms, \
+         network step {:.2} ms; spectral part {:.2} ms; whole iteration {:.2} ms ({:.1} iterations/s).\n",
+        s.config.basis.batch_size,
+        s.config.basis.embedding.k,
+        t.graph_ms,
+        t.eigen_ms,
+        t.align_ms,
+        t.step_ms,
+        t.graph_ms + t.eigen_ms + t.align_ms,
+        t.total_ms,
+        t.iterations_per_second
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mean_std_is_the_sample_statistic() {
+        let m = MeanStd::of([1.0, 2.0, 3.0, f64::NAN]);
+        assert_eq!(m.mean, 2.0);
+        assert!((m.std - 1.0).abs() < 1e-12);
+        assert_eq!(MeanStd::of([4.0]).std, 0.0);
+    }
+
+    #[test]
+    fn restrict_renumbers_the_chosen_classes() {
+        let d = LabeledData::new(
+            DMatrix::from_fn(6, 1, |i, _| i as f64),
+            vec![0, 3, 1, 3, 2, 1],
+        )
+        .unwrap();
+        let r = restrict(&d, &[3, 1], None).unwrap();
+        assert_eq!(r.labels, vec![0, 1, 0, 1]);
+        assert_eq!(r.features.column(0).as_slice(), &[1.0, 2.0, 3.0, 5.0]);
+        assert_eq!(restrict(&d, &[], Some(2)).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn missing_or_incomplete_data_sets_are_typed_errors() {
+        assert!(matches!(
+            load_dataset("/nonexistent/data"),
+            Err(NnError::Data(DataError::MissingDataset { .. }))
+        ));
+        let dir = std::env::temp_dir().join(format!("basis-npyset-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("train_x.npy"), encode_npy(&DMatrix::zeros(3, 2))).unwrap();
+        assert!(matches!(
+            load_dataset(dir.to_str().unwrap()),
+            Err(NnError::Data(DataError::MissingDataset { .. }))
+        ));
+        std::fs::write(
+            dir.join("train_y.npy"),
+            encode_npy(&DMatrix::from_element(3, 1, 0.5)),
+        )
+        .unwrap();
+        std::fs::write(dir.join("test_x.npy"), encode_npy(&DMatrix::zeros(2, 2))).unwrap();
+        std::fs::write(dir.join("test_y.npy"), encode_npy(&DMatrix::zeros(2, 1))).unwrap();
+        assert!(matches!(
+            load_dataset(dir.to_str().unwrap()),
+            Err(NnError::Data(DataError::InvalidParameter(_)))
+        ));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

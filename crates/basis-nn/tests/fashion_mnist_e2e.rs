@@ -1,0 +1,86 @@
+//! End to end on a Fashion-MNIST subset: Siamese features, Algorithm 1, test-set scores,
+//! cached features, resumed checkpoint, saved model. Needs the Debian data set, which
+//! `cargo xtask test` (and `cargo xtask setup`) installs.
+
+use basis_graph::KnnParams;
+use basis_nn::experiment::{ExperimentConfig, load_dataset, run_experiment};
+use basis_nn::siamese::SiameseConfig;
+use basis_nn::trainer::BasisModel;
+use basis_spectral::EmbeddingParams;
+
+fn config(out: std::path::PathBuf) -> ExperimentConfig {
+    let mut c = ExperimentConfig {
+        // T-shirt/top, trouser, sneaker.
+        classes: vec![0, 1, 7],
+        limit_train: Some(3000),
+        limit_test: Some(1000),
+        siamese: SiameseConfig {
+            steps: 200,
+            batch_size: 64,
+            learning_rate: 1e-3,
+            ..Default::default()
+        },
+        anchors_per_class: 10,
+        checkpoint_every: 100,
+        out_dir: out,
+        ..Default::default()
+    };
+    c.basis.batch_size = 256;
+    c.basis.iterations = 200;
+    c.basis.learning_rate = 1e-3;
+    c.basis.graph.knn = KnnParams {
+        k: 20,
+        ..c.basis.graph.knn
+    };
+    c.basis.embedding = EmbeddingParams {
+        k: 3,
+        ..c.basis.embedding
+    };
+    c
+}
+
+#[test]
+fn basis_on_three_fashion_mnist_classes() {
+    if let Err(e) = load_dataset("fashion-mnist") {
+        panic!("Fashion-MNIST is needed for this test ({e}); run `cargo xtask setup`");
+    }
+    let out = std::env::temp_dir().join(format!("basis-fmnist-e2e-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let cfg = config(out.clone());
+    let first = run_experiment(&cfg, &[0], false).unwrap();
+    let r = &first.runs[0].report;
+    eprintln!("{}", basis_nn::experiment::summary_markdown(&first));
+    // Three well separated classes: the network's test embedding must cluster them and span
+    // nearly the analytic eigenspace of the test graph (d_G ∈ [0, 3]).
+    assert!(r.nmi.unwrap() > 0.75, "NMI {:?}", r.nmi);
+    assert!(r.acc.unwrap() > 0.9, "ACC {:?}", r.acc);
+    assert!(r.grassmann.unwrap() < 0.5, "d_G {:?}", r.grassmann);
+    assert!(
+        r.probe_accuracy.unwrap() > 0.9,
+        "probe {:?}",
+        r.probe_accuracy
+    );
+    assert_eq!(first.runs[0].skipped_batches, 0);
+    for f in [
+        "table.md",
+        "table.json",
+        "seed-0/test_embedding.npy",
+        "seed-0/report.json",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+
+    // The saved model embeds the test features exactly as the run did.
+    let model = BasisModel::load(out.join("seed-0/model")).unwrap();
+    let test_features = basis_data::npy::read_npy(out.join("features/test_features.npy")).unwrap();
+    let exported = basis_data::npy::read_npy(out.join("seed-0/test_embedding.npy")).unwrap();
+    assert_eq!(model.embed(&test_features).unwrap(), exported);
+
+    // Second run: features come from the cache, training resumes from the final checkpoint;
+    // the scores must be the same numbers.
+    let again = run_experiment(&cfg, &[0], false).unwrap();
+    assert_eq!(again.siamese_seconds, 0.0);
+    assert_eq!(again.runs[0].iterations_run, 0);
+    assert_eq!(again.runs[0].report, first.runs[0].report);
+    std::fs::remove_dir_all(&out).unwrap();
+}
