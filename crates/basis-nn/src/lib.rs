@@ -3,7 +3,12 @@
 //! This is the only crate of the toolkit that depends on libtorch; everything
 //! crosses its boundary as `nalgebra` matrices, and tensors stay inside.
 //!
-//! - [`trainer`]: BASiS Algorithm 1 ([`BasisModel::fit`]) with a serialisable [`BasisConfig`];
+//! - [`trainer`]: BASiS Algorithm 1 ([`BasisModel::fit`], [`BasisTrainer`] one iteration at a
+//!   time with checkpoints and exact resume) with a serialisable [`BasisConfig`];
+//! - [`siamese`]: the Siamese CNN and the contrastive loss (Eq. 21);
+//! - [`experiment`]: BASiS on Fashion-MNIST (or any IDX / `.npy` data set) end to end;
+//! - [`feature_change`]: Algorithm 2, the Siamese and spectral networks trained together;
+//! - [`adam`], [`checkpoint`]: Adam with exposed state, atomic safetensors + JSON checkpoints;
 //! - [`mlp`]: fully connected networks with ReLU;
 //! - [`demo`]: the three-moons run behind `cargo xtask demo`;
 //! - [`convert`]: matrix ↔ tensor conversion.
@@ -22,4 +27,4 @@ pub mod trainer;
 
 pub use error::{NnError, Result};
 pub use mlp::{Mlp, MlpConfig};
-pub use trainer::{BasisConfig, BasisModel, IterationLog};
+pub use trainer::{BasisConfig, BasisModel, BasisTrainer, IterationLog};

@@ -49,7 +49,7 @@ impl Default for SiameseConfig {
             margin: 1.0,
             positive_fraction: 0.5,
             batch_size: 128,
-            steps: 4000,
+            steps: 10000,
             learning_rate: 1e-4,
             seed: 0,
         }

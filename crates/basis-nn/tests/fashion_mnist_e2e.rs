@@ -84,3 +84,41 @@ fn basis_on_three_fashion_mnist_classes() {
     assert_eq!(again.runs[0].report, first.runs[0].report);
     std::fs::remove_dir_all(&out).unwrap();
 }
+
+#[test]
+fn algorithm_2_writes_its_curves_and_panels() {
+    use basis_nn::feature_change::{FeatureChangeConfig, run_feature_change};
+    let out = std::env::temp_dir().join(format!("basis-fc-e2e-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let mut c = FeatureChangeConfig::fig8();
+    c.data.limit_train = Some(900);
+    c.data.limit_test = Some(300);
+    c.data.anchors_per_class = 10;
+    c.data.basis.batch_size = 200;
+    c.data.basis.graph.knn.k = 15;
+    c.data.siamese.batch_size = 32;
+    c.feature_iterations = 40;
+    c.eval_every = 20;
+    c.eval_points = 300;
+    c.snapshots = vec![10, 40];
+    c.data.out_dir = out.clone();
+    let bad = FeatureChangeConfig {
+        spectral_every: 0,
+        ..c.clone()
+    };
+    assert!(run_feature_change(&bad, false).is_err());
+    let r = run_feature_change(&c, false).unwrap();
+    assert_eq!(r.curves.feature_loss.len(), 40);
+    assert_eq!(r.curves.spectral_loss.len(), 4);
+    assert_eq!(r.curves.eval_at, vec![10, 20, 40]);
+    assert_eq!(r.snapshots.len(), 2);
+    assert!(r.snapshots.iter().all(|s| s.before.len() == s.after.len()));
+    // The analytic embedding and the network are scored at every evaluation.
+    assert!(r.curves.nmi.iter().all(|v| v.len() == 3));
+    assert!(r.curves.acc[0].iter().all(|a| (0.0..=1.0).contains(a)));
+    for f in ["fig6.png", "fig8.png", "curves.json", "report.json"] {
+        let bytes = std::fs::read(out.join(f)).unwrap();
+        assert!(!bytes.is_empty(), "{f}");
+    }
+    std::fs::remove_dir_all(&out).unwrap();
+}
