@@ -74,18 +74,8 @@ fn sweep(
 ) -> Result<(), String> {
     let out = root.join("target").join(out);
     let bin = |cmd: &str| {
-        let mut c = cargo(root);
-        c.args([
-            "run",
-            "--release",
-            "--quiet",
-            "-p",
-            "basis-experiments",
-            "--bin",
-            bin_name,
-            "--",
-            cmd,
-        ]);
+        let mut c = release_bin(root, "basis-experiments", bin_name);
+        c.arg(cmd);
         c
     };
     status(bin("run").args(args).arg("--out").arg(&out))?;
@@ -168,20 +158,26 @@ fn cargo(root: &Path) -> Command {
     cmd
 }
 
-/// `basis-fmnist COMMAND` (release build), for `reproduce basis|feature-change` and `embed`.
-fn fmnist(root: &Path, command: &str) -> Command {
+/// `cargo run --release --quiet -p PACKAGE --bin BIN --` with libtorch wired.
+fn release_bin(root: &Path, package: &str, bin: &str) -> Command {
     let mut c = cargo(root);
     c.args([
         "run",
         "--release",
         "--quiet",
         "-p",
-        "basis-nn",
+        package,
         "--bin",
-        "basis-fmnist",
+        bin,
         "--",
-        command,
     ]);
+    c
+}
+
+/// `basis-fmnist COMMAND`, for `reproduce basis|feature-change` and `embed`.
+fn fmnist(root: &Path, command: &str) -> Command {
+    let mut c = release_bin(root, "basis-nn", "basis-fmnist");
+    c.arg(command);
     c
 }
 
@@ -199,22 +195,8 @@ fn main() -> ExitCode {
     let root = repo_root();
     let result = match args.first().map(String::as_str) {
         Some("setup") => setup(args.iter().any(|a| a == "--force"), true),
-        Some("demo") => setup(false, false).and_then(|_| {
-            status(
-                cargo(&root)
-                    .args([
-                        "run",
-                        "--release",
-                        "--quiet",
-                        "-p",
-                        "basis-nn",
-                        "--bin",
-                        "basis-demo",
-                        "--",
-                    ])
-                    .args(&args[1..]),
-            )
-        }),
+        Some("demo") => setup(false, false)
+            .and_then(|_| status(release_bin(&root, "basis-nn", "basis-demo").args(&args[1..]))),
         Some("reproduce") if args.get(1).is_some_and(|a| a == "basis") => {
             setup(false, true).and_then(|_| status(fmnist(&root, "reproduce").args(&args[2..])))
         }
@@ -231,20 +213,9 @@ fn main() -> ExitCode {
         Some("embed") => {
             setup(false, false).and_then(|_| status(fmnist(&root, "embed").args(&args[1..])))
         }
-        Some("reproduce") => status(
-            cargo(&root)
-                .args([
-                    "run",
-                    "--release",
-                    "--quiet",
-                    "-p",
-                    "basis-experiments",
-                    "--bin",
-                    "basis-reproduce",
-                    "--",
-                ])
-                .args(&args[1..]),
-        ),
+        Some("reproduce") => {
+            status(release_bin(&root, "basis-experiments", "basis-reproduce").args(&args[1..]))
+        }
         Some("sweep") => match args.get(1).map(String::as_str) {
             Some("graph") => sweep(
                 &root,

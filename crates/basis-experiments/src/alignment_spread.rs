@@ -132,20 +132,7 @@ impl AlignmentSpreadConfig {
             anchors_per_class: 25,
             batches: 20,
             batch_size: 512,
-            graph: BatchGraphParams {
-                knn: KnnParams {
-                    k: 50,
-                    metric: Metric::Euclidean,
-                    threads: 1,
-                },
-                affinity: AffinityParams {
-                    scale: Scale::Local(7),
-                    symmetrize: Symmetrize::Max,
-                },
-                laplacian: LaplacianKind::SymmetricNormalized,
-                allow_disconnected: false,
-                connect_components: false,
-            },
+            graph: BatchGraphParams::paper_table1(),
             embedding: EmbeddingParams {
                 k: 10,
                 drop_trivial: false,

@@ -42,6 +42,25 @@ impl Default for BatchGraphParams {
 }
 
 impl BatchGraphParams {
+    /// The batch graph of BASiS Table 1: 50 nearest neighbours (Euclidean), Gaussian weights
+    /// with self-tuning scales (7th neighbour), max-symmetrised, `L_N`; a split graph is an error.
+    pub fn paper_table1() -> Self {
+        Self {
+            knn: KnnParams {
+                k: 50,
+                metric: crate::Metric::Euclidean,
+                threads: 1,
+            },
+            affinity: AffinityParams {
+                scale: crate::Scale::Local(7),
+                symmetrize: crate::Symmetrize::Max,
+            },
+            laplacian: LaplacianKind::SymmetricNormalized,
+            allow_disconnected: false,
+            connect_components: false,
+        }
+    }
+
     /// Checks the parameters that do not depend on the batch size.
     pub fn check(&self) -> Result<()> {
         if self.knn.k == 0 {

@@ -128,19 +128,7 @@ pub fn run_demo(config: &DemoConfig, progress: bool) -> Result<DemoReport> {
     let mut rng = ChaCha8Rng::seed_from_u64(config.basis.seed ^ 0xA5A5);
     let anchors = sample_anchors_per_class(&train.labels, config.anchors_per_class, &mut rng)?;
 
-    let bar = if progress {
-        let b = indicatif::ProgressBar::new(config.basis.iterations as u64);
-        b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} training [{bar:40}] {pos}/{len} {msg} ({eta})",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        );
-        b
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let bar = crate::progress::progress_bar(config.basis.iterations, progress, "training");
     let t = Instant::now();
     let mut observer = |log: &IterationLog| {
         bar.inc(1);

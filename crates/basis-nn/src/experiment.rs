@@ -14,6 +14,7 @@
 //!   is checkpointed and resumed when a checkpoint of the same configuration is found.
 
 use crate::error::{NnError, Result};
+use crate::progress::progress_bar;
 use crate::siamese::{SiameseConfig, SiameseNet, train_siamese};
 use crate::trainer::{BasisConfig, BasisTrainer, IterationLog};
 use basis_align::AlignConfig;
@@ -21,7 +22,7 @@ use basis_data::fashion_mnist::{FashionMnistConfig, Split, load_fashion_mnist};
 use basis_data::npy::{encode_npy, read_npy};
 use basis_data::sampling::sample_anchors_per_class;
 use basis_data::{DataError, LabeledData};
-use basis_graph::{AffinityParams, BatchGraphParams, KnnParams, LaplacianKind, Metric, Scale};
+use basis_graph::BatchGraphParams;
 use basis_metrics::{Report, ReportInputs, ReportParams};
 use basis_spectral::{EmbeddingParams, analytic_embedding};
 use nalgebra::DMatrix;
@@ -91,20 +92,10 @@ impl Default for ExperimentConfig {
 pub fn paper_basis_config() -> BasisConfig {
     BasisConfig {
         graph: BatchGraphParams {
-            knn: KnnParams {
-                k: 50,
-                metric: Metric::Euclidean,
-                threads: 1,
-            },
-            affinity: AffinityParams {
-                scale: Scale::Local(7),
-                ..Default::default()
-            },
-            laplacian: LaplacianKind::SymmetricNormalized,
             // A batch split into a few clusters is still embeddable (K eigenvectors cover up to
             // K components); batches with more components are skipped by the trainer.
             allow_disconnected: true,
-            connect_components: false,
+            ..BatchGraphParams::paper_table1()
         },
         embedding: EmbeddingParams {
             k: 10,
@@ -351,21 +342,6 @@ pub fn load_cached_siamese(dir: &Path) -> Result<SiameseNet> {
     SiameseNet::load(dir.join("siamese"))
 }
 
-pub(crate) fn progress_bar(len: usize, visible: bool, what: &str) -> indicatif::ProgressBar {
-    if !visible {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(len as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(&format!(
-            "{{spinner}} {what} [{{bar:30}}] {{pos}}/{{len}} {{msg}} ({{eta}})"
-        ))
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
-    bar
-}
-
 /// Median per-iteration time of each stage, in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct StageTimes {
@@ -414,6 +390,9 @@ pub struct SeedResult {
     pub seed: u64,
     /// Table 1's numbers for the network's test embedding.
     pub report: Report,
+    /// sin² of the principal angles between the network's test embedding and the analytic
+    /// eigenvectors, smallest angle first; they sum to d_G.
+    pub principal_sin2: Vec<f64>,
     /// Per-stage time of an iteration.
     pub timing: StageTimes,
     /// Batches skipped as degenerate.
@@ -483,6 +462,9 @@ pub struct ExperimentSummary {
     pub siamese_seconds: f64,
     /// Seconds spent on the analytic test embedding.
     pub analytic_seconds: f64,
+    /// The K + 1 smallest eigenvalues of the test graph's Laplacian: the gap between the
+    /// last two says how well the K-dimensional eigenspace is defined.
+    pub test_eigenvalues: Vec<f64>,
 }
 
 fn report_values(r: &Report) -> [f64; 5] {
@@ -575,12 +557,17 @@ pub fn run_seed(
             ..config.report
         },
     )?;
+    let principal_sin2 = basis_metrics::principal_angles(&test_out, analytic)?
+        .into_iter()
+        .map(|t| t.sin().powi(2))
+        .collect();
     let trained: Vec<&IterationLog> = logs.iter().filter(|l| l.skipped.is_none()).collect();
     let tail: Vec<f64> = trained.iter().rev().take(50).map(|l| l.loss).collect();
     let new_logs = &logs[start.min(logs.len())..];
     let result = SeedResult {
         seed,
         report,
+        principal_sin2,
         timing: StageTimes::from_logs(new_logs, train_seconds),
         skipped_batches: logs.len() - trained.len(),
         final_loss: tail.iter().sum::<f64>() / tail.len().max(1) as f64,
@@ -621,13 +608,22 @@ pub fn run_experiment(
             train_seconds: 0.0,
         },
     };
-    // The ground truth of d_G: the whole test graph with the training graph's parameters.
+    // The ground truth of d_G: the whole test graph with the training graph's parameters,
+    // one eigenpair more than K so the table can show the gap after the K-th.
     let t = Instant::now();
-    let analytic =
-        analytic_embedding(&features.test, &config.basis.graph, &config.basis.embedding)?
-            .embedding
-            .coords;
+    let mut wider = config.basis.embedding;
+    wider.k += 1;
+    let solved = analytic_embedding(&features.test, &config.basis.graph, &wider)?.embedding;
+    let analytic = solved
+        .coords
+        .columns(0, config.basis.embedding.k)
+        .into_owned();
+    let test_eigenvalues: Vec<f64> = solved.values.iter().copied().collect();
     let analytic_seconds = t.elapsed().as_secs_f64();
+    basis_data::io::write_atomic(
+        out.join("analytic_test_embedding.npy"),
+        &encode_npy(&analytic),
+    )?;
     // No probe for this row: the training graph's eigenvectors live in a different basis of
     // their eigenspaces (signs, rotations), so a probe trained on them says nothing here.
     let analytic_report = Report::evaluate(
@@ -677,6 +673,7 @@ pub fn run_experiment(
         sizes: [data.train.len(), data.test.len(), features.train.ncols()],
         siamese_seconds: features.train_seconds,
         analytic_seconds,
+        test_eigenvalues,
     };
     basis_data::io::write_atomic(
         out.join("table.json"),
@@ -728,6 +725,30 @@ pub fn summary_markdown(s: &ExperimentSummary) -> String {
         .analytic
         .markdown_row("analytic eigenvectors of the test graph");
     out += "\n\n";
+    let k = s.config.basis.embedding.k;
+    // Eigenvalues are numbered from 1 with the trivial one first.
+    let first = usize::from(s.config.basis.embedding.drop_trivial);
+    if let [.., a, b] = s.test_eigenvalues.as_slice() {
+        let worst = MeanStd::of(
+            s.runs
+                .iter()
+                .map(|r| r.principal_sin2.last().copied().unwrap_or(f64::NAN)),
+        );
+        let rest = MeanStd::of(s.runs.iter().map(|r| {
+            let n = r.principal_sin2.len().saturating_sub(1);
+            r.principal_sin2[..n].iter().sum::<f64>()
+        }));
+        out += &format!(
+            "Test graph: λ_{} = {a:.4}, λ_{} = {b:.4} (gap {:.4}). Of d_G, the largest principal \
+             angle contributes sin² = {}; the other {} angles together {}.\n\n",
+            k + first,
+            k + first + 1,
+            b - a,
+            pm(&worst, 3),
+            k.saturating_sub(1),
+            pm(&rest, 3)
+        );
+    }
     let t = &s.timing;
     out += &format!(
         "Median per iteration (m = {}, K = {}): graph {:.2} ms, eigensolve {:.2} ms, alignment {:.2} ms, \

@@ -14,7 +14,8 @@
 //!   coloured by class).
 
 use crate::error::{NnError, Result};
-use crate::experiment::{ExperimentConfig, FeatureSource, load_dataset, progress_bar, restrict};
+use crate::experiment::{ExperimentConfig, FeatureSource, load_dataset, restrict};
+use crate::progress::progress_bar;
 use crate::siamese::{ImageTensor, SiameseConfig, SiameseTrainer};
 use crate::trainer::BasisTrainer;
 use basis_align::{AlignConfig, AlignModel, FeatureChangeAligner};

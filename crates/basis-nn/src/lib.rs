@@ -22,6 +22,7 @@ pub mod error;
 pub mod experiment;
 pub mod feature_change;
 pub mod mlp;
+pub mod progress;
 pub mod siamese;
 pub mod trainer;
 
