@@ -353,17 +353,19 @@ pub struct StageTimes {
     pub align_ms: f64,
     /// Network forward, backward and Adam step.
     pub step_ms: f64,
-    /// Whole iteration (wall clock over the run, batch drawing and feature gathering included).
+    /// Whole iteration, wall clock (batch drawing and feature gathering included).
     pub total_ms: f64,
-    /// Iterations per second over the run.
+    /// Iterations per second (from the mean wall time of an iteration).
     pub iterations_per_second: f64,
 }
 
 impl StageTimes {
-    /// Medians over the logs of trained (not skipped) iterations; `wall` seconds for `iterations`.
-    pub fn from_logs(logs: &[IterationLog], wall: f64) -> Self {
+    /// Medians over the trained (not skipped) iterations of `logs`; iterations per second
+    /// from their mean wall time.
+    pub fn from_logs(logs: &[IterationLog]) -> Self {
+        let trained: Vec<&IterationLog> = logs.iter().filter(|l| l.skipped.is_none()).collect();
         let median = |f: &dyn Fn(&IterationLog) -> f64| {
-            let mut v: Vec<f64> = logs.iter().filter(|l| l.skipped.is_none()).map(f).collect();
+            let mut v: Vec<f64> = trained.iter().map(|l| f(l)).collect();
             v.sort_by(f64::total_cmp);
             if v.is_empty() {
                 f64::NAN
@@ -371,14 +373,15 @@ impl StageTimes {
                 1e3 * v[v.len() / 2]
             }
         };
-        let n = logs.len().max(1) as f64;
+        let mean_wall =
+            trained.iter().map(|l| l.wall_seconds).sum::<f64>() / trained.len().max(1) as f64;
         Self {
             graph_ms: median(&|l| l.graph_seconds),
             eigen_ms: median(&|l| l.eigen_seconds),
             align_ms: median(&|l| l.align_seconds),
             step_ms: median(&|l| l.step_seconds),
-            total_ms: 1e3 * wall / n,
-            iterations_per_second: n / wall.max(1e-12),
+            total_ms: median(&|l| l.wall_seconds),
+            iterations_per_second: 1.0 / mean_wall,
         }
     }
 }
@@ -563,18 +566,17 @@ pub fn run_seed(
         .collect();
     let trained: Vec<&IterationLog> = logs.iter().filter(|l| l.skipped.is_none()).collect();
     let tail: Vec<f64> = trained.iter().rev().take(50).map(|l| l.loss).collect();
-    let new_logs = &logs[start.min(logs.len())..];
     let result = SeedResult {
         seed,
         report,
         principal_sin2,
-        timing: StageTimes::from_logs(new_logs, train_seconds),
+        timing: StageTimes::from_logs(&logs),
         skipped_batches: logs.len() - trained.len(),
         final_loss: tail.iter().sum::<f64>() / tail.len().max(1) as f64,
         mean_inlier_fraction: trained.iter().map(|l| l.inlier_fraction).sum::<f64>()
             / trained.len().max(1) as f64,
         train_seconds,
-        iterations_run: new_logs.len(),
+        iterations_run: logs.len().saturating_sub(start),
     };
     basis_data::io::write_atomic(
         dir.join("report.json"),
@@ -655,14 +657,13 @@ pub fn run_experiment(
     let aggregate: [MeanStd; 5] =
         std::array::from_fn(|j| MeanStd::of(runs.iter().map(|r| report_values(&r.report)[j])));
     let mut all_logs = Vec::new();
-    for (r, &seed) in runs.iter().zip(seeds) {
+    for &seed in seeds {
         let p = out.join(format!("seed-{seed}")).join("train_log.json");
         let logs: Vec<IterationLog> =
             serde_json::from_str(&std::fs::read_to_string(&p).map_err(|e| DataError::io(&p, e))?)?;
-        all_logs.extend(logs.into_iter().rev().take(r.iterations_run));
+        all_logs.extend(logs);
     }
-    let total_secs: f64 = runs.iter().map(|r| r.train_seconds).sum();
-    let timing = StageTimes::from_logs(&all_logs, total_secs);
+    let timing = StageTimes::from_logs(&all_logs);
     let summary = ExperimentSummary {
         config: config.clone(),
         seeds: seeds.to_vec(),

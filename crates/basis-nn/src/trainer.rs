@@ -153,6 +153,9 @@ pub struct IterationLog {
     pub align_seconds: f64,
     /// Seconds spent on the gradient step.
     pub step_seconds: f64,
+    /// Seconds of the whole iteration: batch draw, features, the stages above, bookkeeping.
+    #[serde(default)]
+    pub wall_seconds: f64,
 }
 
 /// A trained BASiS network with its input standardisation.
@@ -526,6 +529,7 @@ impl BasisTrainer {
     ) -> Result<IterationLog> {
         let config = &self.model.config;
         let it = self.iteration;
+        let start = Instant::now();
         let fresh = config.batch_size - self.anchor_rows.len();
         self.sampler
             .draw_into(fresh, &mut self.rng, &mut self.batch)?;
@@ -557,6 +561,7 @@ impl BasisTrainer {
             eigen_seconds,
             align_seconds,
             step_seconds: 0.0,
+            wall_seconds: 0.0,
         };
         self.iteration += 1;
         let (aligned, components) = match aligned {
@@ -565,6 +570,7 @@ impl BasisTrainer {
                 let reason = skippable(&e).ok_or(e)?;
                 self.skipped += 1;
                 log.skipped = Some(reason.clone());
+                log.wall_seconds = start.elapsed().as_secs_f64();
                 self.logs.push(log.clone());
                 if self.skipped as f64 > config.max_skipped_fraction * config.iterations as f64 {
                     return Err(NnError::TooManySkipped {
@@ -602,6 +608,7 @@ impl BasisTrainer {
         log.inlier_fraction = aligned.inlier_fraction();
         log.components = components;
         log.step_seconds = t2.elapsed().as_secs_f64();
+        log.wall_seconds = start.elapsed().as_secs_f64();
         self.logs.push(log.clone());
         Ok(log)
     }
