@@ -261,3 +261,59 @@ fn reordered_operator_gives_the_same_products() {
         }
     }
 }
+
+/// Two far apart clouds: the kNN graph splits into two components.
+fn split_graph(kind: LaplacianKind) -> BatchGraph {
+    let mut x = clustered(300, 3, 3, 11);
+    for i in 150..300 {
+        x[(i, 0)] += 100.0;
+    }
+    let w = csr_to_dense(&affinity(&x, 8));
+    let g = BatchGraph::from_affinity(w, kind).unwrap();
+    assert_eq!(g.components, 2);
+    g
+}
+
+#[test]
+fn split_batch_graphs_get_the_exact_null_space_from_lanczos() {
+    // With the null space deflated (one vector per component), Lanczos returns the same
+    // eigenvalues and subspace as the dense solver, zero twice when the trivial vector is kept.
+    for kind in [
+        LaplacianKind::SymmetricNormalized,
+        LaplacianKind::Unnormalized,
+    ] {
+        let g = split_graph(kind);
+        for drop_trivial in [false, true] {
+            let k = 6;
+            let dense = laplacian_eigenmap(&g, &params(k, drop_trivial, EigenMethod::Dense, 1e-10))
+                .unwrap();
+            let lanczos =
+                laplacian_eigenmap(&g, &params(k, drop_trivial, EigenMethod::Lanczos, 1e-10))
+                    .unwrap();
+            let zeros = if drop_trivial { 1 } else { 2 };
+            for j in 0..k {
+                assert!(
+                    (dense.values[j] - lanczos.values[j]).abs() < 1e-8,
+                    "{kind:?} drop {drop_trivial}: {} vs {}",
+                    dense.values,
+                    lanczos.values
+                );
+                assert_eq!(
+                    lanczos.values[j].abs() < 1e-10,
+                    j < zeros,
+                    "{}",
+                    lanczos.values
+                );
+            }
+            assert!(lanczos.max_residual() < 1e-6);
+            let gram = lanczos.coords.transpose() * &lanczos.coords;
+            assert!((gram - DMatrix::identity(k, k)).norm() < 1e-8);
+            // The null space is degenerate; compare the whole returned subspaces.
+            assert!(max_sine(&dense.coords, &lanczos.coords) < 1e-6);
+            // `Auto` now takes Lanczos for the split graph too.
+            let auto =
+                laplacian_eigenmap(&g, &params(k, drop_trivial, EigenMethod::Auto, 1e-10)).unwrap();
+            assert!(max_sine(&auto.coords, &lanczos.coords) < 1e-6);
+        }
+    }
+}
