@@ -173,8 +173,7 @@ pub fn run_demo(config: &DemoConfig, progress: bool) -> Result<DemoReport> {
     let km = kmeans(&outputs_test, &kmeans_params)?;
 
     let trained: Vec<&IterationLog> = logs.iter().filter(|l| l.skipped.is_none()).collect();
-    let tail: Vec<f64> = trained.iter().rev().take(50).map(|l| l.loss).collect();
-    let final_loss = tail.iter().sum::<f64>() / tail.len().max(1) as f64;
+    let final_loss = crate::trainer::final_loss(&logs);
     let count = trained.len().max(1) as f64;
     let ms_breakdown = [
         1e3 * trained.iter().map(|l| l.spectral_seconds).sum::<f64>() / count,

@@ -565,14 +565,13 @@ pub fn run_seed(
         .map(|t| t.sin().powi(2))
         .collect();
     let trained: Vec<&IterationLog> = logs.iter().filter(|l| l.skipped.is_none()).collect();
-    let tail: Vec<f64> = trained.iter().rev().take(50).map(|l| l.loss).collect();
     let result = SeedResult {
         seed,
         report,
         principal_sin2,
         timing: StageTimes::from_logs(&logs),
         skipped_batches: logs.len() - trained.len(),
-        final_loss: tail.iter().sum::<f64>() / tail.len().max(1) as f64,
+        final_loss: crate::trainer::final_loss(&logs),
         mean_inlier_fraction: trained.iter().map(|l| l.inlier_fraction).sum::<f64>()
             / trained.len().max(1) as f64,
         train_seconds,

@@ -158,6 +158,18 @@ pub struct IterationLog {
     pub wall_seconds: f64,
 }
 
+/// Mean loss over the last 50 trained (not skipped) iterations of `logs` (NaN when none).
+pub fn final_loss(logs: &[IterationLog]) -> f64 {
+    let tail: Vec<f64> = logs
+        .iter()
+        .rev()
+        .filter(|l| l.skipped.is_none())
+        .take(50)
+        .map(|l| l.loss)
+        .collect();
+    tail.iter().sum::<f64>() / tail.len() as f64
+}
+
 /// A trained BASiS network with its input standardisation.
 #[derive(Debug)]
 pub struct BasisModel {
