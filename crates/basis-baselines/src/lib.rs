@@ -1,0 +1,48 @@
+//! The methods BASiS is compared with in its Table 1 (paper Sec. 3): Diffusion Net (Eq. 7),
+//! SpectralNet (Eq. 8) and SpecNet2 (Eq. 9–10).
+//!
+//! This crate holds their numerical core, each piece tested against a hand-computed or exact
+//! reference:
+//! - [`losses`]: the three training losses on a batch;
+//! - [`orthonorm`]: SpectralNet's orthonormalisation layer (QR of a batch's outputs, stored
+//!   for inference), which returns a typed error instead of crashing on rank loss;
+//! - [`rayleigh_ritz`]: SpecNet2's post-processing `YᵀWY O = YᵀDY O Λ`.
+//!
+//! The trainers, the shared method trait and `cargo xtask reproduce table1` are not built yet
+//! (issue 7 is open).
+#![warn(missing_docs)]
+
+pub mod losses;
+pub mod orthonorm;
+pub mod rayleigh_ritz;
+
+/// Everything that can go wrong in a baseline.
+#[derive(Debug, thiserror::Error)]
+pub enum BaselineError {
+    /// Input shapes that do not fit together.
+    #[error("shape mismatch: {0}")]
+    Shape(String),
+    /// A NaN or infinite value in the input.
+    #[error("non-finite input: {0}")]
+    NonFinite(String),
+    /// The batch's outputs (or `YᵀDY`) have lost rank: no orthonormalisation exists.
+    #[error(
+        "rank deficient: {what} has numerical rank {rank} of {needed} (condition {condition:.3e})"
+    )]
+    RankDeficient {
+        /// Which matrix.
+        what: String,
+        /// Numerical rank found.
+        rank: usize,
+        /// Rank needed.
+        needed: usize,
+        /// Ratio of the largest to the smallest singular value (or diagonal of R).
+        condition: f64,
+    },
+    /// The network crate failed.
+    #[error(transparent)]
+    Nn(#[from] basis_nn::NnError),
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T> = std::result::Result<T, BaselineError>;
