@@ -8,11 +8,15 @@
 //!   for inference), which returns a typed error instead of crashing on rank loss;
 //! - [`rayleigh_ritz`]: SpecNet2's post-processing `YᵀWY O = YᵀDY O Λ`.
 //!
-//! The trainers, the shared method trait and `cargo xtask reproduce table1` are not built yet
-//! (issue 7 is open).
+//! - [`methods`]: the three trainers behind one [`methods::Embedder`] interface (BASiS's
+//!   model implements it too).
+//!
+//! Not built yet (issue 7 is open): save/load of the baselines, SpecNet2's test-set
+//! post-processing, `cargo xtask reproduce table1` and `sweep neighbors`.
 #![warn(missing_docs)]
 
 pub mod losses;
+pub mod methods;
 pub mod orthonorm;
 pub mod rayleigh_ritz;
 

@@ -1,0 +1,387 @@
+//! The three baselines as trainers behind one small interface ([`Embedder`]): fit on the
+//! rows of a training matrix with a [`BaselineConfig`], then embed any points.
+//!
+//! - **SpectralNet** (Eq. 8): each iteration draws a batch, computes the orthonormalisation
+//!   weights on the batch's current outputs (QR, [`OrthonormLayer`]), then takes an Adam step
+//!   on the degree-normalised ratio-cut loss of the orthonormalised outputs. A batch whose
+//!   outputs lost rank is skipped (counted), never a crash. The layer fitted on a final
+//!   training batch is stored for inference.
+//! - **SpecNet2** (Eq. 9–10): Adam on the orthogonalisation-free loss; afterwards the
+//!   Rayleigh–Ritz rotation is computed from training batches only (accumulated `YᵀWY`,
+//!   `YᵀDY`) and stored.
+//! - **Diffusion Net** (Eq. 7): as in the paper's comparison, one batch of m training points:
+//!   its diffusion map is the target, and the encoder is trained on that batch alone (the
+//!   method needs the whole training set's embedding in advance, so it cannot use
+//!   mini-batches).
+//!
+//! Networks are the same MLP as BASiS's, inputs standardised with the training set's
+//! statistics (graphs are built on the raw features, as BASiS's), all randomness from
+//! `config.seed`.
+
+use crate::losses::{diffusion_net_loss, specnet2_loss, spectralnet_loss};
+use crate::orthonorm::{DEFAULT_RCOND, OrthonormLayer};
+use crate::rayleigh_ritz::rayleigh_ritz;
+use crate::{BaselineError, Result};
+use basis_graph::{BatchGraphBuilder, BatchGraphParams, LaplacianKind};
+use basis_nn::adam::{Adam, AdamParams};
+use basis_nn::convert::{matrix_to_tensor, tensor_to_matrix};
+use basis_nn::{Mlp, MlpConfig, NnError};
+use basis_spectral::{DiffusionParams, diffusion_map};
+use nalgebra::{DMatrix, DVector};
+use rand::SeedableRng;
+use rand::seq::index;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use tch::{Device, nn};
+
+/// Which baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Method {
+    /// Mishne et al.'s Diffusion Net encoder (Eq. 7).
+    DiffusionNet,
+    /// Shaham et al.'s SpectralNet (Eq. 8).
+    SpectralNet,
+    /// Chen et al.'s SpecNet2 (Eq. 9–10).
+    SpecNet2,
+}
+
+impl Method {
+    /// Name used in tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::DiffusionNet => "Diffusion Net",
+            Method::SpectralNet => "SpectralNet",
+            Method::SpecNet2 => "SpecNet2",
+        }
+    }
+}
+
+/// Settings shared by the baselines (the paper's comparison uses the same graph, K, batch
+/// size and iterations for every method).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BaselineConfig {
+    /// Batch graph (kNN, affinity, Laplacian kind).
+    pub graph: BatchGraphParams,
+    /// Embedding dimension K.
+    pub k: usize,
+    /// Batch size m.
+    pub batch_size: usize,
+    /// Gradient steps (Diffusion Net: full-batch epochs on its single batch).
+    pub iterations: usize,
+    /// Adam step size.
+    pub learning_rate: f64,
+    /// Network widths.
+    pub mlp: MlpConfig,
+    /// Diffusion Net: weight decay μ.
+    pub mu: f64,
+    /// Diffusion Net: eigenvector regulariser η.
+    pub eta: f64,
+    /// Diffusion Net: diffusion time t.
+    pub diffusion_time: f64,
+    /// SpecNet2: training batches whose `YᵀWY`, `YᵀDY` are summed for Rayleigh–Ritz.
+    pub ritz_batches: usize,
+    /// Fraction of batches that may be skipped (rank loss, split graph) before failing.
+    pub max_skipped_fraction: f64,
+    /// Seed of every random choice.
+    pub seed: u64,
+}
+
+impl Default for BaselineConfig {
+    fn default() -> Self {
+        Self {
+            graph: BatchGraphParams {
+                allow_disconnected: true,
+                ..BatchGraphParams::paper_table1()
+            },
+            k: 10,
+            batch_size: 512,
+            iterations: 1000,
+            learning_rate: 1e-4,
+            mlp: MlpConfig::default(),
+            mu: 1e-6,
+            eta: 1.0,
+            diffusion_time: 1.0,
+            ritz_batches: 10,
+            max_skipped_fraction: 0.1,
+            seed: 0,
+        }
+    }
+}
+
+/// Anything that maps points to embedding coordinates.
+pub trait Embedder {
+    /// Name used in tables.
+    fn name(&self) -> &str;
+    /// Coordinates of the rows of `x` (n × d) → n × K.
+    fn embed(&self, x: &DMatrix<f64>) -> Result<DMatrix<f64>>;
+}
+
+impl Embedder for basis_nn::BasisModel {
+    fn name(&self) -> &str {
+        "BASiS"
+    }
+    fn embed(&self, x: &DMatrix<f64>) -> Result<DMatrix<f64>> {
+        Ok(basis_nn::BasisModel::embed(self, x)?)
+    }
+}
+
+/// What follows the network at inference.
+#[derive(Debug, Clone)]
+enum Post {
+    None,
+    Orthonorm(OrthonormLayer),
+    Rotation(DMatrix<f64>),
+}
+
+/// A trained baseline.
+#[derive(Debug)]
+pub struct TrainedBaseline {
+    method: Method,
+    _vs: nn::VarStore,
+    net: Mlp,
+    mean: DVector<f64>,
+    std: DVector<f64>,
+    post: Post,
+    /// Loss of every step (NaN for a skipped batch).
+    pub losses: Vec<f64>,
+    /// Batches skipped (rank loss of the outputs, or a graph the method cannot use).
+    pub skipped: usize,
+}
+
+impl TrainedBaseline {
+    /// The method.
+    pub fn method(&self) -> Method {
+        self.method
+    }
+
+    fn raw(&self, x: &DMatrix<f64>) -> Result<DMatrix<f64>> {
+        if x.ncols() != self.mean.len() {
+            return Err(BaselineError::Shape(format!(
+                "model expects {} features, got {}",
+                self.mean.len(),
+                x.ncols()
+            )));
+        }
+        if x.iter().any(|v| !v.is_finite()) {
+            return Err(BaselineError::NonFinite("input features".into()));
+        }
+        let _guard = tch::no_grad_guard();
+        let z = standardize(x, &self.mean, &self.std);
+        Ok(tensor_to_matrix(&self.net.forward(&matrix_to_tensor(&z)))?)
+    }
+}
+
+impl Embedder for TrainedBaseline {
+    fn name(&self) -> &str {
+        self.method.name()
+    }
+    fn embed(&self, x: &DMatrix<f64>) -> Result<DMatrix<f64>> {
+        let y = self.raw(x)?;
+        match &self.post {
+            Post::None => Ok(y),
+            Post::Orthonorm(layer) => layer.apply(&y),
+            Post::Rotation(o) => Ok(y * o),
+        }
+    }
+}
+
+fn standardize(x: &DMatrix<f64>, mean: &DVector<f64>, std: &DVector<f64>) -> DMatrix<f64> {
+    DMatrix::from_fn(x.nrows(), x.ncols(), |i, j| (x[(i, j)] - mean[j]) / std[j])
+}
+
+fn nn_err(e: impl Into<NnError>) -> BaselineError {
+    BaselineError::Nn(e.into())
+}
+
+/// Trains `method` on the rows of `x`.
+pub fn fit_baseline(
+    method: Method,
+    x: &DMatrix<f64>,
+    config: &BaselineConfig,
+    observer: &mut dyn FnMut(usize, f64),
+) -> Result<TrainedBaseline> {
+    let (n, d) = x.shape();
+    let c = config;
+    if n == 0 || d == 0 || c.k == 0 || c.iterations == 0 || c.batch_size <= c.k || c.batch_size > n
+    {
+        return Err(BaselineError::Shape(format!(
+            "need 0 < K < batch size ≤ n and iterations ≥ 1; got n = {n}, d = {d}, K = {}, m = {}, iterations = {}",
+            c.k, c.batch_size, c.iterations
+        )));
+    }
+    if x.iter().any(|v| !v.is_finite()) {
+        return Err(BaselineError::NonFinite("training features".into()));
+    }
+    c.graph.check_batch_size(c.batch_size).map_err(nn_err)?;
+    let mean = DVector::from_iterator(d, x.column_iter().map(|col| col.mean()));
+    let std = DVector::from_iterator(
+        d,
+        x.column_iter().zip(mean.iter()).map(|(col, m)| {
+            let v = col.iter().map(|t| (t - m).powi(2)).sum::<f64>() / n as f64;
+            if v > 0.0 { v.sqrt() } else { 1.0 }
+        }),
+    );
+    let z = standardize(x, &mean, &std);
+    let vs = nn::VarStore::new(Device::Cpu);
+    let mut net = Mlp::new(&vs.root(), d, c.k, &c.mlp);
+    net.init_from_seed(c.seed);
+    let mut opt =
+        Adam::new(&vs, AdamParams::with_learning_rate(c.learning_rate)).map_err(nn_err)?;
+    let mut rng = ChaCha8Rng::seed_from_u64(c.seed ^ 0xBA5E_11E5);
+    let mut graphs = BatchGraphBuilder::new(c.graph).map_err(nn_err)?;
+    let draw = |rng: &mut ChaCha8Rng| index::sample(rng, n, c.batch_size).into_vec();
+    let normalized = c.graph.laplacian == LaplacianKind::SymmetricNormalized;
+    let mut losses = Vec::with_capacity(c.iterations);
+    let mut skipped = 0usize;
+    let skip = |losses: &mut Vec<f64>, skipped: &mut usize, it: usize, why: String| {
+        *skipped += 1;
+        losses.push(f64::NAN);
+        if *skipped as f64 > c.max_skipped_fraction * c.iterations as f64 {
+            return Err(BaselineError::Nn(NnError::TooManySkipped {
+                skipped: *skipped,
+                total: it + 1,
+                reason: why,
+            }));
+        }
+        Ok(())
+    };
+    let post = match method {
+        Method::SpectralNet | Method::SpecNet2 => {
+            for it in 0..c.iterations {
+                let rows = draw(&mut rng);
+                let zb = z.select_rows(&rows);
+                let w = graphs
+                    .build(&x.select_rows(&rows))
+                    .map_err(nn_err)?
+                    .affinity
+                    .clone();
+                let wt = matrix_to_tensor(&w);
+                let xt = matrix_to_tensor(&zb);
+                let loss = if method == Method::SpectralNet {
+                    // Orthonormalisation step on this batch, then the gradient step.
+                    let y_raw = {
+                        let _g = tch::no_grad_guard();
+                        tensor_to_matrix(&net.forward(&xt)).map_err(nn_err)?
+                    };
+                    let layer = match OrthonormLayer::fit(&y_raw, DEFAULT_RCOND) {
+                        Ok(l) => l,
+                        Err(e) => {
+                            skip(&mut losses, &mut skipped, it, e.to_string())?;
+                            continue;
+                        }
+                    };
+                    let y = net.forward(&xt).matmul(&matrix_to_tensor(layer.weights()));
+                    spectralnet_loss(&y, &wt, normalized)
+                } else {
+                    specnet2_loss(&net.forward(&xt), &wt)
+                };
+                opt.backward_step(&loss);
+                let v = loss.double_value(&[]);
+                if !v.is_finite() {
+                    return Err(nn_err(NnError::Diverged {
+                        iteration: it,
+                        loss: v,
+                    }));
+                }
+                observer(it, v);
+                losses.push(v);
+            }
+            let _g = tch::no_grad_guard();
+            if method == Method::SpectralNet {
+                let rows = draw(&mut rng);
+                let y = tensor_to_matrix(&net.forward(&matrix_to_tensor(&z.select_rows(&rows))))
+                    .map_err(nn_err)?;
+                Post::Orthonorm(OrthonormLayer::fit(&y, DEFAULT_RCOND)?)
+            } else {
+                // Rayleigh–Ritz from training batches only: Σ YᵀWY and Σ YᵀDY.
+                let mut y_all = DMatrix::zeros(0, c.k);
+                let mut wy_all = DMatrix::zeros(0, c.k);
+                let mut d_all = Vec::new();
+                for _ in 0..c.ritz_batches.max(1) {
+                    let rows = draw(&mut rng);
+                    let w = graphs
+                        .build(&x.select_rows(&rows))
+                        .map_err(nn_err)?
+                        .affinity
+                        .clone();
+                    let y =
+                        tensor_to_matrix(&net.forward(&matrix_to_tensor(&z.select_rows(&rows))))
+                            .map_err(nn_err)?;
+                    let wy = &w * &y;
+                    d_all.extend(w.row_iter().map(|r| r.sum()));
+                    y_all = stack(&y_all, &y);
+                    wy_all = stack(&wy_all, &wy);
+                }
+                let r = rayleigh_ritz(&y_all, &wy_all, &DVector::from_vec(d_all))?;
+                Post::Rotation(r.rotation)
+            }
+        }
+        Method::DiffusionNet => {
+            let rows = draw(&mut rng);
+            let w = graphs
+                .build(&x.select_rows(&rows))
+                .map_err(nn_err)?
+                .affinity
+                .clone();
+            let dm = diffusion_map(
+                &w,
+                &DiffusionParams {
+                    k: c.k,
+                    t: c.diffusion_time,
+                    ..Default::default()
+                },
+            )
+            .map_err(nn_err)?;
+            let deg: Vec<f64> = w.row_iter().map(|r| r.sum()).collect();
+            let p = DMatrix::from_fn(w.nrows(), w.ncols(), |i, j| w[(i, j)] / deg[i]);
+            let (pt, target) = (matrix_to_tensor(&p), matrix_to_tensor(&dm.coords));
+            let gammas: Vec<f64> = dm.eigenvalues.iter().copied().collect();
+            let xt = matrix_to_tensor(&z.select_rows(&rows));
+            let weights: Vec<tch::Tensor> = vs
+                .variables()
+                .into_iter()
+                .filter(|(name, _)| name.ends_with(".weight"))
+                .map(|(_, t)| t)
+                .collect();
+            for it in 0..c.iterations {
+                let loss = diffusion_net_loss(
+                    &net.forward(&xt),
+                    &target,
+                    &pt,
+                    &gammas,
+                    &weights,
+                    c.mu,
+                    c.eta,
+                );
+                opt.backward_step(&loss);
+                let v = loss.double_value(&[]);
+                if !v.is_finite() {
+                    return Err(nn_err(NnError::Diverged {
+                        iteration: it,
+                        loss: v,
+                    }));
+                }
+                observer(it, v);
+                losses.push(v);
+            }
+            Post::None
+        }
+    };
+    Ok(TrainedBaseline {
+        method,
+        _vs: vs,
+        net,
+        mean,
+        std,
+        post,
+        losses,
+        skipped,
+    })
+}
+
+fn stack(a: &DMatrix<f64>, b: &DMatrix<f64>) -> DMatrix<f64> {
+    let mut out = DMatrix::zeros(a.nrows() + b.nrows(), b.ncols());
+    out.rows_mut(0, a.nrows()).copy_from(a);
+    out.rows_mut(a.nrows(), b.nrows()).copy_from(b);
+    out
+}

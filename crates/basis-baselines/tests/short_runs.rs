@@ -1,0 +1,124 @@
+//! Short end-to-end runs of each baseline on three Gaussian blobs, scored on held-out points.
+
+use basis_baselines::methods::{BaselineConfig, Embedder, Method, fit_baseline};
+use basis_data::toy::{ToyParams, gaussian_blobs};
+use basis_graph::{BatchGraphParams, KnnParams};
+use basis_metrics::{KMeansParams, NmiNormalization, clustering_accuracy, kmeans, nmi};
+
+fn config() -> BaselineConfig {
+    BaselineConfig {
+        graph: BatchGraphParams {
+            knn: KnnParams {
+                k: 10,
+                ..Default::default()
+            },
+            allow_disconnected: true,
+            ..BatchGraphParams::paper_table1()
+        },
+        k: 3,
+        batch_size: 256,
+        iterations: 1500,
+        learning_rate: 1e-3,
+        mlp: basis_nn::MlpConfig {
+            hidden: vec![64, 64],
+        },
+        ..Default::default()
+    }
+}
+
+#[test]
+fn each_baseline_clusters_three_blobs() {
+    let train = gaussian_blobs(
+        &ToyParams {
+            n_samples: 1500,
+            noise: 0.0,
+            seed: 1,
+        },
+        3,
+        0.6,
+    )
+    .unwrap();
+    let test = gaussian_blobs(
+        &ToyParams {
+            n_samples: 600,
+            noise: 0.0,
+            seed: 2,
+        },
+        3,
+        0.6,
+    )
+    .unwrap();
+    // The task is well posed: the analytic eigenvectors of the held-out graph cluster it exactly.
+    let params = basis_spectral::EmbeddingParams {
+        k: 3,
+        drop_trivial: false,
+        ..Default::default()
+    };
+    let analytic = basis_spectral::analytic_embedding(&test.features, &config().graph, &params)
+        .unwrap()
+        .embedding
+        .coords;
+    let km = kmeans(
+        &analytic,
+        &KMeansParams {
+            k: 3,
+            seed: 0,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        nmi(&test.labels, &km.labels, NmiNormalization::Max).unwrap(),
+        1.0
+    );
+    for method in [Method::SpecNet2, Method::DiffusionNet, Method::SpectralNet] {
+        let model = fit_baseline(method, &train.features, &config(), &mut |_, _| {}).unwrap();
+        let y = model.embed(&test.features).unwrap();
+        assert_eq!(y.shape(), (600, 3));
+        let km = kmeans(
+            &y,
+            &KMeansParams {
+                k: 3,
+                seed: 0,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let score = nmi(&test.labels, &km.labels, NmiNormalization::Max).unwrap();
+        let acc = clustering_accuracy(&test.labels, &km.labels).unwrap();
+        eprintln!(
+            "{}: NMI {score:.3} ACC {acc:.3} skipped {}",
+            model.name(),
+            model.skipped
+        );
+        // SpectralNet's loss is noisy from batch to batch (its orthonormalisation is refitted on
+        // every batch) and reaches a 0.93 NMI only after ~1500 steps here; the others converge
+        // in a few hundred. Measured: NMI 1.0 (SpecNet2, Diffusion Net), 0.926 (SpectralNet).
+        assert!(
+            score > 0.85 && acc > 0.9,
+            "{}: NMI {score} ACC {acc}",
+            model.name()
+        );
+        assert!(model.losses.iter().all(|v| v.is_finite()));
+    }
+}
+
+#[test]
+fn bad_inputs_are_typed_errors() {
+    let train = gaussian_blobs(
+        &ToyParams {
+            n_samples: 300,
+            noise: 0.0,
+            seed: 1,
+        },
+        3,
+        0.6,
+    )
+    .unwrap();
+    let mut c = config();
+    c.batch_size = 1000;
+    assert!(fit_baseline(Method::SpectralNet, &train.features, &c, &mut |_, _| {}).is_err());
+    let mut bad = train.features.clone();
+    bad[(3, 1)] = f64::NAN;
+    assert!(fit_baseline(Method::SpecNet2, &bad, &config(), &mut |_, _| {}).is_err());
+}
