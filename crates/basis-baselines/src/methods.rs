@@ -24,6 +24,7 @@ use crate::rayleigh_ritz::rayleigh_ritz;
 use crate::{BaselineError, Result};
 use basis_graph::{BatchGraphBuilder, BatchGraphParams, LaplacianKind};
 use basis_nn::adam::{Adam, AdamParams};
+use basis_nn::checkpoint::{load_variables, named_variables, read_checkpoint, write_checkpoint};
 use basis_nn::convert::{matrix_to_tensor, tensor_to_matrix};
 use basis_nn::{Mlp, MlpConfig, NnError};
 use basis_spectral::{DiffusionParams, diffusion_map};
@@ -126,7 +127,7 @@ impl Embedder for basis_nn::BasisModel {
 }
 
 /// What follows the network at inference.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 enum Post {
     None,
     Orthonorm(OrthonormLayer),
@@ -137,7 +138,8 @@ enum Post {
 #[derive(Debug)]
 pub struct TrainedBaseline {
     method: Method,
-    _vs: nn::VarStore,
+    config: BaselineConfig,
+    vs: nn::VarStore,
     net: Mlp,
     mean: DVector<f64>,
     std: DVector<f64>,
@@ -148,10 +150,62 @@ pub struct TrainedBaseline {
     pub skipped: usize,
 }
 
+#[derive(Serialize, Deserialize)]
+struct BaselineMeta {
+    method: Method,
+    config: BaselineConfig,
+    mean: DVector<f64>,
+    std: DVector<f64>,
+    post: Post,
+    losses: Vec<f64>,
+    skipped: usize,
+}
+
 impl TrainedBaseline {
     /// The method.
     pub fn method(&self) -> Method {
         self.method
+    }
+
+    /// The configuration it was trained with.
+    pub fn config(&self) -> &BaselineConfig {
+        &self.config
+    }
+
+    /// Saves the network, its post-processing and its configuration as an atomic checkpoint
+    /// directory (the format of [`basis_nn::checkpoint`]).
+    pub fn save(&self, dir: impl AsRef<std::path::Path>) -> Result<()> {
+        let meta = BaselineMeta {
+            method: self.method,
+            config: self.config.clone(),
+            mean: self.mean.clone(),
+            std: self.std.clone(),
+            post: self.post.clone(),
+            losses: self.losses.clone(),
+            skipped: self.skipped,
+        };
+        write_checkpoint(dir, &named_variables(&self.vs, "net."), &meta)?;
+        Ok(())
+    }
+
+    /// Loads a model written by [`TrainedBaseline::save`].
+    pub fn load(dir: impl AsRef<std::path::Path>) -> Result<Self> {
+        let (tensors, meta): (_, BaselineMeta) = read_checkpoint(dir)?;
+        let d = meta.mean.len();
+        let mut vs = nn::VarStore::new(Device::Cpu);
+        let net = Mlp::new(&vs.root(), d, meta.config.k, &meta.config.mlp);
+        load_variables(&mut vs, &tensors, "net.")?;
+        Ok(Self {
+            method: meta.method,
+            config: meta.config,
+            vs,
+            net,
+            mean: meta.mean,
+            std: meta.std,
+            post: meta.post,
+            losses: meta.losses,
+            skipped: meta.skipped,
+        })
     }
 
     fn raw(&self, x: &DMatrix<f64>) -> Result<DMatrix<f64>> {
@@ -369,7 +423,8 @@ pub fn fit_baseline(
     };
     Ok(TrainedBaseline {
         method,
-        _vs: vs,
+        config: c.clone(),
+        vs,
         net,
         mean,
         std,

@@ -100,6 +100,12 @@ fn each_baseline_clusters_three_blobs() {
             model.name()
         );
         assert!(model.losses.iter().all(|v| v.is_finite()));
+        // Save and load: the same outputs, bit for bit.
+        let dir = std::env::temp_dir().join(format!("basis-baseline-{}-{:?}", std::process::id(), method));
+        model.save(&dir).unwrap();
+        let back = basis_baselines::methods::TrainedBaseline::load(&dir).unwrap();
+        assert_eq!(back.embed(&test.features).unwrap(), y);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
 
