@@ -40,6 +40,11 @@ Commands:
                     Algorithm 2 (Siamese and spectral networks trained together):
                     Fig. 6 curves on all classes and Fig. 8 panels on three classes
                     with K = 2, as PNGs in results/feature-change[-fig8]
+  reproduce table1 [ARGS]
+                    BASiS, Diffusion Net, SpectralNet and SpecNet2 on the same
+                    Siamese features (shared with `reproduce basis`), mean +- std
+                    over --seeds N, beside the paper's Table 1 column; writes
+                    results/table1/table1.{md,json}
   embed --model DIR --input FILE --out FILE.npy [--siamese DIR]
                     embed new points with a saved BASiS model
   bench [ARGS]      the criterion benchmarks (ARGS go to `cargo bench`)
@@ -210,6 +215,10 @@ fn main() -> ExitCode {
                 )
             })
         }
+        Some("reproduce") if args.get(1).is_some_and(|a| a == "table1") => setup(false, true)
+            .and_then(|_| {
+                status(release_bin(&root, "basis-baselines", "basis-table1").args(&args[2..]))
+            }),
         Some("embed") => {
             setup(false, false).and_then(|_| status(fmnist(&root, "embed").args(&args[1..])))
         }

@@ -19,6 +19,7 @@ pub mod losses;
 pub mod methods;
 pub mod orthonorm;
 pub mod rayleigh_ritz;
+pub mod table1;
 
 /// Everything that can go wrong in a baseline.
 #[derive(Debug, thiserror::Error)]

@@ -208,7 +208,9 @@ impl TrainedBaseline {
         })
     }
 
-    fn raw(&self, x: &DMatrix<f64>) -> Result<DMatrix<f64>> {
+    /// The network's outputs before any post-processing (SpecNet2's Rayleigh–Ritz can then
+    /// be computed on other points, e.g. the test set as the paper did).
+    pub fn raw_outputs(&self, x: &DMatrix<f64>) -> Result<DMatrix<f64>> {
         if x.ncols() != self.mean.len() {
             return Err(BaselineError::Shape(format!(
                 "model expects {} features, got {}",
@@ -230,7 +232,7 @@ impl Embedder for TrainedBaseline {
         self.method.name()
     }
     fn embed(&self, x: &DMatrix<f64>) -> Result<DMatrix<f64>> {
-        let y = self.raw(x)?;
+        let y = self.raw_outputs(x)?;
         match &self.post {
             Post::None => Ok(y),
             Post::Orthonorm(layer) => layer.apply(&y),

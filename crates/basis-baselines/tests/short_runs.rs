@@ -101,7 +101,11 @@ fn each_baseline_clusters_three_blobs() {
         );
         assert!(model.losses.iter().all(|v| v.is_finite()));
         // Save and load: the same outputs, bit for bit.
-        let dir = std::env::temp_dir().join(format!("basis-baseline-{}-{:?}", std::process::id(), method));
+        let dir = std::env::temp_dir().join(format!(
+            "basis-baseline-{}-{:?}",
+            std::process::id(),
+            method
+        ));
         model.save(&dir).unwrap();
         let back = basis_baselines::methods::TrainedBaseline::load(&dir).unwrap();
         assert_eq!(back.embed(&test.features).unwrap(), y);

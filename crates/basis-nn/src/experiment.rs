@@ -64,6 +64,10 @@ pub struct ExperimentConfig {
     pub report: ReportParams,
     /// Write a resumable checkpoint every this many iterations (0: never).
     pub checkpoint_every: usize,
+    /// Where the Siamese network and features are cached (`None`: `out_dir/features`), so
+    /// several reproductions can share one trained feature network.
+    #[serde(default)]
+    pub feature_cache: Option<PathBuf>,
     /// Where everything goes.
     pub out_dir: PathBuf,
 }
@@ -81,6 +85,7 @@ impl Default for ExperimentConfig {
             basis: paper_basis_config(),
             report: ReportParams::default(),
             checkpoint_every: 250,
+            feature_cache: None,
             out_dir: PathBuf::from("results/basis-fashion-mnist"),
         }
     }
@@ -584,16 +589,30 @@ pub fn run_seed(
     Ok(result)
 }
 
-/// Runs the reproduction over `seeds` and writes `table.md`, `table.json` and per-seed
-/// directories into `config.out_dir`.
-pub fn run_experiment(
-    config: &ExperimentConfig,
-    seeds: &[u64],
-    progress: bool,
-) -> Result<ExperimentSummary> {
-    if seeds.is_empty() {
-        return Err(NnError::InvalidConfig("at least one seed is needed".into()));
-    }
+/// What every method of a reproduction shares: the data, the features, and the analytic
+/// embedding of the test graph (the ground truth of d_G).
+#[derive(Debug)]
+pub struct Prepared {
+    /// Training and test sets after the class filter and limits.
+    pub data: Dataset,
+    /// Model inputs (Siamese or raw).
+    pub features: Features,
+    /// The analytic test embedding, n_test × K.
+    pub analytic: DMatrix<f64>,
+    /// The test graph's affinity (CSR), e.g. for post-processing on the test set.
+    pub affinity: nalgebra_sparse::CsrMatrix<f64>,
+    /// The K + 1 smallest eigenvalues of the test graph's Laplacian.
+    pub test_eigenvalues: Vec<f64>,
+    /// Seconds spent on the analytic test embedding.
+    pub analytic_seconds: f64,
+    /// The analytic embedding scored like a method (no probe).
+    pub analytic_report: Report,
+}
+
+/// Loads the data, computes (or reads the cached) features and the analytic test embedding,
+/// written to `config.out_dir/analytic_test_embedding.npy`. Features are cached in
+/// `config.feature_cache`, or `config.out_dir/features` when it is `None`.
+pub fn prepare(config: &ExperimentConfig, progress: bool) -> Result<Prepared> {
     let data = load_dataset(&config.dataset)?;
     let data = Dataset {
         train: restrict(&data.train, &config.classes, config.limit_train)?,
@@ -601,8 +620,12 @@ pub fn run_experiment(
         image_side: data.image_side,
     };
     let out = &config.out_dir;
+    let cache = config
+        .feature_cache
+        .clone()
+        .unwrap_or_else(|| out.join("features"));
     let features = match config.features {
-        FeatureSource::Siamese => siamese_features(&data, config, &out.join("features"), progress)?,
+        FeatureSource::Siamese => siamese_features(&data, config, &cache, progress)?,
         FeatureSource::Raw => Features {
             train: data.train.features.clone(),
             test: data.test.features.clone(),
@@ -614,7 +637,9 @@ pub fn run_experiment(
     let t = Instant::now();
     let mut wider = config.basis.embedding;
     wider.k += 1;
-    let solved = analytic_embedding(&features.test, &config.basis.graph, &wider)?.embedding;
+    let solved = analytic_embedding(&features.test, &config.basis.graph, &wider)?;
+    let affinity = solved.affinity;
+    let solved = solved.embedding;
     let analytic = solved
         .coords
         .columns(0, config.basis.embedding.k)
@@ -636,6 +661,37 @@ pub fn run_experiment(
         },
         &config.report,
     )?;
+    Ok(Prepared {
+        data,
+        features,
+        analytic,
+        affinity,
+        test_eigenvalues,
+        analytic_seconds,
+        analytic_report,
+    })
+}
+
+/// Runs the reproduction over `seeds` and writes `table.md`, `table.json` and per-seed
+/// directories into `config.out_dir`.
+pub fn run_experiment(
+    config: &ExperimentConfig,
+    seeds: &[u64],
+    progress: bool,
+) -> Result<ExperimentSummary> {
+    if seeds.is_empty() {
+        return Err(NnError::InvalidConfig("at least one seed is needed".into()));
+    }
+    let Prepared {
+        data,
+        features,
+        analytic,
+        affinity: _,
+        test_eigenvalues,
+        analytic_seconds,
+        analytic_report,
+    } = prepare(config, progress)?;
+    let out = &config.out_dir;
     let mut runs = Vec::with_capacity(seeds.len());
     for &seed in seeds {
         let r = run_seed(
