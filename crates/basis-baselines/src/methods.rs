@@ -1,11 +1,13 @@
 //! The three baselines as trainers behind one small interface ([`Embedder`]): fit on the
 //! rows of a training matrix with a [`BaselineConfig`], then embed any points.
 //!
-//! - **SpectralNet** (Eq. 8): each iteration draws a batch, computes the orthonormalisation
-//!   weights on the batch's current outputs (QR, [`OrthonormLayer`]), then takes an Adam step
-//!   on the degree-normalised ratio-cut loss of the orthonormalised outputs. A batch whose
-//!   outputs lost rank is skipped (counted), never a crash. The layer fitted on a final
-//!   training batch is stored for inference.
+//! - **SpectralNet** (Eq. 8): each iteration draws a batch, orthonormalises the network's
+//!   outputs on it (`Y = √m Q`, QR differentiated through, as SpectralNet's layer in
+//!   training mode) and takes an Adam step on the degree-normalised ratio-cut loss. A batch
+//!   whose outputs lost rank is skipped (counted), never a crash. For inference the layer's
+//!   weights `√m R⁻¹` ([`OrthonormLayer`]) are fitted on a final training batch and stored.
+//!   (Treating the weights as constants instead — no gradient through the QR — left the
+//!   network at NMI 0.51 on three blobs after 300 steps; with it, 1.0.)
 //! - **SpecNet2** (Eq. 9–10): Adam on the orthogonalisation-free loss; afterwards the
 //!   Rayleigh–Ritz rotation is computed from training batches only (accumulated `YᵀWY`,
 //!   `YᵀDY`) and stored.
@@ -314,19 +316,20 @@ pub fn fit_baseline(
                 let wt = matrix_to_tensor(&w);
                 let xt = matrix_to_tensor(&zb);
                 let loss = if method == Method::SpectralNet {
-                    // Orthonormalisation step on this batch, then the gradient step.
+                    // The orthonormalisation of this batch's outputs, differentiated through
+                    // (SpectralNet's layer in training mode): Y = √m Q with Y_raw = QR. The
+                    // rank is checked first, so a collapsed output skips the batch instead of
+                    // differentiating a singular factorisation.
                     let y_raw = {
                         let _g = tch::no_grad_guard();
                         tensor_to_matrix(&net.forward(&xt)).map_err(nn_err)?
                     };
-                    let layer = match OrthonormLayer::fit(&y_raw, DEFAULT_RCOND) {
-                        Ok(l) => l,
-                        Err(e) => {
-                            skip(&mut losses, &mut skipped, it, e.to_string())?;
-                            continue;
-                        }
-                    };
-                    let y = net.forward(&xt).matmul(&matrix_to_tensor(layer.weights()));
+                    if let Err(e) = OrthonormLayer::fit(&y_raw, DEFAULT_RCOND) {
+                        skip(&mut losses, &mut skipped, it, e.to_string())?;
+                        continue;
+                    }
+                    let (q, _) = tch::Tensor::linalg_qr(&net.forward(&xt), "reduced");
+                    let y = q * (c.batch_size as f64).sqrt();
                     spectralnet_loss(&y, &wt, normalized)
                 } else {
                     specnet2_loss(&net.forward(&xt), &wt)
