@@ -334,16 +334,7 @@ pub fn fit_baseline(
                 } else {
                     specnet2_loss(&net.forward(&xt), &wt)
                 };
-                opt.backward_step(&loss);
-                let v = loss.double_value(&[]);
-                if !v.is_finite() {
-                    return Err(nn_err(NnError::Diverged {
-                        iteration: it,
-                        loss: v,
-                    }));
-                }
-                observer(it, v);
-                losses.push(v);
+                adam_step(&mut opt, &loss, it, observer, &mut losses)?;
             }
             let _g = tch::no_grad_guard();
             if method == Method::SpectralNet {
@@ -412,16 +403,7 @@ pub fn fit_baseline(
                     c.mu,
                     c.eta,
                 );
-                opt.backward_step(&loss);
-                let v = loss.double_value(&[]);
-                if !v.is_finite() {
-                    return Err(nn_err(NnError::Diverged {
-                        iteration: it,
-                        loss: v,
-                    }));
-                }
-                observer(it, v);
-                losses.push(v);
+                adam_step(&mut opt, &loss, it, observer, &mut losses)?;
             }
             Post::None
         }
@@ -437,6 +419,27 @@ pub fn fit_baseline(
         losses,
         skipped,
     })
+}
+
+/// One Adam step on `loss`; a non-finite loss is `NnError::Diverged`.
+fn adam_step(
+    opt: &mut Adam,
+    loss: &tch::Tensor,
+    it: usize,
+    observer: &mut dyn FnMut(usize, f64),
+    losses: &mut Vec<f64>,
+) -> Result<()> {
+    opt.backward_step(loss);
+    let v = loss.double_value(&[]);
+    if !v.is_finite() {
+        return Err(nn_err(NnError::Diverged {
+            iteration: it,
+            loss: v,
+        }));
+    }
+    observer(it, v);
+    losses.push(v);
+    Ok(())
 }
 
 fn stack(a: &DMatrix<f64>, b: &DMatrix<f64>) -> DMatrix<f64> {
