@@ -308,11 +308,7 @@ pub fn fit_baseline(
             for it in 0..c.iterations {
                 let rows = draw(&mut rng);
                 let zb = z.select_rows(&rows);
-                let w = graphs
-                    .build(&x.select_rows(&rows))
-                    .map_err(nn_err)?
-                    .affinity
-                    .clone();
+                let w = batch_affinity(&mut graphs, x, &rows)?;
                 let wt = matrix_to_tensor(&w);
                 let xt = matrix_to_tensor(&zb);
                 let loss = if method == Method::SpectralNet {
@@ -320,15 +316,13 @@ pub fn fit_baseline(
                     // (SpectralNet's layer in training mode): Y = √m Q with Y_raw = QR. The
                     // rank is checked first, so a collapsed output skips the batch instead of
                     // differentiating a singular factorisation.
-                    let y_raw = {
-                        let _g = tch::no_grad_guard();
-                        tensor_to_matrix(&net.forward(&xt)).map_err(nn_err)?
-                    };
+                    let out = net.forward(&xt);
+                    let y_raw = tensor_to_matrix(&out.detach()).map_err(nn_err)?;
                     if let Err(e) = OrthonormLayer::fit(&y_raw, DEFAULT_RCOND) {
                         skip(&mut losses, &mut skipped, it, e.to_string())?;
                         continue;
                     }
-                    let (q, _) = tch::Tensor::linalg_qr(&net.forward(&xt), "reduced");
+                    let (q, _) = tch::Tensor::linalg_qr(&out, "reduced");
                     let y = q * (c.batch_size as f64).sqrt();
                     spectralnet_loss(&y, &wt, normalized)
                 } else {
@@ -349,11 +343,7 @@ pub fn fit_baseline(
                 let mut d_all = Vec::new();
                 for _ in 0..c.ritz_batches.max(1) {
                     let rows = draw(&mut rng);
-                    let w = graphs
-                        .build(&x.select_rows(&rows))
-                        .map_err(nn_err)?
-                        .affinity
-                        .clone();
+                    let w = batch_affinity(&mut graphs, x, &rows)?;
                     let y =
                         tensor_to_matrix(&net.forward(&matrix_to_tensor(&z.select_rows(&rows))))
                             .map_err(nn_err)?;
@@ -368,11 +358,7 @@ pub fn fit_baseline(
         }
         Method::DiffusionNet => {
             let rows = draw(&mut rng);
-            let w = graphs
-                .build(&x.select_rows(&rows))
-                .map_err(nn_err)?
-                .affinity
-                .clone();
+            let w = batch_affinity(&mut graphs, x, &rows)?;
             let dm = diffusion_map(
                 &w,
                 &DiffusionParams {
@@ -419,6 +405,19 @@ pub fn fit_baseline(
         losses,
         skipped,
     })
+}
+
+/// The dense affinity of the batch `rows` of `x` (graphs are built on the raw features).
+fn batch_affinity(
+    graphs: &mut BatchGraphBuilder,
+    x: &DMatrix<f64>,
+    rows: &[usize],
+) -> Result<DMatrix<f64>> {
+    Ok(graphs
+        .build(&x.select_rows(rows))
+        .map_err(nn_err)?
+        .affinity
+        .clone())
 }
 
 /// One Adam step on `loss`; a non-finite loss is `NnError::Diverged`.

@@ -15,7 +15,7 @@
 
 use crate::error::{NnError, Result};
 use crate::progress::progress_bar;
-use crate::siamese::{SiameseConfig, SiameseNet, train_siamese};
+use crate::siamese::{SiameseConfig, train_siamese};
 use crate::trainer::{BasisConfig, BasisTrainer, IterationLog};
 use basis_align::AlignConfig;
 use basis_data::fashion_mnist::{FashionMnistConfig, Split, load_fashion_mnist};
@@ -340,11 +340,6 @@ pub fn siamese_features(
     basis_data::io::write_atomic(&test_path, &encode_npy(&features.test))?;
     basis_data::io::write_atomic(&key_path, serde_json::to_string_pretty(&key)?.as_bytes())?;
     Ok(features)
-}
-
-/// Loads the Siamese network cached by [`siamese_features`].
-pub fn load_cached_siamese(dir: &Path) -> Result<SiameseNet> {
-    SiameseNet::load(dir.join("siamese"))
 }
 
 /// Median per-iteration time of each stage, in milliseconds.

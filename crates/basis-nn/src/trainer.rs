@@ -524,7 +524,8 @@ impl BasisTrainer {
         Ok(())
     }
 
-    /// Embeds the rows `rows` (graph + eigenvectors) with the trainer's graph settings.
+    /// Embeds points given by their features (graph + eigenvectors) with the trainer's graph
+    /// settings; a graph with more components than K can represent is an error.
     pub fn embed_rows(&mut self, features: &DMatrix<f64>) -> Result<DMatrix<f64>> {
         embed_checked(&mut self.embedder, features, &self.model.config).map(|(c, _)| c)
     }
