@@ -3,10 +3,14 @@
 //! A [`Canvas`] is an RGB image split into panels; each [`Panel`] maps a data
 //! rectangle to a pixel rectangle. It can fill a scalar field with a diverging
 //! colour map (the network's embedding over the plane, as in BASiS Fig. 1) and
-//! draw points in categorical colours (a clustering). Files are written atomically.
+//! draw points in categorical colours (a clustering), lines, bars and text in a built-in
+//! 5 × 7 pixel font ([`text`]). Files are written atomically.
 #![warn(missing_docs)]
 
 use std::path::Path;
+
+pub mod text;
+pub use text::text_width;
 
 /// Everything that can go wrong while plotting.
 #[derive(Debug, thiserror::Error)]
