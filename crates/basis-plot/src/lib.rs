@@ -9,7 +9,9 @@
 
 use std::path::Path;
 
+pub mod chart;
 pub mod text;
+pub use chart::{Series, legend, line_chart};
 pub use text::text_width;
 
 /// Everything that can go wrong while plotting.
