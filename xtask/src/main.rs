@@ -4,11 +4,12 @@
 //! - `cargo xtask demo [ARGS]`: BASiS Algorithm 1 on three moons (the main job);
 //! - `cargo xtask test [ARGS]`: the whole test suite, exactly what CI runs;
 //! - `cargo xtask reproduce EXPERIMENT [ARGS]`: a figure or table of the paper (`fig3`,
-//!   `basis`, `feature-change`);
+//!   `basis`, `feature-change`, `table1`);
 //! - `cargo xtask embed [ARGS]`: embed new points with a saved model;
 //! - `cargo xtask bench [ARGS]`: the criterion benchmarks;
 //! - `cargo xtask sweep graph [ARGS]`: kNN and batch-graph timings beside scikit-learn.
 //! - `cargo xtask sweep spectral [ARGS]`: analytic-embedding solves beside scipy's ARPACK.
+//! - `cargo xtask sweep neighbors [ARGS]`: every method over the number of neighbours (Fig. 4).
 
 mod provision;
 
@@ -44,7 +45,8 @@ Commands:
                     BASiS, Diffusion Net, SpectralNet and SpecNet2 on the same
                     Siamese features (shared with `reproduce basis`), mean +- std
                     over --seeds N, beside the paper's Table 1 column; writes
-                    results/table1/table1.{md,json}
+                    results/table1/table1.{md,json}; finished (method, seed)
+                    runs are reused on a re-run
   embed --model DIR --input FILE --out FILE.npy [--siamese DIR]
                     embed new points with a saved BASiS model
   bench [ARGS]      the criterion benchmarks (ARGS go to `cargo bench`)
@@ -60,6 +62,11 @@ Commands:
                     and pipeline, then scipy ARPACK/LOBPCG on the same graph and
                     the scikit-learn + scipy pipeline on the same features;
                     prints the table with ratios (`--quick`: test set only)
+  sweep neighbors [ARGS]
+                    the paper's Fig. 4: the Table 1 comparison for every number of
+                    neighbours k in 10,20,30,50,75,100 (--neighbors), --seeds N
+                    (default 3) each; writes results/sweep-neighbors/
+                    neighbors.{md,json,png} (`--dataset DIR` for any data set)
 
 Environment:
   BASIS_LIBTORCH_DIR       where libtorch is assembled (default ~/.cache/basis-toolkit/libtorch-2.13.0-cpu)
@@ -186,6 +193,13 @@ fn fmnist(root: &Path, command: &str) -> Command {
     c
 }
 
+/// `basis-compare COMMAND` (Table 1 and the neighbour sweep), built in release mode.
+fn compare(root: &Path, command: &str) -> Command {
+    let mut c = release_bin(root, "basis-baselines", "basis-compare");
+    c.arg(command);
+    c
+}
+
 fn status(cmd: &mut Command) -> Result<(), String> {
     let s = cmd.status().map_err(|e| format!("cannot run cargo: {e}"))?;
     if s.success() {
@@ -215,10 +229,9 @@ fn main() -> ExitCode {
                 )
             })
         }
-        Some("reproduce") if args.get(1).is_some_and(|a| a == "table1") => setup(false, true)
-            .and_then(|_| {
-                status(release_bin(&root, "basis-baselines", "basis-table1").args(&args[2..]))
-            }),
+        Some("reproduce") if args.get(1).is_some_and(|a| a == "table1") => {
+            setup(false, true).and_then(|_| status(compare(&root, "table1").args(&args[2..])))
+        }
         Some("embed") => {
             setup(false, false).and_then(|_| status(fmnist(&root, "embed").args(&args[1..])))
         }
@@ -233,6 +246,8 @@ fn main() -> ExitCode {
                 "graph-sweep",
                 "bench_sklearn_knn.py",
             ),
+            Some("neighbors") => setup(false, true)
+                .and_then(|_| status(compare(&root, "neighbors").args(&args[2..]))),
             Some("spectral") => sweep(
                 &root,
                 &args[2..],
@@ -241,7 +256,7 @@ fn main() -> ExitCode {
                 "bench_scipy_spectral.py",
             ),
             other => Err(format!(
-                "unknown sweep {other:?} (graph, spectral)\n\n{HELP}"
+                "unknown sweep {other:?} (graph, spectral, neighbors)\n\n{HELP}"
             )),
         },
         Some("bench") => setup(false, false)

@@ -8,15 +8,19 @@
 //!   for inference), which returns a typed error instead of crashing on rank loss;
 //! - [`rayleigh_ritz`]: SpecNet2's post-processing `YᵀWY O = YᵀDY O Λ`.
 //!
-//! - [`methods`]: the three trainers behind one [`methods::Embedder`] interface (BASiS's
-//!   model implements it too).
-//!
-//! Not built yet (issue 7 is open): save/load of the baselines, SpecNet2's test-set
-//! post-processing, `cargo xtask reproduce table1` and `sweep neighbors`.
+//! Around them:
+//! - [`methods`]: BASiS and the three baselines behind one interface: [`methods::Method`]
+//!   fits (from a [`methods::TrainingSet`] and a [`methods::MethodConfig`]) and loads, and
+//!   every trained model is a [`methods::Embedder`] (embed points, save);
+//! - [`table1`]: the paper's Table 1 comparison on one data set (`cargo xtask reproduce
+//!   table1`);
+//! - [`neighbors`]: that comparison over the number of graph neighbours, the paper's Fig. 4
+//!   (`cargo xtask sweep neighbors`).
 #![warn(missing_docs)]
 
 pub mod losses;
 pub mod methods;
+pub mod neighbors;
 pub mod orthonorm;
 pub mod rayleigh_ritz;
 pub mod table1;
@@ -44,6 +48,9 @@ pub enum BaselineError {
         /// Ratio of the largest to the smallest singular value (or diagonal of R).
         condition: f64,
     },
+    /// A configuration that cannot be used (the message says why).
+    #[error("invalid configuration: {0}")]
+    InvalidConfig(String),
     /// The network crate failed.
     #[error(transparent)]
     Nn(#[from] basis_nn::NnError),

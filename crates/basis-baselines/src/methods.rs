@@ -28,18 +28,22 @@ use basis_graph::{BatchGraphBuilder, BatchGraphParams, LaplacianKind};
 use basis_nn::adam::{Adam, AdamParams};
 use basis_nn::checkpoint::{load_variables, named_variables, read_checkpoint, write_checkpoint};
 use basis_nn::convert::{matrix_to_tensor, tensor_to_matrix};
-use basis_nn::{Mlp, MlpConfig, NnError};
+use basis_nn::experiment::{anchors_for_seed, seeded_basis_config};
+use basis_nn::{BasisConfig, Mlp, MlpConfig, NnError};
 use basis_spectral::{DiffusionParams, diffusion_map};
 use nalgebra::{DMatrix, DVector};
 use rand::SeedableRng;
 use rand::seq::index;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+use std::path::Path;
 use tch::{Device, nn};
 
-/// Which baseline.
+/// A method of the comparison: BASiS or one of the three baselines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Method {
+    /// BASiS, Algorithm 1 (paper Sec. 4).
+    Basis,
     /// Mishne et al.'s Diffusion Net encoder (Eq. 7).
     DiffusionNet,
     /// Shaham et al.'s SpectralNet (Eq. 8).
@@ -49,12 +53,144 @@ pub enum Method {
 }
 
 impl Method {
+    /// Every method, in the paper's Table 1 order with BASiS first.
+    pub const ALL: [Method; 4] = [
+        Method::Basis,
+        Method::DiffusionNet,
+        Method::SpectralNet,
+        Method::SpecNet2,
+    ];
+
     /// Name used in tables.
     pub fn name(self) -> &'static str {
         match self {
+            Method::Basis => "BASiS",
             Method::DiffusionNet => "Diffusion Net",
             Method::SpectralNet => "SpectralNet",
             Method::SpecNet2 => "SpecNet2",
+        }
+    }
+
+    /// Name usable as a directory (`spectralnet`, `diffusion-net`, ...).
+    pub fn slug(self) -> &'static str {
+        match self {
+            Method::Basis => "basis",
+            Method::DiffusionNet => "diffusion-net",
+            Method::SpectralNet => "spectralnet",
+            Method::SpecNet2 => "specnet2",
+        }
+    }
+
+    /// Whether the paper also scored this method after a post-processing fitted on the test
+    /// set itself (SpecNet2's Rayleigh–Ritz, Eq. 10). Comparisons add that as a second row.
+    pub fn paper_post_processes_on_test_set(self) -> bool {
+        self == Method::SpecNet2
+    }
+
+    /// Trains this method on `train` with `config`, every random choice from `seed`.
+    /// `observer` sees (iteration, loss) after every step.
+    pub fn fit(
+        self,
+        train: &TrainingSet<'_>,
+        config: &MethodConfig,
+        seed: u64,
+        observer: &mut dyn FnMut(usize, f64),
+    ) -> Result<Box<dyn Embedder>> {
+        if train.labels.len() != train.features.nrows() {
+            return Err(BaselineError::Shape(format!(
+                "{} labels for {} training points",
+                train.labels.len(),
+                train.features.nrows()
+            )));
+        }
+        match self {
+            Method::Basis => {
+                let basis = seeded_basis_config(&config.basis, seed);
+                let anchors = anchors_for_seed(train.labels, config.anchors_per_class, seed)?;
+                let (model, _) =
+                    basis_nn::BasisModel::fit(train.features, &anchors, &basis, &mut |log| {
+                        observer(log.iteration, log.loss)
+                    })?;
+                Ok(Box::new(model))
+            }
+            baseline => Ok(Box::new(fit_baseline(
+                baseline,
+                train.features,
+                &config.baseline_config(seed),
+                observer,
+            )?)),
+        }
+    }
+
+    /// Loads a model of this method written by [`Embedder::save`].
+    pub fn load(self, dir: &Path) -> Result<Box<dyn Embedder>> {
+        match self {
+            Method::Basis => Ok(Box::new(basis_nn::BasisModel::load(dir)?)),
+            baseline => {
+                let model = TrainedBaseline::load(dir)?;
+                if model.method() != baseline {
+                    return Err(BaselineError::InvalidConfig(format!(
+                        "{} holds a {} model, not {}",
+                        dir.display(),
+                        model.method().name(),
+                        baseline.name()
+                    )));
+                }
+                Ok(Box::new(model))
+            }
+        }
+    }
+}
+
+/// The points a method is trained on. The labels are used only to draw BASiS's anchors per
+/// class (as the paper does); the baselines ignore them.
+#[derive(Debug, Clone, Copy)]
+pub struct TrainingSet<'a> {
+    /// Features, n × d.
+    pub features: &'a DMatrix<f64>,
+    /// One class label per row.
+    pub labels: &'a [usize],
+}
+
+/// Configuration of every method of a comparison. BASiS's graph, K, batch size and iteration
+/// count are used by all four (the paper's comparison shares them); `baseline` holds the
+/// baselines' own settings. Serialisable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MethodConfig {
+    /// BASiS (Algorithm 1) and the shared settings.
+    pub basis: BasisConfig,
+    /// BASiS's anchors drawn from every class of the training set.
+    pub anchors_per_class: usize,
+    /// The baselines' own settings; their graph, K, m and iterations are replaced by BASiS's.
+    pub baseline: BaselineConfig,
+}
+
+impl Default for MethodConfig {
+    /// The paper's Table 1 setting (see [`basis_nn::experiment::paper_basis_config`]), 25
+    /// anchors per class, baselines with Adam 1e-3 (1e-4 leaves SpectralNet and SpecNet2
+    /// far from converged in 1000 steps).
+    fn default() -> Self {
+        Self {
+            basis: basis_nn::experiment::paper_basis_config(),
+            anchors_per_class: 25,
+            baseline: BaselineConfig {
+                learning_rate: 1e-3,
+                ..Default::default()
+            },
+        }
+    }
+}
+
+impl MethodConfig {
+    /// The baselines' configuration for `seed`, with the shared settings taken from BASiS's.
+    pub fn baseline_config(&self, seed: u64) -> BaselineConfig {
+        BaselineConfig {
+            graph: self.basis.graph,
+            k: self.basis.embedding.k,
+            batch_size: self.basis.batch_size,
+            iterations: self.basis.iterations,
+            seed,
+            ..self.baseline.clone()
         }
     }
 }
@@ -111,12 +247,21 @@ impl Default for BaselineConfig {
     }
 }
 
-/// Anything that maps points to embedding coordinates.
-pub trait Embedder {
+/// A trained model of any method: maps points to embedding coordinates and saves itself.
+/// [`Method::fit`] and [`Method::load`] return it, so a comparison loops over
+/// [`Method::ALL`] without special cases.
+pub trait Embedder: std::fmt::Debug {
     /// Name used in tables.
     fn name(&self) -> &str;
     /// Coordinates of the rows of `x` (n × d) → n × K.
     fn embed(&self, x: &DMatrix<f64>) -> Result<DMatrix<f64>>;
+    /// The network's outputs before any post-processing fitted after training (SpecNet2's
+    /// Rayleigh–Ritz rotation, SpectralNet's orthonormalisation); by default the embedding.
+    fn raw_outputs(&self, x: &DMatrix<f64>) -> Result<DMatrix<f64>> {
+        self.embed(x)
+    }
+    /// Writes the model as an atomic checkpoint directory ([`basis_nn::checkpoint`]).
+    fn save(&self, dir: &Path) -> Result<()>;
 }
 
 impl Embedder for basis_nn::BasisModel {
@@ -125,6 +270,9 @@ impl Embedder for basis_nn::BasisModel {
     }
     fn embed(&self, x: &DMatrix<f64>) -> Result<DMatrix<f64>> {
         Ok(basis_nn::BasisModel::embed(self, x)?)
+    }
+    fn save(&self, dir: &Path) -> Result<()> {
+        Ok(basis_nn::BasisModel::save(self, dir)?)
     }
 }
 
@@ -241,6 +389,12 @@ impl Embedder for TrainedBaseline {
             Post::Rotation(o) => Ok(y * o),
         }
     }
+    fn raw_outputs(&self, x: &DMatrix<f64>) -> Result<DMatrix<f64>> {
+        TrainedBaseline::raw_outputs(self, x)
+    }
+    fn save(&self, dir: &Path) -> Result<()> {
+        TrainedBaseline::save(self, dir)
+    }
 }
 
 fn standardize(x: &DMatrix<f64>, mean: &DVector<f64>, std: &DVector<f64>) -> DMatrix<f64> {
@@ -355,6 +509,11 @@ pub fn fit_baseline(
                 let r = rayleigh_ritz(&y_all, &wy_all, &DVector::from_vec(d_all))?;
                 Post::Rotation(r.rotation)
             }
+        }
+        Method::Basis => {
+            return Err(BaselineError::InvalidConfig(
+                "BASiS is not a baseline: train it with Method::Basis.fit".into(),
+            ));
         }
         Method::DiffusionNet => {
             let rows = draw(&mut rng);

@@ -1,16 +1,27 @@
 //! BASiS Table 1 on one data set: BASiS and the three baselines on the same features, graph,
 //! K, batch size and iterations, scored by the same metrics, mean ± std over seeds, beside
-//! the paper's Fashion-MNIST column. Every method goes through the same loop: fit, embed the
-//! training and test points, [`Report::evaluate`].
+//! the paper's Fashion-MNIST column.
+//!
+//! Every method goes through the same loop over [`Method::ALL`]: [`Method::fit`] (timed),
+//! [`Embedder::save`], embed the training and test points, [`Report::evaluate`]. A method the
+//! paper also scored after post-processing on the test set
+//! ([`Method::paper_post_processes_on_test_set`], SpecNet2) gets a second row.
+//!
+//! Each (method, seed) writes `<out>/<method>/seed-<s>/{model/,result.json}`; a re-run with
+//! the same configuration reads `result.json` instead of training again, so an interrupted
+//! comparison (or sweep) continues where it stopped. A run that fails in training
+//! (divergence, too many skipped batches, outputs that lost rank) is recorded in its row,
+//! not fatal to the comparison.
 
-use crate::Result;
-use crate::methods::{BaselineConfig, Embedder, Method, fit_baseline};
+use crate::methods::{BaselineConfig, Embedder, Method, MethodConfig, TrainingSet};
 use crate::rayleigh_ritz::rayleigh_ritz;
+use crate::{BaselineError, Result};
 use basis_metrics::{KMeansParams, Report, ReportInputs, ReportParams};
-use basis_nn::experiment::{ExperimentConfig, MeanStd, Prepared, prepare, run_seed};
+use basis_nn::NnError;
+use basis_nn::experiment::{ExperimentConfig, MeanStd, Prepared, prepare};
 use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// The paper's Table 1, Fashion-MNIST column: (method, [(mean, std) of d_G, d_⊥, NMI, ACC,
@@ -65,9 +76,6 @@ pub struct Table1Config {
     pub experiment: ExperimentConfig,
     /// The baselines' own settings (learning rate, Diffusion Net's μ, η, ...).
     pub baseline: BaselineConfig,
-    /// Where BASiS's seed directories live (resumed and re-scored when their configuration
-    /// matches).
-    pub basis_runs: PathBuf,
 }
 
 impl Default for Table1Config {
@@ -78,30 +86,48 @@ impl Default for Table1Config {
             ..Default::default()
         };
         Self {
-            baseline: BaselineConfig {
-                // 1e-4 leaves SpectralNet and SpecNet2 far from converged in 1000 steps.
-                learning_rate: 1e-3,
-                ..Default::default()
-            },
-            basis_runs: PathBuf::from("results/table1/BASiS"),
+            baseline: MethodConfig::default().baseline,
             experiment,
         }
     }
 }
 
-/// One method's results over the seeds.
+impl Table1Config {
+    /// The configuration [`Method::fit`] takes.
+    pub fn methods(&self) -> MethodConfig {
+        MethodConfig {
+            basis: self.experiment.basis.clone(),
+            anchors_per_class: self.experiment.anchors_per_class,
+            baseline: self.baseline.clone(),
+        }
+    }
+}
+
+/// One row's results over the seeds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MethodResults {
     /// Row name.
     pub method: String,
-    /// One report per seed.
+    /// One report per seed that trained.
     pub reports: Vec<Report>,
-    /// Training milliseconds per iteration, per seed.
+    /// Training milliseconds per iteration, per seed that trained.
     pub ms_per_iteration: Vec<f64>,
+    /// Seeds whose training failed, with the reason.
+    #[serde(default)]
+    pub failures: Vec<(u64, String)>,
 }
 
 impl MethodResults {
-    /// Mean ± std of d_G, d_⊥, NMI, ACC and probe accuracy (%).
+    fn named(method: String) -> Self {
+        Self {
+            method,
+            reports: Vec::new(),
+            ms_per_iteration: Vec::new(),
+            failures: Vec::new(),
+        }
+    }
+
+    /// Mean ± std of d_G, d_⊥, NMI, ACC and probe accuracy (%) over the seeds that trained.
     pub fn aggregate(&self) -> [MeanStd; 5] {
         let g = |v: Option<f64>| v.unwrap_or(f64::NAN);
         std::array::from_fn(|j| {
@@ -116,6 +142,9 @@ impl MethodResults {
     }
 }
 
+/// Column names of [`MethodResults::aggregate`].
+pub const METRICS: [&str; 5] = ["d_G", "d_⊥", "NMI", "ACC", "probe accuracy (%)"];
+
 /// The whole comparison.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Table1 {
@@ -125,6 +154,19 @@ pub struct Table1 {
     pub seeds: Vec<u64>,
     /// One entry per row.
     pub rows: Vec<MethodResults>,
+}
+
+/// What one (method, seed) run produced; `result.json` in its directory.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SeedOutcome {
+    method: Method,
+    seed: u64,
+    /// The comparison's configuration: a saved outcome is reused only under the same one.
+    config: Table1Config,
+    /// Scores as trained, then after the paper's test-set post-processing if it applies;
+    /// `Err` with the reason when training failed.
+    reports: std::result::Result<Vec<Report>, String>,
+    ms_per_iteration: f64,
 }
 
 fn score(
@@ -149,97 +191,176 @@ fn score(
             ..config.report
         },
     )
-    .map_err(basis_nn::NnError::from)?)
+    .map_err(NnError::from)?)
 }
 
-/// Runs every method for every seed; writes `table1.md`, `table1.json` and the models.
+/// Whether `e` is the outcome of training itself (recorded in the table) rather than of bad
+/// input or the machine (returned).
+fn is_training_failure(e: &BaselineError) -> bool {
+    matches!(
+        e,
+        BaselineError::RankDeficient { .. }
+            | BaselineError::Nn(NnError::Diverged { .. } | NnError::TooManySkipped { .. })
+    )
+}
+
+/// SpecNet2's post-processing as the paper did it: Rayleigh–Ritz (Eq. 10) of the network's
+/// raw outputs on the whole test graph. Returns the test embedding and the training points
+/// under the same rotation (for the probe).
+fn test_set_rayleigh_ritz(
+    p: &Prepared,
+    model: &dyn Embedder,
+) -> Result<(DMatrix<f64>, DMatrix<f64>)> {
+    let raw_test = model.raw_outputs(&p.features.test)?;
+    let wy = &p.affinity * &raw_test;
+    let degrees = DVector::from_iterator(
+        p.affinity.nrows(),
+        p.affinity
+            .row_iter()
+            .map(|r| r.values().iter().sum::<f64>()),
+    );
+    let ritz = rayleigh_ritz(&raw_test, &wy, &degrees)?;
+    let train_out = model.raw_outputs(&p.features.train)? * &ritz.rotation;
+    Ok((ritz.vectors, train_out))
+}
+
+/// Trains and scores `method` with `seed`, or reads the outcome a previous run with the same
+/// configuration left in `dir`.
+fn run_method_seed(
+    config: &Table1Config,
+    p: &Prepared,
+    method: Method,
+    seed: u64,
+    dir: &Path,
+    progress: bool,
+) -> Result<SeedOutcome> {
+    let path = dir.join("result.json");
+    if let Ok(text) = std::fs::read_to_string(&path)
+        && let Ok(old) = serde_json::from_str::<SeedOutcome>(&text)
+        && old.method == method
+        && old.seed == seed
+        && old.config == *config
+    {
+        return Ok(old);
+    }
+    let exp = &config.experiment;
+    let iterations = exp.basis.iterations;
+    let bar = basis_nn::progress::progress_bar(
+        iterations,
+        progress,
+        &format!("{} seed {seed}", method.name()),
+    );
+    let train = TrainingSet {
+        features: &p.features.train,
+        labels: &p.data.train.labels,
+    };
+    let t = Instant::now();
+    let fitted = method.fit(&train, &config.methods(), seed, &mut |it, loss| {
+        bar.inc(1);
+        if it % 10 == 0 {
+            bar.set_message(format!("loss {loss:.4}"));
+        }
+    });
+    bar.finish_and_clear();
+    let ms_per_iteration = 1e3 * t.elapsed().as_secs_f64() / iterations as f64;
+    let reports = match fitted {
+        Err(e) if is_training_failure(&e) => Err(e.to_string()),
+        Err(e) => return Err(e),
+        Ok(model) => {
+            model.save(&dir.join("model"))?;
+            let test_out = model.embed(&p.features.test)?;
+            let train_out = model.embed(&p.features.train)?;
+            let mut reports = vec![score(p, exp, seed, &test_out, &train_out)?];
+            if method.paper_post_processes_on_test_set() {
+                let (test_out, train_out) = test_set_rayleigh_ritz(p, model.as_ref())?;
+                reports.push(score(p, exp, seed, &test_out, &train_out)?);
+            }
+            Ok(reports)
+        }
+    };
+    let outcome = SeedOutcome {
+        method,
+        seed,
+        config: config.clone(),
+        reports,
+        ms_per_iteration,
+    };
+    basis_data::io::write_atomic(
+        &path,
+        serde_json::to_string_pretty(&outcome)
+            .map_err(NnError::from)?
+            .as_bytes(),
+    )
+    .map_err(NnError::from)?;
+    Ok(outcome)
+}
+
+/// The rows of the table: one per method, and a second one for a method the paper also
+/// post-processed on the test set.
+fn row_names() -> Vec<(Method, String)> {
+    let mut rows = Vec::new();
+    for m in Method::ALL {
+        if m.paper_post_processes_on_test_set() {
+            rows.push((
+                m,
+                format!("{} (post-processed on training batches)", m.name()),
+            ));
+            rows.push((
+                m,
+                format!(
+                    "{} (post-processed on the test set, as the paper)",
+                    m.name()
+                ),
+            ));
+        } else {
+            rows.push((m, m.name().to_string()));
+        }
+    }
+    rows
+}
+
+/// Runs every method for every seed; writes `table1.md`, `table1.json` and the models into
+/// `config.experiment.out_dir`.
 pub fn run_table1(config: &Table1Config, seeds: &[u64], progress: bool) -> Result<Table1> {
+    if seeds.is_empty() {
+        return Err(BaselineError::InvalidConfig(
+            "at least one seed is needed".into(),
+        ));
+    }
     let exp = &config.experiment;
     let p = prepare(exp, progress)?;
     let out = &exp.out_dir;
-    let names = [
-        "BASiS",
-        "Diffusion Net",
-        "SpectralNet",
-        "SpecNet2 (Rayleigh–Ritz on training batches)",
-        "SpecNet2 (Rayleigh–Ritz on the test set, as the paper)",
-    ];
+    let names = row_names();
     let mut rows: Vec<MethodResults> = names
         .iter()
-        .map(|n| MethodResults {
-            method: n.to_string(),
-            reports: Vec::new(),
-            ms_per_iteration: Vec::new(),
-        })
+        .map(|(_, n)| MethodResults::named(n.clone()))
         .collect();
     for &seed in seeds {
-        let basis = run_seed(
-            exp,
-            &p.features,
-            &p.data.train.labels,
-            &p.data.test.labels,
-            &p.analytic,
-            seed,
-            &config.basis_runs.join(format!("seed-{seed}")),
-            progress,
-        )?;
-        rows[0].reports.push(basis.report);
-        rows[0].ms_per_iteration.push(basis.timing.total_ms);
-        let bc = BaselineConfig {
-            graph: exp.basis.graph,
-            k: exp.basis.embedding.k,
-            batch_size: exp.basis.batch_size,
-            iterations: exp.basis.iterations,
-            seed,
-            ..config.baseline.clone()
-        };
-        for (row, method) in [
-            (1, Method::DiffusionNet),
-            (2, Method::SpectralNet),
-            (3, Method::SpecNet2),
-        ] {
-            let bar = basis_nn::progress::progress_bar(
-                bc.iterations,
-                progress,
-                &format!("{} seed {seed}", method.name()),
-            );
-            let t = Instant::now();
-            let model = fit_baseline(method, &p.features.train, &bc, &mut |_, loss| {
-                bar.inc(1);
-                bar.set_message(format!("loss {loss:.4}"));
-            })?;
-            bar.finish_and_clear();
-            let ms = 1e3 * t.elapsed().as_secs_f64() / bc.iterations as f64;
-            model.save(out.join(format!("{}/seed-{seed}", method.name().replace(' ', "-"))))?;
-            let test_out = model.embed(&p.features.test)?;
-            let train_out = model.embed(&p.features.train)?;
-            rows[row]
-                .reports
-                .push(score(&p, exp, seed, &test_out, &train_out)?);
-            rows[row].ms_per_iteration.push(ms);
-            if method == Method::SpecNet2 {
-                // The paper's post-processing: Rayleigh–Ritz on the whole test graph.
-                let raw_test = model.raw_outputs(&p.features.test)?;
-                let wy = &p.affinity * &raw_test;
-                let degrees = DVector::from_iterator(
-                    p.affinity.nrows(),
-                    p.affinity
-                        .row_iter()
-                        .map(|r| r.values().iter().sum::<f64>()),
-                );
-                let ritz = rayleigh_ritz(&raw_test, &wy, &degrees)?;
-                let train_out = model.raw_outputs(&p.features.train)? * &ritz.rotation;
-                rows[4]
-                    .reports
-                    .push(score(&p, exp, seed, &ritz.vectors, &train_out)?);
-                rows[4].ms_per_iteration.push(ms);
+        for method in Method::ALL {
+            let dir = out.join(method.slug()).join(format!("seed-{seed}"));
+            let outcome = run_method_seed(config, &p, method, seed, &dir, progress)?;
+            let first = names.iter().position(|(m, _)| *m == method).unwrap_or(0);
+            let count = names.iter().filter(|(m, _)| *m == method).count();
+            for (j, row) in rows[first..first + count].iter_mut().enumerate() {
+                match &outcome.reports {
+                    Ok(reports) => {
+                        if let Some(r) = reports.get(j) {
+                            row.reports.push(r.clone());
+                            row.ms_per_iteration.push(outcome.ms_per_iteration);
+                        }
+                    }
+                    Err(why) => row.failures.push((seed, why.clone())),
+                }
             }
             if progress {
-                eprintln!(
-                    "{}",
-                    rows[row].reports.last().map_or(String::new(), |r| r
-                        .markdown_row(&format!("{} seed {seed}", method.name())))
-                );
+                match &outcome.reports {
+                    Ok(reports) => {
+                        for (r, (_, name)) in reports.iter().zip(&names[first..]) {
+                            eprintln!("{}", r.markdown_row(&format!("{name} seed {seed}")));
+                        }
+                    }
+                    Err(why) => eprintln!("{} seed {seed} failed: {why}", method.name()),
+                }
             }
         }
     }
@@ -251,12 +372,12 @@ pub fn run_table1(config: &Table1Config, seeds: &[u64], progress: bool) -> Resul
     basis_data::io::write_atomic(
         out.join("table1.json"),
         serde_json::to_string_pretty(&table)
-            .map_err(basis_nn::NnError::from)?
+            .map_err(NnError::from)?
             .as_bytes(),
     )
-    .map_err(basis_nn::NnError::from)?;
+    .map_err(NnError::from)?;
     basis_data::io::write_atomic(out.join("table1.md"), table1_markdown(&table).as_bytes())
-        .map_err(basis_nn::NnError::from)?;
+        .map_err(NnError::from)?;
     Ok(table)
 }
 
@@ -287,6 +408,14 @@ pub fn table1_markdown(t: &Table1) -> String {
             pm(&a[4]),
             ms.mean
         );
+    }
+    for r in &t.rows {
+        for (seed, why) in &r.failures {
+            out += &format!("\n- {} seed {seed} failed in training: {why}", r.method);
+        }
+    }
+    if t.rows.iter().any(|r| !r.failures.is_empty()) {
+        out += "\n\nMeans and deviations are over the seeds that trained.\n";
     }
     if e.dataset == "fashion-mnist" && e.classes.is_empty() {
         out += "\nThe paper's Table 1, Fashion-MNIST:\n\n| method | d_G | d_⊥ | NMI | ACC | probe accuracy (%) |\n|---|---|---|---|---|---|\n";

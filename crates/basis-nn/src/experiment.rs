@@ -481,6 +481,26 @@ fn report_values(r: &Report) -> [f64; 5] {
     ]
 }
 
+/// `config` with every random choice of a run (network initialisation, batches, RANSAC) drawn
+/// from `seed`.
+pub fn seeded_basis_config(config: &BasisConfig, seed: u64) -> BasisConfig {
+    BasisConfig {
+        seed,
+        align: AlignConfig {
+            seed,
+            ..config.align
+        },
+        ..config.clone()
+    }
+}
+
+/// The anchors of the run with `seed`: `per_class` training rows of every class, drawn from a
+/// generator of its own (so they do not depend on the network's or the batches' draws).
+pub fn anchors_for_seed(labels: &[usize], per_class: usize, seed: u64) -> Result<Vec<usize>> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xA5A5_A5A5);
+    Ok(sample_anchors_per_class(labels, per_class, &mut rng)?)
+}
+
 /// Trains one seed (resuming a checkpoint of the same configuration when one exists) and
 /// scores it on the test set. Writes `model/`, `checkpoint/`, `train_log.json`,
 /// `test_embedding.npy` and `report.json` into `dir`.
@@ -495,16 +515,8 @@ pub fn run_seed(
     dir: &Path,
     progress: bool,
 ) -> Result<SeedResult> {
-    let basis = BasisConfig {
-        seed,
-        align: AlignConfig {
-            seed,
-            ..config.basis.align
-        },
-        ..config.basis.clone()
-    };
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xA5A5_A5A5);
-    let anchors = sample_anchors_per_class(train_labels, config.anchors_per_class, &mut rng)?;
+    let basis = seeded_basis_config(&config.basis, seed);
+    let anchors = anchors_for_seed(train_labels, config.anchors_per_class, seed)?;
     let ckpt = dir.join("checkpoint");
     let x = &features.train;
     let mut trainer = match BasisTrainer::resume(&ckpt) {

@@ -99,7 +99,13 @@ pub fn line_chart(
     }
     canvas.frame(&p, AXIS);
     canvas.text_centered(left + width / 2, top + 6, title, [0, 0, 0], 2);
-    canvas.text_centered(p.left + p.width / 2, p.top + p.height + 18, x_label, AXIS, 1);
+    canvas.text_centered(
+        p.left + p.width / 2,
+        p.top + p.height + 18,
+        x_label,
+        AXIS,
+        1,
+    );
     for s in series {
         for ((&x, &m), &d) in s.x.iter().zip(&s.mean).zip(&s.std) {
             if m.is_finite() && d.is_finite() && d > 0.0 {
@@ -178,8 +184,15 @@ mod tests {
             series(red, vec![0.1, 0.5, 0.9]),
             series(blue, vec![0.9, f64::NAN, 0.1]),
         ];
-        let p = line_chart(&mut c, (0, 0, 400, 300), "NMI", "K", &[10.0, 20.0, 30.0], &s)
-            .unwrap();
+        let p = line_chart(
+            &mut c,
+            (0, 0, 400, 300),
+            "NMI",
+            "K",
+            &[10.0, 20.0, 30.0],
+            &s,
+        )
+        .unwrap();
         assert!(count(&c, red) > 50 && count(&c, blue) > 20);
         for y in 0..c.height() {
             for x in 0..c.width() {

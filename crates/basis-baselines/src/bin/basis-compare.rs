@@ -1,0 +1,145 @@
+//! `basis-compare`: BASiS and the three baselines on the same features — the paper's Table 1
+//! (`table1`) and its Fig. 4 sweep over the number of neighbours (`neighbors`). Run through
+//! `cargo xtask reproduce table1` and `cargo xtask sweep neighbors`.
+
+use basis_baselines::neighbors::{
+    NeighborSweepConfig, neighbor_sweep_markdown, run_neighbor_sweep,
+};
+use basis_baselines::table1::{Table1Config, run_table1, table1_markdown};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const HELP: &str = "\
+basis-compare table1 [OPTIONS]      BASiS, Diffusion Net, SpectralNet and SpecNet2 on the same
+                                    Siamese features, beside the paper's Table 1 column
+basis-compare neighbors [OPTIONS]   the same comparison for every number of neighbours k
+                                    (paper Fig. 4): table per metric and neighbors.png
+
+Options:
+  --dataset D        fashion-mnist (default) or a directory of MNIST-style IDX files or of
+                     train_x.npy, train_y.npy, test_x.npy, test_y.npy
+  --seeds N          seeds 0..N (default: table1 10, neighbors 3)
+  --iterations N     iterations of every method (default 1000)
+  --classes A,B,...  keep these classes only
+  --limit-train N    at most N training points; --limit-test N likewise
+  --neighbors K,K    (neighbors) the values of k (default 10,20,30,50,75,100)
+  --out DIR          output directory (default results/table1, results/sweep-neighbors)
+  --config FILE      the whole configuration as JSON (options given after it override it);
+                     --print-config shows it
+  --no-progress      no progress bars
+
+Re-running with the same configuration reuses every finished (method, seed) run.
+";
+
+fn list<T: std::str::FromStr>(v: &str) -> Result<Vec<T>, String>
+where
+    T::Err: std::fmt::Display,
+{
+    v.split(',')
+        .map(|t| t.trim().parse::<T>().map_err(|e| format!("{t:?}: {e}")))
+        .collect()
+}
+
+fn run() -> Result<(), String> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let sweep = match args.first().map(String::as_str) {
+        Some("table1") => false,
+        Some("neighbors") => true,
+        Some("--help" | "-h") | None => {
+            print!("{HELP}");
+            return Ok(());
+        }
+        Some(other) => return Err(format!("unknown command {other:?}\n\n{HELP}")),
+    };
+    let mut cfg = NeighborSweepConfig::default();
+    let mut seeds: Vec<u64> = (0..if sweep { 3 } else { 10 }).collect();
+    let mut out: Option<PathBuf> = None;
+    let (mut progress, mut print) = (true, false);
+    let mut i = 1;
+    while i < args.len() {
+        let flag = args[i].as_str();
+        let value = || {
+            args.get(i + 1)
+                .cloned()
+                .ok_or_else(|| format!("{flag} needs a value"))
+        };
+        let num = |v: String| v.parse::<usize>().map_err(|e| format!("{flag}: {e}"));
+        let exp = &mut cfg.table.experiment;
+        let mut step = 2;
+        match flag {
+            "--help" | "-h" => {
+                print!("{HELP}");
+                return Ok(());
+            }
+            "--dataset" => exp.dataset = value()?,
+            "--seeds" => seeds = (0..num(value()?)? as u64).collect(),
+            "--iterations" => exp.basis.iterations = num(value()?)?,
+            "--classes" => exp.classes = list(&value()?)?,
+            "--limit-train" => exp.limit_train = Some(num(value()?)?),
+            "--limit-test" => exp.limit_test = Some(num(value()?)?),
+            "--neighbors" if sweep => cfg.neighbors = list(&value()?)?,
+            "--out" => out = Some(PathBuf::from(value()?)),
+            "--config" => {
+                let text = std::fs::read_to_string(value()?).map_err(|e| e.to_string())?;
+                cfg = if sweep {
+                    serde_json::from_str(&text)
+                } else {
+                    serde_json::from_str(&text).map(|table: Table1Config| NeighborSweepConfig {
+                        table,
+                        ..cfg.clone()
+                    })
+                }
+                .map_err(|e| format!("bad config: {e}"))?;
+            }
+            "--no-progress" => {
+                progress = false;
+                step = 1;
+            }
+            "--print-config" => {
+                print = true;
+                step = 1;
+            }
+            other => return Err(format!("unknown option {other:?}\n\n{HELP}")),
+        }
+        i += step;
+    }
+    if let Some(dir) = out {
+        if sweep {
+            cfg.out_dir = dir;
+        } else {
+            cfg.table.experiment.out_dir = dir;
+        }
+    }
+    if print {
+        let text = if sweep {
+            pretty(&cfg)?
+        } else {
+            pretty(&cfg.table)?
+        };
+        println!("{text}");
+        return Ok(());
+    }
+    if sweep {
+        let s = run_neighbor_sweep(&cfg, &seeds, progress).map_err(|e| e.to_string())?;
+        println!("{}", neighbor_sweep_markdown(&s));
+        eprintln!("wrote {}", cfg.out_dir.join("neighbors.png").display());
+    } else {
+        let t = run_table1(&cfg.table, &seeds, progress).map_err(|e| e.to_string())?;
+        println!("{}", table1_markdown(&t));
+    }
+    Ok(())
+}
+
+fn pretty<T: serde::Serialize>(v: &T) -> Result<String, String> {
+    serde_json::to_string_pretty(v).map_err(|e| e.to_string())
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,263 @@
+//! Sensitivity to the graph's neighbourhood size (BASiS Fig. 4): the whole Table 1
+//! comparison ([`run_table1`]) repeated for every number of neighbours k, which sets both the
+//! batch graphs every method trains on and the test graph of the analytic embedding (the
+//! ground truth of d_G).
+//!
+//! Writes into `out_dir`: one `k-<k>/` directory per k (that k's table and models, resumable),
+//! `neighbors.json`, `neighbors.md` (one table per metric, methods × k) and `neighbors.png`
+//! (one chart per metric, mean ± std over the seeds, and a legend).
+
+use crate::table1::{METRICS, MethodResults, Table1, Table1Config, run_table1};
+use crate::{BaselineError, Result};
+use basis_nn::NnError;
+use basis_plot::{Canvas, Series, categorical, legend, line_chart};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// Configuration of the sweep. Serialisable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NeighborSweepConfig {
+    /// The comparison run at every k (its `knn.k` and `out_dir` are replaced per k).
+    pub table: Table1Config,
+    /// Numbers of neighbours.
+    pub neighbors: Vec<usize>,
+    /// Where everything goes.
+    pub out_dir: PathBuf,
+}
+
+impl Default for NeighborSweepConfig {
+    /// The paper's Fig. 4 values of k with the Table 1 setting otherwise.
+    fn default() -> Self {
+        Self {
+            table: Table1Config::default(),
+            neighbors: vec![10, 20, 30, 50, 75, 100],
+            out_dir: PathBuf::from("results/sweep-neighbors"),
+        }
+    }
+}
+
+impl NeighborSweepConfig {
+    /// Checks the list of k: not empty, no repeats, each at least the neighbour whose
+    /// distance sets the Gaussian scale and below the batch size.
+    pub fn check(&self) -> Result<()> {
+        let mut ks = self.neighbors.clone();
+        ks.sort_unstable();
+        ks.dedup();
+        if ks.is_empty() || ks.len() != self.neighbors.len() {
+            return Err(BaselineError::InvalidConfig(format!(
+                "neighbours must be a non-empty list without repeats, got {:?}",
+                self.neighbors
+            )));
+        }
+        for &k in &ks {
+            self.table_for(k)
+                .experiment
+                .basis
+                .graph
+                .check_batch_size(self.table.experiment.basis.batch_size)
+                .map_err(NnError::from)?;
+        }
+        Ok(())
+    }
+
+    /// The comparison's configuration at `k` neighbours.
+    pub fn table_for(&self, k: usize) -> Table1Config {
+        let mut t = self.table.clone();
+        t.experiment.basis.graph.knn.k = k;
+        t.experiment.out_dir = self.out_dir.join(format!("k-{k}"));
+        t
+    }
+}
+
+/// The comparison at one k.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NeighborPoint {
+    /// Number of neighbours.
+    pub k: usize,
+    /// Table 1 at this k.
+    pub table: Table1,
+}
+
+/// The whole sweep.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NeighborSweep {
+    /// Configuration.
+    pub config: NeighborSweepConfig,
+    /// Seeds of every point.
+    pub seeds: Vec<u64>,
+    /// One entry per k, in the configured order.
+    pub points: Vec<NeighborPoint>,
+}
+
+impl NeighborSweep {
+    /// The row names (the same at every k).
+    pub fn methods(&self) -> Vec<String> {
+        self.points.first().map_or(Vec::new(), |p| {
+            p.table.rows.iter().map(|r| r.method.clone()).collect()
+        })
+    }
+
+    fn row(&self, point: usize, method: &str) -> Option<&MethodResults> {
+        self.points[point]
+            .table
+            .rows
+            .iter()
+            .find(|r| r.method == method)
+    }
+}
+
+/// Runs the comparison at every k (each resumable on its own), then writes the JSON,
+/// markdown and PNG of the sweep.
+pub fn run_neighbor_sweep(
+    config: &NeighborSweepConfig,
+    seeds: &[u64],
+    progress: bool,
+) -> Result<NeighborSweep> {
+    config.check()?;
+    let mut points = Vec::with_capacity(config.neighbors.len());
+    for &k in &config.neighbors {
+        if progress {
+            eprintln!("[sweep] k = {k}");
+        }
+        let table = run_table1(&config.table_for(k), seeds, progress)?;
+        points.push(NeighborPoint { k, table });
+    }
+    let sweep = NeighborSweep {
+        config: config.clone(),
+        seeds: seeds.to_vec(),
+        points,
+    };
+    let out = &config.out_dir;
+    let io = |e: basis_data::DataError| BaselineError::Nn(NnError::from(e));
+    basis_data::io::write_atomic(
+        out.join("neighbors.json"),
+        serde_json::to_string_pretty(&sweep)
+            .map_err(NnError::from)?
+            .as_bytes(),
+    )
+    .map_err(io)?;
+    basis_data::io::write_atomic(
+        out.join("neighbors.md"),
+        neighbor_sweep_markdown(&sweep).as_bytes(),
+    )
+    .map_err(io)?;
+    neighbor_sweep_plot(&sweep)?
+        .save_png(out.join("neighbors.png"))
+        .map_err(NnError::from)?;
+    Ok(sweep)
+}
+
+/// One markdown table per metric: methods down, k across, mean ± std over the seeds.
+pub fn neighbor_sweep_markdown(s: &NeighborSweep) -> String {
+    let e = &s.config.table.experiment;
+    let mut out = format!(
+        "# Sensitivity to the number of neighbours on {} ({} seeds per point)\n\n\
+         K = {}, m = {}, {} iterations; k sets both the batch graphs and the test graph of d_G.\n",
+        e.dataset,
+        s.seeds.len(),
+        e.basis.embedding.k,
+        e.basis.batch_size,
+        e.basis.iterations,
+    );
+    let header: String = s.points.iter().map(|p| format!(" k = {} |", p.k)).collect();
+    let rule: String = s.points.iter().map(|_| "---|").collect();
+    for (j, metric) in METRICS.iter().enumerate() {
+        out += &format!("\n## {metric}\n\n| method |{header}\n|---|{rule}\n");
+        for m in s.methods() {
+            out += &format!("| {m} |");
+            for i in 0..s.points.len() {
+                let cell = s.row(i, &m).map_or("—".to_string(), |r| {
+                    let a = r.aggregate()[j];
+                    let failed = if r.failures.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({} failed)", r.failures.len())
+                    };
+                    if a.mean.is_finite() {
+                        format!("{:.3} ± {:.3}{failed}", a.mean, a.std)
+                    } else {
+                        format!("—{failed}")
+                    }
+                });
+                out += &format!(" {cell} |");
+            }
+            out += "\n";
+        }
+    }
+    let failures: Vec<String> = s
+        .points
+        .iter()
+        .flat_map(|p| {
+            p.table.rows.iter().flat_map(move |r| {
+                r.failures.iter().map(move |(seed, why)| {
+                    format!("- k = {}, {} seed {seed}: {why}", p.k, r.method)
+                })
+            })
+        })
+        .collect();
+    if !failures.is_empty() {
+        out += "\nRuns that failed in training (left out of the means):\n\n";
+        out += &failures.join("\n");
+        out += "\n";
+    }
+    out
+}
+
+/// The Fig. 4 style plot: one chart per metric (mean ± std over the seeds against k) and a
+/// legend in the sixth cell of a 3 × 2 grid.
+pub fn neighbor_sweep_plot(s: &NeighborSweep) -> Result<Canvas> {
+    let (cw, ch) = (420, 300);
+    let mut canvas = Canvas::new(3 * cw, 2 * ch);
+    let ks: Vec<f64> = s.points.iter().map(|p| p.k as f64).collect();
+    let methods = s.methods();
+    for (j, metric) in METRICS.iter().enumerate() {
+        let series: Vec<Series> = methods
+            .iter()
+            .enumerate()
+            .map(|(c, m)| {
+                let stats: Vec<_> = (0..s.points.len())
+                    .map(|i| s.row(i, m).map(|r| r.aggregate()[j]))
+                    .collect();
+                Series {
+                    name: m.clone(),
+                    colour: categorical(c),
+                    x: ks.clone(),
+                    mean: stats
+                        .iter()
+                        .map(|a| a.map_or(f64::NAN, |a| a.mean))
+                        .collect(),
+                    std: stats
+                        .iter()
+                        .map(|a| a.map_or(f64::NAN, |a| a.std))
+                        .collect(),
+                }
+            })
+            .collect();
+        let title = match j {
+            0 => "d_G (lower is better)",
+            1 => "d_⊥ (lower is better)",
+            4 => "probe accuracy %",
+            _ => metric,
+        };
+        line_chart(
+            &mut canvas,
+            ((j % 3) * cw, (j / 3) * ch, cw, ch),
+            title,
+            "neighbours k",
+            &ks,
+            &series,
+        )
+        .map_err(NnError::from)?;
+        if j == 0 {
+            legend(&mut canvas, 2 * cw + 30, ch + 60, &series);
+        }
+    }
+    canvas.text(
+        2 * cw + 30,
+        ch + 30,
+        &format!("mean ± std over {} seeds", s.seeds.len()),
+        [0, 0, 0],
+        1,
+    );
+    Ok(canvas)
+}
