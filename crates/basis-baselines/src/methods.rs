@@ -81,6 +81,11 @@ impl Method {
         }
     }
 
+    /// The method with this [`Method::slug`].
+    pub fn from_slug(slug: &str) -> Option<Method> {
+        Method::ALL.into_iter().find(|m| m.slug() == slug)
+    }
+
     /// Whether the paper also scored this method after a post-processing fitted on the test
     /// set itself (SpecNet2's Rayleigh–Ritz, Eq. 10). Comparisons add that as a second row.
     pub fn paper_post_processes_on_test_set(self) -> bool {

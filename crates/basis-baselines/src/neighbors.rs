@@ -230,6 +230,7 @@ pub fn neighbor_sweep_plot(s: &NeighborSweep) -> Result<Canvas> {
                         .iter()
                         .map(|a| a.map_or(f64::NAN, |a| a.std))
                         .collect(),
+                    markers: true,
                 }
             })
             .collect();

@@ -2,6 +2,7 @@
 //! as `.npy` files, raw features): Table 1 with every method, its reuse of finished runs, and
 //! the neighbour sweep's tables and plot.
 
+use basis_baselines::methods::Method;
 use basis_baselines::neighbors::{NeighborSweepConfig, run_neighbor_sweep};
 use basis_baselines::table1::{Table1Config, run_table1};
 use basis_data::npy::encode_npy;
@@ -95,6 +96,14 @@ fn table1_runs_every_method_and_reuses_finished_runs() {
     other.baseline.learning_rate = 2e-3;
     let changed = run_table1(&other, &[0], false).unwrap();
     assert_ne!(changed.rows[1].reports, t.rows[1].reports);
+    // A subset of methods: only their rows (SpecNet2 has two).
+    let mut subset = cfg.clone();
+    subset.methods = vec![Method::SpecNet2];
+    let only = run_table1(&subset, &[0], false).unwrap();
+    assert_eq!(only.rows.len(), 2);
+    assert!(only.rows.iter().all(|r| r.method.starts_with("SpecNet2")));
+    subset.methods.clear();
+    assert!(run_table1(&subset, &[0], false).is_err());
     std::fs::remove_dir_all(&root).unwrap();
 }
 

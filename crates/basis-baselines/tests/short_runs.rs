@@ -168,12 +168,14 @@ fn bad_inputs_are_typed_errors() {
     bad[(3, 1)] = f64::NAN;
     assert!(fit_baseline(Method::SpecNet2, &bad, &config(), &mut |_, _| {}).is_err());
     // BASiS is not a baseline, and every method needs one label per training point.
+    assert_eq!(Method::from_slug("pca"), None);
     assert!(fit_baseline(Method::Basis, &train.features, &config(), &mut |_, _| {}).is_err());
     let short = TrainingSet {
         features: &train.features,
         labels: &train.labels[..10],
     };
     for method in Method::ALL {
+        assert_eq!(Method::from_slug(method.slug()), Some(method));
         assert!(
             method
                 .fit(&short, &method_config(), 0, &mut |_, _| {})

@@ -21,7 +21,7 @@ use crate::trainer::BasisTrainer;
 use basis_align::{AlignConfig, AlignModel, FeatureChangeAligner};
 use basis_data::sampling::sample_anchors_per_class;
 use basis_metrics::{KMeansParams, NmiNormalization, clustering_accuracy, kmeans, nmi};
-use basis_plot::{Canvas, Panel, categorical, padded_range};
+use basis_plot::{Canvas, Panel, Series, categorical, legend, line_chart, padded_range};
 use basis_spectral::{EmbeddingParams, analytic_embedding};
 use nalgebra::DMatrix;
 use rand::SeedableRng;
@@ -329,61 +329,83 @@ const BLUE: [u8; 3] = [31, 119, 180];
 const ORANGE: [u8; 3] = [255, 127, 14];
 const GREEN: [u8; 3] = [44, 160, 44];
 
+/// Fig. 6: the two training losses, then NMI and ACC of the analytic embedding of the
+/// validation graph and of the network on training and validation points.
 fn plot_fig6(curves: &Curves, path: &std::path::Path) -> Result<()> {
-    let (pw, ph, pad) = (360usize, 260usize, 16usize);
-    let mut canvas = Canvas::new(4 * (pw + pad) + pad, ph + 2 * pad);
-    let panel = |i: usize, x_range, y_range| Panel {
-        left: pad + i * (pw + pad),
-        top: pad,
-        width: pw,
-        height: ph,
-        x_range,
-        y_range,
+    let (cw, ch) = (400usize, 300usize);
+    let mut canvas = Canvas::new(4 * cw, ch + 70);
+    let loss_curve = |name: &str, series: &[(usize, f64)]| {
+        let (x, y): (Vec<f64>, Vec<f64>) = series.iter().map(|p| (p.0 as f64, p.1)).unzip();
+        Series::curve(name, BLUE, x, y)
     };
-    let last = curves
-        .feature_loss
-        .last()
-        .map_or(1.0, |p| p.0 as f64)
-        .max(1.0);
-    for (i, series) in [&curves.feature_loss, &curves.spectral_loss]
+    let last = curves.feature_loss.last().map_or(1.0, |p| p.0 as f64);
+    let ticks = [0.0, last / 2.0, last];
+    for (i, (title, series)) in [
+        ("contrastive loss", &curves.feature_loss),
+        ("spectral loss", &curves.spectral_loss),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let s = [loss_curve(title, series)];
+        line_chart(
+            &mut canvas,
+            (i * cw, 0, cw, ch),
+            title,
+            "iteration",
+            &ticks,
+            &s,
+        )?;
+    }
+    let xs: Vec<f64> = curves.eval_at.iter().map(|&i| i as f64).collect();
+    let names = [
+        "analytic (validation)",
+        "network, train",
+        "network, validation",
+    ];
+    let mut legend_series = Vec::new();
+    for (i, (title, scores)) in [("NMI", &curves.nmi), ("ACC", &curves.acc)]
         .into_iter()
         .enumerate()
     {
-        let pts: Vec<(f64, f64)> = series
+        let s: Vec<Series> = scores
             .iter()
-            .filter(|p| p.1.is_finite())
-            .map(|p| (p.0 as f64, p.1))
+            .zip([BLUE, ORANGE, GREEN])
+            .zip(names)
+            .map(|((ys, colour), name)| Series {
+                markers: true,
+                ..Series::curve(name, colour, xs.clone(), ys.clone())
+            })
             .collect();
-        let p = panel(i, (0.0, last), padded_range(pts.iter().map(|p| p.1), 0.05));
-        let (xs, ys): (Vec<f64>, Vec<f64>) = pts.into_iter().unzip();
-        canvas.polyline(&p, &xs, &ys, BLUE);
-        canvas.frame(&p, [60, 60, 60]);
+        line_chart(
+            &mut canvas,
+            ((2 + i) * cw, 0, cw, ch),
+            title,
+            "iteration",
+            &ticks,
+            &s,
+        )?;
+        legend_series = s;
     }
-    let xs: Vec<f64> = curves.eval_at.iter().map(|&i| i as f64).collect();
-    for (i, scores) in [&curves.nmi, &curves.acc].into_iter().enumerate() {
-        let p = panel(2 + i, (0.0, last), (0.0, 1.0));
-        for (series, colour) in scores.iter().zip([BLUE, ORANGE, GREEN]) {
-            let (x, y): (Vec<f64>, Vec<f64>) = xs
-                .iter()
-                .zip(series)
-                .filter(|(_, v)| v.is_finite())
-                .map(|(a, b)| (*a, *b))
-                .unzip();
-            canvas.polyline(&p, &x, &y, colour);
-            for (a, b) in x.iter().zip(&y) {
-                canvas.point(&p, *a, *b, 2, colour);
-            }
-        }
-        canvas.frame(&p, [60, 60, 60]);
-    }
+    legend(&mut canvas, 2 * cw + 60, ch + 8, &legend_series);
     canvas.save_png(path)?;
     Ok(())
 }
 
+/// Fig. 8: per snapshot, V^ref before and after T_G and the network's validation embedding
+/// (first two coordinates, coloured by class).
 fn plot_fig8(snapshots: &[Snapshot], val_labels: &[usize], path: &std::path::Path) -> Result<()> {
-    let (pw, ph, pad) = (260usize, 260usize, 12usize);
+    let (pw, ph, pad, head) = (260usize, 260usize, 12usize, 30usize);
     let rows = snapshots.len().max(1);
-    let mut canvas = Canvas::new(3 * (pw + pad) + pad, rows * (ph + pad) + pad);
+    let mut canvas = Canvas::new(3 * (pw + pad) + pad + 90, head + rows * (ph + pad) + pad);
+    let titles = [
+        "V_ref before T_G",
+        "V_ref after T_G",
+        "network (validation)",
+    ];
+    for (col, title) in titles.iter().enumerate() {
+        canvas.text_centered(pad + col * (pw + pad) + pw / 2, 8, title, [0, 0, 0], 2);
+    }
     for (r, s) in snapshots.iter().enumerate() {
         let columns: [(&[[f64; 2]], &[usize]); 3] = [
             (&s.before, &s.reference_labels),
@@ -393,7 +415,7 @@ fn plot_fig8(snapshots: &[Snapshot], val_labels: &[usize], path: &std::path::Pat
         for (col, (pts, labels)) in columns.into_iter().enumerate() {
             let p = Panel {
                 left: pad + col * (pw + pad),
-                top: pad + r * (ph + pad),
+                top: head + pad + r * (ph + pad),
                 width: pw,
                 height: ph,
                 x_range: padded_range(pts.iter().map(|q| q[0]), 0.08),
@@ -404,6 +426,15 @@ fn plot_fig8(snapshots: &[Snapshot], val_labels: &[usize], path: &std::path::Pat
             }
             canvas.frame(&p, [60, 60, 60]);
         }
+        let y = head + pad + r * (ph + pad) + ph / 2;
+        canvas.text(3 * (pw + pad) + pad, y - 12, "iter", [0, 0, 0], 2);
+        canvas.text(
+            3 * (pw + pad) + pad,
+            y + 6,
+            &s.iteration.to_string(),
+            [0, 0, 0],
+            2,
+        );
     }
     canvas.save_png(path)?;
     Ok(())

@@ -16,6 +16,23 @@ pub struct Series {
     pub mean: Vec<f64>,
     /// Standard deviation at each x (drawn as a bar mean ± std; non-finite: no bar).
     pub std: Vec<f64>,
+    /// Draw a marker at every mean (off for long curves such as training losses).
+    pub markers: bool,
+}
+
+impl Series {
+    /// A curve without error bars or markers (e.g. a loss per iteration).
+    pub fn curve(name: &str, colour: Rgb, x: Vec<f64>, y: Vec<f64>) -> Self {
+        let n = y.len();
+        Self {
+            name: name.to_string(),
+            colour,
+            x,
+            mean: y,
+            std: vec![f64::NAN; n],
+            markers: false,
+        }
+    }
 }
 
 const AXIS: Rgb = [60, 60, 60];
@@ -128,9 +145,11 @@ pub fn line_chart(
             }
         }
         canvas.polyline(&p, &run.0, &run.1, s.colour);
-        for (&x, &m) in s.x.iter().zip(&s.mean) {
-            if m.is_finite() {
-                canvas.point(&p, x, m, 2, s.colour);
+        if s.markers {
+            for (&x, &m) in s.x.iter().zip(&s.mean) {
+                if m.is_finite() {
+                    canvas.point(&p, x, m, 2, s.colour);
+                }
             }
         }
     }
@@ -163,6 +182,7 @@ mod tests {
             x: (0..n).map(|i| 10.0 * (i + 1) as f64).collect(),
             mean,
             std: vec![0.05; n],
+            markers: true,
         }
     }
 

@@ -2,6 +2,7 @@
 //! (`table1`) and its Fig. 4 sweep over the number of neighbours (`neighbors`). Run through
 //! `cargo xtask reproduce table1` and `cargo xtask sweep neighbors`.
 
+use basis_baselines::methods::Method;
 use basis_baselines::neighbors::{
     NeighborSweepConfig, neighbor_sweep_markdown, run_neighbor_sweep,
 };
@@ -22,6 +23,7 @@ Options:
   --iterations N     iterations of every method (default 1000)
   --classes A,B,...  keep these classes only
   --limit-train N    at most N training points; --limit-test N likewise
+  --methods M,M      a subset of basis, diffusion-net, spectralnet, specnet2 (default all)
   --neighbors K,K    (neighbors) the values of k (default 10,20,30,50,75,100)
   --out DIR          output directory (default results/table1, results/sweep-neighbors)
   --config FILE      the whole configuration as JSON (options given after it override it);
@@ -64,19 +66,26 @@ fn run() -> Result<(), String> {
                 .ok_or_else(|| format!("{flag} needs a value"))
         };
         let num = |v: String| v.parse::<usize>().map_err(|e| format!("{flag}: {e}"));
-        let exp = &mut cfg.table.experiment;
         let mut step = 2;
         match flag {
             "--help" | "-h" => {
                 print!("{HELP}");
                 return Ok(());
             }
-            "--dataset" => exp.dataset = value()?,
+            "--dataset" => cfg.table.experiment.dataset = value()?,
             "--seeds" => seeds = (0..num(value()?)? as u64).collect(),
-            "--iterations" => exp.basis.iterations = num(value()?)?,
-            "--classes" => exp.classes = list(&value()?)?,
-            "--limit-train" => exp.limit_train = Some(num(value()?)?),
-            "--limit-test" => exp.limit_test = Some(num(value()?)?),
+            "--iterations" => cfg.table.experiment.basis.iterations = num(value()?)?,
+            "--classes" => cfg.table.experiment.classes = list(&value()?)?,
+            "--limit-train" => cfg.table.experiment.limit_train = Some(num(value()?)?),
+            "--limit-test" => cfg.table.experiment.limit_test = Some(num(value()?)?),
+            "--methods" => {
+                cfg.table.methods = value()?
+                    .split(',')
+                    .map(|m| {
+                        Method::from_slug(m.trim()).ok_or_else(|| format!("unknown method {m:?}"))
+                    })
+                    .collect::<Result<_, _>>()?
+            }
             "--neighbors" if sweep => cfg.neighbors = list(&value()?)?,
             "--out" => out = Some(PathBuf::from(value()?)),
             "--config" => {
