@@ -41,7 +41,9 @@ const GRID: Rgb = [225, 225, 225];
 /// Formats a tick value with about three significant digits.
 fn tick_label(v: f64) -> String {
     let a = v.abs();
-    if a >= 100.0 {
+    if v.fract() == 0.0 && a < 1e6 {
+        format!("{v:.0}")
+    } else if a >= 100.0 {
         format!("{v:.0}")
     } else if a >= 10.0 {
         format!("{v:.1}")
@@ -110,7 +112,8 @@ pub fn line_chart(
     for &x in x_ticks {
         let y_top = y_range.1 - 1e-9 * (y_range.1 - y_range.0);
         canvas.polyline(&p, &[x, x], &[y_range.0, y_top], GRID);
-        if let Some((px, _)) = p.pixel_of(x, y_range.0) {
+        // The top edge maps inside the panel (the bottom edge is just outside it).
+        if let Some((px, _)) = p.pixel_of(x, y_range.1) {
             canvas.text_centered(px, p.top + p.height + 4, &tick_label(x), AXIS, 1);
         }
     }
@@ -221,6 +224,15 @@ mod tests {
                     assert!(y >= p.top && y < p.top + p.height);
                 }
             }
+        }
+        // Every x tick has its label under the panel.
+        let label_rows = p.top + p.height + 4..p.top + p.height + 11;
+        for x in [10.0, 20.0, 30.0] {
+            let (px, _) = p.pixel_of(x, 0.5).unwrap();
+            let inked = label_rows
+                .clone()
+                .any(|y| (px - 6..px + 6).any(|x| c.get(x, y) == Some(AXIS)));
+            assert!(inked, "no label under x = {x}");
         }
         // The first point (0.1 at x = 10) sits low, the third (0.9 at x = 30) high.
         let (_, y_low) = p.pixel_of(10.0, 0.1).unwrap();
