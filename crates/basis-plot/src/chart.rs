@@ -41,9 +41,7 @@ const GRID: Rgb = [225, 225, 225];
 /// Formats a tick value with about three significant digits.
 fn tick_label(v: f64) -> String {
     let a = v.abs();
-    if v.fract() == 0.0 && a < 1e6 {
-        format!("{v:.0}")
-    } else if a >= 100.0 {
+    if (v.fract() == 0.0 && a < 1e6) || a >= 100.0 {
         format!("{v:.0}")
     } else if a >= 10.0 {
         format!("{v:.1}")
@@ -247,7 +245,17 @@ mod tests {
         bad.std.pop();
         assert!(line_chart(&mut c, (0, 0, 400, 300), "t", "x", &[], &[bad]).is_err());
         let ok = series([1, 2, 3], vec![0.1, 0.2]);
-        assert!(line_chart(&mut c, (0, 0, 50, 40), "t", "x", &[], &[ok.clone()]).is_err());
+        assert!(
+            line_chart(
+                &mut c,
+                (0, 0, 50, 40),
+                "t",
+                "x",
+                &[],
+                std::slice::from_ref(&ok)
+            )
+            .is_err()
+        );
         assert!(line_chart(&mut c, (300, 0, 400, 300), "t", "x", &[], &[ok]).is_err());
     }
 
