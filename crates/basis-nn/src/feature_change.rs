@@ -4,14 +4,14 @@
 //! (Algorithm 2, lines 3–6), and the spectral network takes one Algorithm 1 step against
 //! that reference.
 //!
-//! Writes two plots (no text is drawn; the layout is described here and in `docs/`):
+//! Writes two plots, with titles, axis ticks and a legend drawn in `basis-plot`'s font:
 //! - `fig6.png`, Fig. 6 style, four panels left to right: (a) contrastive loss, (b) spectral
 //!   loss, (c) NMI and (d) ACC over feature iterations; in (c)–(d) blue is the analytic
 //!   embedding of the validation graph on the current features, orange the network on
 //!   training points, green the network on validation points. Values are in `curves.json`.
-//! - `fig8.png`, Fig. 8 style, one row per snapshot iteration: V^ref's analytic embedding
-//!   before T_G, after T_G, and the network's validation embedding (first two coordinates,
-//!   coloured by class).
+//! - `fig8.png`, Fig. 8 style, one row per snapshot iteration (labelled at its right):
+//!   V^ref's analytic embedding before T_G, after T_G, and the network's validation embedding
+//!   (first two coordinates, coloured by class).
 
 use crate::error::{NnError, Result};
 use crate::experiment::{ExperimentConfig, FeatureSource, load_dataset, restrict};

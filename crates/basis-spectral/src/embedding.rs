@@ -7,11 +7,11 @@
 //! **Which solver.** [`EigenMethod::Auto`] uses thick-restart Lanczos
 //! ([`mod@crate::lanczos`]) on the graph's non-zeros whenever the Krylov basis is
 //! smaller than the graph, and faer's full dense decomposition otherwise. On a
-//! disconnected batch graph the zero eigenvalue is repeated, which a single-vector
-//! Krylov method cannot be trusted to find every copy of; the batch path therefore
+//! disconnected graph the zero eigenvalue is repeated, which a single-vector
+//! Krylov method cannot be trusted to find every copy of; every path therefore
 //! deflates the exact null space (the trivial vector restricted to each component)
-//! and solves only for the rest. The whole-graph [`laplacian_eigenmap_csr`] still
-//! refuses a disconnected graph under `Auto`-chosen Lanczos. On a
+//! and lets Lanczos solve only for the rest, so a split graph, batch or whole, is
+//! no reason for the dense solver (which would need n² memory). On a
 //! 512-point 50-NN batch, 11 eigenpairs take 2.4 ms with Lanczos against
 //! 29 ms for the full decomposition (`docs/benchmarks.md`).
 //!
@@ -47,8 +47,7 @@ use std::time::Instant;
 /// Which eigensolver an embedding uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum EigenMethod {
-    /// Lanczos when the graph is larger than twice its Krylov basis, dense otherwise (for the
-    /// whole-graph [`laplacian_eigenmap_csr`], also dense when the graph is disconnected).
+    /// Lanczos when the graph is larger than twice its Krylov basis, dense otherwise.
     #[default]
     Auto,
     /// faer's full symmetric decomposition (needs the dense matrix; O(n³)).
@@ -103,14 +102,15 @@ impl SolverParams {
         }
     }
 
-    /// Whether Lanczos is used for `k` pairs of an `n`-node graph with `components` components.
-    fn use_lanczos(&self, n: usize, k: usize, components: usize) -> bool {
+    /// Whether Lanczos is used for `k` pairs of an `n`-node graph. The number of components
+    /// does not matter: the null space is deflated exactly (see [`null_space_basis`]).
+    fn use_lanczos(&self, n: usize, k: usize) -> bool {
         match self.method {
             EigenMethod::Dense => false,
             EigenMethod::Lanczos => true,
             EigenMethod::Auto => {
                 let basis = self.lanczos(k, Which::Smallest).basis_size(usize::MAX);
-                components <= 1 && 2 * basis < n
+                2 * basis < n
             }
         }
     }
@@ -259,9 +259,7 @@ pub fn laplacian_eigenmap_with(
     let l = &graph.laplacian;
     let k = params.k;
     let wanted = k + usize::from(params.drop_trivial);
-    // The null space is deflated exactly (one vector per component), so a split batch graph
-    // is no reason for the dense solver.
-    if params.solver.use_lanczos(n, wanted, 1) {
+    if params.solver.use_lanczos(n, wanted) {
         let op = CsrOperator::from_dense(l, 1)?;
         let t = trivial_eigenvector(&graph.affinity, graph.kind);
         let null = if graph.components > 1 {
@@ -427,9 +425,9 @@ pub struct SolveStats {
 
 /// The K leading eigenvectors of the Laplacian of a sparse affinity `W`
 /// (a whole dataset graph). `W` is checked (square, finite, non-negative,
-/// symmetric); a disconnected graph is [`GraphError::Disconnected`], since a
-/// Krylov solver cannot promise every copy of a repeated zero eigenvalue
-/// (use [`EigenMethod::Dense`] on a small graph, or connect it).
+/// symmetric). On a disconnected graph the zero eigenvalue has one copy per
+/// component; Lanczos gets them exactly by deflating the null space (the
+/// trivial vector restricted to each component), and they come first.
 ///
 /// `progress` is called after each Lanczos restart cycle.
 pub fn laplacian_eigenmap_csr(
@@ -443,13 +441,16 @@ pub fn laplacian_eigenmap_csr(
     params.check(n)?;
     let comps = components_csr(w);
     let wanted = params.k + usize::from(params.drop_trivial);
-    if !params.solver.use_lanczos(n, wanted, comps.count) {
+    if !params.solver.use_lanczos(n, wanted) {
         let g = BatchGraph::from_affinity(basis_graph::csr_to_dense(w), kind)?;
         return Ok((laplacian_eigenmap(&g, params)?, SolveStats::default()));
     }
-    comps.ensure_connected()?;
     let (op, t) = laplacian_operator(w, kind, params.solver.threads)?;
-    let null = DMatrix::from_column_slice(n, 1, t.as_slice());
+    let null = if comps.count > 1 {
+        null_space_basis(&t, &comps.labels, comps.count)
+    } else {
+        DMatrix::from_column_slice(n, 1, t.as_slice())
+    };
     sparse_solve(
         &mut EigenmapWorkspace::default(),
         &op,
@@ -612,8 +613,8 @@ pub struct AnalyticEmbedding {
 /// Follows `graph` exactly as a batch would (same k, σ rule, symmetrisation,
 /// Laplacian; `connect_components` adds the shortest bridging edges, O(n²d)).
 /// A disconnected graph without bridging is an error unless
-/// `allow_disconnected`, in which case the dense solver is used if the graph
-/// is small and the Lanczos caveat on repeated eigenvalues applies otherwise.
+/// `allow_disconnected`, in which case the zero eigenvalue comes once per
+/// component (the null space is deflated exactly, as in [`laplacian_eigenmap_csr`]).
 /// Shows a progress line on stderr when the solve runs past a second.
 pub fn analytic_embedding(
     x: &DMatrix<f64>,
@@ -639,9 +640,7 @@ pub fn analytic_embedding(
     let connected = graph.connect_components || comps.count == 1;
     let n = x.nrows();
     let wanted = params.k + usize::from(params.drop_trivial);
-    let lanczos = params
-        .solver
-        .use_lanczos(n, wanted, if connected { 1 } else { comps.count })
+    let lanczos = params.solver.use_lanczos(n, wanted)
         || (params.solver.method == EigenMethod::Auto && n > 4096);
     if !lanczos {
         let affinity_nnz = w.nnz();

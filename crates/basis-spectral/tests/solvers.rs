@@ -1,7 +1,8 @@
 //! The sparse (Lanczos) and dense (faer) paths checked against each other on
 //! random kNN graphs, plus the regressions and failure modes a user meets:
 //! deflation on a large graph, residuals within tolerance, deterministic
-//! signs, non-convergence and disconnected graphs as typed errors.
+//! signs, non-convergence as a typed error, disconnected graphs solved with their
+//! null space deflated exactly.
 
 use basis_graph::{
     AffinityParams, BatchGraph, BatchGraphParams, GraphError, KnnParams, LaplacianKind,
@@ -181,28 +182,57 @@ fn non_convergence_is_a_typed_error_with_the_best_estimate() {
 }
 
 #[test]
-fn disconnected_and_bad_affinities_are_typed_errors() {
-    // Two far-apart clusters with few neighbours: two components.
+fn disconnected_whole_graphs_get_the_exact_null_space_and_bad_affinities_are_typed_errors() {
+    // Two far-apart clusters with few neighbours: two components, so zero is a double
+    // eigenvalue. Lanczos (chosen by Auto or asked for) deflates the null space exactly and
+    // agrees with the dense solver on the values and the subspace.
     let mut x = clustered(400, 3, 1, 5);
     for i in 200..400 {
         x[(i, 0)] += 1e3;
     }
     let w = affinity(&x, 5);
-    let p = params(2, true, EigenMethod::Lanczos, 1e-10);
-    assert!(matches!(
-        laplacian_eigenmap_csr(&w, LaplacianKind::Unnormalized, &p, &mut |_| {}),
-        Err(SpectralError::Graph(GraphError::Disconnected { .. }))
-    ));
-    // The dense solver handles the repeated zero.
-    let dense = laplacian_eigenmap_csr(
-        &w,
+    assert_eq!(basis_graph::components_csr(&w).count, 2);
+    for kind in [
         LaplacianKind::Unnormalized,
-        &params(2, false, EigenMethod::Dense, 1e-10),
-        &mut |_| {},
-    )
-    .unwrap()
-    .0;
-    assert!(dense.values[0].abs() < 1e-10 && dense.values[1].abs() < 1e-10);
+        LaplacianKind::SymmetricNormalized,
+    ] {
+        for drop_trivial in [false, true] {
+            let dense = laplacian_eigenmap_csr(
+                &w,
+                kind,
+                &params(4, drop_trivial, EigenMethod::Dense, 1e-10),
+                &mut |_| {},
+            )
+            .unwrap()
+            .0;
+            let zeros = if drop_trivial { 1 } else { 2 };
+            assert!(dense.values.iter().take(zeros).all(|v| v.abs() < 1e-10));
+            assert!(dense.values[zeros] > 1e-6, "{}", dense.values);
+            for method in [EigenMethod::Auto, EigenMethod::Lanczos] {
+                let (lanczos, stats) = laplacian_eigenmap_csr(
+                    &w,
+                    kind,
+                    &params(4, drop_trivial, method, 1e-10),
+                    &mut |_| {},
+                )
+                .unwrap();
+                assert!(stats.matvecs > 0, "{method:?} did not run Lanczos");
+                for j in 0..4 {
+                    assert!(
+                        (dense.values[j] - lanczos.values[j]).abs() < 1e-8,
+                        "{kind:?} drop {drop_trivial}: {} vs {}",
+                        dense.values,
+                        lanczos.values
+                    );
+                }
+                let sine = max_sine(&dense.coords, &lanczos.coords);
+                assert!(
+                    sine < 1e-6,
+                    "{kind:?} drop {drop_trivial} {method:?}: sin θ {sine}"
+                );
+            }
+        }
+    }
     // Asymmetric and non-finite affinities.
     let mut coo = CooMatrix::new(3, 3);
     coo.push(0, 1, 1.0);
