@@ -4,11 +4,13 @@
 //! - [`fashion_mnist`]: the Fashion-MNIST train/test splits (Debian's `dataset-fashion-mnist` by default);
 //! - [`toy`]: seeded two moons, three moons, circles, blobs and spirals (BASiS Fig. 1);
 //! - [`sampling`]: anchor selection and anchor-plus-fresh batch sampling (BASiS Algorithm 1);
-//! - [`io`]: atomic file writes.
+//! - [`io`]: atomic file writes;
+//! - [`cli`]: the command-line argument cursor the toolkit's binaries share.
 //!
 //! Every fallible function returns [`DataError`]; none panics on bad input.
 #![warn(missing_docs)]
 
+pub mod cli;
 pub mod csv;
 pub mod dataset;
 pub mod error;

@@ -7,6 +7,7 @@ use basis_baselines::neighbors::{
     NeighborSweepConfig, neighbor_sweep_markdown, run_neighbor_sweep,
 };
 use basis_baselines::table1::{Table1Config, run_table1, table1_markdown};
+use basis_data::cli::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -33,18 +34,9 @@ Options:
 Re-running with the same configuration reuses every finished (method, seed) run.
 ";
 
-fn list<T: std::str::FromStr>(v: &str) -> Result<Vec<T>, String>
-where
-    T::Err: std::fmt::Display,
-{
-    v.split(',')
-        .map(|t| t.trim().parse::<T>().map_err(|e| format!("{t:?}: {e}")))
-        .collect()
-}
-
 fn run() -> Result<(), String> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let sweep = match args.first().map(String::as_str) {
+    let mut args = Args::from_env();
+    let sweep = match args.next_flag().as_deref() {
         Some("table1") => false,
         Some("neighbors") => true,
         Some("--help" | "-h") | None => {
@@ -57,39 +49,30 @@ fn run() -> Result<(), String> {
     let mut seeds: Vec<u64> = (0..if sweep { 3 } else { 10 }).collect();
     let mut out: Option<PathBuf> = None;
     let (mut progress, mut print) = (true, false);
-    let mut i = 1;
-    while i < args.len() {
-        let flag = args[i].as_str();
-        let value = || {
-            args.get(i + 1)
-                .cloned()
-                .ok_or_else(|| format!("{flag} needs a value"))
-        };
-        let num = |v: String| v.parse::<usize>().map_err(|e| format!("{flag}: {e}"));
-        let mut step = 2;
-        match flag {
+    while let Some(flag) = args.next_flag() {
+        let experiment = &mut cfg.table.experiment;
+        match flag.as_str() {
             "--help" | "-h" => {
                 print!("{HELP}");
                 return Ok(());
             }
-            "--dataset" => cfg.table.experiment.dataset = value()?,
-            "--seeds" => seeds = (0..num(value()?)? as u64).collect(),
-            "--iterations" => cfg.table.experiment.basis.iterations = num(value()?)?,
-            "--classes" => cfg.table.experiment.classes = list(&value()?)?,
-            "--limit-train" => cfg.table.experiment.limit_train = Some(num(value()?)?),
-            "--limit-test" => cfg.table.experiment.limit_test = Some(num(value()?)?),
+            "--dataset" => experiment.dataset = args.value()?,
+            "--seeds" => seeds = (0..args.parse::<u64>()?).collect(),
+            "--iterations" => experiment.basis.iterations = args.parse()?,
+            "--classes" => experiment.classes = args.list()?,
+            "--limit-train" => experiment.limit_train = Some(args.parse()?),
+            "--limit-test" => experiment.limit_test = Some(args.parse()?),
             "--methods" => {
-                cfg.table.methods = value()?
-                    .split(',')
-                    .map(|m| {
-                        Method::from_slug(m.trim()).ok_or_else(|| format!("unknown method {m:?}"))
-                    })
+                cfg.table.methods = args
+                    .list::<String>()?
+                    .iter()
+                    .map(|m| Method::from_slug(m).ok_or_else(|| format!("unknown method {m:?}")))
                     .collect::<Result<_, _>>()?
             }
-            "--neighbors" if sweep => cfg.neighbors = list(&value()?)?,
-            "--out" => out = Some(PathBuf::from(value()?)),
+            "--neighbors" if sweep => cfg.neighbors = args.list()?,
+            "--out" => out = Some(PathBuf::from(args.value()?)),
             "--config" => {
-                let text = std::fs::read_to_string(value()?).map_err(|e| e.to_string())?;
+                let text = std::fs::read_to_string(args.value()?).map_err(|e| e.to_string())?;
                 cfg = if sweep {
                     serde_json::from_str(&text)
                 } else {
@@ -100,17 +83,10 @@ fn run() -> Result<(), String> {
                 }
                 .map_err(|e| format!("bad config: {e}"))?;
             }
-            "--no-progress" => {
-                progress = false;
-                step = 1;
-            }
-            "--print-config" => {
-                print = true;
-                step = 1;
-            }
-            other => return Err(format!("unknown option {other:?}\n\n{HELP}")),
+            "--no-progress" => progress = false,
+            "--print-config" => print = true,
+            _ => return Err(format!("{}\n\n{HELP}", args.unknown())),
         }
-        i += step;
     }
     if let Some(dir) = out {
         if sweep {

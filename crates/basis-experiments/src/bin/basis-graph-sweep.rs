@@ -1,6 +1,7 @@
 //! `basis-graph-sweep`: the graph-construction benchmark. Run through `cargo xtask sweep graph`,
 //! which adds scikit-learn's timings on the same files.
 
+use basis_data::cli::Args;
 use basis_data::io::write_atomic;
 use basis_experiments::graph_sweep::{
     GraphSweepConfig, GraphSweepReport, SklearnKnn, default_out_dir, graph_sweep_markdown,
@@ -30,65 +31,46 @@ Options of run:
   --print-config          print the effective configuration as JSON and exit
 ";
 
-fn list(v: &str) -> Result<Vec<usize>, String> {
-    v.split(',')
-        .map(|t| t.trim().parse::<usize>().map_err(|e| format!("{t:?}: {e}")))
-        .collect()
-}
-
-fn run(args: &[String]) -> Result<(), String> {
+fn run(words: &[String]) -> Result<(), String> {
     let mut config = GraphSweepConfig::default();
     let mut out = default_out_dir();
     let mut print = false;
-    let mut i = 0;
-    while i < args.len() {
-        let flag = args[i].as_str();
-        let value = || {
-            args.get(i + 1)
-                .cloned()
-                .ok_or_else(|| format!("{flag} needs a value"))
-        };
-        let num = |v: String| v.parse::<usize>().map_err(|e| format!("{flag}: {e}"));
-        let mut step = 2;
-        match flag {
+    let mut args = Args::new(words.iter().cloned());
+    while let Some(flag) = args.next_flag() {
+        match flag.as_str() {
             "--quick" => {
                 let q = GraphSweepConfig::quick();
                 config.sizes = q.sizes;
                 config.dims = q.dims;
-                step = 1;
             }
-            "--sizes" => config.sizes = list(&value()?)?,
-            "--dims" => config.dims = list(&value()?)?,
+            "--sizes" => config.sizes = args.list()?,
+            "--dims" => config.dims = args.list()?,
             "--k" => {
-                config.exact.k = num(value()?)?;
+                config.exact.k = args.parse()?;
                 config.hnsw.k = config.exact.k;
             }
             "--threads" => {
-                config.exact.threads = num(value()?)?;
+                config.exact.threads = args.parse()?;
                 config.hnsw.threads = config.exact.threads;
             }
-            "--hnsw-m" => config.hnsw.max_connections = num(value()?)?,
-            "--hnsw-ef-construction" => config.hnsw.ef_construction = num(value()?)?,
-            "--hnsw-ef-search" => config.hnsw.ef_search = num(value()?)?,
-            "--batch-calls" => config.batch.calls = num(value()?)?,
-            "--data-dir" => config.fashion_mnist.dir = Some(PathBuf::from(value()?)),
-            "--seed" => config.seed = value()?.parse().map_err(|e| format!("--seed: {e}"))?,
-            "--out" => out = PathBuf::from(value()?),
+            "--hnsw-m" => config.hnsw.max_connections = args.parse()?,
+            "--hnsw-ef-construction" => config.hnsw.ef_construction = args.parse()?,
+            "--hnsw-ef-search" => config.hnsw.ef_search = args.parse()?,
+            "--batch-calls" => config.batch.calls = args.parse()?,
+            "--data-dir" => config.fashion_mnist.dir = Some(PathBuf::from(args.value()?)),
+            "--seed" => config.seed = args.parse()?,
+            "--out" => out = PathBuf::from(args.value()?),
             "--config" => {
-                let text = std::fs::read_to_string(value()?).map_err(|e| e.to_string())?;
+                let text = std::fs::read_to_string(args.value()?).map_err(|e| e.to_string())?;
                 config = serde_json::from_str(&text).map_err(|e| e.to_string())?;
             }
-            "--print-config" => {
-                print = true;
-                step = 1;
-            }
+            "--print-config" => print = true,
             "--help" | "-h" => {
                 print!("{HELP}");
                 return Ok(());
             }
-            other => return Err(format!("unknown option {other:?}\n\n{HELP}")),
+            _ => return Err(format!("{}\n\n{HELP}", args.unknown())),
         }
-        i += step;
     }
     if print {
         println!(

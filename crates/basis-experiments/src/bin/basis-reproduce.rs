@@ -1,5 +1,6 @@
 //! `basis-reproduce`: the paper's experiments. Run through `cargo xtask reproduce`.
 
+use basis_data::cli::Args;
 use basis_experiments::alignment_spread::{
     AlignmentSpreadConfig, SpreadDataset, run_alignment_spread,
 };
@@ -39,20 +40,15 @@ fn parse_fig3(args: &[String]) -> Result<Options, String> {
         progress: true,
         print: false,
     };
-    let mut i = 0;
-    let value = |i: usize| {
-        args.get(i + 1)
-            .cloned()
-            .ok_or_else(|| format!("{} needs a value", args[i]))
-    };
-    while i < args.len() {
-        match args[i].as_str() {
+    let mut args = Args::new(args.iter().cloned());
+    while let Some(flag) = args.next_flag() {
+        match flag.as_str() {
             "--help" | "-h" => {
                 print!("{HELP}");
                 std::process::exit(0);
             }
             "--dataset" => {
-                o.config = match value(i)?.as_str() {
+                o.config = match args.value()?.as_str() {
                     "three-moons" => AlignmentSpreadConfig::three_moons(),
                     "fashion-mnist" => AlignmentSpreadConfig::fashion_mnist(),
                     other => {
@@ -61,10 +57,9 @@ fn parse_fig3(args: &[String]) -> Result<Options, String> {
                         ));
                     }
                 };
-                i += 1;
             }
             "--data-dir" => {
-                let dir = PathBuf::from(value(i)?);
+                let dir = PathBuf::from(args.value()?);
                 match &mut o.config.dataset {
                     SpreadDataset::FashionMnist { dir: d, .. } => *d = Some(dir),
                     SpreadDataset::ThreeMoons { .. } => {
@@ -74,31 +69,21 @@ fn parse_fig3(args: &[String]) -> Result<Options, String> {
                         );
                     }
                 }
-                i += 1;
             }
             "--config" => {
-                let text = std::fs::read_to_string(value(i)?).map_err(|e| e.to_string())?;
+                let text = std::fs::read_to_string(args.value()?).map_err(|e| e.to_string())?;
                 o.config = serde_json::from_str(&text).map_err(|e| format!("bad config: {e}"))?;
-                i += 1;
             }
-            "--batches" => {
-                o.config.batches = value(i)?.parse().map_err(|e| format!("--batches: {e}"))?;
-                i += 1;
-            }
+            "--batches" => o.config.batches = args.parse()?,
             "--seed" => {
-                o.config.seed = value(i)?.parse().map_err(|e| format!("--seed: {e}"))?;
+                o.config.seed = args.parse()?;
                 o.config.align.seed = o.config.seed;
-                i += 1;
             }
-            "--out" => {
-                o.config.out_dir = PathBuf::from(value(i)?);
-                i += 1;
-            }
+            "--out" => o.config.out_dir = PathBuf::from(args.value()?),
             "--no-progress" => o.progress = false,
             "--print-config" => o.print = true,
-            other => return Err(format!("unknown option {other:?}\n\n{HELP}")),
+            _ => return Err(format!("{}\n\n{HELP}", args.unknown())),
         }
-        i += 1;
     }
     Ok(o)
 }

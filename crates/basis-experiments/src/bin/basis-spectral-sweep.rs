@@ -1,6 +1,7 @@
 //! `basis-spectral-sweep`: the analytic-embedding benchmark. Run through `cargo xtask sweep
 //! spectral`, which adds scipy's and scikit-learn's timings on the same graph and features.
 
+use basis_data::cli::Args;
 use basis_data::io::write_atomic;
 use basis_experiments::spectral_sweep::{
     ScipySpectral, SpectralSweepConfig, SpectralSweepReport, default_out_dir, run_spectral_sweep,
@@ -27,50 +28,30 @@ Options of run:
   --print-config       print the effective configuration as JSON and exit
 ";
 
-fn run(args: &[String]) -> Result<(), String> {
+fn run(words: &[String]) -> Result<(), String> {
     let mut config = SpectralSweepConfig::default();
     let mut out = default_out_dir();
     let mut print = false;
-    let mut i = 0;
-    while i < args.len() {
-        let flag = args[i].as_str();
-        let value = || {
-            args.get(i + 1)
-                .cloned()
-                .ok_or_else(|| format!("{flag} needs a value"))
-        };
-        let num = |v: String| v.parse::<usize>().map_err(|e| format!("{flag}: {e}"));
-        let mut step = 2;
-        match flag {
-            "--quick" => {
-                config.splits = SpectralSweepConfig::quick().splits;
-                step = 1;
-            }
-            "--splits" => config.splits = value()?.split(',').map(str::to_string).collect(),
-            "--dim" => config.dim = num(value()?)?,
-            "--k" => config.k_neighbors = num(value()?)?,
-            "--eigenpairs" => config.eigenpairs = num(value()?)?,
-            "--tols" => {
-                config.tolerances = value()?
-                    .split(',')
-                    .map(|t| t.parse::<f64>().map_err(|e| format!("--tols {t:?}: {e}")))
-                    .collect::<Result<_, _>>()?
-            }
-            "--threads" => config.threads = num(value()?)?,
-            "--data-dir" => config.fashion_mnist.dir = Some(PathBuf::from(value()?)),
-            "--seed" => config.seed = value()?.parse().map_err(|e| format!("--seed: {e}"))?,
-            "--out" => out = PathBuf::from(value()?),
-            "--print-config" => {
-                print = true;
-                step = 1;
-            }
+    let mut args = Args::new(words.iter().cloned());
+    while let Some(flag) = args.next_flag() {
+        match flag.as_str() {
+            "--quick" => config.splits = SpectralSweepConfig::quick().splits,
+            "--splits" => config.splits = args.list()?,
+            "--dim" => config.dim = args.parse()?,
+            "--k" => config.k_neighbors = args.parse()?,
+            "--eigenpairs" => config.eigenpairs = args.parse()?,
+            "--tols" => config.tolerances = args.list()?,
+            "--threads" => config.threads = args.parse()?,
+            "--data-dir" => config.fashion_mnist.dir = Some(PathBuf::from(args.value()?)),
+            "--seed" => config.seed = args.parse()?,
+            "--out" => out = PathBuf::from(args.value()?),
+            "--print-config" => print = true,
             "--help" | "-h" => {
                 print!("{HELP}");
                 return Ok(());
             }
-            other => return Err(format!("unknown option {other:?}\n\n{HELP}")),
+            _ => return Err(format!("{}\n\n{HELP}", args.unknown())),
         }
-        i += step;
     }
     if print {
         println!(

@@ -1,5 +1,6 @@
 //! `basis-demo`: BASiS on a toy data set. Run through `cargo xtask demo`.
 
+use basis_data::cli::Args;
 use basis_data::toy::ToyKind;
 use basis_nn::demo::{DemoConfig, run_demo};
 use std::path::PathBuf;
@@ -23,55 +24,34 @@ fn parse() -> Result<(DemoConfig, bool, bool), String> {
     let mut cfg = DemoConfig::default();
     let mut progress = true;
     let mut print = false;
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut i = 0;
-    let value = |i: usize| {
-        args.get(i + 1)
-            .cloned()
-            .ok_or_else(|| format!("{} needs a value", args[i]))
-    };
-    while i < args.len() {
-        match args[i].as_str() {
+    let mut args = Args::from_env();
+    while let Some(flag) = args.next_flag() {
+        match flag.as_str() {
             "--help" | "-h" => {
                 print!("{HELP}");
                 std::process::exit(0);
             }
             "--config" => {
-                let text = std::fs::read_to_string(value(i)?).map_err(|e| e.to_string())?;
+                let text = std::fs::read_to_string(args.value()?).map_err(|e| e.to_string())?;
                 cfg = serde_json::from_str(&text).map_err(|e| format!("bad config: {e}"))?;
-                i += 1;
             }
             "--toy" => {
-                let v = value(i)?;
+                let v = args.value()?;
                 cfg.toy = ToyKind::from_name(&v).ok_or_else(|| format!("unknown toy {v:?}"))?;
-                i += 1;
             }
-            "--iterations" => {
-                cfg.basis.iterations = value(i)?
-                    .parse()
-                    .map_err(|e| format!("--iterations: {e}"))?;
-                i += 1;
-            }
-            "--noise" => {
-                cfg.train.noise = value(i)?.parse().map_err(|e| format!("--noise: {e}"))?;
-                i += 1;
-            }
+            "--iterations" => cfg.basis.iterations = args.parse()?,
+            "--noise" => cfg.train.noise = args.parse()?,
             "--seed" => {
-                let s: u64 = value(i)?.parse().map_err(|e| format!("--seed: {e}"))?;
+                let s: u64 = args.parse()?;
                 cfg.basis.seed = s;
                 cfg.basis.align.seed = s;
                 cfg.train.seed = s;
-                i += 1;
             }
-            "--out" => {
-                cfg.out_dir = PathBuf::from(value(i)?);
-                i += 1;
-            }
+            "--out" => cfg.out_dir = PathBuf::from(args.value()?),
             "--no-progress" => progress = false,
             "--print-config" => print = true,
-            other => return Err(format!("unknown option {other:?}\n\n{HELP}")),
+            _ => return Err(format!("{}\n\n{HELP}", args.unknown())),
         }
-        i += 1;
     }
     Ok((cfg, progress, print))
 }

@@ -1,6 +1,7 @@
 //! `basis-fmnist`: BASiS on Fashion-MNIST (or any IDX / `.npy` image data set) end to end.
 //! Run through `cargo xtask reproduce basis` and `cargo xtask embed`.
 
+use basis_data::cli::Args;
 use basis_nn::experiment::{ExperimentConfig, FeatureSource, run_experiment, summary_markdown};
 use basis_nn::feature_change::{FeatureChangeConfig, run_feature_change};
 use basis_nn::siamese::SiameseNet;
@@ -40,82 +41,53 @@ Options of reproduce and feature-change:
   --no-progress         no progress bars
 ";
 
-fn value(args: &[String], i: usize) -> Result<String, String> {
-    args.get(i + 1)
-        .cloned()
-        .ok_or_else(|| format!("{} needs a value", args[i]))
-}
-
-fn num<T: std::str::FromStr>(args: &[String], i: usize) -> Result<T, String>
-where
-    T::Err: std::fmt::Display,
-{
-    value(args, i)?
-        .parse()
-        .map_err(|e| format!("{}: {e}", args[i]))
-}
-
-fn list(args: &[String], i: usize) -> Result<Vec<usize>, String> {
-    value(args, i)?
-        .split(',')
-        .map(|s| s.trim().parse().map_err(|e| format!("{}: {e}", args[i])))
-        .collect()
-}
-
-/// Options shared by `reproduce` and `feature-change`; returns (seeds, progress, print).
+/// Options shared by `reproduce` and `feature-change`; false when `flag` is not one of them.
 fn parse_common(
-    args: &[String],
-    i: &mut usize,
+    flag: &str,
+    args: &mut Args,
     data: &mut ExperimentConfig,
     seeds: &mut Vec<u64>,
 ) -> Result<bool, String> {
-    match args[*i].as_str() {
-        "--dataset" => data.dataset = value(args, *i)?,
-        "--seeds" => *seeds = (0..num::<u64>(args, *i)?).collect(),
-        "--seed" => *seeds = vec![num(args, *i)?],
-        "--classes" => data.classes = list(args, *i)?,
-        "--limit-train" => data.limit_train = Some(num(args, *i)?),
-        "--limit-test" => data.limit_test = Some(num(args, *i)?),
-        "--siamese-steps" => data.siamese.steps = num(args, *i)?,
+    match flag {
+        "--dataset" => data.dataset = args.value()?,
+        "--seeds" => *seeds = (0..args.parse::<u64>()?).collect(),
+        "--seed" => *seeds = vec![args.parse()?],
+        "--classes" => data.classes = args.list()?,
+        "--limit-train" => data.limit_train = Some(args.parse()?),
+        "--limit-test" => data.limit_test = Some(args.parse()?),
+        "--siamese-steps" => data.siamese.steps = args.parse()?,
         "--features" => {
-            data.features = match value(args, *i)?.as_str() {
+            data.features = match args.value()?.as_str() {
                 "siamese" => FeatureSource::Siamese,
                 "raw" => FeatureSource::Raw,
                 other => return Err(format!("unknown feature source {other:?}")),
             }
         }
-        "--out" => data.out_dir = PathBuf::from(value(args, *i)?),
+        "--out" => data.out_dir = PathBuf::from(args.value()?),
         _ => return Ok(false),
     }
-    *i += 1;
     Ok(true)
 }
 
-fn reproduce(args: &[String]) -> Result<(), String> {
+fn reproduce(words: &[String]) -> Result<(), String> {
     let mut cfg = ExperimentConfig::default();
     let mut seeds: Vec<u64> = (0..10).collect();
     let (mut progress, mut print) = (true, false);
-    let mut i = 0;
-    while i < args.len() {
-        if parse_common(args, &mut i, &mut cfg, &mut seeds)? {
-            i += 1;
+    let mut args = Args::new(words.iter().cloned());
+    while let Some(flag) = args.next_flag() {
+        if parse_common(&flag, &mut args, &mut cfg, &mut seeds)? {
             continue;
         }
-        match args[i].as_str() {
+        match flag.as_str() {
             "--config" => {
-                let text = std::fs::read_to_string(value(args, i)?).map_err(|e| e.to_string())?;
+                let text = std::fs::read_to_string(args.value()?).map_err(|e| e.to_string())?;
                 cfg = serde_json::from_str(&text).map_err(|e| format!("bad config: {e}"))?;
-                i += 1;
             }
-            "--iterations" => {
-                cfg.basis.iterations = num(args, i)?;
-                i += 1;
-            }
+            "--iterations" => cfg.basis.iterations = args.parse()?,
             "--no-progress" => progress = false,
             "--print-config" => print = true,
-            other => return Err(format!("unknown option {other:?}\n\n{HELP}")),
+            _ => return Err(format!("{}\n\n{HELP}", args.unknown())),
         }
-        i += 1;
     }
     if print {
         println!(
@@ -134,32 +106,26 @@ fn reproduce(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-fn feature_change(args: &[String]) -> Result<(), String> {
+fn feature_change(words: &[String]) -> Result<(), String> {
     let mut cfg = FeatureChangeConfig::default();
     let mut seeds = vec![cfg.seed];
     let (mut progress, mut print) = (true, false);
-    let mut i = 0;
-    while i < args.len() {
-        if parse_common(args, &mut i, &mut cfg.data, &mut seeds)? {
-            i += 1;
+    let mut args = Args::new(words.iter().cloned());
+    while let Some(flag) = args.next_flag() {
+        if parse_common(&flag, &mut args, &mut cfg.data, &mut seeds)? {
             continue;
         }
-        match args[i].as_str() {
+        match flag.as_str() {
             "--fig8" => cfg = FeatureChangeConfig::fig8(),
             "--config" => {
-                let text = std::fs::read_to_string(value(args, i)?).map_err(|e| e.to_string())?;
+                let text = std::fs::read_to_string(args.value()?).map_err(|e| e.to_string())?;
                 cfg = serde_json::from_str(&text).map_err(|e| format!("bad config: {e}"))?;
-                i += 1;
             }
-            "--iterations" => {
-                cfg.feature_iterations = num(args, i)?;
-                i += 1;
-            }
+            "--iterations" => cfg.feature_iterations = args.parse()?,
             "--no-progress" => progress = false,
             "--print-config" => print = true,
-            other => return Err(format!("unknown option {other:?}\n\n{HELP}")),
+            _ => return Err(format!("{}\n\n{HELP}", args.unknown())),
         }
-        i += 1;
     }
     cfg.seed = seeds[0];
     if print {
@@ -194,19 +160,18 @@ fn read_input(path: &Path) -> Result<nalgebra::DMatrix<f64>, String> {
     }))
 }
 
-fn embed(args: &[String]) -> Result<(), String> {
+fn embed(words: &[String]) -> Result<(), String> {
     let (mut model, mut input, mut out, mut siamese) = (None, None, None, None);
-    let mut i = 0;
-    while i < args.len() {
-        let v = PathBuf::from(value(args, i)?);
-        match args[i].as_str() {
-            "--model" => model = Some(v),
-            "--input" => input = Some(v),
-            "--out" => out = Some(v),
-            "--siamese" => siamese = Some(v),
-            other => return Err(format!("unknown option {other:?}\n\n{HELP}")),
-        }
-        i += 2;
+    let mut args = Args::new(words.iter().cloned());
+    while let Some(flag) = args.next_flag() {
+        let slot = match flag.as_str() {
+            "--model" => &mut model,
+            "--input" => &mut input,
+            "--out" => &mut out,
+            "--siamese" => &mut siamese,
+            _ => return Err(format!("{}\n\n{HELP}", args.unknown())),
+        };
+        *slot = Some(PathBuf::from(args.value()?));
     }
     let need = |o: Option<PathBuf>, what: &str| o.ok_or_else(|| format!("embed needs {what}"));
     let (model, input, out) = (
