@@ -13,7 +13,8 @@
 //! | [`metrics`] | `basis-metrics` | NMI (Eq. 18), ACC (Eq. 19), k-means++ |
 //! | [`plot`] | `basis-plot` | PNG plots |
 //! | [`experiments`] | `basis-experiments` | reproductions of the paper's figures (Fig. 3) |
-//! | [`nn`] (feature `nn`) | `basis-nn` | libtorch networks, the BASiS trainer (Algorithm 1) |
+//! | [`nn`] (feature `nn`) | `basis-nn` | libtorch networks, the BASiS trainer (Algorithm 1), Algorithm 2 |
+//! | [`baselines`] (feature `nn`) | `basis-baselines` | Diffusion Net, SpectralNet, SpecNet2; all four methods behind `Method::fit` → `Embedder`; Table 1 and the neighbour sweep |
 //!
 //! Without the `nn` feature nothing here needs libtorch.
 //!
@@ -34,6 +35,8 @@
 #![warn(missing_docs)]
 
 pub use basis_align as align;
+#[cfg(feature = "nn")]
+pub use basis_baselines as baselines;
 pub use basis_data as data;
 pub use basis_experiments as experiments;
 pub use basis_graph as graph;

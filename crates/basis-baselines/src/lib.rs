@@ -16,6 +16,23 @@
 //!   table1`);
 //! - [`neighbors`]: that comparison over the number of graph neighbours, the paper's Fig. 4
 //!   (`cargo xtask sweep neighbors`).
+//!
+//! ```no_run
+//! use basis_baselines::methods::{Method, MethodConfig, TrainingSet};
+//! # fn main() -> Result<(), basis_baselines::BaselineError> {
+//! # let (x, y, x_test) = (nalgebra::DMatrix::<f64>::zeros(1, 1), vec![0usize], nalgebra::DMatrix::<f64>::zeros(1, 1));
+//! let config = MethodConfig::default(); // the paper's graph, K = 10, m = 512, 1000 iterations
+//! for method in Method::ALL {
+//!     let train = TrainingSet { features: &x, labels: &y };
+//!     let model = method.fit(&train, &config, 0, &mut |_, _| {})?;
+//!     let coords = model.embed(&x_test)?;
+//!     model.save(std::path::Path::new(&format!("runs/{}", method.slug())))?;
+//!     let again = method.load(std::path::Path::new(&format!("runs/{}", method.slug())))?;
+//!     assert_eq!(again.embed(&x_test)?, coords);
+//! }
+//! # Ok(())
+//! # }
+//! ```
 #![warn(missing_docs)]
 
 pub mod losses;
