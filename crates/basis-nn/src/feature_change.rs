@@ -6,7 +6,7 @@
 //!
 //! Writes two plots, with titles, axis ticks and a legend drawn in `basis-plot`'s font:
 //! - `fig6.png`, Fig. 6 style, four panels left to right: (a) contrastive loss, (b) spectral
-//!   loss, (c) NMI and (d) ACC over feature iterations; in (c)–(d) blue is the analytic
+//!   loss (log10), (c) NMI and (d) ACC over feature iterations; in (c)–(d) blue is the analytic
 //!   embedding of the validation graph on the current features, orange the network on
 //!   training points, green the network on validation points. Values are in `curves.json`.
 //! - `fig8.png`, Fig. 8 style, one row per snapshot iteration (labelled at its right):
@@ -334,20 +334,24 @@ const GREEN: [u8; 3] = [44, 160, 44];
 fn plot_fig6(curves: &Curves, path: &std::path::Path) -> Result<()> {
     let (cw, ch) = (400usize, 300usize);
     let mut canvas = Canvas::new(4 * cw, ch + 70);
-    let loss_curve = |name: &str, series: &[(usize, f64)]| {
-        let (x, y): (Vec<f64>, Vec<f64>) = series.iter().map(|p| (p.0 as f64, p.1)).unzip();
+    // The spectral loss is drawn on a log scale: one bad batch can be ten times the rest.
+    let loss_curve = |name: &str, series: &[(usize, f64)], log: bool| {
+        let (x, y): (Vec<f64>, Vec<f64>) = series
+            .iter()
+            .map(|p| (p.0 as f64, if log { p.1.log10() } else { p.1 }))
+            .unzip();
         Series::curve(name, BLUE, x, y)
     };
     let last = curves.feature_loss.last().map_or(1.0, |p| p.0 as f64);
     let ticks = [0.0, last / 2.0, last];
-    for (i, (title, series)) in [
-        ("contrastive loss", &curves.feature_loss),
-        ("spectral loss", &curves.spectral_loss),
+    for (i, (title, series, log)) in [
+        ("contrastive loss", &curves.feature_loss, false),
+        ("log10 spectral loss", &curves.spectral_loss, true),
     ]
     .into_iter()
     .enumerate()
     {
-        let s = [loss_curve(title, series)];
+        let s = [loss_curve(title, series, log)];
         line_chart(
             &mut canvas,
             (i * cw, 0, cw, ch),
