@@ -262,12 +262,13 @@ pub fn laplacian_eigenmap_with(
     if params.solver.use_lanczos(n, wanted) {
         let op = CsrOperator::from_dense(l, 1)?;
         let t = trivial_eigenvector(&graph.affinity, graph.kind);
-        let null = if graph.components > 1 {
-            let (count, labels) = basis_graph::connected_components(&graph.affinity);
-            null_space_basis(&t, &labels, count)
+        // Component labels are only worth computing on a split batch.
+        let (count, labels) = if graph.components > 1 {
+            basis_graph::connected_components(&graph.affinity)
         } else {
-            DMatrix::from_column_slice(n, 1, t.as_slice())
+            (1, Vec::new())
         };
+        let null = null_space_basis(&t, &labels, count);
         return Ok(sparse_solve(ws, &op, &t, &null, params, &mut |_| {})?.0);
     }
     let apply = |x: &[f64], y: &mut [f64]| {
@@ -446,11 +447,7 @@ pub fn laplacian_eigenmap_csr(
         return Ok((laplacian_eigenmap(&g, params)?, SolveStats::default()));
     }
     let (op, t) = laplacian_operator(w, kind, params.solver.threads)?;
-    let null = if comps.count > 1 {
-        null_space_basis(&t, &comps.labels, comps.count)
-    } else {
-        DMatrix::from_column_slice(n, 1, t.as_slice())
-    };
+    let null = null_space_basis(&t, &comps.labels, comps.count);
     sparse_solve(
         &mut EigenmapWorkspace::default(),
         &op,
@@ -463,8 +460,12 @@ pub fn laplacian_eigenmap_csr(
 
 /// An orthonormal basis of the Laplacian's null space on a graph with `count` components:
 /// the trivial vector `t` (unit norm, constant or `D^{1/2}1`) restricted to each component
-/// and normalised there.
+/// and normalised there. On a connected graph (`count ≤ 1`) that is `t` itself and `labels`
+/// is not read.
 fn null_space_basis(t: &DVector<f64>, labels: &[usize], count: usize) -> DMatrix<f64> {
+    if count <= 1 {
+        return DMatrix::from_column_slice(t.len(), 1, t.as_slice());
+    }
     let mut z = DMatrix::zeros(t.len(), count);
     for (i, &c) in labels.iter().enumerate() {
         z[(i, c)] = t[i];
@@ -665,11 +666,9 @@ pub fn analytic_embedding(
     let graph_seconds = t1.elapsed().as_secs_f64();
     let t2 = Instant::now();
     let mut bar = SolveProgress::new("analytic embedding");
-    let null = if connected {
-        DMatrix::from_column_slice(n, 1, t.as_slice())
-    } else {
-        null_space_basis(&t, &comps.labels, comps.count)
-    };
+    // Bridged or connected: one null vector, t.
+    let count = if connected { 1 } else { comps.count };
+    let null = null_space_basis(&t, &comps.labels, count);
     let (embedding, stats) = sparse_solve(
         &mut EigenmapWorkspace::default(),
         &op,

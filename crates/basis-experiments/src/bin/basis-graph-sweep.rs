@@ -31,11 +31,10 @@ Options of run:
   --print-config          print the effective configuration as JSON and exit
 ";
 
-fn run(words: &[String]) -> Result<(), String> {
+fn run(mut args: Args) -> Result<(), String> {
     let mut config = GraphSweepConfig::default();
     let mut out = default_out_dir();
     let mut print = false;
-    let mut args = Args::new(words.iter().cloned());
     while let Some(flag) = args.next_flag() {
         match flag.as_str() {
             "--quick" => {
@@ -110,10 +109,10 @@ fn report(dir: &Path) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        Some("run") => run(&args[1..]),
-        Some("report") => report(&args.get(1).map_or_else(default_out_dir, PathBuf::from)),
+    let mut args = Args::from_env();
+    let result = match args.next_flag().as_deref() {
+        Some("run") => run(args),
+        Some("report") => report(&args.next_flag().map_or_else(default_out_dir, PathBuf::from)),
         Some("--help" | "-h") | None => {
             print!("{HELP}");
             Ok(())

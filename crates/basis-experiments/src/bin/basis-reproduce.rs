@@ -34,13 +34,12 @@ struct Options {
     print: bool,
 }
 
-fn parse_fig3(args: &[String]) -> Result<Options, String> {
+fn parse_fig3(mut args: Args) -> Result<Options, String> {
     let mut o = Options {
         config: AlignmentSpreadConfig::three_moons(),
         progress: true,
         print: false,
     };
-    let mut args = Args::new(args.iter().cloned());
     while let Some(flag) = args.next_flag() {
         match flag.as_str() {
             "--help" | "-h" => {
@@ -88,7 +87,7 @@ fn parse_fig3(args: &[String]) -> Result<Options, String> {
     Ok(o)
 }
 
-fn fig3(args: &[String]) -> Result<(), String> {
+fn fig3(args: Args) -> Result<(), String> {
     let o = parse_fig3(args)?;
     if o.print {
         println!(
@@ -118,9 +117,9 @@ fn fig3(args: &[String]) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        Some("fig3") => fig3(&args[1..]),
+    let mut args = Args::from_env();
+    let result = match args.next_flag().as_deref() {
+        Some("fig3") => fig3(args),
         Some("-h" | "--help" | "help") | None => {
             print!("{HELP}");
             return ExitCode::SUCCESS;

@@ -69,11 +69,10 @@ fn parse_common(
     Ok(true)
 }
 
-fn reproduce(words: &[String]) -> Result<(), String> {
+fn reproduce(mut args: Args) -> Result<(), String> {
     let mut cfg = ExperimentConfig::default();
     let mut seeds: Vec<u64> = (0..10).collect();
     let (mut progress, mut print) = (true, false);
-    let mut args = Args::new(words.iter().cloned());
     while let Some(flag) = args.next_flag() {
         if parse_common(&flag, &mut args, &mut cfg, &mut seeds)? {
             continue;
@@ -106,11 +105,10 @@ fn reproduce(words: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-fn feature_change(words: &[String]) -> Result<(), String> {
+fn feature_change(mut args: Args) -> Result<(), String> {
     let mut cfg = FeatureChangeConfig::default();
     let mut seeds = vec![cfg.seed];
     let (mut progress, mut print) = (true, false);
-    let mut args = Args::new(words.iter().cloned());
     while let Some(flag) = args.next_flag() {
         if parse_common(&flag, &mut args, &mut cfg.data, &mut seeds)? {
             continue;
@@ -160,9 +158,8 @@ fn read_input(path: &Path) -> Result<nalgebra::DMatrix<f64>, String> {
     }))
 }
 
-fn embed(words: &[String]) -> Result<(), String> {
+fn embed(mut args: Args) -> Result<(), String> {
     let (mut model, mut input, mut out, mut siamese) = (None, None, None, None);
-    let mut args = Args::new(words.iter().cloned());
     while let Some(flag) = args.next_flag() {
         let slot = match flag.as_str() {
             "--model" => &mut model,
@@ -193,11 +190,11 @@ fn embed(words: &[String]) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        Some("reproduce") => reproduce(&args[1..]),
-        Some("feature-change") => feature_change(&args[1..]),
-        Some("embed") => embed(&args[1..]),
+    let mut args = Args::from_env();
+    let result = match args.next_flag().as_deref() {
+        Some("reproduce") => reproduce(args),
+        Some("feature-change") => feature_change(args),
+        Some("embed") => embed(args),
         Some("--help" | "-h") | None => {
             print!("{HELP}");
             Ok(())
