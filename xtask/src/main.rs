@@ -10,6 +10,7 @@
 //! - `cargo xtask sweep graph [ARGS]`: kNN and batch-graph timings beside scikit-learn.
 //! - `cargo xtask sweep spectral [ARGS]`: analytic-embedding solves beside scipy's ARPACK.
 //! - `cargo xtask sweep neighbors [ARGS]`: every method over the number of neighbours (Fig. 4).
+//! - `cargo xtask sweep tightness [ARGS]`: BASiS over the tightness of generated clusters.
 
 mod provision;
 
@@ -67,6 +68,11 @@ Commands:
                     neighbours k in 10,20,30,50,75,100 (--neighbors), --seeds N
                     (default 3) each; writes results/sweep-neighbors/
                     neighbors.{md,json,png} (`--dataset DIR` for any data set)
+  sweep tightness [ARGS]
+                    BASiS on generated tight clusters (subspace-blobs) at every
+                    within-class spread of --spreads (default 0.3 … 0.003),
+                    --seeds N (default 3) each, beside the analytic embedding;
+                    writes results/sweep-tightness/tightness.{md,json,png}
 
 Environment:
   BASIS_LIBTORCH_DIR       where libtorch is assembled (default ~/.cache/basis-toolkit/libtorch-2.13.0-cpu)
@@ -248,6 +254,8 @@ fn main() -> ExitCode {
             ),
             Some("neighbors") => setup(false, true)
                 .and_then(|_| status(compare(&root, "neighbors").args(&args[2..]))),
+            Some("tightness") => setup(false, false)
+                .and_then(|_| status(fmnist(&root, "sweep-tightness").args(&args[2..]))),
             Some("spectral") => sweep(
                 &root,
                 &args[2..],
@@ -256,7 +264,7 @@ fn main() -> ExitCode {
                 "bench_scipy_spectral.py",
             ),
             other => Err(format!(
-                "unknown sweep {other:?} (graph, spectral, neighbors)\n\n{HELP}"
+                "unknown sweep {other:?} (graph, spectral, neighbors, tightness)\n\n{HELP}"
             )),
         },
         Some("bench") => setup(false, false)

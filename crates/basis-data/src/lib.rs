@@ -3,6 +3,7 @@
 //! - [`idx`], [`npy`], [`csv`]: loaders for IDX (gzipped or raw), NumPy `.npy` and CSV files;
 //! - [`fashion_mnist`]: the Fashion-MNIST train/test splits (Debian's `dataset-fashion-mnist` by default);
 //! - [`toy`]: seeded two moons, three moons, circles, blobs and spirals (BASiS Fig. 1);
+//! - [`clusters`]: seeded Gaussian clusters in a subspace, of any tightness and class balance;
 //! - [`sampling`]: anchor selection and anchor-plus-fresh batch sampling (BASiS Algorithm 1);
 //! - [`io`]: atomic file writes;
 //! - [`cli`]: the command-line argument cursor the toolkit's binaries share.
@@ -11,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod cli;
+pub mod clusters;
 pub mod csv;
 pub mod dataset;
 pub mod error;

@@ -41,6 +41,6 @@ pub use laplacian::{
 };
 pub use sparse::{
     Components, alpha_normalized_kernel_csr, components_csr, components_dense, csr_to_dense,
-    degrees_csr, knn_affinity, laplacian_csr, normalized_laplacian_csr, random_walk_csr,
-    unnormalized_laplacian_csr,
+    degrees_csr, knn_affinity, laplacian_csr, normalized_laplacian_csr, numerical_components_csr,
+    numerical_components_dense, random_walk_csr, unnormalized_laplacian_csr,
 };

@@ -293,7 +293,12 @@ impl Components {
                 has_edge[j] = true;
             }
         }
-        let roots = uf.into_labeling();
+        Self::from_roots(&uf.into_labeling(), &has_edge)
+    }
+
+    /// Components numbered 0.. in order of first appearance, from union-find roots.
+    fn from_roots(roots: &[usize], has_edge: &[bool]) -> Self {
+        let n = roots.len();
         let mut map = vec![usize::MAX; n];
         let mut sizes = Vec::new();
         let labels: Vec<usize> = roots
@@ -341,6 +346,139 @@ pub fn components_csr(w: &CsrMatrix<f64>) -> Components {
     Components::from_edges(w.nrows(), edges)
 }
 
+/// Components of the graph as floating point sees them: the connected components once edges
+/// too weak to register are set aside. A graph whose clusters are joined only by weights like
+/// `1e-30` (tight clusters under a local Gaussian scale) is connected, but its Laplacian has one
+/// eigenvalue per cluster within rounding of zero, and a single-vector Krylov solver cannot be
+/// trusted to find every copy. Splitting it here lets the solver deflate those copies exactly.
+///
+/// An edge is weak when its normalised weight `w_ij / √(d_i d_j)` is at most `tol`. A candidate
+/// component `C` is accepted only when its null vector (the trivial vector restricted to `C`:
+/// `D^{1/2} 1_C` for `L_N`, `1_C` for `L`, normalised) is an eigenvector of the *unpruned*
+/// Laplacian to `tol`: with `c_i` the weight from node `i` to the other side of `C`, the residual
+/// is `‖L_N v‖² = Σ_i c_i² / (d_i vol C)` or `‖L v‖² = Σ_i c_i² / |C|`, and it must be at most
+/// `tol · s` with `s = 1` for `L_N` and `s = max_i d_i` for `L` (lower bounds of `‖L‖`). A
+/// component that fails is merged with the neighbour it shares most weight with, and checked
+/// again; the result always refines nothing that is connected by a strong edge, and with
+/// `tol = 0` it equals [`components_csr`].
+pub fn numerical_components_csr(w: &CsrMatrix<f64>, kind: LaplacianKind, tol: f64) -> Components {
+    let (offsets, cols, vals) = w.csr_data();
+    let edges = (0..w.nrows()).flat_map(|i| {
+        (offsets[i]..offsets[i + 1])
+            .filter(|&t| vals[t] > 0.0)
+            .map(move |t| (i, cols[t], vals[t]))
+    });
+    numerical_components(w.nrows(), edges, kind, tol)
+}
+
+/// [`numerical_components_csr`] of a dense affinity.
+pub fn numerical_components_dense(w: &DMatrix<f64>, kind: LaplacianKind, tol: f64) -> Components {
+    let n = w.nrows();
+    let edges = (0..n).flat_map(move |j| {
+        (0..n)
+            .filter(move |&i| i != j && w[(i, j)] > 0.0)
+            .map(move |i| (i, j, w[(i, j)]))
+    });
+    numerical_components(n, edges, kind, tol)
+}
+
+fn numerical_components(
+    n: usize,
+    edges: impl Iterator<Item = (usize, usize, f64)> + Clone,
+    kind: LaplacianKind,
+    tol: f64,
+) -> Components {
+    let mut degree = vec![0.0; n];
+    for (i, j, v) in edges.clone() {
+        if i != j {
+            degree[i] += v;
+        }
+    }
+    let strong = |i: usize, j: usize, v: f64| v > tol * (degree[i] * degree[j]).sqrt();
+    let exact = || Components::from_edges(n, edges.clone().map(|(i, j, _)| (i, j)));
+    if !(tol > 0.0) {
+        return exact();
+    }
+    let mut uf = UnionFind::<usize>::new(n);
+    for (i, j, v) in edges.clone() {
+        if i != j && strong(i, j, v) {
+            uf.union(i, j);
+        }
+    }
+    let scale = match kind {
+        LaplacianKind::SymmetricNormalized => 1.0,
+        LaplacianKind::Unnormalized => degree.iter().copied().fold(0.0, f64::max),
+    };
+    // A few rounds of merging failed components; what still fails falls back to exact components.
+    for _ in 0..4 {
+        let labels = uf.clone().into_labeling();
+        // Per node: weight to other components; per component: volume, size, and the
+        // neighbour it shares most weight with.
+        let mut cut = vec![0.0; n];
+        let mut volume = vec![0.0; n];
+        let mut size = vec![0usize; n];
+        for i in 0..n {
+            volume[labels[i]] += degree[i];
+            size[labels[i]] += 1;
+        }
+        let mut shared: std::collections::HashMap<(usize, usize), f64> = Default::default();
+        for (i, j, v) in edges.clone() {
+            let (a, b) = (labels[i], labels[j]);
+            if i != j && a != b {
+                cut[i] += v;
+                *shared.entry((a, b)).or_insert(0.0) += v;
+            }
+        }
+        // Residual² of each component's null vector: its own boundary nodes and the outside
+        // nodes' weight into it.
+        let mut residual2 = vec![0.0; n];
+        let term = |i: usize, c: f64, comp: usize| match kind {
+            LaplacianKind::SymmetricNormalized => c * c / (degree[i] * volume[comp]),
+            LaplacianKind::Unnormalized => c * c / size[comp] as f64,
+        };
+        for (i, &c) in cut.iter().enumerate() {
+            if c > 0.0 {
+                residual2[labels[i]] += term(i, c, labels[i]);
+            }
+        }
+        let mut inward: std::collections::HashMap<(usize, usize), f64> = Default::default();
+        for (i, j, v) in edges.clone() {
+            if i != j && labels[i] != labels[j] {
+                *inward.entry((i, labels[j])).or_insert(0.0) += v;
+            }
+        }
+        for (&(i, comp), &c) in &inward {
+            residual2[comp] += term(i, c, comp);
+        }
+        let bound = (tol * scale).powi(2);
+        let mut failed = false;
+        let mut best: std::collections::HashMap<usize, (usize, f64)> = Default::default();
+        for (&(a, b), &v) in &shared {
+            let e = best.entry(a).or_insert((b, v));
+            if v > e.1 || (v == e.1 && b < e.0) {
+                *e = (b, v);
+            }
+        }
+        let mut roots: Vec<usize> = best.keys().copied().collect();
+        roots.sort_unstable();
+        for a in roots {
+            if residual2[a] > bound || !(volume[a] > 0.0) {
+                failed = true;
+                uf.union(a, best[&a].0);
+            }
+        }
+        if !failed {
+            let mut has_edge = vec![false; n];
+            for (i, j, _) in edges.clone().filter(|&(i, j, _)| i != j) {
+                has_edge[i] = true;
+                has_edge[j] = true;
+            }
+            return Components::from_roots(&uf.into_labeling(), &has_edge);
+        }
+    }
+    exact()
+}
+
 /// Connected components of a dense affinity (edges with positive weight).
 pub fn components_dense(w: &DMatrix<f64>) -> Components {
     let n = w.nrows();
@@ -350,4 +488,79 @@ pub fn components_dense(w: &DMatrix<f64>) -> Components {
             .map(move |i| (i, j))
     });
     Components::from_edges(n, edges)
+}
+
+#[cfg(test)]
+mod numerical_component_tests {
+    use super::*;
+
+    /// Two 4-cliques (unit weights) joined by one edge of weight `bridge`, plus node 8 hanging
+    /// off node 0 by an edge of weight `tail`.
+    fn two_cliques(bridge: f64, tail: f64) -> DMatrix<f64> {
+        let mut w = DMatrix::zeros(9, 9);
+        for c in [0usize, 4] {
+            for i in c..c + 4 {
+                for j in c..c + 4 {
+                    if i != j {
+                        w[(i, j)] = 1.0;
+                    }
+                }
+            }
+        }
+        w[(3, 4)] = bridge;
+        w[(4, 3)] = bridge;
+        w[(0, 8)] = tail;
+        w[(8, 0)] = tail;
+        w
+    }
+
+    #[test]
+    fn weights_below_rounding_split_the_graph_and_strong_ones_do_not() {
+        for kind in [
+            LaplacianKind::SymmetricNormalized,
+            LaplacianKind::Unnormalized,
+        ] {
+            // A 1e-30 bridge: connected, but two components as floating point sees it.
+            let w = two_cliques(1e-30, 1.0);
+            assert_eq!(components_dense(&w).count, 1);
+            let c = numerical_components_dense(&w, kind, 1e-8);
+            assert_eq!(c.count, 2, "{kind:?}");
+            assert_eq!(c.labels[3] == c.labels[4], false);
+            assert!(c.labels[..4].iter().all(|&l| l == c.labels[0]));
+            assert_eq!(c.labels[8], c.labels[0]);
+            // The CSR version agrees.
+            let csr = CsrMatrix::from(&nalgebra_sparse::CooMatrix::from(&w));
+            assert_eq!(numerical_components_csr(&csr, kind, 1e-8).labels, c.labels);
+            // A bridge that matters keeps it whole; tol = 0 is the exact count.
+            assert_eq!(
+                numerical_components_dense(&two_cliques(0.1, 1.0), kind, 1e-8).count,
+                1
+            );
+            assert_eq!(numerical_components_dense(&w, kind, 0.0).count, 1);
+        }
+    }
+
+    #[test]
+    fn a_node_held_only_by_a_weak_edge_is_not_a_component_of_its_own() {
+        // Node 8's only edge is tiny: in L_N its null vector would be e_8, which has Rayleigh
+        // quotient 1, so it is merged back into its neighbour's component.
+        let w = two_cliques(1e-30, 1e-30);
+        let c = numerical_components_dense(&w, LaplacianKind::SymmetricNormalized, 1e-8);
+        assert_eq!(c.count, 2);
+        assert_eq!(c.labels[8], c.labels[0]);
+        // The null vector of each accepted component meets the tolerance on the full L_N.
+        let l = crate::laplacian::laplacian(&w, LaplacianKind::SymmetricNormalized).unwrap();
+        let d = crate::laplacian::degrees(&w);
+        for comp in 0..c.count {
+            let mut v = DVector::from_fn(9, |i, _| {
+                if c.labels[i] == comp {
+                    d[i].sqrt()
+                } else {
+                    0.0
+                }
+            });
+            v /= v.norm();
+            assert!((&l * &v).norm() <= 1e-8, "component {comp}");
+        }
+    }
 }

@@ -18,6 +18,7 @@ use crate::progress::progress_bar;
 use crate::siamese::{SiameseConfig, train_siamese};
 use crate::trainer::{BasisConfig, BasisTrainer, IterationLog};
 use basis_align::AlignConfig;
+use basis_data::clusters::{SubspaceBlobsParams, subspace_blobs};
 use basis_data::fashion_mnist::{FashionMnistConfig, Split, load_fashion_mnist};
 use basis_data::npy::{encode_npy, read_npy};
 use basis_data::sampling::sample_anchors_per_class;
@@ -44,8 +45,12 @@ pub enum FeatureSource {
 /// Everything that defines a reproduction run. Serialisable; written beside the results.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExperimentConfig {
-    /// `fashion-mnist` or a directory of IDX or `.npy` files (see the module documentation).
+    /// `fashion-mnist`, `subspace-blobs` (generated from [`ExperimentConfig::blobs`]), or a
+    /// directory of IDX or `.npy` files (see the module documentation).
     pub dataset: String,
+    /// The generator of the `subspace-blobs` data set (tight clusters in a subspace).
+    #[serde(default)]
+    pub blobs: SubspaceBlobsParams,
     /// Keep only these classes (empty: all). Labels are renumbered 0.. in this order.
     pub classes: Vec<usize>,
     /// Use at most this many training / test points (after the class filter; `None`: all).
@@ -76,6 +81,7 @@ impl Default for ExperimentConfig {
     fn default() -> Self {
         Self {
             dataset: "fashion-mnist".into(),
+            blobs: SubspaceBlobsParams::default(),
             classes: Vec::new(),
             limit_train: None,
             limit_test: None,
@@ -160,7 +166,11 @@ fn npy_labels(path: &Path) -> Result<Vec<usize>> {
         .collect()
 }
 
-/// Loads `spec` (see [`ExperimentConfig::dataset`]).
+/// The [`ExperimentConfig::dataset`] name of the generated tight-cluster data set.
+pub const SUBSPACE_BLOBS: &str = "subspace-blobs";
+
+/// Loads `spec`: `fashion-mnist` or a directory (see [`ExperimentConfig::dataset`]; the
+/// generated `subspace-blobs` set is made by [`prepare`] from the config).
 pub fn load_dataset(spec: &str) -> Result<Dataset> {
     let idx_dir = |dir: Option<PathBuf>| -> Result<Dataset> {
         let c = FashionMnistConfig { dir, limit: None };
@@ -386,6 +396,15 @@ impl StageTimes {
     }
 }
 
+/// Each distinct reason a batch of `logs` was skipped for, with its count.
+pub fn skip_reasons(logs: &[IterationLog]) -> std::collections::BTreeMap<String, usize> {
+    let mut out = std::collections::BTreeMap::new();
+    for reason in logs.iter().filter_map(|l| l.skipped.as_ref()) {
+        *out.entry(reason.clone()).or_insert(0) += 1;
+    }
+    out
+}
+
 /// One seed's result.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SeedResult {
@@ -400,9 +419,14 @@ pub struct SeedResult {
     pub timing: StageTimes,
     /// Batches skipped as degenerate.
     pub skipped_batches: usize,
+    /// Why they were skipped: each distinct reason with its count.
+    #[serde(default)]
+    pub skip_reasons: std::collections::BTreeMap<String, usize>,
     /// Mean loss over the last 50 iterations.
+    #[serde(with = "crate::json_nan")]
     pub final_loss: f64,
     /// Mean RANSAC inlier fraction over the run.
+    #[serde(with = "crate::json_nan")]
     pub mean_inlier_fraction: f64,
     /// Seconds of training (this process; a resumed run counts only what it did).
     pub train_seconds: f64,
@@ -583,6 +607,7 @@ pub fn run_seed(
         principal_sin2,
         timing: StageTimes::from_logs(&logs),
         skipped_batches: logs.len() - trained.len(),
+        skip_reasons: skip_reasons(&logs),
         final_loss: crate::trainer::final_loss(&logs),
         mean_inlier_fraction: trained.iter().map(|l| l.inlier_fraction).sum::<f64>()
             / trained.len().max(1) as f64,
@@ -620,7 +645,16 @@ pub struct Prepared {
 /// written to `config.out_dir/analytic_test_embedding.npy`. Features are cached in
 /// `config.feature_cache`, or `config.out_dir/features` when it is `None`.
 pub fn prepare(config: &ExperimentConfig, progress: bool) -> Result<Prepared> {
-    let data = load_dataset(&config.dataset)?;
+    let data = if config.dataset == SUBSPACE_BLOBS {
+        let (train, test) = subspace_blobs(&config.blobs)?;
+        Dataset {
+            train,
+            test,
+            image_side: None,
+        }
+    } else {
+        load_dataset(&config.dataset)?
+    };
     let data = Dataset {
         train: restrict(&data.train, &config.classes, config.limit_train)?,
         test: restrict(&data.test, &config.classes, config.limit_test)?,
@@ -826,6 +860,26 @@ pub fn summary_markdown(s: &ExperimentSummary) -> String {
         t.total_ms,
         t.iterations_per_second
     );
+    out += "\n| seed | final loss (Eq. 15) | mean inlier fraction | skipped batches | why |\n|---|---|---|---|---|\n";
+    for r in &s.runs {
+        let why: Vec<String> = r
+            .skip_reasons
+            .iter()
+            .map(|(reason, n)| format!("{n}× {reason}"))
+            .collect();
+        out += &format!(
+            "| {} | {:.4} | {:.3} | {} | {} |\n",
+            r.seed,
+            r.final_loss,
+            r.mean_inlier_fraction,
+            r.skipped_batches,
+            if why.is_empty() {
+                "—".into()
+            } else {
+                why.join("; ")
+            }
+        );
+    }
     out
 }
 

@@ -21,9 +21,11 @@ pub mod demo;
 pub mod error;
 pub mod experiment;
 pub mod feature_change;
+pub mod json_nan;
 pub mod mlp;
 pub mod progress;
 pub mod siamese;
+pub mod tightness;
 pub mod trainer;
 
 pub use error::{NnError, Result};

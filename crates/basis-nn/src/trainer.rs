@@ -131,15 +131,20 @@ impl BasisConfig {
 pub struct IterationLog {
     /// Iteration (0-based).
     pub iteration: usize,
-    /// Eq. 15 loss on this batch (NaN when the batch was skipped).
+    /// Eq. 15 loss on this batch (NaN when the batch was skipped; `null` in JSON).
+    #[serde(with = "crate::json_nan")]
     pub loss: f64,
     /// RMS residual of the anchors after alignment, in unit-norm eigenvector units (all anchors, inliers or not).
+    #[serde(with = "crate::json_nan")]
     pub anchor_rms_residual: f64,
     /// Fraction of anchors RANSAC counted as inliers (1 with plain least squares).
+    #[serde(with = "crate::json_nan")]
     pub inlier_fraction: f64,
     /// Condition number of the augmented anchor matrix.
+    #[serde(with = "crate::json_nan")]
     pub anchor_condition: f64,
-    /// Connected components of the batch graph.
+    /// Components of the batch graph as the eigensolver saw them (clusters joined only by
+    /// weights too small to register count separately).
     pub components: usize,
     /// Why the batch was skipped, if it was.
     pub skipped: Option<String>,
@@ -711,14 +716,17 @@ fn embed_checked(
         Err(basis_spectral::SpectralError::Graph(g)) => return Err(g.into()),
         e => e,
     };
-    let components = graphs.graph().components;
+    let e = e?;
+    // Components as the eigensolver saw them: clusters joined only by weights too small to
+    // register count separately, since each adds a zero eigenvalue.
+    let components = e.components.max(graphs.graph().components);
     let representable = config.embedding.k + usize::from(config.embedding.drop_trivial);
     if components > representable {
         return Err(NnError::InvalidConfig(format!(
             "degenerate batch: {components} graph components but only {representable} eigenvectors"
         )));
     }
-    Ok((e?.coords, components))
+    Ok((e.coords, components))
 }
 
 #[cfg(test)]
@@ -789,6 +797,45 @@ mod tests {
             BasisModel::fit(&DMatrix::zeros(0, 2), &anchors, &cfg(), &mut none),
             Err(NnError::Shape(_))
         ));
+    }
+
+    #[test]
+    fn logs_with_skipped_batches_round_trip_through_json() {
+        // Regression: a skipped batch has loss NaN, serde_json wrote it as null, and reading
+        // the log back (the reproduction's timing pass, a checkpoint) failed.
+        let skipped = IterationLog {
+            iteration: 3,
+            loss: f64::NAN,
+            anchor_rms_residual: f64::NAN,
+            inlier_fraction: f64::NAN,
+            anchor_condition: f64::INFINITY,
+            components: 12,
+            skipped: Some("degenerate batch: 12 graph components but only 10 eigenvectors".into()),
+            spectral_seconds: 0.01,
+            graph_seconds: 0.004,
+            eigen_seconds: 0.006,
+            align_seconds: 0.0,
+            step_seconds: 0.0,
+            wall_seconds: 0.02,
+        };
+        let trained = IterationLog {
+            iteration: 4,
+            loss: 0.25,
+            anchor_rms_residual: 1e-3,
+            inlier_fraction: 0.98,
+            anchor_condition: 12.5,
+            components: 1,
+            skipped: None,
+            ..skipped.clone()
+        };
+        let text = serde_json::to_string(&vec![skipped.clone(), trained.clone()]).unwrap();
+        assert!(text.contains("\"loss\":null"), "{text}");
+        let back: Vec<IterationLog> = serde_json::from_str(&text).unwrap();
+        assert!(back[0].loss.is_nan() && back[0].anchor_condition.is_nan());
+        assert_eq!(back[0].skipped, skipped.skipped);
+        assert_eq!(back[1], trained);
+        // final_loss skips the skipped batch.
+        assert_eq!(final_loss(&back), 0.25);
     }
 
     #[test]

@@ -37,7 +37,8 @@ use crate::operator::{CsrOperator, SymmetricOperator};
 use crate::progress::SolveProgress;
 use basis_graph::{
     BatchGraph, BatchGraphBuilder, BatchGraphParams, GraphError, LaplacianKind, bridge_edges,
-    components_csr, degrees_csr, knn_affinity, knn_exact, trivial_eigenvector,
+    components_csr, degrees_csr, knn_affinity, knn_exact, numerical_components_csr,
+    numerical_components_dense, trivial_eigenvector,
 };
 use nalgebra::{DMatrix, DVector};
 use nalgebra_sparse::{CooMatrix, CsrMatrix};
@@ -72,6 +73,8 @@ pub struct SolverParams {
     pub seed: u64,
     /// Threads for large graphs (0 = all cores).
     pub threads: usize,
+    /// Look for eigenvalues Lanczos missed after it converged ([`LanczosParams::verify`]).
+    pub verify: bool,
 }
 
 impl Default for SolverParams {
@@ -84,6 +87,7 @@ impl Default for SolverParams {
             krylov_dim: l.krylov_dim,
             seed: l.seed,
             threads: l.threads,
+            verify: l.verify,
         }
     }
 }
@@ -99,6 +103,7 @@ impl SolverParams {
             krylov_dim: self.krylov_dim,
             seed: self.seed,
             threads: self.threads,
+            verify: self.verify,
         }
     }
 
@@ -166,6 +171,11 @@ pub struct SpectralEmbedding {
     pub coords: DMatrix<f64>,
     /// `‖L v − λ v‖` per pair.
     pub residuals: DVector<f64>,
+    /// Components of the graph as the solver saw them
+    /// ([`basis_graph::numerical_components_csr`] at the solver's tolerance): the dimension
+    /// of the Laplacian's null space to that tolerance. At least the number of connected
+    /// components; more when clusters are joined only by weights too small to register.
+    pub components: usize,
 }
 
 impl SpectralEmbedding {
@@ -262,15 +272,12 @@ pub fn laplacian_eigenmap_with(
     if params.solver.use_lanczos(n, wanted) {
         let op = CsrOperator::from_dense(l, 1)?;
         let t = trivial_eigenvector(&graph.affinity, graph.kind);
-        // Component labels are only worth computing on a split batch.
-        let (count, labels) = if graph.components > 1 {
-            basis_graph::connected_components(&graph.affinity)
-        } else {
-            (1, Vec::new())
-        };
-        let null = null_space_basis(&t, &labels, count);
+        let comps = numerical_components_dense(&graph.affinity, graph.kind, split_tol(params));
+        let null = null_space_basis(&t, &comps.labels, comps.count);
         return Ok(sparse_solve(ws, &op, &t, &null, params, &mut |_| {})?.0);
     }
+    let components =
+        numerical_components_dense(&graph.affinity, graph.kind, split_tol(params)).count;
     let apply = |x: &[f64], y: &mut [f64]| {
         let r = l * DVector::from_column_slice(x);
         y.copy_from_slice(r.as_slice());
@@ -283,19 +290,31 @@ pub fn laplacian_eigenmap_with(
         symmetric_eigen_dense(l, k, Which::Smallest)?
     };
     let residuals = residuals_of(apply, &pairs.values, &pairs.vectors);
-    Ok(finish_embedding(pairs.values, pairs.vectors, residuals))
+    Ok(finish_embedding(
+        pairs.values,
+        pairs.vectors,
+        residuals,
+        components,
+    ))
+}
+
+/// The tolerance below which a graph counts as split: the solver's own.
+fn split_tol(params: &EmbeddingParams) -> f64 {
+    params.solver.tol.max(1e-14)
 }
 
 fn finish_embedding(
     values: DVector<f64>,
     mut coords: DMatrix<f64>,
     residuals: DVector<f64>,
+    components: usize,
 ) -> SpectralEmbedding {
     canonicalize_signs(&mut coords);
     SpectralEmbedding {
         values,
         coords,
         residuals,
+        components,
     }
 }
 
@@ -440,12 +459,12 @@ pub fn laplacian_eigenmap_csr(
     basis_graph::sparse::check_affinity_csr(w)?;
     let n = w.nrows();
     params.check(n)?;
-    let comps = components_csr(w);
     let wanted = params.k + usize::from(params.drop_trivial);
     if !params.solver.use_lanczos(n, wanted) {
         let g = BatchGraph::from_affinity(basis_graph::csr_to_dense(w), kind)?;
         return Ok((laplacian_eigenmap(&g, params)?, SolveStats::default()));
     }
+    let comps = numerical_components_csr(w, kind, split_tol(params));
     let (op, t) = laplacian_operator(w, kind, params.solver.threads)?;
     let null = null_space_basis(&t, &comps.labels, comps.count);
     sparse_solve(
@@ -576,7 +595,10 @@ fn sparse_solve(
             head_residuals.iter().chain(residuals.iter()).copied(),
         );
     }
-    Ok((finish_embedding(values, vectors, residuals), stats))
+    Ok((
+        finish_embedding(values, vectors, residuals, null.ncols()),
+        stats,
+    ))
 }
 
 /// Seconds per stage of [`analytic_embedding`].
@@ -638,7 +660,6 @@ pub fn analytic_embedding(
             comps.ensure_connected()?;
         }
     }
-    let connected = graph.connect_components || comps.count == 1;
     let n = x.nrows();
     let wanted = params.k + usize::from(params.drop_trivial);
     let lanczos = params.solver.use_lanczos(n, wanted)
@@ -666,9 +687,9 @@ pub fn analytic_embedding(
     let graph_seconds = t1.elapsed().as_secs_f64();
     let t2 = Instant::now();
     let mut bar = SolveProgress::new("analytic embedding");
-    // Bridged or connected: one null vector, t.
-    let count = if connected { 1 } else { comps.count };
-    let null = null_space_basis(&t, &comps.labels, count);
+    // Components as the solver sees them (bridges included when they were added).
+    let numerical = numerical_components_csr(&w, graph.laplacian, split_tol(params));
+    let null = null_space_basis(&t, &numerical.labels, numerical.count);
     let (embedding, stats) = sparse_solve(
         &mut EigenmapWorkspace::default(),
         &op,

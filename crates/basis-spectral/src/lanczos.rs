@@ -21,9 +21,16 @@
 //! (in exact arithmetic). Copies of a repeated eigenvalue are found when the
 //! basis breaks down (an invariant subspace was reached; the solver then
 //! continues from a fresh random vector orthogonal to the basis), which is how
-//! small disconnected graphs get the right multiplicity of 0. On a large graph
-//! with several components, connect them first (`basis_graph::connect`) or
-//! use the dense solver.
+//! small disconnected graphs get the right multiplicity of 0. Copies that are
+//! only nearly equal (a cluster of eigenvalues much narrower than its gap to
+//! the rest, as tight clusters of points give) do not break the basis down:
+//! every pair found converges, and the missing copies are simply absent. With
+//! [`LanczosParams::verify`] (the default) the solver therefore looks again
+//! after convergence, from a fresh random vector orthogonal to everything it
+//! found, and solves once more in that complement whenever a smaller Ritz value
+//! turns up there (see [`lanczos_with`]). The null space of a split graph is
+//! best deflated exactly (`basis_graph::numerical_components_csr` and the
+//! eigenmaps of [`crate::embedding`] do so).
 //!
 //! Known eigenvectors (the trivial vector of a Laplacian) can be deflated:
 //! every basis vector is kept orthogonal to them, so the solver returns the
@@ -62,6 +69,11 @@ pub struct LanczosParams {
     pub seed: u64,
     /// Threads for large problems (0 = all cores of the current rayon pool).
     pub threads: usize,
+    /// After convergence, look for eigenvalues the single-vector Krylov space missed (copies
+    /// of a repeated or tightly clustered eigenvalue): a short run from a fresh random vector
+    /// orthogonal to every pair found, and a further solve when it finds a smaller Ritz value
+    /// than the k-th eigenvalue (see [`lanczos_with`]).
+    pub verify: bool,
 }
 
 impl Default for LanczosParams {
@@ -74,6 +86,7 @@ impl Default for LanczosParams {
             krylov_dim: 0,
             seed: 0,
             threads: 0,
+            verify: true,
         }
     }
 }
@@ -247,12 +260,130 @@ pub fn lanczos(op: &dyn SymmetricOperator, params: &LanczosParams) -> Result<Par
 }
 
 /// [`lanczos`] with a reusable workspace, known eigenvectors to deflate
-/// (`n × q`, orthonormal columns, each an exact eigenvector of `A`), and a
+/// (`n × q`, orthonormal columns, each an eigenvector of `A` to the tolerance), and a
 /// callback after every restart cycle.
 ///
 /// Returns [`SpectralError::NotConverged`], carrying the best estimate, when
 /// `max_restarts` cycles do not bring every pair within the tolerance.
+///
+/// **Missed copies.** With [`LanczosParams::verify`], a converged result is checked: a
+/// run of at most three cycles for one pair, from a fresh seeded vector, in the complement
+/// of the deflated vectors and the k pairs found. Its smallest Ritz value (largest, for
+/// [`Which::Largest`]) bounds the complement's extreme eigenvalue from the inside, so a
+/// value beyond the k-th eigenvalue by more than the tolerance proves that a pair was
+/// missed. Then the k pairs of that complement are solved for, the two sets merged and
+/// the best k kept, and the check repeats (at most k times). When nothing was missed the
+/// check costs one short run; it can miss a copy that three cycles do not reveal.
 pub fn lanczos_with(
+    ws: &mut LanczosWorkspace,
+    op: &dyn SymmetricOperator,
+    params: &LanczosParams,
+    deflate: Option<&DMatrix<f64>>,
+    progress: &mut dyn FnMut(&LanczosProgress),
+) -> Result<PartialEigen> {
+    let mut found = lanczos_core(ws, op, params, deflate, progress)?;
+    if !params.verify {
+        return Ok(found);
+    }
+    let n = op.dim();
+    let q = deflate.map_or(0, |z| z.ncols());
+    let k = params.k;
+    let tol = params.tol.max(1e-14);
+    let better = |a: f64, b: f64| match params.which {
+        Which::Smallest => a < b,
+        Which::Largest => a > b,
+    };
+    for round in 0..k {
+        if q + k + 1 >= n {
+            break;
+        }
+        let mut z = DMatrix::zeros(n, q + k);
+        if let Some(d) = deflate {
+            z.columns_mut(0, q).copy_from(d);
+        }
+        z.columns_mut(q, k).copy_from(&found.vectors);
+        let check = LanczosParams {
+            k: 1,
+            krylov_dim: 0,
+            max_restarts: 2,
+            seed: params.seed ^ (0x9E37_79B9_7F4A_7C15u64.wrapping_mul(round as u64 + 1)),
+            verify: false,
+            ..*params
+        };
+        let probe = match lanczos_core(ws, op, &check, Some(&z), &mut |_| {}) {
+            Ok(r) => r,
+            Err(SpectralError::NotConverged { best, .. }) => *best,
+            Err(e) => return Err(e),
+        };
+        found.matvecs += probe.matvecs;
+        found.restarts += probe.restarts + 1;
+        let margin = tol * found.norm_estimate.max(probe.norm_estimate);
+        let kth = found.values[k - 1];
+        let shifted = match params.which {
+            Which::Smallest => probe.values[0] + margin,
+            Which::Largest => probe.values[0] - margin,
+        };
+        if !better(shifted, kth) {
+            break;
+        }
+        let more = lanczos_core(
+            ws,
+            op,
+            &LanczosParams {
+                verify: false,
+                ..*params
+            },
+            Some(&z),
+            progress,
+        )?;
+        found = merge_best(found, more, k, &better);
+    }
+    Ok(found)
+}
+
+/// The best `k` pairs of two results (their vectors are mutually orthogonal), in order.
+fn merge_best(
+    a: PartialEigen,
+    b: PartialEigen,
+    k: usize,
+    better: &dyn Fn(f64, f64) -> bool,
+) -> PartialEigen {
+    let mut order: Vec<(f64, usize, usize)> = (0..a.values.len())
+        .map(|i| (a.values[i], 0, i))
+        .chain((0..b.values.len()).map(|i| (b.values[i], 1, i)))
+        .collect();
+    order.sort_by(|x, y| {
+        if better(x.0, y.0) {
+            std::cmp::Ordering::Less
+        } else if better(y.0, x.0) {
+            std::cmp::Ordering::Greater
+        } else {
+            std::cmp::Ordering::Equal
+        }
+    });
+    order.truncate(k);
+    let n = a.vectors.nrows();
+    let mut vectors = DMatrix::zeros(n, k);
+    let mut values = DVector::zeros(k);
+    let mut residuals = DVector::zeros(k);
+    for (c, &(v, src, i)) in order.iter().enumerate() {
+        let from = if src == 0 { &a } else { &b };
+        vectors.set_column(c, &from.vectors.column(i));
+        values[c] = v;
+        residuals[c] = from.residuals[i];
+    }
+    PartialEigen {
+        values,
+        vectors,
+        residuals,
+        norm_estimate: a.norm_estimate.max(b.norm_estimate),
+        restarts: a.restarts + b.restarts,
+        matvecs: a.matvecs + b.matvecs,
+    }
+}
+
+/// One thick-restart Lanczos solve, without the missed-copy check of [`lanczos_with`].
+fn lanczos_core(
     ws: &mut LanczosWorkspace,
     op: &dyn SymmetricOperator,
     params: &LanczosParams,

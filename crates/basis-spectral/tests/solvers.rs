@@ -347,3 +347,125 @@ fn split_batch_graphs_get_the_exact_null_space_from_lanczos() {
         }
     }
 }
+
+/// Ten tight clusters in 5 of 16 dimensions (the BASiS tight-cluster failure case): with local
+/// scales at the 7th neighbour the clusters are joined by weights far below rounding, so the
+/// Laplacian has ten zero eigenvalues to machine precision although the graph is connected.
+fn tight_cluster_graph(spread: f64, kind: LaplacianKind) -> BatchGraph {
+    let (train, _) =
+        basis_data::clusters::subspace_blobs(&basis_data::clusters::SubspaceBlobsParams {
+            spread,
+            n_train: 512,
+            n_test: 1,
+            ..Default::default()
+        })
+        .unwrap();
+    let params = BatchGraphParams {
+        allow_disconnected: true,
+        laplacian: kind,
+        ..BatchGraphParams::paper_table1()
+    };
+    basis_graph::batch_graph(&train.features, &params).unwrap()
+}
+
+#[test]
+fn tight_clusters_get_every_numerically_zero_eigenvalue_from_lanczos() {
+    // Regression: Lanczos returned 8 of the 10 zero eigenvalues and two within-cluster modes
+    // (λ ≈ 0.53) in their place, so the batch's 10-dimensional space was wrong and BASiS's
+    // alignment failed. The numerical components are deflated exactly now.
+    for kind in [
+        LaplacianKind::SymmetricNormalized,
+        LaplacianKind::Unnormalized,
+    ] {
+        let g = tight_cluster_graph(0.035, kind);
+        let k = 10;
+        let dense = laplacian_eigenmap(&g, &params(k, false, EigenMethod::Dense, 1e-8)).unwrap();
+        let lanczos =
+            laplacian_eigenmap(&g, &params(k, false, EigenMethod::Lanczos, 1e-8)).unwrap();
+        let scale = g.laplacian.abs().max().max(1.0);
+        for j in 0..k {
+            assert!(
+                dense.values[j].abs() < 1e-12 * scale && lanczos.values[j].abs() < 1e-12 * scale,
+                "{kind:?}: dense {} lanczos {}",
+                dense.values,
+                lanczos.values
+            );
+        }
+        assert_eq!(lanczos.components, 10, "{kind:?}");
+        assert!(lanczos.max_residual() < 1e-8 * 2.0 * scale);
+        // The 10-dimensional space is well defined (λ11 is far from 0): the same subspace.
+        assert!(max_sine(&dense.coords, &lanczos.coords) < 1e-6, "{kind:?}");
+    }
+}
+
+#[test]
+fn clustered_eigenvalues_that_do_not_split_the_graph_are_all_found() {
+    // Looser clusters: the smallest eigenvalues are 1e-11 … 1e-5, distinct but far closer to
+    // each other than to the rest of the spectrum (λ ≈ 0.5). Every one must be found, with
+    // the subspace of the dense solver.
+    let g = tight_cluster_graph(0.1, LaplacianKind::SymmetricNormalized);
+    let k = 10;
+    let dense = laplacian_eigenmap(&g, &params(k, false, EigenMethod::Dense, 1e-10)).unwrap();
+    assert!(dense.values[k - 1] < 1e-3, "{}", dense.values);
+    let lanczos = laplacian_eigenmap(&g, &params(k, false, EigenMethod::Lanczos, 1e-10)).unwrap();
+    for j in 0..k {
+        assert!(
+            (dense.values[j] - lanczos.values[j]).abs() < 1e-9,
+            "dense {} lanczos {}",
+            dense.values,
+            lanczos.values
+        );
+    }
+    assert!(max_sine(&dense.coords, &lanczos.coords) < 1e-5);
+}
+
+#[test]
+fn the_missed_copy_check_finds_a_repeated_eigenvalue_a_single_krylov_space_misses() {
+    // A diagonal operator with a 6-fold eigenvalue 0 and the rest spread over [0.5, 2]: no
+    // breakdown happens (the distinct eigenvalues outnumber the basis), and one Krylov space
+    // holds one direction of the repeated eigenvalue plus what rounding adds, so copies are
+    // missed; the check recovers them.
+    let n = 300;
+    let diag: Vec<f64> = (0..n)
+        .map(|i| {
+            if i % 50 == 0 {
+                0.0
+            } else {
+                0.5 + 1.5 * i as f64 / n as f64
+            }
+        })
+        .collect();
+    let mut coo = CooMatrix::new(n, n);
+    for (i, &d) in diag.iter().enumerate() {
+        coo.push(i, i, d);
+    }
+    let op = CsrOperator::new(&CsrMatrix::from(&coo), 1).unwrap();
+    let base = basis_spectral::LanczosParams {
+        k: 8,
+        tol: 1e-8,
+        ..Default::default()
+    };
+    let checked = basis_spectral::lanczos(&op, &base).unwrap();
+    let mut want = diag.clone();
+    want.sort_by(f64::total_cmp);
+    for j in 0..8 {
+        assert!(
+            (checked.values[j] - want[j]).abs() < 1e-7,
+            "{} vs {:?}",
+            checked.values,
+            &want[..8]
+        );
+    }
+    let unchecked = basis_spectral::lanczos(
+        &op,
+        &basis_spectral::LanczosParams {
+            verify: false,
+            ..base
+        },
+    )
+    .unwrap();
+    let zeros = |v: &nalgebra::DVector<f64>| v.iter().filter(|x| x.abs() < 1e-6).count();
+    assert_eq!(zeros(&checked.values), 6);
+    // Without the check some copies are missed (this is what the check is for).
+    assert!(zeros(&unchecked.values) < 6, "{}", unchecked.values);
+}

@@ -18,8 +18,11 @@ basis-compare neighbors [OPTIONS]   the same comparison for every number of neig
                                     (paper Fig. 4): table per metric and neighbors.png
 
 Options:
-  --dataset D        fashion-mnist (default) or a directory of MNIST-style IDX files or of
+  --dataset D        fashion-mnist (default), subspace-blobs (generated tight clusters; use
+                     --features raw) or a directory of MNIST-style IDX files or of
                      train_x.npy, train_y.npy, test_x.npy, test_y.npy
+  --spread X         subspace-blobs: within-class spread (default 0.035)
+  --features F       siamese (default) or raw (the data's columns as features)
   --seeds N          seeds 0..N (default: table1 10, neighbors 3)
   --iterations N     iterations of every method (default 1000)
   --classes A,B,...  keep these classes only
@@ -57,6 +60,14 @@ fn run() -> Result<(), String> {
                 return Ok(());
             }
             "--dataset" => experiment.dataset = args.value()?,
+            "--spread" => experiment.blobs.spread = args.parse()?,
+            "--features" => {
+                experiment.features = match args.value()?.as_str() {
+                    "siamese" => basis_nn::experiment::FeatureSource::Siamese,
+                    "raw" => basis_nn::experiment::FeatureSource::Raw,
+                    other => return Err(format!("unknown feature source {other:?}")),
+                }
+            }
             "--seeds" => seeds = (0..args.parse::<u64>()?).collect(),
             "--iterations" => experiment.basis.iterations = args.parse()?,
             "--classes" => experiment.classes = args.list()?,

@@ -5,6 +5,7 @@ use basis_data::cli::Args;
 use basis_nn::experiment::{ExperimentConfig, FeatureSource, run_experiment, summary_markdown};
 use basis_nn::feature_change::{FeatureChangeConfig, run_feature_change};
 use basis_nn::siamese::SiameseNet;
+use basis_nn::tightness::{TightnessSweepConfig, run_tightness_sweep, tightness_markdown};
 use basis_nn::trainer::BasisModel;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -18,13 +19,21 @@ Commands:
   feature-change [OPTIONS]
                         Algorithm 2: Siamese and spectral networks trained together;
                         writes Fig. 6 and Fig. 8 style PNGs
+  sweep-tightness [OPTIONS]
+                        BASiS on subspace-blobs at every --spreads value (default
+                        0.3,0.2,0.1,0.05,0.035,0.02,0.01,0.005,0.003; --seeds N, default 3);
+                        writes tightness.md / tightness.json / tightness.png
   embed --model DIR --input FILE --out FILE.npy [--siamese DIR]
                         embed new points with a saved model (input: .npy rows, or an
                         IDX image file; --siamese: turn images into features first)
 
 Options of reproduce and feature-change:
-  --dataset D           fashion-mnist (default) or a directory of MNIST-style IDX files
-                        or of train_x.npy, train_y.npy, test_x.npy, test_y.npy
+  --dataset D           fashion-mnist (default), subspace-blobs (ten tight Gaussian
+                        clusters in a 5-D subspace of R^16, generated; use --features raw)
+                        or a directory of MNIST-style IDX files or of train_x.npy,
+                        train_y.npy, test_x.npy, test_y.npy
+  --spread X            subspace-blobs: within-class mean distance to the centroid, in units
+                        of the median centroid distance (default 0.035)
   --seeds N             seeds 0..N (reproduce; default 10)
   --seed S              one seed (default 0)
   --classes A,B,...     keep these classes only
@@ -50,6 +59,7 @@ fn parse_common(
 ) -> Result<bool, String> {
     match flag {
         "--dataset" => data.dataset = args.value()?,
+        "--spread" => data.blobs.spread = args.parse()?,
         "--seeds" => *seeds = (0..args.parse::<u64>()?).collect(),
         "--seed" => *seeds = vec![args.parse()?],
         "--classes" => data.classes = args.list()?,
@@ -140,6 +150,42 @@ fn feature_change(mut args: Args) -> Result<(), String> {
     Ok(())
 }
 
+fn sweep_tightness(mut args: Args) -> Result<(), String> {
+    let mut cfg = TightnessSweepConfig::default();
+    let mut seeds: Vec<u64> = (0..3).collect();
+    let (mut progress, mut print) = (true, false);
+    while let Some(flag) = args.next_flag() {
+        if parse_common(&flag, &mut args, &mut cfg.experiment, &mut seeds)? {
+            continue;
+        }
+        match flag.as_str() {
+            "--spreads" => cfg.spreads = args.list()?,
+            "--iterations" => cfg.experiment.basis.iterations = args.parse()?,
+            "--no-progress" => progress = false,
+            "--print-config" => print = true,
+            _ => return Err(format!("{}\n\n{HELP}", args.unknown())),
+        }
+    }
+    // `--out` names the sweep's directory.
+    if cfg.experiment.out_dir != ExperimentConfig::default().out_dir {
+        cfg.out_dir = cfg.experiment.out_dir.clone();
+    }
+    if print {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&cfg).map_err(|e| e.to_string())?
+        );
+        return Ok(());
+    }
+    let sweep = run_tightness_sweep(&cfg, &seeds, progress).map_err(|e| e.to_string())?;
+    println!("{}", tightness_markdown(&sweep));
+    println!(
+        "wrote {}",
+        cfg.out_dir.join("tightness.{md,json,png}").display()
+    );
+    Ok(())
+}
+
 fn read_input(path: &Path) -> Result<nalgebra::DMatrix<f64>, String> {
     let name = path.to_string_lossy();
     if name.ends_with(".npy") {
@@ -195,6 +241,7 @@ fn main() -> ExitCode {
         Some("reproduce") => reproduce(args),
         Some("feature-change") => feature_change(args),
         Some("embed") => embed(args),
+        Some("sweep-tightness") => sweep_tightness(args),
         Some("--help" | "-h") | None => {
             print!("{HELP}");
             Ok(())
