@@ -60,6 +60,12 @@ fn bench(c: &mut Criterion) {
             b.iter(|| laplacian_eigenmap(black_box(&g), &params(method)).unwrap())
         });
     }
+    // The cost of the missed-copy check (`SolverParams::verify`, on by default).
+    let mut unchecked = params(EigenMethod::Lanczos);
+    unchecked.solver.verify = false;
+    group.bench_function("Lanczos without the missed-copy check", |b| {
+        b.iter(|| laplacian_eigenmap(black_box(&g), &unchecked).unwrap())
+    });
     group.finish();
 
     let mut group = c.benchmark_group("graph_10000_knn50_LN_K10");

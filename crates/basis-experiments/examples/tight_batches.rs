@@ -1,4 +1,9 @@
-//! Diagnostics of Algorithm 1's batch targets on tight clusters (no network).
+//! Diagnostics of Algorithm 1's batch targets on tight clusters (no network): the reference
+//! batch's eigenvalues from the batch solver beside the dense solver's, then ten batches aligned
+//! onto it with RANSAC (components, λ_K, condition, inlier fraction, anchor residual, target
+//! size). This is how the missed eigenvalues of issue 25 were found (`docs/tight-clusters.md`).
+//!
+//! `cargo run --release -p basis-experiments --example tight_batches -- [SPREAD] [drop]`
 use basis_align::{AlignConfig, BatchAligner};
 use basis_data::clusters::{SubspaceBlobsParams, subspace_blobs};
 use basis_data::sampling::{BatchSampler, sample_anchors_per_class};

@@ -374,12 +374,16 @@ pub fn numerical_components_csr(w: &CsrMatrix<f64>, kind: LaplacianKind, tol: f6
 /// [`numerical_components_csr`] of a dense affinity.
 pub fn numerical_components_dense(w: &DMatrix<f64>, kind: LaplacianKind, tol: f64) -> Components {
     let n = w.nrows();
-    let edges = (0..n).flat_map(move |j| {
-        (0..n)
-            .filter(move |&i| i != j && w[(i, j)] > 0.0)
-            .map(move |i| (i, j, w[(i, j)]))
-    });
-    numerical_components(n, edges, kind, tol)
+    // One pass over the n² entries; the algorithm then works on the non-zeros only.
+    let mut edges = Vec::new();
+    for (j, col) in w.column_iter().enumerate() {
+        for (i, &v) in col.iter().enumerate() {
+            if i != j && v > 0.0 {
+                edges.push((i, j, v));
+            }
+        }
+    }
+    numerical_components(n, edges.iter().copied(), kind, tol)
 }
 
 fn numerical_components(
@@ -400,10 +404,20 @@ fn numerical_components(
         return exact();
     }
     let mut uf = UnionFind::<usize>::new(n);
+    let mut joined = 0usize;
     for (i, j, v) in edges.clone() {
-        if i != j && strong(i, j, v) {
-            uf.union(i, j);
+        if i != j && strong(i, j, v) && uf.union(i, j) {
+            joined += 1;
         }
+    }
+    if joined + 1 == n {
+        // Connected by strong edges alone: one component, nothing to check (the hot path).
+        return Components {
+            count: 1,
+            labels: vec![0; n],
+            sizes: vec![n],
+            isolated: Vec::new(),
+        };
     }
     let scale = match kind {
         LaplacianKind::SymmetricNormalized => 1.0,

@@ -244,13 +244,22 @@ pub fn tightness_plot(s: &TightnessSweep) -> Result<Canvas> {
             })],
         ),
     ];
+    // Ticks at half decades: the spreads themselves crowd each other on a log axis.
+    let (lo, hi) = x
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
+    let ticks: Vec<f64> = ((2.0 * lo).ceil() as i64..=(2.0 * hi).floor() as i64)
+        .map(|t| t as f64 / 2.0)
+        .collect();
     for (j, (title, lines)) in panels.iter().enumerate() {
         line_chart(
             &mut canvas,
             ((j % 3) * cw, (j / 3) * ch, cw, ch),
             title,
             "log10 spread",
-            &x,
+            if ticks.len() >= 2 { &ticks } else { &x },
             lines,
         )?;
     }

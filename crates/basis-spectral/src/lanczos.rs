@@ -46,6 +46,9 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+/// Basis size of the missed-copy check's run (two cycles of it at most).
+const CHECK_BASIS: usize = 12;
+
 /// Problems at least this large use the rayon thread pool for the basis
 /// products; smaller ones (batches) run on the calling thread.
 const PARALLEL_MIN_N: usize = 8_192;
@@ -267,13 +270,14 @@ pub fn lanczos(op: &dyn SymmetricOperator, params: &LanczosParams) -> Result<Par
 /// `max_restarts` cycles do not bring every pair within the tolerance.
 ///
 /// **Missed copies.** With [`LanczosParams::verify`], a converged result is checked: a
-/// run of at most three cycles for one pair, from a fresh seeded vector, in the complement
+/// run of at most two cycles of a 12-vector basis for one pair, from a fresh seeded vector, in the complement
 /// of the deflated vectors and the k pairs found. Its smallest Ritz value (largest, for
 /// [`Which::Largest`]) bounds the complement's extreme eigenvalue from the inside, so a
 /// value beyond the k-th eigenvalue by more than the tolerance proves that a pair was
 /// missed. Then the k pairs of that complement are solved for, the two sets merged and
 /// the best k kept, and the check repeats (at most k times). When nothing was missed the
-/// check costs one short run; it can miss a copy that three cycles do not reveal.
+/// check costs one short run (on a 512-point batch, 0.46 ms beside a 3.3 ms solve); it can
+/// miss a copy that so short a run does not reveal.
 pub fn lanczos_with(
     ws: &mut LanczosWorkspace,
     op: &dyn SymmetricOperator,
@@ -304,8 +308,8 @@ pub fn lanczos_with(
         z.columns_mut(q, k).copy_from(&found.vectors);
         let check = LanczosParams {
             k: 1,
-            krylov_dim: 0,
-            max_restarts: 2,
+            krylov_dim: CHECK_BASIS,
+            max_restarts: 1,
             seed: params.seed ^ (0x9E37_79B9_7F4A_7C15u64.wrapping_mul(round as u64 + 1)),
             verify: false,
             ..*params

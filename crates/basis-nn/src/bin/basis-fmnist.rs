@@ -23,6 +23,7 @@ Commands:
                         BASiS on subspace-blobs at every --spreads value (default
                         0.3,0.2,0.1,0.05,0.035,0.02,0.01,0.005,0.003; --seeds N, default 3);
                         writes tightness.md / tightness.json / tightness.png
+                        (--replot: redraw the PNG from an existing tightness.json)
   embed --model DIR --input FILE --out FILE.npy [--siamese DIR]
                         embed new points with a saved model (input: .npy rows, or an
                         IDX image file; --siamese: turn images into features first)
@@ -153,13 +154,14 @@ fn feature_change(mut args: Args) -> Result<(), String> {
 fn sweep_tightness(mut args: Args) -> Result<(), String> {
     let mut cfg = TightnessSweepConfig::default();
     let mut seeds: Vec<u64> = (0..3).collect();
-    let (mut progress, mut print) = (true, false);
+    let (mut progress, mut print, mut replot) = (true, false, false);
     while let Some(flag) = args.next_flag() {
         if parse_common(&flag, &mut args, &mut cfg.experiment, &mut seeds)? {
             continue;
         }
         match flag.as_str() {
             "--spreads" => cfg.spreads = args.list()?,
+            "--replot" => replot = true,
             "--iterations" => cfg.experiment.basis.iterations = args.parse()?,
             "--no-progress" => progress = false,
             "--print-config" => print = true,
@@ -175,6 +177,20 @@ fn sweep_tightness(mut args: Args) -> Result<(), String> {
             "{}",
             serde_json::to_string_pretty(&cfg).map_err(|e| e.to_string())?
         );
+        return Ok(());
+    }
+    if replot {
+        // Redraw the figure from a finished sweep's tightness.json.
+        let path = cfg.out_dir.join("tightness.json");
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let sweep: basis_nn::tightness::TightnessSweep =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let png = cfg.out_dir.join("tightness.png");
+        basis_nn::tightness::tightness_plot(&sweep)
+            .and_then(|c| Ok(c.save_png(&png)?))
+            .map_err(|e| e.to_string())?;
+        println!("wrote {}", png.display());
         return Ok(());
     }
     let sweep = run_tightness_sweep(&cfg, &seeds, progress).map_err(|e| e.to_string())?;
