@@ -166,7 +166,7 @@ pub fn subspace_blobs(p: &SubspaceBlobsParams) -> Result<(LabeledData, LabeledDa
     } else {
         0.5 * (pair[pair.len() / 2 - 1] + pair[pair.len() / 2])
     };
-    if !(median > 0.0) {
+    if median.is_nan() || median <= 0.0 {
         return Err(DataError::InvalidParameter(
             "the drawn centroids coincide; use another seed".into(),
         ));

@@ -400,7 +400,7 @@ fn numerical_components(
     }
     let strong = |i: usize, j: usize, v: f64| v > tol * (degree[i] * degree[j]).sqrt();
     let exact = || Components::from_edges(n, edges.clone().map(|(i, j, _)| (i, j)));
-    if !(tol > 0.0) {
+    if tol.is_nan() || tol <= 0.0 {
         return exact();
     }
     let mut uf = UnionFind::<usize>::new(n);
@@ -476,7 +476,7 @@ fn numerical_components(
         let mut roots: Vec<usize> = best.keys().copied().collect();
         roots.sort_unstable();
         for a in roots {
-            if residual2[a] > bound || !(volume[a] > 0.0) {
+            if residual2[a] > bound || volume[a].is_nan() || volume[a] <= 0.0 {
                 failed = true;
                 uf.union(a, best[&a].0);
             }
@@ -539,7 +539,7 @@ mod numerical_component_tests {
             assert_eq!(components_dense(&w).count, 1);
             let c = numerical_components_dense(&w, kind, 1e-8);
             assert_eq!(c.count, 2, "{kind:?}");
-            assert_eq!(c.labels[3] == c.labels[4], false);
+            assert_ne!(c.labels[3], c.labels[4]);
             assert!(c.labels[..4].iter().all(|&l| l == c.labels[0]));
             assert_eq!(c.labels[8], c.labels[0]);
             // The CSR version agrees.
