@@ -359,8 +359,9 @@ pub fn components_csr(w: &CsrMatrix<f64>) -> Components {
 /// is `‖L_N v‖² = Σ_i c_i² / (d_i vol C)` or `‖L v‖² = Σ_i c_i² / |C|`, and it must be at most
 /// `tol · s` with `s = 1` for `L_N` and `s = max_i d_i` for `L` (lower bounds of `‖L‖`). A
 /// component that fails is merged with the neighbour it shares most weight with, and checked
-/// again; the result always refines nothing that is connected by a strong edge, and with
-/// `tol = 0` it equals [`components_csr`].
+/// again (after four rounds that still fail, the exact components are returned). Nodes joined
+/// by a strong edge are never separated, components are never merged across a zero weight,
+/// and with `tol = 0` the result equals [`components_csr`].
 pub fn numerical_components_csr(w: &CsrMatrix<f64>, kind: LaplacianKind, tol: f64) -> Components {
     let (offsets, cols, vals) = w.csr_data();
     let edges = (0..w.nrows()).flat_map(|i| {
@@ -410,7 +411,7 @@ fn numerical_components(
             joined += 1;
         }
     }
-    if joined + 1 == n {
+    if n > 1 && joined + 1 == n {
         // Connected by strong edges alone: one component, nothing to check (the hot path).
         return Components {
             count: 1,
@@ -435,12 +436,17 @@ fn numerical_components(
             volume[labels[i]] += degree[i];
             size[labels[i]] += 1;
         }
+        // One pass over the edges that cross components: each node's weight to the outside of
+        // its own component (`cut`), to every other component (`inward`), and the weight every
+        // pair of components shares.
         let mut shared: std::collections::HashMap<(usize, usize), f64> = Default::default();
+        let mut inward: std::collections::HashMap<(usize, usize), f64> = Default::default();
         for (i, j, v) in edges.clone() {
             let (a, b) = (labels[i], labels[j]);
             if i != j && a != b {
                 cut[i] += v;
                 *shared.entry((a, b)).or_insert(0.0) += v;
+                *inward.entry((i, b)).or_insert(0.0) += v;
             }
         }
         // Residual² of each component's null vector: its own boundary nodes and the outside
@@ -453,12 +459,6 @@ fn numerical_components(
         for (i, &c) in cut.iter().enumerate() {
             if c > 0.0 {
                 residual2[labels[i]] += term(i, c, labels[i]);
-            }
-        }
-        let mut inward: std::collections::HashMap<(usize, usize), f64> = Default::default();
-        for (i, j, v) in edges.clone() {
-            if i != j && labels[i] != labels[j] {
-                *inward.entry((i, labels[j])).or_insert(0.0) += v;
             }
         }
         for (&(i, comp), &c) in &inward {

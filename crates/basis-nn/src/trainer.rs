@@ -717,9 +717,10 @@ fn embed_checked(
         e => e,
     };
     let e = e?;
-    // Components as the eigensolver saw them: clusters joined only by weights too small to
-    // register count separately, since each adds a zero eigenvalue.
-    let components = e.components.max(graphs.graph().components);
+    // Components as the eigensolver saw them (never fewer than the connected ones): clusters
+    // joined only by weights too small to register count separately, since each adds a zero
+    // eigenvalue.
+    let components = e.components;
     let representable = config.embedding.k + usize::from(config.embedding.drop_trivial);
     if components > representable {
         return Err(NnError::InvalidConfig(format!(
