@@ -141,6 +141,7 @@ fn method_config() -> MethodConfig {
     basis.batch_size = c.batch_size;
     basis.iterations = c.iterations;
     basis.learning_rate = c.learning_rate;
+    basis.lr_schedule = basis_nn::schedule::LrSchedule::Constant;
     basis.mlp = c.mlp.clone();
     MethodConfig {
         basis,

@@ -82,6 +82,23 @@ impl Adam {
         })
     }
 
+    /// The current step size.
+    pub fn learning_rate(&self) -> f64 {
+        self.params.learning_rate
+    }
+
+    /// Sets the step size of the next steps (a schedule calls this before every step); the
+    /// moments are kept. A non-finite or non-positive value is an error.
+    pub fn set_learning_rate(&mut self, learning_rate: f64) -> Result<()> {
+        let params = AdamParams {
+            learning_rate,
+            ..self.params
+        };
+        params.check()?;
+        self.params = params;
+        Ok(())
+    }
+
     /// Steps taken so far.
     pub fn steps(&self) -> u64 {
         self.steps

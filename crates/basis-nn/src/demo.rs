@@ -79,6 +79,7 @@ impl Default for DemoConfig {
                 batch_size: 256 + 3 * anchors_per_class,
                 iterations: 1000,
                 learning_rate: 1e-3,
+                lr_schedule: Default::default(),
                 mlp: Default::default(),
                 // Nine anchors: RANSAC's 20-anchor samples would be the whole set, so the toy
                 // uses plain least squares.

@@ -15,6 +15,7 @@
 
 use crate::error::{NnError, Result};
 use crate::progress::progress_bar;
+use crate::schedule::LrSchedule;
 use crate::siamese::{SiameseConfig, train_siamese};
 use crate::trainer::{BasisConfig, BasisTrainer, IterationLog};
 use basis_align::AlignConfig;
@@ -99,7 +100,8 @@ impl Default for ExperimentConfig {
 
 /// The paper's Table 1 setting: m = 512, 50-NN Gaussian graph, L_N, K = 10 with the constant
 /// eigenvector kept (as the official code does with K = number of classes), RANSAC, the
-/// 5-layer MLP, Adam 1e-4, 1000 iterations.
+/// 5-layer MLP, 1000 iterations; Adam 3e-3 with a cosine decay to 3e-5 where the official code
+/// has a constant 1e-4 (set `learning_rate = 1e-4`, `lr_schedule = Constant` for that).
 pub fn paper_basis_config() -> BasisConfig {
     BasisConfig {
         graph: BatchGraphParams {
@@ -115,7 +117,15 @@ pub fn paper_basis_config() -> BasisConfig {
         },
         batch_size: 512,
         iterations: 1000,
-        learning_rate: 1e-4,
+        // Adam 3e-3 with a cosine decay to 3e-5. The official code's constant 1e-4 moves a
+        // weight by at most 0.1 in 1000 steps: on tight clusters the network then learns the
+        // clusters but not the within-cluster degree profile of the eigenvectors (d_G 0.19
+        // against 0.094), and on Fashion-MNIST d_G is 0.214 against 0.142
+        // (docs/tight-clusters.md, "The optimiser budget").
+        learning_rate: 3e-3,
+        lr_schedule: LrSchedule::Cosine {
+            final_fraction: 0.01,
+        },
         mlp: Default::default(),
         align: AlignConfig::default(),
         max_skipped_fraction: 0.1,

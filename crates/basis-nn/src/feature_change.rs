@@ -64,6 +64,7 @@ impl Default for FeatureChangeConfig {
         // 150 spectral steps in all: the official 1e-4 would leave the network far from its
         // targets, so Algorithm 2 uses 1e-3 (documented in docs/).
         data.basis.learning_rate = 1e-3;
+        data.basis.lr_schedule = crate::schedule::LrSchedule::Constant;
         // The features move during training: a standardisation frozen at the start would be stale.
         data.basis.standardize_inputs = false;
         Self {

@@ -24,6 +24,7 @@ pub mod feature_change;
 pub mod json_nan;
 pub mod mlp;
 pub mod progress;
+pub mod schedule;
 pub mod siamese;
 pub mod tightness;
 pub mod trainer;

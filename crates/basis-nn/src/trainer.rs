@@ -19,6 +19,7 @@ use crate::checkpoint::{load_variables, named_variables, read_checkpoint, write_
 use crate::convert::{matrix_to_tensor, tensor_to_matrix};
 use crate::error::{NnError, Result};
 use crate::mlp::{Mlp, MlpConfig};
+use crate::schedule::LrSchedule;
 use basis_align::{AlignConfig, AlignError, BatchAligner};
 use basis_data::sampling::BatchSampler;
 use basis_graph::{BatchGraphParams, GraphError};
@@ -43,8 +44,11 @@ pub struct BasisConfig {
     pub batch_size: usize,
     /// Training iterations (batches).
     pub iterations: usize,
-    /// Adam learning rate.
+    /// Adam learning rate (the base rate of `lr_schedule`).
     pub learning_rate: f64,
+    /// How the learning rate moves over the run (constant by default).
+    #[serde(default)]
+    pub lr_schedule: LrSchedule,
     /// Network widths.
     pub mlp: MlpConfig,
     /// Alignment: model, least squares or RANSAC (the default, as the official code), seed.
@@ -71,6 +75,7 @@ impl Default for BasisConfig {
             batch_size: 512,
             iterations: 1000,
             learning_rate: 1e-3,
+            lr_schedule: LrSchedule::Constant,
             mlp: MlpConfig::default(),
             align: AlignConfig::default(),
             max_skipped_fraction: 0.1,
@@ -93,6 +98,7 @@ impl BasisConfig {
                 self.learning_rate
             ));
         }
+        self.lr_schedule.check()?;
         if self.batch_size <= l {
             return bad(format!(
                 "batch size {} must exceed the {l} anchors",
@@ -612,6 +618,12 @@ impl BasisTrainer {
             .pow_tensor_scalar(2)
             .sum_dim_intlist(1, false, tch::Kind::Float)
             .mean(tch::Kind::Float);
+        self.opt
+            .set_learning_rate(config.lr_schedule.learning_rate(
+                config.learning_rate,
+                it,
+                config.iterations,
+            ))?;
         self.opt.backward_step(&loss);
         let loss_value = loss.double_value(&[]);
         if !loss_value.is_finite() {
@@ -879,7 +891,14 @@ mod tests {
     fn resumed_training_is_bit_identical_to_an_uninterrupted_run() {
         let x = data();
         let anchors: Vec<usize> = (0..8).collect();
-        let c = ransac_cfg();
+        // With a schedule: the step size depends on the iteration, which the checkpoint holds.
+        let c = BasisConfig {
+            iterations: 6,
+            lr_schedule: LrSchedule::Cosine {
+                final_fraction: 0.1,
+            },
+            ..ransac_cfg()
+        };
         let mut whole = BasisTrainer::new(&x, &anchors, &c).unwrap();
         whole.run(&x, 6, &mut |_| {}).unwrap();
 
@@ -904,6 +923,37 @@ mod tests {
             Err(NnError::Checkpoint(_))
         ));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_schedule_sets_every_steps_learning_rate_and_bad_schedules_are_rejected() {
+        let x = data();
+        let anchors: Vec<usize> = (0..8).collect();
+        let c = BasisConfig {
+            iterations: 4,
+            learning_rate: 1e-2,
+            lr_schedule: LrSchedule::Cosine {
+                final_fraction: 0.25,
+            },
+            ..ransac_cfg()
+        };
+        let mut t = BasisTrainer::new(&x, &anchors, &c).unwrap();
+        for it in 0..4 {
+            t.step(&x).unwrap();
+            let expected = c.lr_schedule.learning_rate(1e-2, it, 4);
+            assert_eq!(t.opt.learning_rate(), expected, "iteration {it}");
+        }
+        assert!((t.opt.learning_rate() - 2.5e-3).abs() < 1e-15);
+        let bad = BasisConfig {
+            lr_schedule: LrSchedule::Cosine {
+                final_fraction: 2.0,
+            },
+            ..c
+        };
+        assert!(matches!(
+            BasisTrainer::new(&x, &anchors, &bad),
+            Err(NnError::InvalidConfig(_))
+        ));
     }
 
     #[test]
