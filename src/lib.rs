@@ -12,9 +12,9 @@
 //! | [`align`] | `basis-align` | affine alignment by least squares and RANSAC (Eq. 12–14), Algorithms 1 and 2 |
 //! | [`metrics`] | `basis-metrics` | NMI (Eq. 18), ACC (Eq. 19), k-means++ |
 //! | [`plot`] | `basis-plot` | PNG plots |
-//! | [`experiments`] | `basis-experiments` | reproductions of the paper's figures (Fig. 3) |
-//! | [`nn`] (feature `nn`) | `basis-nn` | libtorch networks, the BASiS trainer (Algorithm 1), Algorithm 2 |
-//! | [`baselines`] (feature `nn`) | `basis-baselines` | Diffusion Net, SpectralNet, SpecNet2; all four methods behind `Method::fit` → `Embedder`; Table 1 and the neighbour sweep |
+//! | [`experiments`] | `basis-experiments` | every reproduction and sweep (Fig. 3, graph and spectral sweeps; with `nn` also the demo, Table 1, Fig. 4, Fig. 6/8, Fashion-MNIST, tightness) |
+//! | [`nn`] (feature `nn`) | `basis-nn` | libtorch building blocks: MLP, Siamese CNN, Adam, schedules, checkpoints |
+//! | [`methods`] (feature `nn`) | `basis-methods` | BASiS (Algorithms 1 and 2), Diffusion Net, SpectralNet, SpecNet2, all behind `Method::fit` → `Embedder`; anchors |
 //!
 //! Without the `nn` feature nothing here needs libtorch.
 //!
@@ -35,11 +35,11 @@
 #![warn(missing_docs)]
 
 pub use basis_align as align;
-#[cfg(feature = "nn")]
-pub use basis_baselines as baselines;
 pub use basis_data as data;
 pub use basis_experiments as experiments;
 pub use basis_graph as graph;
+#[cfg(feature = "nn")]
+pub use basis_methods as methods;
 pub use basis_metrics as metrics;
 #[cfg(feature = "nn")]
 pub use basis_nn as nn;

@@ -2,9 +2,10 @@
 
 use basis::data::sampling::sample_anchors_per_class;
 use basis::data::toy::{ToyKind, ToyParams};
+use basis::experiments::demo::{DemoConfig, run_demo};
+use basis::methods::basis::BasisModel;
 use basis::metrics::{KMeansParams, NmiNormalization, clustering_accuracy, kmeans, nmi};
-use basis::nn::demo::{DemoConfig, run_demo};
-use basis::nn::{BasisModel, MlpConfig};
+use basis::nn::MlpConfig;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 

@@ -179,29 +179,25 @@ fn cargo(root: &Path) -> Command {
 /// `cargo run --release --quiet -p PACKAGE --bin BIN --` with libtorch wired.
 fn release_bin(root: &Path, package: &str, bin: &str) -> Command {
     let mut c = cargo(root);
-    c.args([
-        "run",
-        "--release",
-        "--quiet",
-        "-p",
-        package,
-        "--bin",
-        bin,
-        "--",
-    ]);
+    c.args(["run", "--release", "--quiet", "-p", package, "--bin", bin]);
+    // The network binaries of basis-experiments are behind its `nn` feature.
+    if matches!(bin, "basis-demo" | "basis-fmnist" | "basis-compare") {
+        c.args(["--features", "nn"]);
+    }
+    c.arg("--");
     c
 }
 
 /// `basis-fmnist COMMAND`, for `reproduce basis|feature-change` and `embed`.
 fn fmnist(root: &Path, command: &str) -> Command {
-    let mut c = release_bin(root, "basis-nn", "basis-fmnist");
+    let mut c = release_bin(root, "basis-experiments", "basis-fmnist");
     c.arg(command);
     c
 }
 
 /// `basis-compare COMMAND` (Table 1 and the neighbour sweep), built in release mode.
 fn compare(root: &Path, command: &str) -> Command {
-    let mut c = release_bin(root, "basis-baselines", "basis-compare");
+    let mut c = release_bin(root, "basis-experiments", "basis-compare");
     c.arg(command);
     c
 }
@@ -220,8 +216,9 @@ fn main() -> ExitCode {
     let root = repo_root();
     let result = match args.first().map(String::as_str) {
         Some("setup") => setup(args.iter().any(|a| a == "--force"), true),
-        Some("demo") => setup(false, false)
-            .and_then(|_| status(release_bin(&root, "basis-nn", "basis-demo").args(&args[1..]))),
+        Some("demo") => setup(false, false).and_then(|_| {
+            status(release_bin(&root, "basis-experiments", "basis-demo").args(&args[1..]))
+        }),
         Some("reproduce") if args.get(1).is_some_and(|a| a == "basis") => {
             setup(false, true).and_then(|_| status(fmnist(&root, "reproduce").args(&args[2..])))
         }

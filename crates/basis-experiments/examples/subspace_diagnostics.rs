@@ -13,10 +13,10 @@
 //! (generalised eigenvectors of (W, D) are `D^{-1/2}` times those of `L_N`); and the
 //! reference distances between `U`, `D^{-1/2} U` and `U` without its trivial vector.
 
-use basis_baselines::methods::Method;
-use basis_baselines::rayleigh_ritz::rayleigh_ritz;
-use basis_baselines::table1::Table1;
 use basis_data::npy::read_npy;
+use basis_experiments::table1::Table1;
+use basis_methods::method::Method;
+use basis_methods::specnet2::rayleigh_ritz::rayleigh_ritz;
 use basis_metrics::{grassmann_distance, principal_angles};
 use basis_spectral::{EmbeddingParams, analytic_embedding};
 use nalgebra::{DMatrix, DVector};

@@ -2,10 +2,10 @@
 //! cached features, resumed checkpoint, saved model. Needs the Debian data set, which
 //! `cargo xtask test` (and `cargo xtask setup`) installs.
 
+use basis_experiments::fashion_mnist::{ExperimentConfig, load_dataset, run_experiment};
 use basis_graph::KnnParams;
-use basis_nn::experiment::{ExperimentConfig, load_dataset, run_experiment};
+use basis_methods::basis::BasisModel;
 use basis_nn::siamese::SiameseConfig;
-use basis_nn::trainer::BasisModel;
 use basis_spectral::EmbeddingParams;
 
 fn config(out: std::path::PathBuf) -> ExperimentConfig {
@@ -49,7 +49,10 @@ fn basis_on_three_fashion_mnist_classes() {
     let cfg = config(out.clone());
     let first = run_experiment(&cfg, &[0], false).unwrap();
     let r = &first.runs[0].report;
-    eprintln!("{}", basis_nn::experiment::summary_markdown(&first));
+    eprintln!(
+        "{}",
+        basis_experiments::fashion_mnist::summary_markdown(&first)
+    );
     // Three well separated classes: the network's test embedding must cluster them and span
     // nearly the analytic eigenspace of the test graph (d_G ∈ [0, 3]).
     assert!(r.nmi.unwrap() > 0.75, "NMI {:?}", r.nmi);
@@ -87,7 +90,7 @@ fn basis_on_three_fashion_mnist_classes() {
 
 #[test]
 fn algorithm_2_writes_its_curves_and_panels() {
-    use basis_nn::feature_change::{FeatureChangeConfig, run_feature_change};
+    use basis_experiments::feature_change::{FeatureChangeConfig, run_feature_change};
     let out = std::env::temp_dir().join(format!("basis-fc-e2e-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     let mut c = FeatureChangeConfig::fig8();

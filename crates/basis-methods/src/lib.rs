@@ -1,29 +1,23 @@
-//! The methods BASiS is compared with in its Table 1 (paper Sec. 3): Diffusion Net (Eq. 7),
-//! SpectralNet (Eq. 8) and SpecNet2 (Eq. 9–10).
+//! The learned spectral embedding methods, one module each, behind one interface
+//! ([`method`]):
 //!
-//! This crate holds their numerical core, each piece tested against a hand-computed or exact
-//! reference:
-//! - [`losses`]: the three training losses on a batch;
-//! - [`orthonorm`]: SpectralNet's orthonormalisation layer (QR of a batch's outputs, stored
-//!   for inference), which returns a typed error instead of crashing on rank loss;
-//! - [`rayleigh_ritz`]: SpecNet2's post-processing `YᵀWY O = YᵀDY O Λ`.
+//! - [`basis`]: BASiS (Algorithm 1 trainer, the Table 1 setting; Algorithm 2's re-alignment);
+//! - [`diffusion_net`]: Mishne et al.'s Diffusion Net encoder (Eq. 7);
+//! - [`spectralnet`]: Shaham et al.'s SpectralNet (Eq. 8) and its orthonormalisation layer;
+//! - [`specnet2`]: Chen et al.'s SpecNet2 (Eq. 9–10) and its Rayleigh–Ritz post-processing;
+//! - [`baselines`]: what the three baselines share (configuration, trained model, setup);
+//! - [`anchors`]: BASiS's anchors per class (the paper) or without labels (uniform, k-means++).
 //!
-//! Around them:
-//! - [`methods`]: BASiS and the three baselines behind one interface: [`methods::Method`]
-//!   fits (from a [`methods::TrainingSet`] and a [`methods::MethodConfig`]) and loads, and
-//!   every trained model is a [`methods::Embedder`] (embed points, save);
-//! - [`table1`]: the paper's Table 1 comparison on one data set (`cargo xtask reproduce
-//!   table1`);
-//! - [`neighbors`]: that comparison over the number of graph neighbours, the paper's Fig. 4
-//!   (`cargo xtask sweep neighbors`).
+//! A new method (NeuralEF is next, `docs/architecture.md`) adds a module here and a variant
+//! of [`method::Method`]. Experiments that compare methods live in `basis-experiments`.
 //!
 //! ```no_run
-//! use basis_baselines::methods::{Method, MethodConfig, TrainingSet};
-//! # fn main() -> Result<(), basis_baselines::BaselineError> {
+//! use basis_methods::method::{Method, MethodConfig, TrainingSet};
+//! # fn main() -> Result<(), basis_methods::MethodError> {
 //! # let (x, y, x_test) = (nalgebra::DMatrix::<f64>::zeros(1, 1), vec![0usize], nalgebra::DMatrix::<f64>::zeros(1, 1));
 //! let config = MethodConfig::default(); // the paper's graph, K = 10, m = 512, 1000 iterations
 //! for method in Method::ALL {
-//!     let train = TrainingSet { features: &x, labels: &y };
+//!     let train = TrainingSet { features: &x, labels: Some(&y) };
 //!     let model = method.fit(&train, &config, 0, &mut |_, _| {})?;
 //!     let coords = model.embed(&x_test)?;
 //!     model.save(std::path::Path::new(&format!("runs/{}", method.slug())))?;
@@ -35,16 +29,19 @@
 //! ```
 #![warn(missing_docs)]
 
-pub mod losses;
-pub mod methods;
-pub mod neighbors;
-pub mod orthonorm;
-pub mod rayleigh_ritz;
-pub mod table1;
+pub mod anchors;
+pub mod baselines;
+pub mod basis;
+pub mod diffusion_net;
+pub mod method;
+pub mod specnet2;
+pub mod spectralnet;
 
-/// Everything that can go wrong in a baseline.
+pub use method::{Embedder, Method, MethodConfig, TrainingSet};
+
+/// Everything that can go wrong in a method.
 #[derive(Debug, thiserror::Error)]
-pub enum BaselineError {
+pub enum MethodError {
     /// Input shapes that do not fit together.
     #[error("shape mismatch: {0}")]
     Shape(String),
@@ -68,10 +65,13 @@ pub enum BaselineError {
     /// A configuration that cannot be used (the message says why).
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),
+    /// Reading or sampling the data failed.
+    #[error(transparent)]
+    Data(#[from] basis_data::DataError),
     /// The network crate failed.
     #[error(transparent)]
     Nn(#[from] basis_nn::NnError),
 }
 
 /// Shorthand for results of this crate.
-pub type Result<T> = std::result::Result<T, BaselineError>;
+pub type Result<T> = std::result::Result<T, MethodError>;

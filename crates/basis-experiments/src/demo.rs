@@ -6,15 +6,15 @@
 //! reports NMI and ACC. Writes a Fig. 1-style PNG (each embedding coordinate as
 //! colour over the plane, with the held-out clustering), the model and a JSON report.
 
-use crate::error::Result;
-use crate::trainer::{BasisConfig, BasisModel, IterationLog};
 use basis_align::AlignConfig;
 use basis_data::sampling::sample_anchors_per_class;
 use basis_data::toy::{ToyKind, ToyParams};
 use basis_graph::{
     AffinityParams, BatchGraphParams, KnnParams, LaplacianKind, Metric, Scale, Symmetrize,
 };
+use basis_methods::basis::{BasisConfig, BasisModel, IterationLog};
 use basis_metrics::{KMeansParams, Report, ReportInputs, ReportParams, kmeans};
+use basis_nn::Result;
 use basis_plot::{Canvas, Panel, categorical, diverging, padded_range};
 use basis_spectral::{EmbeddingParams, analytic_embedding};
 use nalgebra::DMatrix;
@@ -129,7 +129,7 @@ pub fn run_demo(config: &DemoConfig, progress: bool) -> Result<DemoReport> {
     let mut rng = ChaCha8Rng::seed_from_u64(config.basis.seed ^ 0xA5A5);
     let anchors = sample_anchors_per_class(&train.labels, config.anchors_per_class, &mut rng)?;
 
-    let bar = crate::progress::progress_bar(config.basis.iterations, progress, "training");
+    let bar = basis_nn::progress::progress_bar(config.basis.iterations, progress, "training");
     let t = Instant::now();
     let mut observer = |log: &IterationLog| {
         bar.inc(1);
@@ -174,7 +174,7 @@ pub fn run_demo(config: &DemoConfig, progress: bool) -> Result<DemoReport> {
     let km = kmeans(&outputs_test, &kmeans_params)?;
 
     let trained: Vec<&IterationLog> = logs.iter().filter(|l| l.skipped.is_none()).collect();
-    let final_loss = crate::trainer::final_loss(&logs);
+    let final_loss = basis_methods::basis::trainer::final_loss(&logs);
     let count = trained.len().max(1) as f64;
     let ms_breakdown = [
         1e3 * trained.iter().map(|l| l.spectral_seconds).sum::<f64>() / count,

@@ -2,7 +2,7 @@
 
 use basis_data::cli::Args;
 use basis_data::toy::ToyKind;
-use basis_nn::demo::{DemoConfig, run_demo};
+use basis_experiments::demo::{DemoConfig, run_demo};
 use std::path::PathBuf;
 use std::process::ExitCode;
 

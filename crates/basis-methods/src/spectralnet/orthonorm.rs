@@ -7,7 +7,7 @@
 //! itself (no squared condition number), and a rank loss is a typed error with the
 //! numerical rank and condition, never a crash.
 
-use crate::{BaselineError, Result};
+use crate::{MethodError, Result};
 use nalgebra::DMatrix;
 
 /// Relative size of R's smallest diagonal entry below which `Y` counts as rank deficient.
@@ -24,12 +24,12 @@ impl OrthonormLayer {
     pub fn fit(y: &DMatrix<f64>, rcond: f64) -> Result<Self> {
         let (m, k) = y.shape();
         if k == 0 || m < k {
-            return Err(BaselineError::Shape(format!(
+            return Err(MethodError::Shape(format!(
                 "orthonormalisation needs at least as many rows as columns, got {m}×{k}"
             )));
         }
         if let Some(v) = y.iter().find(|v| !v.is_finite()) {
-            return Err(BaselineError::NonFinite(format!("output value {v}")));
+            return Err(MethodError::NonFinite(format!("output value {v}")));
         }
         let r = y.clone().qr().r();
         let diag: Vec<f64> = (0..k).map(|i| r[(i, i)].abs()).collect();
@@ -37,7 +37,7 @@ impl OrthonormLayer {
         let smallest = diag.iter().copied().fold(f64::INFINITY, f64::min);
         let rank = diag.iter().filter(|&&d| d > rcond * largest).count();
         if largest == 0.0 || rank < k {
-            return Err(BaselineError::RankDeficient {
+            return Err(MethodError::RankDeficient {
                 what: "the batch outputs Y".into(),
                 rank,
                 needed: k,
@@ -50,7 +50,7 @@ impl OrthonormLayer {
         }
         let r_inv = r
             .solve_upper_triangular(&DMatrix::identity(k, k))
-            .ok_or_else(|| BaselineError::RankDeficient {
+            .ok_or_else(|| MethodError::RankDeficient {
                 what: "R".into(),
                 rank,
                 needed: k,
@@ -69,7 +69,7 @@ impl OrthonormLayer {
     /// Applies the layer: `y · W` (n × K).
     pub fn apply(&self, y: &DMatrix<f64>) -> Result<DMatrix<f64>> {
         if y.ncols() != self.weights.nrows() {
-            return Err(BaselineError::Shape(format!(
+            return Err(MethodError::Shape(format!(
                 "layer expects {} columns, got {}",
                 self.weights.nrows(),
                 y.ncols()
@@ -104,24 +104,24 @@ mod tests {
             _ => (i as f64).sin() + (i as f64 * 0.5).cos(),
         });
         match OrthonormLayer::fit(&y, DEFAULT_RCOND) {
-            Err(BaselineError::RankDeficient {
+            Err(MethodError::RankDeficient {
                 rank: 2, needed: 3, ..
             }) => {}
             other => panic!("expected a rank error, got {other:?}"),
         }
         assert!(matches!(
             OrthonormLayer::fit(&DMatrix::zeros(10, 2), DEFAULT_RCOND),
-            Err(BaselineError::RankDeficient { .. })
+            Err(MethodError::RankDeficient { .. })
         ));
         assert!(matches!(
             OrthonormLayer::fit(&DMatrix::zeros(2, 3), DEFAULT_RCOND),
-            Err(BaselineError::Shape(_))
+            Err(MethodError::Shape(_))
         ));
         let mut bad = DMatrix::from_element(5, 2, 1.0);
         bad[(1, 1)] = f64::NAN;
         assert!(matches!(
             OrthonormLayer::fit(&bad, DEFAULT_RCOND),
-            Err(BaselineError::NonFinite(_))
+            Err(MethodError::NonFinite(_))
         ));
     }
 }

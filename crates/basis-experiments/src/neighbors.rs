@@ -8,7 +8,7 @@
 //! (one chart per metric, mean ± std over the seeds, and a legend).
 
 use crate::table1::{METRICS, MethodResults, Table1, Table1Config, run_table1};
-use crate::{BaselineError, Result};
+use basis_methods::{MethodError, Result};
 use basis_nn::NnError;
 use basis_plot::{Canvas, Series, categorical, legend, line_chart};
 use serde::{Deserialize, Serialize};
@@ -44,7 +44,7 @@ impl NeighborSweepConfig {
         ks.sort_unstable();
         ks.dedup();
         if ks.is_empty() || ks.len() != self.neighbors.len() {
-            return Err(BaselineError::InvalidConfig(format!(
+            return Err(MethodError::InvalidConfig(format!(
                 "neighbours must be a non-empty list without repeats, got {:?}",
                 self.neighbors
             )));
@@ -128,7 +128,7 @@ pub fn run_neighbor_sweep(
         points,
     };
     let out = &config.out_dir;
-    let io = |e: basis_data::DataError| BaselineError::Nn(NnError::from(e));
+    let io = |e: basis_data::DataError| MethodError::Nn(NnError::from(e));
     basis_data::io::write_atomic(
         out.join("neighbors.json"),
         serde_json::to_string_pretty(&sweep)

@@ -1,9 +1,11 @@
 //! Short end-to-end runs of every method (BASiS and the three baselines, through the one
 //! `Method::fit` interface) on three Gaussian blobs, scored on held-out points.
 
-use basis_baselines::methods::{BaselineConfig, Method, MethodConfig, TrainingSet, fit_baseline};
 use basis_data::toy::{ToyParams, gaussian_blobs};
 use basis_graph::{BatchGraphParams, KnnParams};
+use basis_methods::anchors::AnchorStrategy;
+use basis_methods::baselines::{BaselineConfig, fit_baseline};
+use basis_methods::method::{Method, MethodConfig, TrainingSet};
 use basis_metrics::{KMeansParams, NmiNormalization, clustering_accuracy, kmeans, nmi};
 
 fn config() -> BaselineConfig {
@@ -75,7 +77,7 @@ fn every_method_clusters_three_blobs() {
     let methods = method_config();
     let train_set = TrainingSet {
         features: &train.features,
-        labels: &train.labels,
+        labels: Some(&train.labels),
     };
     for method in Method::ALL {
         let mut losses = Vec::new();
@@ -135,7 +137,7 @@ fn every_method_clusters_three_blobs() {
 /// BASiS with the baselines' settings of [`config`] (K = 3, m = 256, 300 iterations).
 fn method_config() -> MethodConfig {
     let c = config();
-    let mut basis = basis_nn::experiment::paper_basis_config();
+    let mut basis = basis_methods::basis::paper_basis_config();
     basis.graph = c.graph;
     basis.embedding.k = c.k;
     basis.batch_size = c.batch_size;
@@ -146,6 +148,7 @@ fn method_config() -> MethodConfig {
     MethodConfig {
         basis,
         anchors_per_class: 10,
+        anchor_strategy: Default::default(),
         baseline: c,
     }
 }
@@ -173,7 +176,7 @@ fn bad_inputs_are_typed_errors() {
     assert!(fit_baseline(Method::Basis, &train.features, &config(), &mut |_, _| {}).is_err());
     let short = TrainingSet {
         features: &train.features,
-        labels: &train.labels[..10],
+        labels: Some(&train.labels[..10]),
     };
     for method in Method::ALL {
         assert_eq!(Method::from_slug(method.slug()), Some(method));
@@ -182,5 +185,52 @@ fn bad_inputs_are_typed_errors() {
                 .fit(&short, &method_config(), 0, &mut |_, _| {})
                 .is_err()
         );
+    }
+}
+
+#[test]
+fn basis_fits_unlabelled_data_with_label_free_anchors() {
+    let data = |seed| {
+        gaussian_blobs(
+            &ToyParams {
+                n_samples: 1200,
+                noise: 0.0,
+                seed,
+            },
+            3,
+            0.6,
+        )
+        .unwrap()
+    };
+    let (train, test) = (data(1), data(2));
+    let unlabelled = TrainingSet {
+        features: &train.features,
+        labels: None,
+    };
+    // Per-class anchors need labels: a typed error, not a panic.
+    assert!(matches!(
+        Method::Basis.fit(&unlabelled, &method_config(), 0, &mut |_, _| {}),
+        Err(basis_methods::MethodError::InvalidConfig(_))
+    ));
+    for strategy in [AnchorStrategy::Uniform, AnchorStrategy::KMeansPlusPlus] {
+        let mut c = method_config();
+        c.anchor_strategy = strategy;
+        // 10 × K = 30 anchors, none of them chosen by label.
+        assert_eq!(c.label_free_anchor_count(), 30);
+        let model = Method::Basis
+            .fit(&unlabelled, &c, 0, &mut |_, _| {})
+            .unwrap();
+        let y = model.embed(&test.features).unwrap();
+        let km = kmeans(
+            &y,
+            &KMeansParams {
+                k: 3,
+                seed: 0,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let score = nmi(&test.labels, &km.labels, NmiNormalization::Max).unwrap();
+        assert!(score > 0.95, "{strategy:?}: NMI {score}");
     }
 }

@@ -13,23 +13,19 @@
 //! - Every seed: anchors, batches, network weights and RANSAC draws come from it; training
 //!   is checkpointed and resumed when a checkpoint of the same configuration is found.
 
-use crate::error::{NnError, Result};
-use crate::progress::progress_bar;
-use crate::schedule::LrSchedule;
-use crate::siamese::{SiameseConfig, train_siamese};
-use crate::trainer::{BasisConfig, BasisTrainer, IterationLog};
-use basis_align::AlignConfig;
 use basis_data::clusters::{SubspaceBlobsParams, subspace_blobs};
 use basis_data::fashion_mnist::{FashionMnistConfig, Split, load_fashion_mnist};
 use basis_data::npy::{encode_npy, read_npy};
-use basis_data::sampling::sample_anchors_per_class;
 use basis_data::{DataError, LabeledData};
-use basis_graph::BatchGraphParams;
+use basis_methods::anchors::{AnchorStrategy, select_anchors};
+use basis_methods::basis::{BasisConfig, BasisTrainer, IterationLog};
+use basis_methods::basis::{paper_basis_config, seeded_basis_config};
 use basis_metrics::{Report, ReportInputs, ReportParams};
-use basis_spectral::{EmbeddingParams, analytic_embedding};
+use basis_nn::progress::progress_bar;
+use basis_nn::siamese::{SiameseConfig, train_siamese};
+use basis_nn::{NnError, Result};
+use basis_spectral::analytic_embedding;
 use nalgebra::DMatrix;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -62,8 +58,13 @@ pub struct ExperimentConfig {
     pub features: FeatureSource,
     /// The Siamese network and its training.
     pub siamese: SiameseConfig,
-    /// Anchors drawn from every class of the training set.
+    /// Anchors drawn from every class of the training set (with
+    /// [`AnchorStrategy::PerClass`]; the label-free strategies draw `anchors_per_class × K`).
     pub anchors_per_class: usize,
+    /// How the anchors are picked: per class (the paper's setting), uniformly or by k-means++
+    /// seeding on the features (no labels).
+    #[serde(default)]
+    pub anchor_strategy: AnchorStrategy,
     /// Algorithm 1's configuration; its seed is replaced by each run's seed.
     pub basis: BasisConfig,
     /// How the test embedding is scored.
@@ -89,48 +90,13 @@ impl Default for ExperimentConfig {
             features: FeatureSource::Siamese,
             siamese: SiameseConfig::default(),
             anchors_per_class: 25,
+            anchor_strategy: AnchorStrategy::PerClass,
             basis: paper_basis_config(),
             report: ReportParams::default(),
             checkpoint_every: 250,
             feature_cache: None,
             out_dir: PathBuf::from("results/basis-fashion-mnist"),
         }
-    }
-}
-
-/// The paper's Table 1 setting: m = 512, 50-NN Gaussian graph, L_N, K = 10 with the constant
-/// eigenvector kept (as the official code does with K = number of classes), RANSAC, the
-/// 5-layer MLP, 1000 iterations; Adam 3e-3 with a cosine decay to 3e-5 where the official code
-/// has a constant 1e-4 (set `learning_rate = 1e-4`, `lr_schedule = Constant` for that).
-pub fn paper_basis_config() -> BasisConfig {
-    BasisConfig {
-        graph: BatchGraphParams {
-            // A batch split into a few clusters is still embeddable (K eigenvectors cover up to
-            // K components); batches with more components are skipped by the trainer.
-            allow_disconnected: true,
-            ..BatchGraphParams::paper_table1()
-        },
-        embedding: EmbeddingParams {
-            k: 10,
-            drop_trivial: false,
-            ..Default::default()
-        },
-        batch_size: 512,
-        iterations: 1000,
-        // Adam 3e-3 with a cosine decay to 3e-5. The official code's constant 1e-4 moves a
-        // weight by at most 0.1 in 1000 steps: on tight clusters the network then learns the
-        // clusters but not the within-cluster degree profile of the eigenvectors (d_G 0.19
-        // against 0.094), and on Fashion-MNIST d_G is 0.214 against 0.142
-        // (docs/tight-clusters.md, "The optimiser budget").
-        learning_rate: 3e-3,
-        lr_schedule: LrSchedule::Cosine {
-            final_fraction: 0.01,
-        },
-        mlp: Default::default(),
-        align: AlignConfig::default(),
-        max_skipped_fraction: 0.1,
-        seed: 0,
-        standardize_inputs: true,
     }
 }
 
@@ -433,10 +399,10 @@ pub struct SeedResult {
     #[serde(default)]
     pub skip_reasons: std::collections::BTreeMap<String, usize>,
     /// Mean loss over the last 50 iterations.
-    #[serde(with = "crate::json_nan")]
+    #[serde(with = "basis_nn::json_nan")]
     pub final_loss: f64,
     /// Mean RANSAC inlier fraction over the run.
-    #[serde(with = "crate::json_nan")]
+    #[serde(with = "basis_nn::json_nan")]
     pub mean_inlier_fraction: f64,
     /// Seconds of training (this process; a resumed run counts only what it did).
     pub train_seconds: f64,
@@ -515,24 +481,13 @@ fn report_values(r: &Report) -> [f64; 5] {
     ]
 }
 
-/// `config` with every random choice of a run (network initialisation, batches, RANSAC) drawn
-/// from `seed`.
-pub fn seeded_basis_config(config: &BasisConfig, seed: u64) -> BasisConfig {
-    BasisConfig {
-        seed,
-        align: AlignConfig {
-            seed,
-            ..config.align
-        },
-        ..config.clone()
+/// A method-crate error as this module's error type.
+fn method_error(e: basis_methods::MethodError) -> NnError {
+    match e {
+        basis_methods::MethodError::Nn(e) => e,
+        basis_methods::MethodError::Data(e) => e.into(),
+        other => NnError::InvalidConfig(other.to_string()),
     }
-}
-
-/// The anchors of the run with `seed`: `per_class` training rows of every class, drawn from a
-/// generator of its own (so they do not depend on the network's or the batches' draws).
-pub fn anchors_for_seed(labels: &[usize], per_class: usize, seed: u64) -> Result<Vec<usize>> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xA5A5_A5A5);
-    Ok(sample_anchors_per_class(labels, per_class, &mut rng)?)
 }
 
 /// Trains one seed (resuming a checkpoint of the same configuration when one exists) and
@@ -550,11 +505,27 @@ pub fn run_seed(
     progress: bool,
 ) -> Result<SeedResult> {
     let basis = seeded_basis_config(&config.basis, seed);
-    let anchors = anchors_for_seed(train_labels, config.anchors_per_class, seed)?;
-    let ckpt = dir.join("checkpoint");
     let x = &features.train;
+    let anchors = select_anchors(
+        config.anchor_strategy,
+        x,
+        Some(train_labels),
+        config.anchors_per_class,
+        config.anchors_per_class * config.basis.embedding.k,
+        seed,
+    )
+    .map_err(method_error)?;
+    let ckpt = dir.join("checkpoint");
     let mut trainer = match BasisTrainer::resume(&ckpt) {
-        Ok(t) if t.model().config() == &basis && t.model().input_dim() == x.ncols() => t,
+        // Resumed only under the same configuration, input and anchors (the reference rows
+        // start with the anchors).
+        Ok(t)
+            if t.model().config() == &basis
+                && t.model().input_dim() == x.ncols()
+                && t.reference_rows().starts_with(&anchors) =>
+        {
+            t
+        }
         _ => BasisTrainer::new(x, &anchors, &basis)?,
     };
     let start = trainer.iteration();
@@ -618,7 +589,7 @@ pub fn run_seed(
         timing: StageTimes::from_logs(&logs),
         skipped_batches: logs.len() - trained.len(),
         skip_reasons: skip_reasons(&logs),
-        final_loss: crate::trainer::final_loss(&logs),
+        final_loss: basis_methods::basis::trainer::final_loss(&logs),
         mean_inlier_fraction: trained.iter().map(|l| l.inlier_fraction).sum::<f64>()
             / trained.len().max(1) as f64,
         train_seconds,

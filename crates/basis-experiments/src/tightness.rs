@@ -9,9 +9,11 @@
 //! analytic space; it is the floor of d_G for an embedding that knows the clusters but not
 //! the test graph's degrees.
 
-use crate::error::{NnError, Result};
-use crate::experiment::{ExperimentConfig, FeatureSource, MeanStd, SUBSPACE_BLOBS, run_experiment};
+use crate::fashion_mnist::{
+    ExperimentConfig, FeatureSource, MeanStd, SUBSPACE_BLOBS, run_experiment,
+};
 use basis_data::npy::read_npy;
+use basis_nn::{NnError, Result};
 use basis_plot::{Canvas, Series, categorical, legend, line_chart};
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
@@ -95,7 +97,7 @@ pub fn run_tightness_sweep(
         let s = run_experiment(&e, seeds, progress)?;
         let analytic = read_npy(e.out_dir.join("analytic_test_embedding.npy"))?;
         let (_, test) = basis_data::clusters::subspace_blobs(&e.blobs)?;
-        let test = crate::experiment::restrict(&test, &e.classes, e.limit_test)?;
+        let test = crate::fashion_mnist::restrict(&test, &e.classes, e.limit_test)?;
         let classes = test.num_classes();
         let indicators = DMatrix::from_fn(test.len(), classes, |i, c| {
             f64::from(u8::from(test.labels[i] == c))

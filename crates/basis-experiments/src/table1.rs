@@ -13,12 +13,13 @@
 //! (divergence, too many skipped batches, outputs that lost rank) is recorded in its row,
 //! not fatal to the comparison.
 
-use crate::methods::{BaselineConfig, Embedder, Method, MethodConfig, TrainingSet};
-use crate::rayleigh_ritz::rayleigh_ritz;
-use crate::{BaselineError, Result};
+use crate::fashion_mnist::{ExperimentConfig, MeanStd, Prepared, prepare};
+use basis_methods::baselines::BaselineConfig;
+use basis_methods::method::{Embedder, Method, MethodConfig, TrainingSet};
+use basis_methods::specnet2::rayleigh_ritz::rayleigh_ritz;
+use basis_methods::{MethodError, Result};
 use basis_metrics::{KMeansParams, Report, ReportInputs, ReportParams};
 use basis_nn::NnError;
-use basis_nn::experiment::{ExperimentConfig, MeanStd, Prepared, prepare};
 use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -106,6 +107,7 @@ impl Table1Config {
         MethodConfig {
             basis: self.experiment.basis.clone(),
             anchors_per_class: self.experiment.anchors_per_class,
+            anchor_strategy: self.experiment.anchor_strategy,
             baseline: self.baseline.clone(),
         }
     }
@@ -204,11 +206,11 @@ fn score(
 
 /// Whether `e` is the outcome of training itself (recorded in the table) rather than of bad
 /// input or the machine (returned).
-fn is_training_failure(e: &BaselineError) -> bool {
+fn is_training_failure(e: &MethodError) -> bool {
     matches!(
         e,
-        BaselineError::RankDeficient { .. }
-            | BaselineError::Nn(NnError::Diverged { .. } | NnError::TooManySkipped { .. })
+        MethodError::RankDeficient { .. }
+            | MethodError::Nn(NnError::Diverged { .. } | NnError::TooManySkipped { .. })
     )
 }
 
@@ -260,7 +262,7 @@ fn run_method_seed(
     );
     let train = TrainingSet {
         features: &p.features.train,
-        labels: &p.data.train.labels,
+        labels: Some(&p.data.train.labels),
     };
     let t = Instant::now();
     let fitted = method.fit(&train, &config.methods(), seed, &mut |it, loss| {
@@ -331,7 +333,7 @@ fn row_names(methods: &[Method]) -> Vec<(Method, String)> {
 /// `config.experiment.out_dir`.
 pub fn run_table1(config: &Table1Config, seeds: &[u64], progress: bool) -> Result<Table1> {
     if seeds.is_empty() || config.methods.is_empty() {
-        return Err(BaselineError::InvalidConfig(
+        return Err(MethodError::InvalidConfig(
             "at least one seed and one method are needed".into(),
         ));
     }

@@ -14,15 +14,15 @@
 //! change the subspace. Inputs are standardised with the
 //! training set's per-feature mean and standard deviation (kept in the model).
 
-use crate::adam::{Adam, AdamParams};
-use crate::checkpoint::{load_variables, named_variables, read_checkpoint, write_checkpoint};
-use crate::convert::{matrix_to_tensor, tensor_to_matrix};
-use crate::error::{NnError, Result};
-use crate::mlp::{Mlp, MlpConfig};
-use crate::schedule::LrSchedule;
 use basis_align::{AlignConfig, AlignError, BatchAligner};
 use basis_data::sampling::BatchSampler;
 use basis_graph::{BatchGraphParams, GraphError};
+use basis_nn::adam::{Adam, AdamParams};
+use basis_nn::checkpoint::{load_variables, named_variables, read_checkpoint, write_checkpoint};
+use basis_nn::convert::{matrix_to_tensor, tensor_to_matrix};
+use basis_nn::mlp::{Mlp, MlpConfig};
+use basis_nn::schedule::LrSchedule;
+use basis_nn::{NnError, Result};
 use basis_spectral::{BatchEmbedder, EmbeddingParams};
 use nalgebra::DMatrix;
 use rand::SeedableRng;
@@ -138,16 +138,16 @@ pub struct IterationLog {
     /// Iteration (0-based).
     pub iteration: usize,
     /// Eq. 15 loss on this batch (NaN when the batch was skipped; `null` in JSON).
-    #[serde(with = "crate::json_nan")]
+    #[serde(with = "basis_nn::json_nan")]
     pub loss: f64,
     /// RMS residual of the anchors after alignment, in unit-norm eigenvector units (all anchors, inliers or not).
-    #[serde(with = "crate::json_nan")]
+    #[serde(with = "basis_nn::json_nan")]
     pub anchor_rms_residual: f64,
     /// Fraction of anchors RANSAC counted as inliers (1 with plain least squares).
-    #[serde(with = "crate::json_nan")]
+    #[serde(with = "basis_nn::json_nan")]
     pub inlier_fraction: f64,
     /// Condition number of the augmented anchor matrix.
-    #[serde(with = "crate::json_nan")]
+    #[serde(with = "basis_nn::json_nan")]
     pub anchor_condition: f64,
     /// Components of the batch graph as the eigensolver saw them (clusters joined only by
     /// weights too small to register count separately).

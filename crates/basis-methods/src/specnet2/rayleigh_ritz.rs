@@ -7,7 +7,7 @@
 //! `L⁻¹ A L⁻ᵀ`; `O = L⁻ᵀ V`, so `Oᵀ B O = I` (Û is D-orthonormal). The caller supplies `W Y`,
 //! which lets `W` be dense or sparse.
 
-use crate::{BaselineError, Result};
+use crate::{MethodError, Result};
 use nalgebra::{DMatrix, DVector};
 
 /// The result of the post-processing.
@@ -25,7 +25,7 @@ pub struct RitzPairs {
 pub fn rayleigh_ritz(y: &DMatrix<f64>, wy: &DMatrix<f64>, d: &DVector<f64>) -> Result<RitzPairs> {
     let (n, k) = y.shape();
     if wy.shape() != (n, k) || d.len() != n || k == 0 {
-        return Err(BaselineError::Shape(format!(
+        return Err(MethodError::Shape(format!(
             "Y is {n}×{k}, WY {}×{}, degrees {}",
             wy.nrows(),
             wy.ncols(),
@@ -37,7 +37,7 @@ pub fn rayleigh_ritz(y: &DMatrix<f64>, wy: &DMatrix<f64>, d: &DVector<f64>) -> R
         .chain(d.iter())
         .any(|v| !v.is_finite())
     {
-        return Err(BaselineError::NonFinite("Y, WY or the degrees".into()));
+        return Err(MethodError::NonFinite("Y, WY or the degrees".into()));
     }
     let a = y.tr_mul(wy);
     let a = (&a + a.transpose()) * 0.5;
@@ -50,7 +50,7 @@ pub fn rayleigh_ritz(y: &DMatrix<f64>, wy: &DMatrix<f64>, d: &DVector<f64>) -> R
     let singular = |b: &DMatrix<f64>| {
         let s = b.singular_values();
         let (hi, lo) = (s.max(), s.min());
-        BaselineError::RankDeficient {
+        MethodError::RankDeficient {
             what: "YᵀDY".into(),
             rank: s.iter().filter(|&&v| v > 1e-12 * hi).count(),
             needed: k,
@@ -136,18 +136,18 @@ mod tests {
         let rank_one = DMatrix::from_fn(n, 2, |i, _| i as f64);
         assert!(matches!(
             rayleigh_ritz(&rank_one, &(&w * &rank_one), &d),
-            Err(BaselineError::RankDeficient { .. })
+            Err(MethodError::RankDeficient { .. })
         ));
         let y = DMatrix::from_fn(n, 2, |i, j| (i * (j + 1)) as f64);
         assert!(matches!(
             rayleigh_ritz(&y, &DMatrix::zeros(3, 2), &d),
-            Err(BaselineError::Shape(_))
+            Err(MethodError::Shape(_))
         ));
         let mut bad = y.clone();
         bad[(0, 0)] = f64::NAN;
         assert!(matches!(
             rayleigh_ritz(&bad, &(&w * &y), &d),
-            Err(BaselineError::NonFinite(_))
+            Err(MethodError::NonFinite(_))
         ));
     }
 }

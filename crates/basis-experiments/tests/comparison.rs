@@ -2,12 +2,12 @@
 //! as `.npy` files, raw features): Table 1 with every method, its reuse of finished runs, and
 //! the neighbour sweep's tables and plot.
 
-use basis_baselines::methods::Method;
-use basis_baselines::neighbors::{NeighborSweepConfig, run_neighbor_sweep};
-use basis_baselines::table1::{Table1Config, run_table1};
 use basis_data::npy::encode_npy;
 use basis_data::toy::{ToyParams, gaussian_blobs};
-use basis_nn::experiment::FeatureSource;
+use basis_experiments::fashion_mnist::FeatureSource;
+use basis_experiments::neighbors::{NeighborSweepConfig, run_neighbor_sweep};
+use basis_experiments::table1::{Table1Config, run_table1};
+use basis_methods::method::Method;
 use nalgebra::DMatrix;
 use std::path::{Path, PathBuf};
 

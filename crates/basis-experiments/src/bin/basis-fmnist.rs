@@ -2,11 +2,13 @@
 //! Run through `cargo xtask reproduce basis` and `cargo xtask embed`.
 
 use basis_data::cli::Args;
-use basis_nn::experiment::{ExperimentConfig, FeatureSource, run_experiment, summary_markdown};
-use basis_nn::feature_change::{FeatureChangeConfig, run_feature_change};
+use basis_experiments::fashion_mnist::{
+    ExperimentConfig, FeatureSource, run_experiment, summary_markdown,
+};
+use basis_experiments::feature_change::{FeatureChangeConfig, run_feature_change};
+use basis_experiments::tightness::{TightnessSweepConfig, run_tightness_sweep, tightness_markdown};
+use basis_methods::basis::BasisModel;
 use basis_nn::siamese::SiameseNet;
-use basis_nn::tightness::{TightnessSweepConfig, run_tightness_sweep, tightness_markdown};
-use basis_nn::trainer::BasisModel;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -184,10 +186,10 @@ fn sweep_tightness(mut args: Args) -> Result<(), String> {
         let path = cfg.out_dir.join("tightness.json");
         let text =
             std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let sweep: basis_nn::tightness::TightnessSweep =
+        let sweep: basis_experiments::tightness::TightnessSweep =
             serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
         let png = cfg.out_dir.join("tightness.png");
-        basis_nn::tightness::tightness_plot(&sweep)
+        basis_experiments::tightness::tightness_plot(&sweep)
             .and_then(|c| Ok(c.save_png(&png)?))
             .map_err(|e| e.to_string())?;
         println!("wrote {}", png.display());

@@ -13,14 +13,14 @@
 //!   V^ref's analytic embedding before T_G, after T_G, and the network's validation embedding
 //!   (first two coordinates, coloured by class).
 
-use crate::error::{NnError, Result};
-use crate::experiment::{ExperimentConfig, FeatureSource, load_dataset, restrict};
-use crate::progress::progress_bar;
-use crate::siamese::{ImageTensor, SiameseConfig, SiameseTrainer};
-use crate::trainer::BasisTrainer;
+use crate::fashion_mnist::{ExperimentConfig, FeatureSource, load_dataset, restrict};
 use basis_align::{AlignConfig, AlignModel, FeatureChangeAligner};
 use basis_data::sampling::sample_anchors_per_class;
+use basis_methods::basis::BasisTrainer;
 use basis_metrics::{KMeansParams, NmiNormalization, clustering_accuracy, kmeans, nmi};
+use basis_nn::progress::progress_bar;
+use basis_nn::siamese::{ImageTensor, SiameseConfig, SiameseTrainer};
+use basis_nn::{NnError, Result};
 use basis_plot::{Canvas, Panel, Series, categorical, legend, line_chart, padded_range};
 use basis_spectral::{EmbeddingParams, analytic_embedding};
 use nalgebra::DMatrix;
@@ -64,7 +64,7 @@ impl Default for FeatureChangeConfig {
         // 150 spectral steps in all: the official 1e-4 would leave the network far from its
         // targets, so Algorithm 2 uses 1e-3 (documented in docs/).
         data.basis.learning_rate = 1e-3;
-        data.basis.lr_schedule = crate::schedule::LrSchedule::Constant;
+        data.basis.lr_schedule = basis_nn::schedule::LrSchedule::Constant;
         // The features move during training: a standardisation frozen at the start would be stale.
         data.basis.standardize_inputs = false;
         Self {
@@ -198,7 +198,7 @@ pub fn run_feature_change(
 
     let mut rng = ChaCha8Rng::seed_from_u64(c.seed ^ 0xA5A5_A5A5);
     let anchors = sample_anchors_per_class(&train.labels, c.data.anchors_per_class, &mut rng)?;
-    let basis = crate::trainer::BasisConfig {
+    let basis = basis_methods::basis::BasisConfig {
         seed: c.seed,
         iterations: c.feature_iterations / c.spectral_every,
         ..c.data.basis.clone()

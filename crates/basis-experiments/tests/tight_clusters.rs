@@ -3,7 +3,9 @@
 //! K-dimensional space was wrong, RANSAC kept 80–90 % of the anchors and the targets exploded.
 //! The reproduction must finish, write its table, and cluster perfectly.
 
-use basis_nn::experiment::{ExperimentConfig, FeatureSource, SUBSPACE_BLOBS, run_experiment};
+use basis_experiments::fashion_mnist::{
+    ExperimentConfig, FeatureSource, SUBSPACE_BLOBS, run_experiment,
+};
 
 #[test]
 fn basis_clusters_tight_blobs_like_the_analytic_embedding() {

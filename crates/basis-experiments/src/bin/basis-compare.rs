@@ -2,12 +2,12 @@
 //! (`table1`) and its Fig. 4 sweep over the number of neighbours (`neighbors`). Run through
 //! `cargo xtask reproduce table1` and `cargo xtask sweep neighbors`.
 
-use basis_baselines::methods::Method;
-use basis_baselines::neighbors::{
+use basis_data::cli::Args;
+use basis_experiments::neighbors::{
     NeighborSweepConfig, neighbor_sweep_markdown, run_neighbor_sweep,
 };
-use basis_baselines::table1::{Table1Config, run_table1, table1_markdown};
-use basis_data::cli::Args;
+use basis_experiments::table1::{Table1Config, run_table1, table1_markdown};
+use basis_methods::method::Method;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -63,8 +63,8 @@ fn run() -> Result<(), String> {
             "--spread" => experiment.blobs.spread = args.parse()?,
             "--features" => {
                 experiment.features = match args.value()?.as_str() {
-                    "siamese" => basis_nn::experiment::FeatureSource::Siamese,
-                    "raw" => basis_nn::experiment::FeatureSource::Raw,
+                    "siamese" => basis_experiments::fashion_mnist::FeatureSource::Siamese,
+                    "raw" => basis_experiments::fashion_mnist::FeatureSource::Raw,
                     other => return Err(format!("unknown feature source {other:?}")),
                 }
             }

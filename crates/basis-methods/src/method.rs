@@ -1,0 +1,221 @@
+//! The interface every method is used through: [`Method`] fits (from a [`TrainingSet`] and a
+//! [`MethodConfig`]) and loads, and every trained model is an [`Embedder`] (embed points, save).
+//! A comparison loops over [`Method::ALL`] without special cases; a new method adds a variant
+//! here and a module of its own beside `basis`, `diffusion_net`, `spectralnet` and `specnet2`.
+
+use crate::anchors::select_anchors;
+use crate::baselines::{BaselineConfig, TrainedBaseline, fit_baseline};
+use crate::basis::{AnchorStrategy, BasisConfig, BasisModel, seeded_basis_config};
+use crate::{MethodError, Result};
+use nalgebra::DMatrix;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// A method of the comparison: BASiS or one of the three baselines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Method {
+    /// BASiS, Algorithm 1 (paper Sec. 4).
+    Basis,
+    /// Mishne et al.'s Diffusion Net encoder (Eq. 7).
+    DiffusionNet,
+    /// Shaham et al.'s SpectralNet (Eq. 8).
+    SpectralNet,
+    /// Chen et al.'s SpecNet2 (Eq. 9–10).
+    SpecNet2,
+}
+
+impl Method {
+    /// Every method, in the paper's Table 1 order with BASiS first.
+    pub const ALL: [Method; 4] = [
+        Method::Basis,
+        Method::DiffusionNet,
+        Method::SpectralNet,
+        Method::SpecNet2,
+    ];
+
+    /// Name used in tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Basis => "BASiS",
+            Method::DiffusionNet => "Diffusion Net",
+            Method::SpectralNet => "SpectralNet",
+            Method::SpecNet2 => "SpecNet2",
+        }
+    }
+
+    /// Name usable as a directory (`spectralnet`, `diffusion-net`, ...).
+    pub fn slug(self) -> &'static str {
+        match self {
+            Method::Basis => "basis",
+            Method::DiffusionNet => "diffusion-net",
+            Method::SpectralNet => "spectralnet",
+            Method::SpecNet2 => "specnet2",
+        }
+    }
+
+    /// The method with this [`Method::slug`].
+    pub fn from_slug(slug: &str) -> Option<Method> {
+        Method::ALL.into_iter().find(|m| m.slug() == slug)
+    }
+
+    /// Whether the paper also scored this method after a post-processing fitted on the test
+    /// set itself (SpecNet2's Rayleigh–Ritz, Eq. 10). Comparisons add that as a second row.
+    pub fn paper_post_processes_on_test_set(self) -> bool {
+        self == Method::SpecNet2
+    }
+
+    /// Trains this method on `train` with `config`, every random choice from `seed`.
+    /// `observer` sees (iteration, loss) after every step.
+    pub fn fit(
+        self,
+        train: &TrainingSet<'_>,
+        config: &MethodConfig,
+        seed: u64,
+        observer: &mut dyn FnMut(usize, f64),
+    ) -> Result<Box<dyn Embedder>> {
+        if let Some(labels) = train.labels
+            && labels.len() != train.features.nrows()
+        {
+            return Err(MethodError::Shape(format!(
+                "{} labels for {} training points",
+                labels.len(),
+                train.features.nrows()
+            )));
+        }
+        match self {
+            Method::Basis => {
+                let basis = seeded_basis_config(&config.basis, seed);
+                let anchors = select_anchors(
+                    config.anchor_strategy,
+                    train.features,
+                    train.labels,
+                    config.anchors_per_class,
+                    config.label_free_anchor_count(),
+                    seed,
+                )?;
+                let (model, _) = BasisModel::fit(train.features, &anchors, &basis, &mut |log| {
+                    observer(log.iteration, log.loss)
+                })?;
+                Ok(Box::new(model))
+            }
+            baseline => Ok(Box::new(fit_baseline(
+                baseline,
+                train.features,
+                &config.baseline_config(seed),
+                observer,
+            )?)),
+        }
+    }
+
+    /// Loads a model of this method written by [`Embedder::save`].
+    pub fn load(self, dir: &Path) -> Result<Box<dyn Embedder>> {
+        match self {
+            Method::Basis => Ok(Box::new(BasisModel::load(dir)?)),
+            baseline => {
+                let model = TrainedBaseline::load(dir)?;
+                if model.method() != baseline {
+                    return Err(MethodError::InvalidConfig(format!(
+                        "{} holds a {} model, not {}",
+                        dir.display(),
+                        model.method().name(),
+                        baseline.name()
+                    )));
+                }
+                Ok(Box::new(model))
+            }
+        }
+    }
+}
+
+/// The points a method is trained on. The labels are optional: they are read only to draw
+/// BASiS's anchors per class (as the paper does); the baselines ignore them.
+#[derive(Debug, Clone, Copy)]
+pub struct TrainingSet<'a> {
+    /// Features, n × d.
+    pub features: &'a DMatrix<f64>,
+    /// One class label per row, if known.
+    pub labels: Option<&'a [usize]>,
+}
+
+/// Configuration of every method of a comparison. BASiS's graph, K, batch size and iteration
+/// count are used by all four (the paper's comparison shares them); `baseline` holds the
+/// baselines' own settings. Serialisable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MethodConfig {
+    /// BASiS (Algorithm 1) and the shared settings.
+    pub basis: BasisConfig,
+    /// BASiS's anchors drawn from every class of the training set ([`AnchorStrategy::PerClass`]);
+    /// the label-free strategies draw `anchors_per_class × K` anchors in all.
+    pub anchors_per_class: usize,
+    /// How BASiS's anchors are picked (per class by default, as the paper).
+    #[serde(default)]
+    pub anchor_strategy: AnchorStrategy,
+    /// The baselines' own settings; their graph, K, m and iterations are replaced by BASiS's.
+    pub baseline: BaselineConfig,
+}
+
+impl Default for MethodConfig {
+    /// The paper's Table 1 setting (see [`crate::basis::paper_basis_config`]), 25
+    /// anchors per class, baselines with Adam 1e-3 (1e-4 leaves SpectralNet and SpecNet2
+    /// far from converged in 1000 steps).
+    fn default() -> Self {
+        Self {
+            basis: crate::basis::paper_basis_config(),
+            anchors_per_class: 25,
+            anchor_strategy: AnchorStrategy::PerClass,
+            baseline: BaselineConfig {
+                learning_rate: 1e-3,
+                ..Default::default()
+            },
+        }
+    }
+}
+
+impl MethodConfig {
+    /// The number of anchors of the label-free strategies: `anchors_per_class × K`, as many as
+    /// per-class anchors give when K is the number of classes (Table 1: 25 × 10 = 250).
+    pub fn label_free_anchor_count(&self) -> usize {
+        self.anchors_per_class * self.basis.embedding.k
+    }
+
+    /// The baselines' configuration for `seed`, with the shared settings taken from BASiS's.
+    pub fn baseline_config(&self, seed: u64) -> BaselineConfig {
+        BaselineConfig {
+            graph: self.basis.graph,
+            k: self.basis.embedding.k,
+            batch_size: self.basis.batch_size,
+            iterations: self.basis.iterations,
+            seed,
+            ..self.baseline.clone()
+        }
+    }
+}
+
+/// A trained model of any method: maps points to embedding coordinates and saves itself.
+/// [`Method::fit`] and [`Method::load`] return it, so a comparison loops over
+/// [`Method::ALL`] without special cases.
+pub trait Embedder: std::fmt::Debug {
+    /// Name used in tables.
+    fn name(&self) -> &str;
+    /// Coordinates of the rows of `x` (n × d) → n × K.
+    fn embed(&self, x: &DMatrix<f64>) -> Result<DMatrix<f64>>;
+    /// The network's outputs before any post-processing fitted after training (SpecNet2's
+    /// Rayleigh–Ritz rotation, SpectralNet's orthonormalisation); by default the embedding.
+    fn raw_outputs(&self, x: &DMatrix<f64>) -> Result<DMatrix<f64>> {
+        self.embed(x)
+    }
+    /// Writes the model as an atomic checkpoint directory ([`basis_nn::checkpoint`]).
+    fn save(&self, dir: &Path) -> Result<()>;
+}
+
+impl Embedder for BasisModel {
+    fn name(&self) -> &str {
+        "BASiS"
+    }
+    fn embed(&self, x: &DMatrix<f64>) -> Result<DMatrix<f64>> {
+        Ok(BasisModel::embed(self, x)?)
+    }
+    fn save(&self, dir: &Path) -> Result<()> {
+        Ok(BasisModel::save(self, dir)?)
+    }
+}
