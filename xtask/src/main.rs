@@ -6,6 +6,7 @@
 //! - `cargo xtask reproduce EXPERIMENT [ARGS]`: a figure or table of the paper (`fig3`,
 //!   `basis`, `feature-change`, `table1`);
 //! - `cargo xtask embed [ARGS]`: embed new points with a saved model;
+//! - `cargo xtask basis [ARGS]`: the `basis` command line (fit, embed, evaluate, analytic, demo);
 //! - `cargo xtask bench [ARGS]`: the criterion benchmarks;
 //! - `cargo xtask sweep graph [ARGS]`: kNN and batch-graph timings beside scikit-learn.
 //! - `cargo xtask sweep spectral [ARGS]`: analytic-embedding solves beside scipy's ARPACK.
@@ -50,6 +51,8 @@ Commands:
                     runs are reused on a re-run
   embed --model DIR --input FILE --out FILE.npy [--siamese DIR]
                     embed new points with a saved BASiS model
+  basis [ARGS]      the `basis` command (fit / embed / evaluate / analytic / demo
+                    on your own files; `cargo xtask basis --help`, docs/cli.md)
   bench [ARGS]      the criterion benchmarks (ARGS go to `cargo bench`)
   sweep graph [ARGS]
                     exact and HNSW kNN of Fashion-MNIST (10k/60k points, 32/784
@@ -264,6 +267,8 @@ fn main() -> ExitCode {
                 "unknown sweep {other:?} (graph, spectral, neighbors, tightness)\n\n{HELP}"
             )),
         },
+        Some("basis") => setup(false, false)
+            .and_then(|_| status(release_bin(&root, "basis-cli", "basis").args(&args[1..]))),
         Some("bench") => setup(false, false)
             .and_then(|_| status(cargo(&root).args(["bench", "--workspace"]).args(&args[1..]))),
         Some("test") => setup(false, false).and_then(|_| {

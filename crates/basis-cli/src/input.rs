@@ -1,0 +1,98 @@
+//! Reading a user's matrices and labels by file type: `.npy`, CSV (`.csv`, `.txt`, `.tsv`) or
+//! IDX (anything else, gzipped or raw; images are flattened to one row each).
+
+use basis_data::csv::{CsvOptions, read_csv};
+use basis_data::idx::read_idx;
+use basis_data::npy::read_npy;
+use nalgebra::DMatrix;
+use std::path::Path;
+
+fn extension(path: &Path) -> String {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase()
+}
+
+fn with_path<T>(path: &Path, r: Result<T, basis_data::DataError>) -> Result<T, String> {
+    r.map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Any numeric matrix, one point per row.
+fn read_matrix(path: &Path) -> Result<DMatrix<f64>, String> {
+    if !path.is_file() {
+        return Err(format!("{}: no such file", path.display()));
+    }
+    match extension(path).as_str() {
+        "npy" => with_path(path, read_npy(path)),
+        "csv" | "txt" | "tsv" => {
+            let options = CsvOptions {
+                delimiter: if extension(path) == "tsv" { '\t' } else { ',' },
+                label_column: None,
+                ..Default::default()
+            };
+            with_path(path, read_csv(path, &options)).map(|d| d.features)
+        }
+        _ => {
+            let a = with_path(path, read_idx(path))?;
+            let (n, width) = (a.len(), a.item_size());
+            Ok(DMatrix::from_row_slice(n, width, &a.values))
+        }
+    }
+}
+
+/// Features, one point per row; every value finite, at least one row and one column.
+pub fn read_features(path: &Path) -> Result<DMatrix<f64>, String> {
+    let x = read_matrix(path)?;
+    if x.nrows() == 0 || x.ncols() == 0 {
+        return Err(format!(
+            "{}: no data ({} × {})",
+            path.display(),
+            x.nrows(),
+            x.ncols()
+        ));
+    }
+    if let Some(i) = x.iter().position(|v| !v.is_finite()) {
+        let (row, col) = (i % x.nrows(), i / x.nrows());
+        return Err(format!(
+            "{}: non-finite value {} at row {row}, column {col}",
+            path.display(),
+            x[(row, col)]
+        ));
+    }
+    Ok(x)
+}
+
+/// Class labels, one per row of `n` points: non-negative integers in one column.
+pub fn read_labels(path: &Path, n: usize) -> Result<Vec<usize>, String> {
+    let m = read_matrix(path)?;
+    if m.ncols() != 1 && m.nrows() != 1 {
+        return Err(format!(
+            "{}: labels must be one column, got {} × {}",
+            path.display(),
+            m.nrows(),
+            m.ncols()
+        ));
+    }
+    let labels: Vec<usize> = m
+        .iter()
+        .map(|&v| {
+            if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v < u32::MAX as f64 {
+                Ok(v as usize)
+            } else {
+                Err(format!(
+                    "{}: label {v} is not a non-negative integer",
+                    path.display()
+                ))
+            }
+        })
+        .collect::<Result<_, _>>()?;
+    if labels.len() != n {
+        return Err(format!(
+            "{}: {} labels for {n} points",
+            path.display(),
+            labels.len()
+        ));
+    }
+    Ok(labels)
+}

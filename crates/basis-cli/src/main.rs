@@ -1,0 +1,534 @@
+//! `basis`: the toolkit's command line.
+//!
+//! - `basis fit`: train any method (BASiS, Diffusion Net, SpectralNet, SpecNet2) on a user's
+//!   features (`.npy`, CSV or IDX), labels optional;
+//! - `basis embed`: embed new points with a model written by `fit`;
+//! - `basis evaluate`: Table 1's metrics of an embedding (d_G, d_⊥, NMI, ACC, linear probe);
+//! - `basis analytic`: the whole-graph Laplacian eigenmap by our Lanczos;
+//! - `basis demo`: BASiS on three moons (the paper's Fig. 1).
+//!
+//! Errors come out as one line on stderr and a non-zero exit; every file is written atomically.
+
+mod input;
+
+use basis_graph::{BatchGraphParams, KnnParams, LaplacianKind};
+use basis_methods::anchors::AnchorStrategy;
+use basis_methods::method::{Method, MethodConfig, TrainingSet};
+use basis_metrics::{Report, ReportInputs, ReportParams};
+use basis_spectral::{EmbeddingParams, analytic_embedding};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Learned spectral graph embeddings: BASiS and the methods it is compared with.
+#[derive(Debug, Parser)]
+#[command(name = "basis", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Train a method on your features (.npy, CSV or IDX) and save the model
+    Fit(FitArgs),
+    /// Embed new points with a model written by `basis fit`
+    Embed(EmbedArgs),
+    /// Score an embedding: d_G, d_⊥, NMI, ACC and the linear probe
+    Evaluate(EvaluateArgs),
+    /// The analytic embedding: the K leading Laplacian eigenvectors of the whole graph
+    Analytic(AnalyticArgs),
+    /// BASiS on a toy data set (three moons by default), scored on held-out points
+    Demo(DemoArgs),
+}
+
+/// The methods on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum MethodArg {
+    /// BASiS, Algorithm 1
+    Basis,
+    /// Diffusion Net (Mishne et al.)
+    DiffusionNet,
+    /// SpectralNet (Shaham et al.)
+    Spectralnet,
+    /// SpecNet2 (Chen et al.)
+    Specnet2,
+}
+
+impl MethodArg {
+    fn method(self) -> Method {
+        match self {
+            MethodArg::Basis => Method::Basis,
+            MethodArg::DiffusionNet => Method::DiffusionNet,
+            MethodArg::Spectralnet => Method::SpectralNet,
+            MethodArg::Specnet2 => Method::SpecNet2,
+        }
+    }
+}
+
+/// Anchor strategies on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum AnchorArg {
+    /// --anchors-per-class points of every class (needs --labels; the paper's setting)
+    PerClass,
+    /// anchors-per-class × K points uniformly at random
+    Uniform,
+    /// anchors-per-class × K points by k-means++ seeding on the features
+    KMeansPlusPlus,
+}
+
+impl AnchorArg {
+    fn strategy(self) -> AnchorStrategy {
+        match self {
+            AnchorArg::PerClass => AnchorStrategy::PerClass,
+            AnchorArg::Uniform => AnchorStrategy::Uniform,
+            AnchorArg::KMeansPlusPlus => AnchorStrategy::KMeansPlusPlus,
+        }
+    }
+}
+
+/// Laplacians on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LaplacianArg {
+    /// L_N = I − D^{-1/2} W D^{-1/2} (Eq. 4)
+    Normalized,
+    /// L = D − W (Eq. 2)
+    Unnormalized,
+}
+
+/// The graph every method and the analytic embedding build (the paper's Table 1 setting by
+/// default: self-tuning Gaussian scales at the 7th neighbour, max-symmetrised).
+#[derive(Debug, Clone, Args)]
+struct GraphArgs {
+    /// Neighbours per point of the kNN graph
+    #[arg(long, default_value_t = 50)]
+    neighbors: usize,
+    /// Graph Laplacian
+    #[arg(long, value_enum, default_value_t = LaplacianArg::Normalized)]
+    laplacian: LaplacianArg,
+}
+
+impl GraphArgs {
+    fn params(&self, allow_disconnected: bool) -> BatchGraphParams {
+        BatchGraphParams {
+            knn: KnnParams {
+                k: self.neighbors,
+                ..BatchGraphParams::paper_table1().knn
+            },
+            laplacian: match self.laplacian {
+                LaplacianArg::Normalized => LaplacianKind::SymmetricNormalized,
+                LaplacianArg::Unnormalized => LaplacianKind::Unnormalized,
+            },
+            allow_disconnected,
+            ..BatchGraphParams::paper_table1()
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+struct FitArgs {
+    /// Which method to train
+    #[arg(long, value_enum, default_value_t = MethodArg::Basis)]
+    method: MethodArg,
+    /// Training features, one point per row (.npy, .csv or IDX, gzipped or not)
+    #[arg(long)]
+    input: PathBuf,
+    /// Class labels, one per row (.npy, .csv or IDX); needed only for per-class anchors
+    #[arg(long)]
+    labels: Option<PathBuf>,
+    /// How BASiS picks its anchors (per-class needs --labels)
+    #[arg(long, value_enum, default_value_t = AnchorArg::KMeansPlusPlus)]
+    anchors: AnchorArg,
+    /// Anchors per class (label-free strategies: this × K anchors in all)
+    #[arg(long, default_value_t = 25)]
+    anchors_per_class: usize,
+    /// Embedding dimension K
+    #[arg(long, default_value_t = 10)]
+    k: usize,
+    /// Batch size m (anchors included)
+    #[arg(long, default_value_t = 512)]
+    batch_size: usize,
+    /// Training iterations
+    #[arg(long, default_value_t = 1000)]
+    iterations: usize,
+    #[command(flatten)]
+    graph: GraphArgs,
+    /// Seed of every random choice
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// The whole method configuration as JSON (a MethodConfig); the options above are then
+    /// ignored except --method, --input, --labels, --seed and --out
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Output directory: model/, fit.json, train_embedding.npy
+    #[arg(long)]
+    out: PathBuf,
+    /// No progress bar
+    #[arg(long)]
+    no_progress: bool,
+}
+
+#[derive(Debug, Args)]
+struct EmbedArgs {
+    /// A directory written by `basis fit` (or a BASiS model directory of a reproduction)
+    #[arg(long)]
+    model: PathBuf,
+    /// Points to embed, one per row (.npy, .csv or IDX)
+    #[arg(long)]
+    input: PathBuf,
+    /// Where the n × K embedding goes (.npy)
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct EvaluateArgs {
+    /// The embedding to score, n × K (.npy)
+    #[arg(long)]
+    embedding: PathBuf,
+    /// Class labels of the n points: NMI, ACC, probe
+    #[arg(long)]
+    labels: Option<PathBuf>,
+    /// The n points' features: d_G against the analytic eigenvectors of their graph
+    #[arg(long)]
+    features: Option<PathBuf>,
+    #[command(flatten)]
+    graph: GraphArgs,
+    /// Keep the trivial eigenvector in the analytic space (as the Table 1 setting does)
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    keep_trivial: bool,
+    /// Embedding of training points to fit the linear probe on (.npy), with --probe-labels
+    #[arg(long, requires = "probe_labels")]
+    probe_train: Option<PathBuf>,
+    /// Labels of the --probe-train points
+    #[arg(long, requires = "probe_train")]
+    probe_labels: Option<PathBuf>,
+    /// Also write the report as JSON here
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct AnalyticArgs {
+    /// Features, one point per row (.npy, .csv or IDX)
+    #[arg(long)]
+    input: PathBuf,
+    /// Number of eigenvectors K
+    #[arg(long, default_value_t = 10)]
+    k: usize,
+    #[command(flatten)]
+    graph: GraphArgs,
+    /// Drop the trivial eigenvector (constant for L, D^{1/2}1 for L_N)
+    #[arg(long)]
+    drop_trivial: bool,
+    /// Embed a graph with several components (one indicator direction per component)
+    #[arg(long)]
+    allow_disconnected: bool,
+    /// Where the n × K eigenvectors go (.npy); the eigenvalues go beside it as .json
+    #[arg(long)]
+    out: PathBuf,
+}
+
+/// Toy shapes of the demo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ToyArg {
+    ThreeMoons,
+    TwoMoons,
+    Circles,
+    Blobs,
+    Spirals,
+}
+
+#[derive(Debug, Args)]
+struct DemoArgs {
+    /// Toy data set
+    #[arg(long, value_enum, default_value_t = ToyArg::ThreeMoons)]
+    toy: ToyArg,
+    /// Training iterations
+    #[arg(long, default_value_t = 1000)]
+    iterations: usize,
+    /// Noise of the toy data
+    #[arg(long, default_value_t = 0.05)]
+    noise: f64,
+    /// Seed of every random choice
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output directory
+    #[arg(long, default_value = "runs/demo")]
+    out: PathBuf,
+    /// No progress bar
+    #[arg(long)]
+    no_progress: bool,
+}
+
+/// What `basis fit` records beside the model, so `embed` knows how to load it.
+#[derive(Debug, Serialize, Deserialize)]
+struct FitRecord {
+    method: String,
+    seed: u64,
+    n_train: usize,
+    input_dim: usize,
+    anchors: String,
+    config: MethodConfig,
+}
+
+/// One error type for the command line: every library error becomes one line.
+type CliResult<T> = Result<T, String>;
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+fn write_npy(path: &Path, m: &nalgebra::DMatrix<f64>) -> CliResult<()> {
+    basis_data::io::write_atomic(path, &basis_data::npy::encode_npy(m)).map_err(err)
+}
+
+fn write_json(path: &Path, value: &impl Serialize) -> CliResult<()> {
+    let text = serde_json::to_string_pretty(value).map_err(err)?;
+    basis_data::io::write_atomic(path, text.as_bytes()).map_err(err)
+}
+
+fn fit(a: &FitArgs) -> CliResult<()> {
+    let x = input::read_features(&a.input)?;
+    let labels = match &a.labels {
+        Some(p) => Some(input::read_labels(p, x.nrows())?),
+        None => None,
+    };
+    let method = a.method.method();
+    let config = match &a.config {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+            serde_json::from_str::<MethodConfig>(&text)
+                .map_err(|e| format!("{}: not a method configuration: {e}", p.display()))?
+        }
+        None => {
+            let mut c = MethodConfig::default();
+            c.basis.graph = a.graph.params(true);
+            c.basis.embedding.k = a.k;
+            c.basis.batch_size = a.batch_size;
+            c.basis.iterations = a.iterations;
+            c.anchors_per_class = a.anchors_per_class;
+            c.anchor_strategy = a.anchors.strategy();
+            c
+        }
+    };
+    if method == Method::Basis && config.anchor_strategy.needs_labels() && labels.is_none() {
+        return Err("per-class anchors need --labels; use --anchors uniform or k-means-plus-plus for unlabelled data".into());
+    }
+    let bar = basis_nn::progress::progress_bar(
+        config.basis.iterations,
+        !a.no_progress,
+        &format!("fit {}", method.slug()),
+    );
+    let train = TrainingSet {
+        features: &x,
+        labels: labels.as_deref(),
+    };
+    let model = method
+        .fit(&train, &config, a.seed, &mut |_, loss| {
+            bar.set_message(format!("loss {loss:.4}"));
+            bar.inc(1);
+        })
+        .map_err(err)?;
+    bar.finish_and_clear();
+    let y = model.embed(&x).map_err(err)?;
+    std::fs::create_dir_all(&a.out)
+        .map_err(|e| format!("cannot create {}: {e}", a.out.display()))?;
+    model.save(&a.out.join("model")).map_err(err)?;
+    write_npy(&a.out.join("train_embedding.npy"), &y)?;
+    let record = FitRecord {
+        method: method.slug().into(),
+        seed: a.seed,
+        n_train: x.nrows(),
+        input_dim: x.ncols(),
+        anchors: config.anchor_strategy.name().into(),
+        config,
+    };
+    // Written last: a directory with fit.json holds a complete model.
+    write_json(&a.out.join("fit.json"), &record)?;
+    println!(
+        "{}: {} points × {} features → K = {}; wrote {}",
+        method.name(),
+        x.nrows(),
+        x.ncols(),
+        y.ncols(),
+        a.out.display()
+    );
+    Ok(())
+}
+
+fn embed(a: &EmbedArgs) -> CliResult<()> {
+    let record = a.model.join("fit.json");
+    let (method, dir) = if record.is_file() {
+        let text = std::fs::read_to_string(&record).map_err(err)?;
+        let r: FitRecord = serde_json::from_str(&text)
+            .map_err(|e| format!("{}: not written by `basis fit`: {e}", record.display()))?;
+        let m = Method::from_slug(&r.method)
+            .ok_or_else(|| format!("{}: unknown method {}", record.display(), r.method))?;
+        (m, a.model.join("model"))
+    } else if a.model.is_dir() {
+        (Method::Basis, a.model.clone())
+    } else {
+        return Err(format!("no model at {}", a.model.display()));
+    };
+    let model = method.load(&dir).map_err(err)?;
+    let x = input::read_features(&a.input)?;
+    let y = model.embed(&x).map_err(err)?;
+    write_npy(&a.out, &y)?;
+    println!(
+        "{}: embedded {} points → {}",
+        model.name(),
+        y.nrows(),
+        a.out.display()
+    );
+    Ok(())
+}
+
+fn evaluate(a: &EvaluateArgs) -> CliResult<()> {
+    let y = input::read_features(&a.embedding)?;
+    let labels = match &a.labels {
+        Some(p) => Some(input::read_labels(p, y.nrows())?),
+        None => None,
+    };
+    let analytic = match &a.features {
+        Some(p) => {
+            let x = input::read_features(p)?;
+            if x.nrows() != y.nrows() {
+                return Err(format!(
+                    "{} has {} rows but the embedding has {}",
+                    p.display(),
+                    x.nrows(),
+                    y.nrows()
+                ));
+            }
+            let params = EmbeddingParams {
+                k: y.ncols(),
+                drop_trivial: !a.keep_trivial,
+                ..Default::default()
+            };
+            Some(
+                analytic_embedding(&x, &a.graph.params(true), &params)
+                    .map_err(err)?
+                    .embedding
+                    .coords,
+            )
+        }
+        None => None,
+    };
+    let probe = match (&a.probe_train, &a.probe_labels) {
+        (Some(e), Some(l)) => {
+            let e = input::read_features(e)?;
+            let l = input::read_labels(l, e.nrows())?;
+            Some((e, l))
+        }
+        _ => None,
+    };
+    if labels.is_none() && analytic.is_none() {
+        return Err(
+            "nothing to score: give --labels (NMI, ACC, d_⊥) and/or --features (d_G)".into(),
+        );
+    }
+    let report = Report::evaluate(
+        &ReportInputs {
+            embedding: &y,
+            labels: labels.as_deref(),
+            analytic: analytic.as_ref(),
+            probe_train: probe.as_ref().map(|(e, l)| (e, l.as_slice())),
+        },
+        &ReportParams::default(),
+    )
+    .map_err(err)?;
+    println!("{}", Report::markdown_header());
+    println!(
+        "{}",
+        report.markdown_row(&a.embedding.display().to_string())
+    );
+    if let Some(p) = &a.json {
+        write_json(p, &report)?;
+    }
+    Ok(())
+}
+
+fn analytic(a: &AnalyticArgs) -> CliResult<()> {
+    let x = input::read_features(&a.input)?;
+    let params = EmbeddingParams {
+        k: a.k,
+        drop_trivial: a.drop_trivial,
+        ..Default::default()
+    };
+    let solved =
+        analytic_embedding(&x, &a.graph.params(a.allow_disconnected), &params).map_err(err)?;
+    let e = &solved.embedding;
+    write_npy(&a.out, &e.coords)?;
+    let values: Vec<f64> = e.values.iter().copied().collect();
+    let side = a.out.with_extension("json");
+    write_json(
+        &side,
+        &serde_json::json!({
+            "eigenvalues": values,
+            "components": solved.components,
+            "affinity_nnz": solved.affinity_nnz,
+        }),
+    )?;
+    println!(
+        "{} points → {} eigenvectors; eigenvalues {:?}; wrote {} and {}",
+        x.nrows(),
+        e.coords.ncols(),
+        values.iter().map(|v| format!("{v:.4}")).collect::<Vec<_>>(),
+        a.out.display(),
+        side.display()
+    );
+    Ok(())
+}
+
+fn demo(a: &DemoArgs) -> CliResult<()> {
+    use basis_data::toy::ToyKind;
+    use basis_experiments::demo::{DemoConfig, run_demo};
+    let mut cfg = DemoConfig {
+        toy: match a.toy {
+            ToyArg::ThreeMoons => ToyKind::ThreeMoons,
+            ToyArg::TwoMoons => ToyKind::TwoMoons,
+            ToyArg::Circles => ToyKind::Circles,
+            ToyArg::Blobs => ToyKind::Blobs,
+            ToyArg::Spirals => ToyKind::Spirals,
+        },
+        out_dir: a.out.clone(),
+        ..Default::default()
+    };
+    cfg.basis.iterations = a.iterations;
+    cfg.train.noise = a.noise;
+    cfg.train.seed = a.seed;
+    cfg.basis.seed = a.seed;
+    cfg.basis.align.seed = a.seed;
+    let r = run_demo(&cfg, !a.no_progress).map_err(err)?;
+    println!("{}", Report::markdown_header());
+    println!("{}", r.metrics.markdown_row("BASiS"));
+    println!(
+        "final loss {:.5}, {:.2} ms per iteration, {} skipped batches; wrote {}",
+        r.final_loss,
+        r.ms_per_iteration,
+        r.skipped_batches,
+        a.out.display()
+    );
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Fit(a) => fit(a),
+        Command::Embed(a) => embed(a),
+        Command::Evaluate(a) => evaluate(a),
+        Command::Analytic(a) => analytic(a),
+        Command::Demo(a) => demo(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

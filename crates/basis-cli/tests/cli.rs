@@ -1,0 +1,282 @@
+//! The `basis` binary, run as a user would: every subcommand on a small file, and the ways a
+//! user gets it wrong (a misspelt flag, a missing file, NaN in the input, a wrong shape).
+
+use basis_data::npy::{encode_npy, read_npy};
+use basis_data::toy::{ToyParams, gaussian_blobs};
+use nalgebra::DMatrix;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("basis-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn basis(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_basis"))
+        .args(args)
+        .output()
+        .expect("run basis")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Three blobs in 2-D: features and labels as .npy files.
+fn blobs(dir: &Path, name: &str, n: usize, seed: u64) -> (String, String) {
+    let d = gaussian_blobs(
+        &ToyParams {
+            n_samples: n,
+            noise: 0.0,
+            seed,
+        },
+        3,
+        0.6,
+    )
+    .unwrap();
+    let x = dir.join(format!("{name}_x.npy"));
+    let y = dir.join(format!("{name}_y.npy"));
+    std::fs::write(&x, encode_npy(&d.features)).unwrap();
+    let labels = DMatrix::from_iterator(d.labels.len(), 1, d.labels.iter().map(|&l| l as f64));
+    std::fs::write(&y, encode_npy(&labels)).unwrap();
+    (x.display().to_string(), y.display().to_string())
+}
+
+const SMALL: [&str; 10] = [
+    "--k",
+    "3",
+    "--neighbors",
+    "10",
+    "--batch-size",
+    "128",
+    "--anchors-per-class",
+    "5",
+    "--no-progress",
+    "--iterations",
+];
+
+#[test]
+fn fit_embed_evaluate_and_analytic_on_unlabelled_features() {
+    let dir = scratch("flow");
+    let (train_x, _) = blobs(&dir, "train", 900, 1);
+    let (test_x, test_y) = blobs(&dir, "test", 300, 2);
+    let model = dir.join("model");
+    let m = model.display().to_string();
+    let mut args = vec!["fit", "--input", &train_x, "--out", &m];
+    args.extend(SMALL);
+    args.push("150");
+    let o = basis(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("BASiS: 900 points × 2 features → K = 3"));
+    for f in ["fit.json", "train_embedding.npy", "model/checkpoint.json"] {
+        assert!(model.join(f).is_file(), "{f}");
+    }
+    let fit: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(model.join("fit.json")).unwrap()).unwrap();
+    assert_eq!(fit["method"], "basis");
+    assert_eq!(fit["anchors"], "k-means-plus-plus");
+
+    let emb = dir.join("test_embedding.npy");
+    let e = emb.display().to_string();
+    let o = basis(&["embed", "--model", &m, "--input", &test_x, "--out", &e]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(read_npy(&emb).unwrap().shape(), (300, 3));
+
+    let report = dir.join("report.json");
+    let r = report.display().to_string();
+    let o = basis(&[
+        "evaluate",
+        "--embedding",
+        &e,
+        "--labels",
+        &test_y,
+        "--features",
+        &test_x,
+        "--neighbors",
+        "10",
+        "--json",
+        &r,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("NMI"), "{}", stdout(&o));
+    let rep: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let nmi = rep["nmi"].as_f64().unwrap();
+    assert!(nmi > 0.95, "NMI {nmi}");
+    assert!(rep["grassmann"].as_f64().unwrap().is_finite());
+
+    let an = dir.join("analytic.npy");
+    let a = an.display().to_string();
+    let analytic = |extra: &[&str]| {
+        let mut args = vec![
+            "analytic",
+            "--input",
+            &test_x,
+            "--k",
+            "3",
+            "--neighbors",
+            "10",
+        ];
+        args.extend(extra);
+        args.extend(["--out", &a]);
+        basis(&args)
+    };
+    // Three well-separated blobs are three components: a typed error unless allowed.
+    let o = analytic(&[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("graph is disconnected: 3 components"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!an.exists());
+    let o = analytic(&["--allow-disconnected"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(read_npy(&an).unwrap().shape(), (300, 3));
+    let side: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("analytic.json")).unwrap()).unwrap();
+    let values = side["eigenvalues"].as_array().unwrap();
+    assert_eq!(values.len(), 3);
+    // L_N's smallest eigenvalue is 0 (the trivial vector is kept).
+    assert!(values[0].as_f64().unwrap().abs() < 1e-8, "{values:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_baseline_fits_and_embeds_through_the_same_commands() {
+    let dir = scratch("baseline");
+    let (train_x, _) = blobs(&dir, "train", 600, 3);
+    let m = dir.join("sn").display().to_string();
+    let mut args = vec![
+        "fit",
+        "--method",
+        "spectralnet",
+        "--input",
+        &train_x,
+        "--out",
+        &m,
+    ];
+    args.extend(SMALL);
+    args.push("40");
+    let o = basis(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e = dir.join("e.npy").display().to_string();
+    let o = basis(&["embed", "--model", &m, "--input", &train_x, "--out", &e]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("SpectralNet: embedded 600 points"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn user_mistakes_give_one_clear_line_a_non_zero_exit_and_no_output() {
+    let dir = scratch("mistakes");
+    let (train_x, train_y) = blobs(&dir, "train", 300, 4);
+    let out = dir.join("out");
+    let o_s = out.display().to_string();
+
+    // A misspelt flag: clap names it and suggests the right one (exit 2).
+    let o = basis(&["fit", "--inptu", &train_x, "--out", &o_s]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("unexpected argument '--inptu'"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("--input"));
+    // A bad value.
+    let o = basis(&["fit", "--method", "pca", "--input", &train_x, "--out", &o_s]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("invalid value 'pca'"), "{}", stderr(&o));
+
+    let one_line_error = |o: &Output, needle: &str| {
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(o));
+        let e = stderr(o);
+        assert!(e.starts_with("error: ") && e.contains(needle), "{e}");
+        assert_eq!(e.trim_end().lines().count(), 1, "{e}");
+        assert!(!e.contains("panicked"), "{e}");
+    };
+    // A missing file.
+    let missing = dir.join("nope.npy").display().to_string();
+    let o = basis(&["fit", "--input", &missing, "--out", &o_s]);
+    one_line_error(&o, "no such file");
+    // NaN in the input.
+    let mut x = read_npy(&train_x).unwrap();
+    x[(7, 1)] = f64::NAN;
+    let nan = dir.join("nan.npy");
+    std::fs::write(&nan, encode_npy(&x)).unwrap();
+    let o = basis(&["fit", "--input", &nan.display().to_string(), "--out", &o_s]);
+    one_line_error(&o, "non-finite value NaN at row 7, column 1");
+    // Labels that do not match the points.
+    let short = dir.join("short_y.npy");
+    std::fs::write(&short, encode_npy(&DMatrix::from_element(10, 1, 0.0))).unwrap();
+    let s = short.display().to_string();
+    let o = basis(&["fit", "--input", &train_x, "--labels", &s, "--out", &o_s]);
+    one_line_error(&o, "10 labels for 300 points");
+    // Per-class anchors without labels.
+    let o = basis(&[
+        "fit",
+        "--input",
+        &train_x,
+        "--anchors",
+        "per-class",
+        "--out",
+        &o_s,
+    ]);
+    one_line_error(&o, "need --labels");
+    // A batch larger than the data: the library's typed error, as one line.
+    let o = basis(&[
+        "fit",
+        "--input",
+        &train_x,
+        "--labels",
+        &train_y,
+        "--batch-size",
+        "1000",
+        "--out",
+        &o_s,
+    ]);
+    one_line_error(&o, "batch size 1000 exceeds the 300 training points");
+    assert!(!out.exists(), "a failed fit left {}", out.display());
+
+    // A wrong shape for embed: 3 columns into a model of 2.
+    let model = dir.join("model").display().to_string();
+    let mut args = vec!["fit", "--input", &train_x, "--out", &model];
+    args.extend(SMALL);
+    args.push("20");
+    assert!(basis(&args).status.success());
+    let wide = dir.join("wide.npy");
+    std::fs::write(&wide, encode_npy(&DMatrix::from_element(5, 3, 1.0))).unwrap();
+    let target = dir.join("never.npy");
+    let o = basis(&[
+        "embed",
+        "--model",
+        &model,
+        "--input",
+        &wide.display().to_string(),
+        "--out",
+        &target.display().to_string(),
+    ]);
+    one_line_error(&o, "features");
+    assert!(!target.exists());
+    // A corrupt model directory.
+    std::fs::write(dir.join("model/fit.json"), "{").unwrap();
+    let o = basis(&[
+        "embed",
+        "--model",
+        &model,
+        "--input",
+        &train_x,
+        "--out",
+        &target.display().to_string(),
+    ]);
+    one_line_error(&o, "not written by `basis fit`");
+    assert!(!target.exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
