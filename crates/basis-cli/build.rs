@@ -1,16 +1,7 @@
-//! Embeds libtorch's library directory as an rpath in this crate's binaries, tests
-//! and examples, so they run without `LD_LIBRARY_PATH`. `LIBTORCH` comes from the
-//! environment or from `.cargo/config.toml` (the `.libtorch` symlink that
-//! `cargo xtask setup` creates); the symlink is resolved so the rpath is absolute.
+//! libtorch rpath for this crate's binaries, tests and examples (`build-support/libtorch_rpath.rs`).
+
+include!("../../build-support/libtorch_rpath.rs");
 
 fn main() {
-    println!("cargo:rerun-if-env-changed=LIBTORCH");
-    if let Some(dir) = std::env::var_os("LIBTORCH") {
-        let dir = std::path::PathBuf::from(dir);
-        let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
-        println!(
-            "cargo:rustc-link-arg=-Wl,-rpath,{}",
-            dir.join("lib").display()
-        );
-    }
+    emit_libtorch_rpath();
 }
