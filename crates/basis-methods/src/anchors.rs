@@ -12,9 +12,8 @@
 //! do not depend on the network's or the batches' draws.
 
 use crate::{MethodError, Result};
-use basis_data::sampling::sample_anchors_per_class;
+use basis_data::sampling::{sample_anchors_per_class, sample_anchors_uniform};
 use nalgebra::DMatrix;
-use rand::seq::index;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -88,7 +87,7 @@ pub fn select_anchors(
                 ));
             }
             if strategy == AnchorStrategy::Uniform {
-                Ok(index::sample(&mut rng, n, count).into_vec())
+                Ok(sample_anchors_uniform(n, count, &mut rng)?)
             } else {
                 kmeans_plus_plus(features, count, &mut rng)
             }

@@ -232,6 +232,17 @@ impl BaselineSetup<'_> {
         index::sample(&mut self.rng, self.x.nrows(), self.config.batch_size).into_vec()
     }
 
+    /// A fresh training batch: the network's inputs (standardised features) and the batch
+    /// graph's dense affinity (built on the raw features), as tensors.
+    pub(crate) fn training_batch(&mut self) -> Result<(tch::Tensor, tch::Tensor)> {
+        let rows = self.draw();
+        let w = batch_affinity(&mut self.graphs, self.x, &rows)?;
+        Ok((
+            matrix_to_tensor(&self.z.select_rows(&rows)),
+            matrix_to_tensor(&w),
+        ))
+    }
+
     /// Counts a skipped batch (loss NaN); too many is `NnError::TooManySkipped`.
     pub(crate) fn skip(&mut self, it: usize, why: String) -> Result<()> {
         self.skipped += 1;

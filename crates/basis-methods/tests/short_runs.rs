@@ -8,6 +8,19 @@ use basis_methods::baselines::{BaselineConfig, fit_baseline};
 use basis_methods::method::{Method, MethodConfig, TrainingSet};
 use basis_metrics::{KMeansParams, NmiNormalization, clustering_accuracy, kmeans, nmi};
 
+/// k-means with k = 3 on an embedding (three blobs), seed 0.
+fn kmeans3(y: &nalgebra::DMatrix<f64>) -> basis_metrics::KMeansResult {
+    kmeans(
+        y,
+        &KMeansParams {
+            k: 3,
+            seed: 0,
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
 fn config() -> BaselineConfig {
     BaselineConfig {
         graph: BatchGraphParams {
@@ -93,15 +106,7 @@ fn every_method_clusters_three_blobs() {
         );
         let y = model.embed(&test.features).unwrap();
         assert_eq!(y.shape(), (600, 3));
-        let km = kmeans(
-            &y,
-            &KMeansParams {
-                k: 3,
-                seed: 0,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        let km = kmeans3(&y);
         let score = nmi(&test.labels, &km.labels, NmiNormalization::Max).unwrap();
         let acc = clustering_accuracy(&test.labels, &km.labels).unwrap();
         eprintln!("{}: NMI {score:.3} ACC {acc:.3}", model.name());
@@ -221,15 +226,7 @@ fn basis_fits_unlabelled_data_with_label_free_anchors() {
             .fit(&unlabelled, &c, 0, &mut |_, _| {})
             .unwrap();
         let y = model.embed(&test.features).unwrap();
-        let km = kmeans(
-            &y,
-            &KMeansParams {
-                k: 3,
-                seed: 0,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        let km = kmeans3(&y);
         let score = nmi(&test.labels, &km.labels, NmiNormalization::Max).unwrap();
         assert!(score > 0.95, "{strategy:?}: NMI {score}");
     }

@@ -27,11 +27,7 @@ pub fn specnet2_loss(y: &Tensor, w: &Tensor) -> Tensor {
 pub(crate) fn train(s: &mut BaselineSetup, observer: &mut dyn FnMut(usize, f64)) -> Result<Post> {
     let c = s.config.clone();
     for it in 0..c.iterations {
-        let rows = s.draw();
-        let zb = s.z.select_rows(&rows);
-        let w = batch_affinity(&mut s.graphs, s.x, &rows)?;
-        let wt = matrix_to_tensor(&w);
-        let xt = matrix_to_tensor(&zb);
+        let (xt, wt) = s.training_batch()?;
         let loss = specnet2_loss(&s.net.forward(&xt), &wt);
         adam_step(&mut s.opt, &loss, it, observer, &mut s.losses)?;
     }

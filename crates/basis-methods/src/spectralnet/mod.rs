@@ -9,7 +9,7 @@
 pub mod orthonorm;
 
 use crate::Result;
-use crate::baselines::{BaselineSetup, Post, adam_step, batch_affinity};
+use crate::baselines::{BaselineSetup, Post, adam_step};
 use basis_nn::convert::{matrix_to_tensor, tensor_to_matrix};
 use orthonorm::{DEFAULT_RCOND, OrthonormLayer};
 use tch::{Kind, Tensor};
@@ -41,11 +41,7 @@ pub fn spectralnet_loss(y: &Tensor, w: &Tensor, degree_normalized: bool) -> Tens
 pub(crate) fn train(s: &mut BaselineSetup, observer: &mut dyn FnMut(usize, f64)) -> Result<Post> {
     let c = s.config.clone();
     for it in 0..c.iterations {
-        let rows = s.draw();
-        let zb = s.z.select_rows(&rows);
-        let w = batch_affinity(&mut s.graphs, s.x, &rows)?;
-        let wt = matrix_to_tensor(&w);
-        let xt = matrix_to_tensor(&zb);
+        let (xt, wt) = s.training_batch()?;
         // The orthonormalisation of this batch's outputs, differentiated through
         // (SpectralNet's layer in training mode): Y = √m Q with Y_raw = QR. The
         // rank is checked first, so a collapsed output skips the batch instead of
