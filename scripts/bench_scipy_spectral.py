@@ -3,7 +3,7 @@
 
     python3 scripts/bench_scipy_spectral.py target/spectral-sweep
 
-Reads DIR/report.json (written by `basis-spectral-sweep run`) and, for every data set in it:
+Reads DIR/report.json (written by `basis sweep spectral`) and, for every data set in it:
 
 - loads our affinity W (CSR arrays STEM_indptr/indices/data.npy) and times scipy's ARPACK
   `eigsh` on I + D^{-1/2} W D^{-1/2} (which='LA', K pairs) at tol=0 and tol=1e-6, and

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Times scikit-learn's brute-force NearestNeighbors on the files `basis-graph-sweep run` wrote.
+"""Times scikit-learn's brute-force NearestNeighbors on the files `basis sweep graph` wrote.
 
     python3 scripts/bench_sklearn_knn.py target/graph-sweep
 

@@ -26,13 +26,13 @@ Commands:
   setup [--force]   assemble CPU libtorch 2.13.0 in the per-user cache and install
                     Fashion-MNIST (Debian package); does nothing when already done
   demo [ARGS]       train BASiS on three moons, print NMI/ACC, write a PNG
-                    (ARGS go to the demo binary; `cargo xtask demo --help`)
+                    (`basis demo ARGS`; `cargo xtask demo --help`)
   test [ARGS]       provision if needed, then run the whole test suite
                     (ARGS go to `cargo test`)
   reproduce fig3 [ARGS]
                     the paper's Fig. 3: anchors' eigenvector coordinates over 20
                     batches before/after alignment (`--dataset fashion-mnist` for
-                    the Fashion-MNIST setting; `cargo xtask reproduce --help`)
+                    the Fashion-MNIST setting; `cargo xtask reproduce fig3 --help`)
   reproduce basis [ARGS]
                     BASiS on Fashion-MNIST end to end (Table 1's row): Siamese
                     features (cached), Algorithm 1 over --seeds N (default 10),
@@ -50,16 +50,19 @@ Commands:
                     results/table1/table1.{md,json}; finished (method, seed)
                     runs are reused on a re-run
   embed --model DIR --input FILE --out FILE.npy [--siamese DIR]
-                    embed new points with a saved BASiS model
-  basis [ARGS]      the `basis` command (fit / embed / evaluate / analytic / demo
-                    on your own files; `cargo xtask basis --help`, docs/cli.md)
+                    embed new points with a saved model (`basis embed`)
+  basis [ARGS]      the `basis` command itself (fit / embed / evaluate / analytic on
+                    your own files, and every command above; docs/cli.md)
+
+Every command but setup, test and bench runs `basis` (crates/basis-cli), built in
+release mode: `cargo xtask reproduce table1 ARGS` is `basis reproduce table1 ARGS`.
   bench [ARGS]      the criterion benchmarks (ARGS go to `cargo bench`)
   sweep graph [ARGS]
                     exact and HNSW kNN of Fashion-MNIST (10k/60k points, 32/784
                     dims, k = 50) and the batch-graph cost, then scikit-learn's
                     brute force on the same files in the same run; prints the
                     table with ratios (`--quick`: 10k x 32 only; ARGS go to
-                    `basis-graph-sweep run`, see its --help)
+                    `basis sweep graph`, see its --help)
   sweep spectral [ARGS]
                     K = 10 eigenpairs of L_N of the 50-NN graph of 32-dim
                     Fashion-MNIST features (test 10k, train 60k): our Lanczos
@@ -84,25 +87,25 @@ Environment:
                            (default ~/.cache/basis-toolkit/sklearn-1.9.1-venv)
 ";
 
-/// `cargo xtask sweep graph|spectral`: our side (`BIN run`), then the Python reference on
-/// the same files, then the merged table (`BIN report`).
-fn sweep(
-    root: &Path,
-    args: &[String],
-    bin_name: &str,
-    out: &str,
-    script: &str,
-) -> Result<(), String> {
-    let out = root.join("target").join(out);
-    let bin = |cmd: &str| {
-        let mut c = release_bin(root, "basis-experiments", bin_name);
-        c.arg(cmd);
-        c
-    };
-    status(bin("run").args(args).arg("--out").arg(&out))?;
+/// `cargo xtask sweep graph|spectral`: our side (`basis sweep NAME`), then the Python
+/// reference on the same files, then the merged table (`basis sweep NAME --report`).
+fn sweep(root: &Path, args: &[String], name: &str, script: &str) -> Result<(), String> {
+    // The user's --out, else target/<name>-sweep.
+    let out = args
+        .iter()
+        .position(|a| a == "--out")
+        .and_then(|i| args.get(i + 1))
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target").join(format!("{name}-sweep")));
+    let mut ours = basis(root);
+    ours.args(["sweep", name]).args(args);
+    if !args.iter().any(|a| a == "--out") {
+        ours.arg("--out").arg(&out);
+    }
+    status(&mut ours)?;
     if args
         .iter()
-        .any(|a| a == "--help" || a == "-h" || a == "--print-config")
+        .any(|a| a == "--help" || a == "-h" || a == "--print-config" || a == "--report")
     {
         return Ok(());
     }
@@ -114,7 +117,11 @@ fn sweep(
         )?,
         Err(e) => eprintln!("[sweep] warning: no reference side: {e}"),
     }
-    status(bin("report").arg(&out))
+    status(
+        basis(root)
+            .args(["sweep", name, "--report", "--out"])
+            .arg(&out),
+    )
 }
 
 fn repo_root() -> PathBuf {
@@ -179,29 +186,20 @@ fn cargo(root: &Path) -> Command {
     cmd
 }
 
-/// `cargo run --release --quiet -p PACKAGE --bin BIN --` with libtorch wired.
-fn release_bin(root: &Path, package: &str, bin: &str) -> Command {
+/// `cargo run --release --quiet -p basis-cli --bin basis --` with libtorch wired: every
+/// experiment runs through the `basis` command.
+fn basis(root: &Path) -> Command {
     let mut c = cargo(root);
-    c.args(["run", "--release", "--quiet", "-p", package, "--bin", bin]);
-    // The network binaries of basis-experiments are behind its `nn` feature.
-    if matches!(bin, "basis-demo" | "basis-fmnist" | "basis-compare") {
-        c.args(["--features", "nn"]);
-    }
-    c.arg("--");
-    c
-}
-
-/// `basis-fmnist COMMAND`, for `reproduce basis|feature-change` and `embed`.
-fn fmnist(root: &Path, command: &str) -> Command {
-    let mut c = release_bin(root, "basis-experiments", "basis-fmnist");
-    c.arg(command);
-    c
-}
-
-/// `basis-compare COMMAND` (Table 1 and the neighbour sweep), built in release mode.
-fn compare(root: &Path, command: &str) -> Command {
-    let mut c = release_bin(root, "basis-experiments", "basis-compare");
-    c.arg(command);
+    c.args([
+        "run",
+        "--release",
+        "--quiet",
+        "-p",
+        "basis-cli",
+        "--bin",
+        "basis",
+        "--",
+    ]);
     c
 }
 
@@ -219,56 +217,51 @@ fn main() -> ExitCode {
     let root = repo_root();
     let result = match args.first().map(String::as_str) {
         Some("setup") => setup(args.iter().any(|a| a == "--force"), true),
-        Some("demo") => setup(false, false).and_then(|_| {
-            status(release_bin(&root, "basis-experiments", "basis-demo").args(&args[1..]))
-        }),
-        Some("reproduce") if args.get(1).is_some_and(|a| a == "basis") => {
-            setup(false, true).and_then(|_| status(fmnist(&root, "reproduce").args(&args[2..])))
+        Some("demo") => {
+            setup(false, false).and_then(|_| status(basis(&root).arg("demo").args(&args[1..])))
         }
         Some("reproduce") if args.get(1).is_some_and(|a| a == "feature-change") => {
             setup(false, true).and_then(|_| {
-                status(fmnist(&root, "feature-change").args(&args[2..]))?;
-                status(
-                    fmnist(&root, "feature-change")
-                        .arg("--fig8")
-                        .args(&args[2..]),
-                )
+                let rest = &args[2..];
+                let run = |extra: &[&str]| {
+                    status(
+                        basis(&root)
+                            .args(["reproduce", "feature-change"])
+                            .args(extra)
+                            .args(rest),
+                    )
+                };
+                run(&[])?;
+                // Fig. 8 as well, unless the user chose one setting themselves.
+                if rest.iter().any(|a| {
+                    matches!(
+                        a.as_str(),
+                        "--fig8" | "--config" | "--help" | "-h" | "--print-config"
+                    )
+                }) {
+                    return Ok(());
+                }
+                run(&["--fig8"])
             })
         }
-        Some("reproduce") if args.get(1).is_some_and(|a| a == "table1") => {
-            setup(false, true).and_then(|_| status(compare(&root, "table1").args(&args[2..])))
-        }
-        Some("embed") => {
-            setup(false, false).and_then(|_| status(fmnist(&root, "embed").args(&args[1..])))
-        }
-        Some("reproduce") => {
-            status(release_bin(&root, "basis-experiments", "basis-reproduce").args(&args[1..]))
-        }
+        Some("reproduce") => setup(
+            false,
+            matches!(args.get(1).map(String::as_str), Some("basis" | "table1")),
+        )
+        .and_then(|_| status(basis(&root).args(&args))),
+        Some("embed") => setup(false, false).and_then(|_| status(basis(&root).args(&args))),
         Some("sweep") => match args.get(1).map(String::as_str) {
-            Some("graph") => sweep(
-                &root,
-                &args[2..],
-                "basis-graph-sweep",
-                "graph-sweep",
-                "bench_sklearn_knn.py",
-            ),
-            Some("neighbors") => setup(false, true)
-                .and_then(|_| status(compare(&root, "neighbors").args(&args[2..]))),
-            Some("tightness") => setup(false, false)
-                .and_then(|_| status(fmnist(&root, "sweep-tightness").args(&args[2..]))),
-            Some("spectral") => sweep(
-                &root,
-                &args[2..],
-                "basis-spectral-sweep",
-                "spectral-sweep",
-                "bench_scipy_spectral.py",
-            ),
+            Some("graph") => setup(false, true)
+                .and_then(|_| sweep(&root, &args[2..], "graph", "bench_sklearn_knn.py")),
+            Some("spectral") => setup(false, true)
+                .and_then(|_| sweep(&root, &args[2..], "spectral", "bench_scipy_spectral.py")),
+            Some("neighbors") => setup(false, true).and_then(|_| status(basis(&root).args(&args))),
+            Some("tightness") => setup(false, false).and_then(|_| status(basis(&root).args(&args))),
             other => Err(format!(
                 "unknown sweep {other:?} (graph, spectral, neighbors, tightness)\n\n{HELP}"
             )),
         },
-        Some("basis") => setup(false, false)
-            .and_then(|_| status(release_bin(&root, "basis-cli", "basis").args(&args[1..]))),
+        Some("basis") => setup(false, false).and_then(|_| status(basis(&root).args(&args[1..]))),
         Some("bench") => setup(false, false)
             .and_then(|_| status(cargo(&root).args(["bench", "--workspace"]).args(&args[1..]))),
         Some("test") => setup(false, false).and_then(|_| {

@@ -20,6 +20,11 @@ fn with_path<T>(path: &Path, r: Result<T, basis_data::DataError>) -> Result<T, S
 
 /// Any numeric matrix, one point per row.
 fn read_matrix(path: &Path) -> Result<DMatrix<f64>, String> {
+    read_matrix_scaled(path, false)
+}
+
+/// [`read_matrix`]; with `scale_bytes`, IDX bytes (images) become pixels in [0, 1].
+fn read_matrix_scaled(path: &Path, scale_bytes: bool) -> Result<DMatrix<f64>, String> {
     if !path.is_file() {
         return Err(format!("{}: no such file", path.display()));
     }
@@ -36,14 +41,28 @@ fn read_matrix(path: &Path) -> Result<DMatrix<f64>, String> {
         _ => {
             let a = with_path(path, read_idx(path))?;
             let (n, width) = (a.len(), a.item_size());
-            Ok(DMatrix::from_row_slice(n, width, &a.values))
+            let mut m = DMatrix::from_row_slice(n, width, &a.values);
+            if scale_bytes && a.elem_type == basis_data::idx::IdxType::U8 {
+                m /= 255.0;
+            }
+            Ok(m)
         }
     }
 }
 
 /// Features, one point per row; every value finite, at least one row and one column.
 pub fn read_features(path: &Path) -> Result<DMatrix<f64>, String> {
-    let x = read_matrix(path)?;
+    checked(path, read_matrix(path)?)
+}
+
+/// Images, one flattened image per row, for a Siamese network: IDX bytes are scaled to
+/// [0, 1] (as the network was trained); `.npy` and CSV rows are taken as they are.
+pub fn read_images(path: &Path) -> Result<DMatrix<f64>, String> {
+    checked(path, read_matrix_scaled(path, true)?)
+}
+
+/// `x` when it has data and every value is finite.
+fn checked(path: &Path, x: DMatrix<f64>) -> Result<DMatrix<f64>, String> {
     if x.nrows() == 0 || x.ncols() == 0 {
         return Err(format!(
             "{}: no data ({} × {})",

@@ -5,10 +5,13 @@
 //! - `basis embed`: embed new points with a model written by `fit`;
 //! - `basis evaluate`: Table 1's metrics of an embedding (d_G, d_⊥, NMI, ACC, linear probe);
 //! - `basis analytic`: the whole-graph Laplacian eigenmap by our Lanczos;
-//! - `basis demo`: BASiS on three moons (the paper's Fig. 1).
+//! - `basis demo`: BASiS on three moons (the paper's Fig. 1);
+//! - `basis reproduce fig3|basis|feature-change|table1`: the paper's experiments;
+//! - `basis sweep neighbors|tightness|graph|spectral`: the toolkit's sweeps.
 //!
 //! Errors come out as one line on stderr and a non-zero exit; every file is written atomically.
 
+mod experiments;
 mod input;
 
 use basis_graph::{BatchGraphParams, KnnParams, LaplacianKind};
@@ -16,7 +19,8 @@ use basis_methods::anchors::AnchorStrategy;
 use basis_methods::method::{Method, MethodConfig, TrainingSet};
 use basis_metrics::{Report, ReportInputs, ReportParams};
 use basis_spectral::{EmbeddingParams, analytic_embedding};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use experiments::{DemoArgs, Given, ReproduceCommand, SweepCommand};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -41,11 +45,18 @@ enum Command {
     Analytic(AnalyticArgs),
     /// BASiS on a toy data set (three moons by default), scored on held-out points
     Demo(DemoArgs),
+    /// The paper's experiments (Fig. 3, Table 1's BASiS row, Algorithm 2, Table 1)
+    #[command(subcommand)]
+    Reproduce(ReproduceCommand),
+    /// Sweeps: every method over k (Fig. 4), BASiS over cluster tightness, graph and
+    /// eigensolver timings
+    #[command(subcommand)]
+    Sweep(SweepCommand),
 }
 
 /// The methods on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum MethodArg {
+pub(crate) enum MethodArg {
     /// BASiS, Algorithm 1
     Basis,
     /// Diffusion Net (Mishne et al.)
@@ -57,7 +68,7 @@ enum MethodArg {
 }
 
 impl MethodArg {
-    fn method(self) -> Method {
+    pub(crate) fn method(self) -> Method {
         match self {
             MethodArg::Basis => Method::Basis,
             MethodArg::DiffusionNet => Method::DiffusionNet,
@@ -180,6 +191,10 @@ struct EmbedArgs {
     /// Where the n × K embedding goes (.npy)
     #[arg(long)]
     out: PathBuf,
+    /// A Siamese network directory (from `basis reproduce basis`): --input holds images
+    /// (IDX bytes scaled to [0, 1], or .npy rows of pixels) that it turns into features first
+    #[arg(long, value_name = "DIR")]
+    siamese: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -230,38 +245,6 @@ struct AnalyticArgs {
     out: PathBuf,
 }
 
-/// Toy shapes of the demo.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum ToyArg {
-    ThreeMoons,
-    TwoMoons,
-    Circles,
-    Blobs,
-    Spirals,
-}
-
-#[derive(Debug, Args)]
-struct DemoArgs {
-    /// Toy data set
-    #[arg(long, value_enum, default_value_t = ToyArg::ThreeMoons)]
-    toy: ToyArg,
-    /// Training iterations
-    #[arg(long, default_value_t = 1000)]
-    iterations: usize,
-    /// Noise of the toy data
-    #[arg(long, default_value_t = 0.05)]
-    noise: f64,
-    /// Seed of every random choice
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Output directory
-    #[arg(long, default_value = "runs/demo")]
-    out: PathBuf,
-    /// No progress bar
-    #[arg(long)]
-    no_progress: bool,
-}
-
 /// What `basis fit` records beside the model, so `embed` knows how to load it.
 #[derive(Debug, Serialize, Deserialize)]
 struct FitRecord {
@@ -274,9 +257,9 @@ struct FitRecord {
 }
 
 /// One error type for the command line: every library error becomes one line.
-type CliResult<T> = Result<T, String>;
+pub(crate) type CliResult<T> = Result<T, String>;
 
-fn err(e: impl std::fmt::Display) -> String {
+pub(crate) fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
@@ -284,7 +267,7 @@ fn write_npy(path: &Path, m: &nalgebra::DMatrix<f64>) -> CliResult<()> {
     basis_data::io::write_atomic(path, &basis_data::npy::encode_npy(m)).map_err(err)
 }
 
-fn write_json(path: &Path, value: &impl Serialize) -> CliResult<()> {
+pub(crate) fn write_json(path: &Path, value: &impl Serialize) -> CliResult<()> {
     let text = serde_json::to_string_pretty(value).map_err(err)?;
     basis_data::io::write_atomic(path, text.as_bytes()).map_err(err)
 }
@@ -374,7 +357,14 @@ fn embed(a: &EmbedArgs) -> CliResult<()> {
         return Err(format!("no model at {}", a.model.display()));
     };
     let model = method.load(&dir).map_err(err)?;
-    let x = input::read_features(&a.input)?;
+    let x = match &a.siamese {
+        None => input::read_features(&a.input)?,
+        Some(s) => {
+            let images = input::read_images(&a.input)?;
+            let net = basis_nn::siamese::SiameseNet::load(s).map_err(err)?;
+            net.features(&images).map_err(err)?
+        }
+    };
     let y = model.embed(&x).map_err(err)?;
     write_npy(&a.out, &y)?;
     println!(
@@ -483,46 +473,26 @@ fn analytic(a: &AnalyticArgs) -> CliResult<()> {
     Ok(())
 }
 
-fn demo(a: &DemoArgs) -> CliResult<()> {
-    use basis_data::toy::ToyKind;
-    use basis_experiments::demo::{DemoConfig, run_demo};
-    let mut cfg = DemoConfig {
-        toy: match a.toy {
-            ToyArg::ThreeMoons => ToyKind::ThreeMoons,
-            ToyArg::TwoMoons => ToyKind::TwoMoons,
-            ToyArg::Circles => ToyKind::Circles,
-            ToyArg::Blobs => ToyKind::Blobs,
-            ToyArg::Spirals => ToyKind::Spirals,
-        },
-        out_dir: a.out.clone(),
-        ..Default::default()
-    };
-    cfg.basis.iterations = a.iterations;
-    cfg.train.noise = a.noise;
-    cfg.train.seed = a.seed;
-    cfg.basis.seed = a.seed;
-    cfg.basis.align.seed = a.seed;
-    let r = run_demo(&cfg, !a.no_progress).map_err(err)?;
-    println!("{}", Report::markdown_header());
-    println!("{}", r.metrics.markdown_row("BASiS"));
-    println!(
-        "final loss {:.5}, {:.2} ms per iteration, {} skipped batches; wrote {}",
-        r.final_loss,
-        r.ms_per_iteration,
-        r.skipped_batches,
-        a.out.display()
-    );
-    Ok(())
-}
-
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
+    // The options the user typed, for the experiments whose --config they override.
+    let mut leaf = &matches;
+    while let Some((_, sub)) = leaf.subcommand() {
+        leaf = sub;
+    }
+    let given = Given(leaf);
     let result = match &cli.command {
         Command::Fit(a) => fit(a),
         Command::Embed(a) => embed(a),
         Command::Evaluate(a) => evaluate(a),
         Command::Analytic(a) => analytic(a),
-        Command::Demo(a) => demo(a),
+        Command::Demo(a) => experiments::demo(a, &given),
+        Command::Reproduce(c) => experiments::reproduce(c, &given),
+        Command::Sweep(c) => experiments::sweep(c, &given),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -280,3 +280,184 @@ fn user_mistakes_give_one_clear_line_a_non_zero_exit_and_no_output() {
     assert!(!target.exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `--print-config` of `args`, parsed.
+fn printed_config(args: &[&str]) -> serde_json::Value {
+    let mut all = args.to_vec();
+    all.push("--print-config");
+    let o = basis(&all);
+    assert!(o.status.success(), "{}", stderr(&o));
+    serde_json::from_str(&stdout(&o)).expect("--print-config prints JSON")
+}
+
+#[test]
+fn an_option_on_the_command_line_overrides_the_config_file_and_the_rest_is_kept() {
+    let dir = scratch("config");
+    let base = printed_config(&["reproduce", "basis", "--iterations", "77", "--seeds", "2"]);
+    assert_eq!(base["basis"]["iterations"], 77);
+    let file = dir.join("c.json");
+    std::fs::write(&file, serde_json::to_string(&base).unwrap()).unwrap();
+    let f = file.display().to_string();
+    let merged = printed_config(&["reproduce", "basis", "--config", &f, "--limit-train", "5"]);
+    assert_eq!(merged["basis"]["iterations"], 77, "kept from the file");
+    assert_eq!(merged["limit_train"], 5, "taken from the command line");
+    // A default on the command line does not undo the file.
+    let again = printed_config(&["reproduce", "basis", "--config", &f]);
+    assert_eq!(again, base);
+    // The file of another experiment is refused by name.
+    let o = basis(&["reproduce", "table1", "--config", &f]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("not a configuration of this command"));
+    // Fig. 8's preset is Fig. 6's with three classes and K = 2.
+    let fig8 = printed_config(&["reproduce", "feature-change", "--fig8"]);
+    assert_eq!(fig8["data"]["classes"], serde_json::json!([5, 7, 9]));
+    assert_eq!(fig8["data"]["basis"]["embedding"]["k"], 2);
+}
+
+#[test]
+fn reproductions_and_sweeps_run_through_basis_and_write_their_reports() {
+    let dir = scratch("reproduce");
+    let fig3 = dir.join("fig3");
+    let o = basis(&[
+        "reproduce",
+        "fig3",
+        "--batches",
+        "3",
+        "--no-progress",
+        "--out",
+        fig3.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(fig3.join("fig3.png").is_file() && fig3.join("report.json").is_file());
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fig3.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["config"]["batches"], 3);
+
+    let table = dir.join("table1");
+    let o = basis(&[
+        "reproduce",
+        "table1",
+        "--dataset",
+        "subspace-blobs",
+        "--features",
+        "raw",
+        "--classes",
+        "0,1,2",
+        "--limit-train",
+        "600",
+        "--limit-test",
+        "300",
+        "--iterations",
+        "30",
+        "--seeds",
+        "1",
+        "--methods",
+        "basis,diffusion-net",
+        "--no-progress",
+        "--out",
+        table.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("| BASiS |") && out.contains("| Diffusion Net |"),
+        "{out}"
+    );
+    assert!(!out.contains("| SpectralNet |"), "{out}");
+    assert!(table.join("table1.json").is_file());
+
+    let sweep = dir.join("tightness");
+    let o = basis(&[
+        "sweep",
+        "tightness",
+        "--spreads",
+        "0.2",
+        "--seeds",
+        "1",
+        "--classes",
+        "0,1,2",
+        "--limit-train",
+        "600",
+        "--limit-test",
+        "300",
+        "--iterations",
+        "30",
+        "--no-progress",
+        "--out",
+        sweep.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for f in ["tightness.md", "tightness.json", "tightness.png"] {
+        assert!(sweep.join(f).is_file(), "{f}");
+    }
+    // --replot redraws from the JSON alone.
+    std::fs::remove_file(sweep.join("tightness.png")).unwrap();
+    let o = basis(&[
+        "sweep",
+        "tightness",
+        "--replot",
+        "--out",
+        sweep.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(sweep.join("tightness.png").is_file());
+}
+
+/// The commands whose `--help` docs/cli.md shows, in its order.
+const DOCUMENTED: &[&[&str]] = &[
+    &[],
+    &["fit"],
+    &["embed"],
+    &["evaluate"],
+    &["analytic"],
+    &["demo"],
+    &["reproduce"],
+    &["reproduce", "fig3"],
+    &["reproduce", "basis"],
+    &["reproduce", "feature-change"],
+    &["reproduce", "table1"],
+    &["sweep"],
+    &["sweep", "neighbors"],
+    &["sweep", "tightness"],
+    &["sweep", "graph"],
+    &["sweep", "spectral"],
+];
+
+/// docs/cli.md's help sections are what the binary prints (`BASIS_UPDATE_DOCS=1` rewrites them).
+#[test]
+fn the_help_in_docs_cli_md_is_the_binarys() {
+    let mut generated = String::new();
+    for cmd in DOCUMENTED {
+        let mut args = cmd.to_vec();
+        args.push("--help");
+        let o = basis(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let name = std::iter::once("basis")
+            .chain(cmd.iter().copied())
+            .collect::<Vec<_>>()
+            .join(" ");
+        generated.push_str(&format!(
+            "## `{name} --help`\n\n```text\n{}```\n\n",
+            stdout(&o)
+        ));
+    }
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/cli.md");
+    let doc = std::fs::read_to_string(&path).unwrap();
+    let start = doc
+        .find("## `basis --help`")
+        .expect("docs/cli.md has the help sections");
+    let current = &doc[start..];
+    if std::env::var_os("BASIS_UPDATE_DOCS").is_some() {
+        std::fs::write(
+            &path,
+            format!("{}{}", &doc[..start], generated.trim_end()) + "\n",
+        )
+        .unwrap();
+    } else {
+        assert_eq!(
+            current.trim_end(),
+            generated.trim_end(),
+            "docs/cli.md is stale: run BASIS_UPDATE_DOCS=1 cargo test -p basis-cli --test cli"
+        );
+    }
+}

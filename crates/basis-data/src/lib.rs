@@ -6,12 +6,10 @@
 //! - [`clusters`]: seeded Gaussian clusters in a subspace, of any tightness and class balance;
 //! - [`sampling`]: anchor selection and anchor-plus-fresh batch sampling (BASiS Algorithm 1);
 //! - [`io`]: atomic file writes;
-//! - [`cli`]: the command-line argument cursor the toolkit's binaries share.
 //!
 //! Every fallible function returns [`DataError`]; none panics on bad input.
 #![warn(missing_docs)]
 
-pub mod cli;
 pub mod clusters;
 pub mod csv;
 pub mod dataset;

@@ -413,9 +413,11 @@ pub struct SeedResult {
 /// Mean and sample standard deviation.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct MeanStd {
-    /// Mean.
+    /// Mean (NaN, written as `null`, when no value was finite).
+    #[serde(with = "basis_nn::json_nan")]
     pub mean: f64,
     /// Empirical standard deviation (n − 1 in the denominator; 0 for one value).
+    #[serde(with = "basis_nn::json_nan")]
     pub std: f64,
 }
 

@@ -60,7 +60,9 @@ pub struct TightnessPoint {
     pub inlier_fraction: MeanStd,
     /// NMI and ACC of the analytic eigenvectors of the test graph.
     pub analytic_nmi_acc: [f64; 2],
-    /// d_G between the class indicators and the analytic test eigenspace.
+    /// d_G between the class indicators and the analytic test eigenspace (NaN, written as
+    /// `null`, when the number of classes is not K).
+    #[serde(with = "basis_nn::json_nan")]
     pub indicator_grassmann: f64,
     /// λ_K and λ_{K+1} of the test graph.
     pub test_gap: [f64; 2],

@@ -1,0 +1,854 @@
+//! `basis demo`, `basis reproduce …` and `basis sweep …`: the paper's experiments and the
+//! toolkit's sweeps, each a library function of `basis-experiments` with a serialisable
+//! configuration.
+//!
+//! Every experiment takes `--config FILE` (its whole configuration as JSON, as
+//! `--print-config` shows it); an option given on the command line overrides the file. The
+//! defaults shown in `--help` are read from the configuration types' `Default`s, so help and
+//! behaviour cannot drift apart.
+
+use crate::{CliResult, MethodArg, err, write_json};
+use basis_data::io::write_atomic;
+use basis_data::toy::ToyKind;
+use basis_experiments::alignment_spread::{
+    AlignmentSpreadConfig, SpreadDataset, run_alignment_spread,
+};
+use basis_experiments::demo::{DemoConfig, run_demo};
+use basis_experiments::fashion_mnist::{
+    ExperimentConfig, FeatureSource, run_experiment, summary_markdown,
+};
+use basis_experiments::feature_change::{FeatureChangeConfig, run_feature_change};
+use basis_experiments::graph_sweep::{
+    GraphSweepConfig, GraphSweepReport, SklearnKnn, graph_sweep_markdown, run_graph_sweep,
+};
+use basis_experiments::neighbors::{
+    NeighborSweepConfig, neighbor_sweep_markdown, run_neighbor_sweep,
+};
+use basis_experiments::spectral_sweep::{
+    ScipySpectral, SpectralSweepConfig, SpectralSweepReport, run_spectral_sweep,
+    spectral_sweep_markdown,
+};
+use basis_experiments::table1::{Table1Config, run_table1, table1_markdown};
+use basis_experiments::tightness::{
+    TightnessSweep, TightnessSweepConfig, run_tightness_sweep, tightness_markdown, tightness_plot,
+};
+use basis_metrics::Report;
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::path::{Path, PathBuf};
+
+/// Which options the user gave on the command line (the rest keep the configuration's value).
+pub struct Given<'a>(pub &'a ArgMatches);
+
+impl Given<'_> {
+    /// True when `id` (a field name) was given on the command line.
+    pub fn has(&self, id: &str) -> bool {
+        self.0.value_source(id) == Some(ValueSource::CommandLine)
+    }
+
+    /// `*slot = value` when `id` was given.
+    pub fn set<T: Clone>(&self, id: &str, value: &T, slot: &mut T) {
+        if self.has(id) {
+            *slot = value.clone();
+        }
+    }
+}
+
+/// Options every experiment takes.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The whole configuration as JSON (as --print-config shows it); options given on the
+    /// command line override it
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Print the effective configuration as JSON and exit
+    #[arg(long)]
+    print_config: bool,
+    /// No progress bars
+    #[arg(long)]
+    no_progress: bool,
+}
+
+impl RunArgs {
+    fn load<T: DeserializeOwned>(&self, default: T) -> CliResult<T> {
+        match &self.config {
+            None => Ok(default),
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+                serde_json::from_str(&text).map_err(|e| {
+                    format!("{}: not a configuration of this command: {e}", p.display())
+                })
+            }
+        }
+    }
+
+    /// Prints `config` and returns true when --print-config was given.
+    fn printed(&self, config: &impl Serialize) -> CliResult<bool> {
+        if self.print_config {
+            println!("{}", serde_json::to_string_pretty(config).map_err(err)?);
+        }
+        Ok(self.print_config)
+    }
+
+    fn progress(&self) -> bool {
+        !self.no_progress
+    }
+}
+
+/// Feature sources on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FeaturesArg {
+    /// The Siamese CNN's outputs (trained once per data set and seed, then cached)
+    Siamese,
+    /// The data's own columns
+    Raw,
+}
+
+impl FeaturesArg {
+    fn source(self) -> FeatureSource {
+        match self {
+            FeaturesArg::Siamese => FeatureSource::Siamese,
+            FeaturesArg::Raw => FeatureSource::Raw,
+        }
+    }
+}
+
+fn default_spread() -> f64 {
+    ExperimentConfig::default().blobs.spread
+}
+
+fn default_siamese_steps() -> usize {
+    ExperimentConfig::default().siamese.steps
+}
+
+/// Which part of a data set an experiment uses (the same for every experiment).
+#[derive(Debug, Args)]
+pub struct SubsetArgs {
+    /// subspace-blobs: within-class mean distance to the centroid, in units of the median
+    /// centroid distance
+    #[arg(long, default_value_t = default_spread())]
+    spread: f64,
+    /// Keep these classes only, comma-separated [default: all]
+    #[arg(long, value_delimiter = ',', value_name = "A,B,…")]
+    classes: Vec<usize>,
+    /// At most N training points, after the class filter [default: all]
+    #[arg(long, value_name = "N")]
+    limit_train: Option<usize>,
+    /// At most N test points [default: all]
+    #[arg(long, value_name = "N")]
+    limit_test: Option<usize>,
+    /// Training steps of the Siamese network (--features siamese)
+    #[arg(long, default_value_t = default_siamese_steps())]
+    siamese_steps: usize,
+}
+
+impl SubsetArgs {
+    fn apply(&self, g: &Given, e: &mut ExperimentConfig) {
+        g.set("spread", &self.spread, &mut e.blobs.spread);
+        g.set("classes", &self.classes, &mut e.classes);
+        if g.has("limit_train") {
+            e.limit_train = self.limit_train;
+        }
+        if g.has("limit_test") {
+            e.limit_test = self.limit_test;
+        }
+        g.set("siamese_steps", &self.siamese_steps, &mut e.siamese.steps);
+    }
+}
+
+const DATASET_HELP: &str = "fashion-mnist, subspace-blobs (ten tight Gaussian clusters in a 5-D \
+subspace of R^16, generated; use --features raw) or a directory of MNIST-style IDX files or of \
+train_x.npy, train_y.npy, test_x.npy, test_y.npy";
+
+/// The paper's experiments.
+#[derive(Debug, Subcommand)]
+pub enum ReproduceCommand {
+    /// Fig. 3: the anchors' eigenvector coordinates over 20 batches, before and after alignment
+    Fig3(Fig3Args),
+    /// Table 1's BASiS row on Fashion-MNIST (or any image data set): Siamese features
+    /// (cached), Algorithm 1 over seeds, test-set scores beside the paper's row
+    Basis(BasisArgs),
+    /// Algorithm 2: Siamese and spectral networks trained together (Fig. 6 and Fig. 8)
+    FeatureChange(FeatureChangeArgs),
+    /// Table 1: BASiS, Diffusion Net, SpectralNet and SpecNet2 on the same features
+    Table1(Table1Args),
+}
+
+/// The toolkit's sweeps.
+#[derive(Debug, Subcommand)]
+pub enum SweepCommand {
+    /// Fig. 4: the Table 1 comparison for every number of neighbours k
+    Neighbors(NeighborsArgs),
+    /// BASiS on generated tight clusters at every within-class spread
+    Tightness(TightnessArgs),
+    /// Exact and HNSW kNN of Fashion-MNIST and the batch-graph cost, timed
+    Graph(GraphSweepArgs),
+    /// K eigenpairs of L_N of Fashion-MNIST's kNN graph, timed
+    Spectral(SpectralSweepArgs),
+}
+
+/// Data sets of Fig. 3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Fig3Dataset {
+    /// The paper's setting: 9000 points, batches of 256 holding the same 9 anchors, K = 2
+    ThreeMoons,
+    /// Raw pixels, 512-point batches, 250 anchors, K = 10, RANSAC
+    FashionMnist,
+}
+
+#[derive(Debug, Args)]
+pub struct Fig3Args {
+    /// Data set (its preset configuration)
+    #[arg(long, value_enum, default_value_t = Fig3Dataset::ThreeMoons, conflicts_with = "config")]
+    dataset: Fig3Dataset,
+    /// Fashion-MNIST IDX directory [default: $BASIS_FASHION_MNIST_DIR or
+    /// /usr/share/datasets/fashion-mnist]
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Batches compared
+    #[arg(long, default_value_t = AlignmentSpreadConfig::three_moons().batches)]
+    batches: usize,
+    /// Seed of every random choice
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output directory [default: runs/fig3-<dataset>]
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BasisArgs {
+    /// Data set: fashion-mnist, subspace-blobs or a data directory (--help for more)
+    #[arg(long, long_help = DATASET_HELP, default_value_t = ExperimentConfig::default().dataset)]
+    dataset: String,
+    /// Features BASiS embeds
+    #[arg(long, value_enum, default_value_t = FeaturesArg::Siamese)]
+    features: FeaturesArg,
+    /// Seeds 0..N
+    #[arg(long, default_value_t = 10, value_name = "N", conflicts_with = "seed")]
+    seeds: u64,
+    /// One seed S only
+    #[arg(long, value_name = "S")]
+    seed: Option<u64>,
+    /// BASiS iterations
+    #[arg(long, default_value_t = ExperimentConfig::default().basis.iterations)]
+    iterations: usize,
+    #[command(flatten)]
+    subset: SubsetArgs,
+    /// Output directory
+    #[arg(long, default_value_os_t = ExperimentConfig::default().out_dir)]
+    out: PathBuf,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct FeatureChangeArgs {
+    /// Fig. 8's setting: classes 5, 7, 9 (sandal, sneaker, ankle boot), K = 2
+    #[arg(long, conflicts_with = "config")]
+    fig8: bool,
+    /// Data set: fashion-mnist, subspace-blobs or a data directory (--help for more)
+    #[arg(long, long_help = DATASET_HELP, default_value_t = FeatureChangeConfig::default().data.dataset)]
+    dataset: String,
+    /// Seed of every random choice
+    #[arg(long, default_value_t = FeatureChangeConfig::default().seed)]
+    seed: u64,
+    /// Feature-network iterations
+    #[arg(long, default_value_t = FeatureChangeConfig::default().feature_iterations)]
+    iterations: usize,
+    #[command(flatten)]
+    subset: SubsetArgs,
+    /// Output directory [default: results/feature-change, with --fig8 results/feature-change-fig8]
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+/// The options Table 1 and the neighbour sweep share.
+#[derive(Debug, Args)]
+pub struct ComparisonArgs {
+    /// Data set: fashion-mnist, subspace-blobs or a data directory (--help for more)
+    #[arg(long, long_help = DATASET_HELP, default_value_t = Table1Config::default().experiment.dataset)]
+    dataset: String,
+    /// Features every method embeds
+    #[arg(long, value_enum, default_value_t = FeaturesArg::Siamese)]
+    features: FeaturesArg,
+    /// Iterations of every method
+    #[arg(long, default_value_t = Table1Config::default().experiment.basis.iterations)]
+    iterations: usize,
+    /// A subset of the methods, comma-separated [default: all four]
+    #[arg(long, value_enum, value_delimiter = ',')]
+    methods: Vec<MethodArg>,
+    #[command(flatten)]
+    subset: SubsetArgs,
+}
+
+impl ComparisonArgs {
+    fn apply(&self, g: &Given, t: &mut Table1Config) {
+        let e = &mut t.experiment;
+        g.set("dataset", &self.dataset, &mut e.dataset);
+        if g.has("features") {
+            e.features = self.features.source();
+        }
+        g.set("iterations", &self.iterations, &mut e.basis.iterations);
+        self.subset.apply(g, e);
+        if g.has("methods") {
+            t.methods = self.methods.iter().map(|m| m.method()).collect();
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct Table1Args {
+    #[command(flatten)]
+    common: ComparisonArgs,
+    /// Seeds 0..N
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    seeds: u64,
+    /// Output directory; finished (method, seed) runs in it are reused on a re-run
+    #[arg(long, default_value_os_t = Table1Config::default().experiment.out_dir)]
+    out: PathBuf,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+fn default_neighbors() -> String {
+    list(&NeighborSweepConfig::default().neighbors)
+}
+
+fn default_spreads() -> String {
+    list(&TightnessSweepConfig::default().spreads)
+}
+
+fn list<T: std::fmt::Display>(v: &[T]) -> String {
+    v.iter()
+        .map(|x| x.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[derive(Debug, Args)]
+pub struct NeighborsArgs {
+    #[command(flatten)]
+    common: ComparisonArgs,
+    /// The numbers of neighbours k
+    #[arg(long, value_delimiter = ',', default_value = default_neighbors())]
+    neighbors: Vec<usize>,
+    /// Seeds 0..N at every k
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    seeds: u64,
+    /// Output directory
+    #[arg(long, default_value_os_t = NeighborSweepConfig::default().out_dir)]
+    out: PathBuf,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TightnessArgs {
+    /// Within-class spreads of the generated clusters
+    #[arg(long, value_delimiter = ',', default_value = default_spreads())]
+    spreads: Vec<f64>,
+    /// Data set: fashion-mnist, subspace-blobs or a data directory (--help for more)
+    #[arg(long, long_help = DATASET_HELP, default_value_t = TightnessSweepConfig::default().experiment.dataset)]
+    dataset: String,
+    /// Features BASiS embeds
+    #[arg(long, value_enum, default_value_t = FeaturesArg::Raw)]
+    features: FeaturesArg,
+    /// Seeds 0..N at every spread
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    seeds: u64,
+    /// BASiS iterations
+    #[arg(long, default_value_t = TightnessSweepConfig::default().experiment.basis.iterations)]
+    iterations: usize,
+    #[command(flatten)]
+    subset: SubsetArgs,
+    /// Output directory
+    #[arg(long, default_value_os_t = TightnessSweepConfig::default().out_dir)]
+    out: PathBuf,
+    /// Redraw the figure from OUT/tightness.json without running anything
+    #[arg(long)]
+    replot: bool,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+fn default_sizes() -> String {
+    list(&GraphSweepConfig::default().sizes)
+}
+
+fn default_dims() -> String {
+    list(&GraphSweepConfig::default().dims)
+}
+
+#[derive(Debug, Args)]
+pub struct GraphSweepArgs {
+    /// 10,000 points at 32 dimensions only
+    #[arg(long)]
+    quick: bool,
+    /// Numbers of points
+    #[arg(long, value_delimiter = ',', default_value = default_sizes())]
+    sizes: Vec<usize>,
+    /// Dimensions; 784 = raw pixels, fewer = a random projection
+    #[arg(long, value_delimiter = ',', default_value = default_dims())]
+    dims: Vec<usize>,
+    /// Neighbours
+    #[arg(long, default_value_t = GraphSweepConfig::default().exact.k)]
+    k: usize,
+    /// Threads of the exact and HNSW searches (0 = all cores)
+    #[arg(long, default_value_t = GraphSweepConfig::default().exact.threads)]
+    threads: usize,
+    /// HNSW links per node
+    #[arg(long, default_value_t = GraphSweepConfig::default().hnsw.max_connections)]
+    hnsw_m: usize,
+    /// HNSW candidate list while building
+    #[arg(long, default_value_t = GraphSweepConfig::default().hnsw.ef_construction)]
+    hnsw_ef_construction: usize,
+    /// HNSW candidate list while searching
+    #[arg(long, default_value_t = GraphSweepConfig::default().hnsw.ef_search)]
+    hnsw_ef_search: usize,
+    /// Timed calls per batch setting
+    #[arg(long, default_value_t = GraphSweepConfig::default().batch.calls)]
+    batch_calls: usize,
+    /// Fashion-MNIST IDX directory [default: $BASIS_FASHION_MNIST_DIR or
+    /// /usr/share/datasets/fashion-mnist]
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Seed of the projections and batch draws
+    #[arg(long, default_value_t = GraphSweepConfig::default().seed)]
+    seed: u64,
+    /// Output directory
+    #[arg(long, default_value_os_t = basis_experiments::graph_sweep::default_out_dir())]
+    out: PathBuf,
+    /// Only merge OUT/report.json with OUT/sklearn.json (scripts/bench_sklearn_knn.py) into
+    /// OUT/graph-sweep.md
+    #[arg(long)]
+    report: bool,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+fn default_splits() -> String {
+    SpectralSweepConfig::default().splits.join(",")
+}
+
+fn default_tols() -> String {
+    list(&SpectralSweepConfig::default().tolerances)
+}
+
+#[derive(Debug, Args)]
+pub struct SpectralSweepArgs {
+    /// The 10,000-point test set only
+    #[arg(long)]
+    quick: bool,
+    /// Splits of Fashion-MNIST
+    #[arg(long, value_delimiter = ',', default_value = default_splits())]
+    splits: Vec<String>,
+    /// Random projection dimension
+    #[arg(long, default_value_t = SpectralSweepConfig::default().dim)]
+    dim: usize,
+    /// Neighbours
+    #[arg(long, default_value_t = SpectralSweepConfig::default().k_neighbors)]
+    k: usize,
+    /// Eigenpairs, the trivial one included
+    #[arg(long, default_value_t = SpectralSweepConfig::default().eigenpairs)]
+    eigenpairs: usize,
+    /// Lanczos tolerances
+    #[arg(long, value_delimiter = ',', default_value = default_tols())]
+    tols: Vec<f64>,
+    /// Threads (0 = all cores)
+    #[arg(long, default_value_t = SpectralSweepConfig::default().threads)]
+    threads: usize,
+    /// Fashion-MNIST IDX directory [default: $BASIS_FASHION_MNIST_DIR or
+    /// /usr/share/datasets/fashion-mnist]
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Seed
+    #[arg(long, default_value_t = SpectralSweepConfig::default().seed)]
+    seed: u64,
+    /// Output directory
+    #[arg(long, default_value_os_t = basis_experiments::spectral_sweep::default_out_dir())]
+    out: PathBuf,
+    /// Only merge OUT/report.json with OUT/scipy.json (scripts/bench_scipy_spectral.py) into
+    /// OUT/table.md
+    #[arg(long)]
+    report: bool,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+/// Toy shapes of the demo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ToyArg {
+    ThreeMoons,
+    TwoMoons,
+    Circles,
+    Blobs,
+    Spirals,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Toy data set
+    #[arg(long, value_enum, default_value_t = ToyArg::ThreeMoons)]
+    toy: ToyArg,
+    /// Training iterations
+    #[arg(long, default_value_t = DemoConfig::default().basis.iterations)]
+    iterations: usize,
+    /// Noise of the toy data
+    #[arg(long, default_value_t = DemoConfig::default().train.noise)]
+    noise: f64,
+    /// Seed of every random choice
+    #[arg(long, default_value_t = DemoConfig::default().basis.seed)]
+    seed: u64,
+    /// Output directory
+    #[arg(long, default_value_os_t = DemoConfig::default().out_dir)]
+    out: PathBuf,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+fn seeds(n: u64) -> Vec<u64> {
+    (0..n).collect()
+}
+
+/// `basis demo`.
+pub fn demo(a: &DemoArgs, g: &Given) -> CliResult<()> {
+    let mut cfg = a.run.load(DemoConfig::default())?;
+    if g.has("toy") {
+        cfg.toy = match a.toy {
+            ToyArg::ThreeMoons => ToyKind::ThreeMoons,
+            ToyArg::TwoMoons => ToyKind::TwoMoons,
+            ToyArg::Circles => ToyKind::Circles,
+            ToyArg::Blobs => ToyKind::Blobs,
+            ToyArg::Spirals => ToyKind::Spirals,
+        };
+    }
+    g.set("iterations", &a.iterations, &mut cfg.basis.iterations);
+    g.set("noise", &a.noise, &mut cfg.train.noise);
+    if g.has("seed") {
+        cfg.basis.seed = a.seed;
+        cfg.basis.align.seed = a.seed;
+        cfg.train.seed = a.seed;
+    }
+    g.set("out", &a.out, &mut cfg.out_dir);
+    if a.run.printed(&cfg)? {
+        return Ok(());
+    }
+    println!(
+        "BASiS demo: {:?}, {} training points, batches of {} ({} anchors), K = {}, {} iterations",
+        cfg.toy,
+        cfg.train.n_samples,
+        cfg.basis.batch_size,
+        cfg.anchors_per_class * cfg.toy.num_classes(),
+        cfg.basis.embedding.k,
+        cfg.basis.iterations
+    );
+    let r = run_demo(&cfg, a.run.progress()).map_err(err)?;
+    let m = &r.metrics;
+    let show = |v: Option<f64>| v.map_or("—".to_string(), |x| format!("{x:.4}"));
+    println!("held-out points:        {}", cfg.test_size);
+    println!("d_G (Eq. 16):           {}", show(m.grassmann));
+    println!("d_⊥ (Eq. 17):           {}", show(m.orthogonality));
+    println!("NMI (max, Eq. 18):      {}", show(m.nmi));
+    println!("NMI (arithmetic):       {}", show(m.nmi_arithmetic));
+    println!("ACC (Eq. 19):           {}", show(m.acc));
+    println!("linear probe (Eq. 20):  {}", show(m.probe_accuracy));
+    println!("evaluation time:        {:.1} s", r.eval_seconds);
+    println!(
+        "\n{}\n{}\n",
+        Report::markdown_header(),
+        m.markdown_row("BASiS (ours)")
+    );
+    println!("final loss (Eq. 15):    {:.5}", r.final_loss);
+    println!(
+        "time per iteration:     {:.2} ms (graph+eigen {:.2}, align {:.2}, step {:.2})",
+        r.ms_per_iteration, r.ms_breakdown[0], r.ms_breakdown[1], r.ms_breakdown[2]
+    );
+    println!("skipped batches:        {}", r.skipped_batches);
+    println!("training time:          {:.1} s", r.train_seconds);
+    println!("outputs:");
+    for p in &r.outputs {
+        println!("  {}", p.display());
+    }
+    Ok(())
+}
+
+/// `basis reproduce …`.
+pub fn reproduce(c: &ReproduceCommand, g: &Given) -> CliResult<()> {
+    match c {
+        ReproduceCommand::Fig3(a) => fig3(a, g),
+        ReproduceCommand::Basis(a) => reproduce_basis(a, g),
+        ReproduceCommand::FeatureChange(a) => feature_change(a, g),
+        ReproduceCommand::Table1(a) => table1(a, g),
+    }
+}
+
+/// `basis sweep …`.
+pub fn sweep(c: &SweepCommand, g: &Given) -> CliResult<()> {
+    match c {
+        SweepCommand::Neighbors(a) => neighbors(a, g),
+        SweepCommand::Tightness(a) => tightness(a, g),
+        SweepCommand::Graph(a) => graph_sweep(a, g),
+        SweepCommand::Spectral(a) => spectral_sweep(a, g),
+    }
+}
+
+fn fig3(a: &Fig3Args, g: &Given) -> CliResult<()> {
+    let preset = match a.dataset {
+        Fig3Dataset::ThreeMoons => AlignmentSpreadConfig::three_moons(),
+        Fig3Dataset::FashionMnist => AlignmentSpreadConfig::fashion_mnist(),
+    };
+    let mut cfg = a.run.load(preset)?;
+    if let Some(dir) = &a.data_dir {
+        match &mut cfg.dataset {
+            SpreadDataset::FashionMnist { dir: d, .. } => *d = Some(dir.clone()),
+            SpreadDataset::ThreeMoons { .. } => {
+                return Err("--data-dir applies to --dataset fashion-mnist".into());
+            }
+        }
+    }
+    g.set("batches", &a.batches, &mut cfg.batches);
+    if g.has("seed") {
+        cfg.seed = a.seed;
+        cfg.align.seed = a.seed;
+    }
+    if let Some(out) = &a.out {
+        cfg.out_dir = out.clone();
+    }
+    if a.run.printed(&cfg)? {
+        return Ok(());
+    }
+    let bar = if a.run.progress() {
+        let b = ProgressBar::new(cfg.batches as u64);
+        b.set_style(
+            ProgressStyle::with_template("fig3 {bar:30} {pos}/{len} batches [{elapsed}]")
+                .map_err(err)?,
+        );
+        b
+    } else {
+        ProgressBar::hidden()
+    };
+    let report = run_alignment_spread(&cfg, &mut |n| bar.set_position(n as u64)).map_err(err)?;
+    bar.finish_and_clear();
+    println!("{}", report.summary());
+    for p in &report.outputs {
+        println!("wrote {}", p.display());
+    }
+    Ok(())
+}
+
+fn reproduce_basis(a: &BasisArgs, g: &Given) -> CliResult<()> {
+    let mut cfg = a.run.load(ExperimentConfig::default())?;
+    g.set("dataset", &a.dataset, &mut cfg.dataset);
+    if g.has("features") {
+        cfg.features = a.features.source();
+    }
+    g.set("iterations", &a.iterations, &mut cfg.basis.iterations);
+    a.subset.apply(g, &mut cfg);
+    g.set("out", &a.out, &mut cfg.out_dir);
+    if a.run.printed(&cfg)? {
+        return Ok(());
+    }
+    let seeds = a.seed.map_or_else(|| seeds(a.seeds), |s| vec![s]);
+    let summary = run_experiment(&cfg, &seeds, a.run.progress()).map_err(err)?;
+    println!("{}", summary_markdown(&summary));
+    println!(
+        "wrote {} and {}",
+        cfg.out_dir.join("table.md").display(),
+        cfg.out_dir.join("table.json").display()
+    );
+    Ok(())
+}
+
+fn feature_change(a: &FeatureChangeArgs, g: &Given) -> CliResult<()> {
+    let preset = if a.fig8 {
+        FeatureChangeConfig::fig8()
+    } else {
+        FeatureChangeConfig::default()
+    };
+    let mut cfg = a.run.load(preset)?;
+    g.set("dataset", &a.dataset, &mut cfg.data.dataset);
+    g.set("seed", &a.seed, &mut cfg.seed);
+    g.set("iterations", &a.iterations, &mut cfg.feature_iterations);
+    a.subset.apply(g, &mut cfg.data);
+    if let Some(out) = &a.out {
+        cfg.data.out_dir = out.clone();
+    }
+    if a.run.printed(&cfg)? {
+        return Ok(());
+    }
+    let report = run_feature_change(&cfg, a.run.progress()).map_err(err)?;
+    for p in &report.outputs {
+        println!("wrote {}", p.display());
+    }
+    Ok(())
+}
+
+fn table1(a: &Table1Args, g: &Given) -> CliResult<()> {
+    let mut cfg = a.run.load(Table1Config::default())?;
+    a.common.apply(g, &mut cfg);
+    g.set("out", &a.out, &mut cfg.experiment.out_dir);
+    if a.run.printed(&cfg)? {
+        return Ok(());
+    }
+    let t = run_table1(&cfg, &seeds(a.seeds), a.run.progress()).map_err(err)?;
+    println!("{}", table1_markdown(&t));
+    Ok(())
+}
+
+fn neighbors(a: &NeighborsArgs, g: &Given) -> CliResult<()> {
+    let mut cfg = a.run.load(NeighborSweepConfig::default())?;
+    a.common.apply(g, &mut cfg.table);
+    g.set("neighbors", &a.neighbors, &mut cfg.neighbors);
+    g.set("out", &a.out, &mut cfg.out_dir);
+    if a.run.printed(&cfg)? {
+        return Ok(());
+    }
+    let s = run_neighbor_sweep(&cfg, &seeds(a.seeds), a.run.progress()).map_err(err)?;
+    println!("{}", neighbor_sweep_markdown(&s));
+    eprintln!("wrote {}", cfg.out_dir.join("neighbors.png").display());
+    Ok(())
+}
+
+fn tightness(a: &TightnessArgs, g: &Given) -> CliResult<()> {
+    let mut cfg = a.run.load(TightnessSweepConfig::default())?;
+    g.set("spreads", &a.spreads, &mut cfg.spreads);
+    let e = &mut cfg.experiment;
+    g.set("dataset", &a.dataset, &mut e.dataset);
+    if g.has("features") {
+        e.features = a.features.source();
+    }
+    g.set("iterations", &a.iterations, &mut e.basis.iterations);
+    a.subset.apply(g, e);
+    g.set("out", &a.out, &mut cfg.out_dir);
+    if a.run.printed(&cfg)? {
+        return Ok(());
+    }
+    if a.replot {
+        let path = cfg.out_dir.join("tightness.json");
+        let sweep: TightnessSweep = read_json(&path)?;
+        let png = cfg.out_dir.join("tightness.png");
+        tightness_plot(&sweep)
+            .and_then(|c| Ok(c.save_png(&png)?))
+            .map_err(err)?;
+        println!("wrote {}", png.display());
+        return Ok(());
+    }
+    let sweep = run_tightness_sweep(&cfg, &seeds(a.seeds), a.run.progress()).map_err(err)?;
+    println!("{}", tightness_markdown(&sweep));
+    println!(
+        "wrote {}",
+        cfg.out_dir.join("tightness.{md,json,png}").display()
+    );
+    Ok(())
+}
+
+fn read_json<T: DeserializeOwned>(path: &Path) -> CliResult<T> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// `OUT/name` parsed, or `None` (with a note) when the reference side did not write it.
+fn reference_side<T: DeserializeOwned>(out: &Path, name: &str, what: &str) -> CliResult<Option<T>> {
+    let path = out.join(name);
+    if !path.is_file() {
+        eprintln!("no {what} timings ({} missing)", path.display());
+        return Ok(None);
+    }
+    read_json(&path).map(Some)
+}
+
+fn graph_sweep(a: &GraphSweepArgs, g: &Given) -> CliResult<()> {
+    if a.report {
+        let r: GraphSweepReport = read_json(&a.out.join("report.json"))?;
+        let sk: Option<SklearnKnn> = reference_side(&a.out, "sklearn.json", "scikit-learn")?;
+        let md = graph_sweep_markdown(&r, sk.as_ref());
+        write_atomic(a.out.join("graph-sweep.md"), md.as_bytes()).map_err(err)?;
+        println!("{md}");
+        eprintln!("wrote {}", a.out.join("graph-sweep.md").display());
+        return Ok(());
+    }
+    let mut cfg = a.run.load(GraphSweepConfig::default())?;
+    if a.quick {
+        let q = GraphSweepConfig::quick();
+        cfg.sizes = q.sizes;
+        cfg.dims = q.dims;
+    }
+    g.set("sizes", &a.sizes, &mut cfg.sizes);
+    g.set("dims", &a.dims, &mut cfg.dims);
+    if g.has("k") {
+        cfg.exact.k = a.k;
+        cfg.hnsw.k = a.k;
+    }
+    if g.has("threads") {
+        cfg.exact.threads = a.threads;
+        cfg.hnsw.threads = a.threads;
+    }
+    g.set("hnsw_m", &a.hnsw_m, &mut cfg.hnsw.max_connections);
+    g.set(
+        "hnsw_ef_construction",
+        &a.hnsw_ef_construction,
+        &mut cfg.hnsw.ef_construction,
+    );
+    g.set("hnsw_ef_search", &a.hnsw_ef_search, &mut cfg.hnsw.ef_search);
+    g.set("batch_calls", &a.batch_calls, &mut cfg.batch.calls);
+    if a.data_dir.is_some() {
+        cfg.fashion_mnist.dir = a.data_dir.clone();
+    }
+    g.set("seed", &a.seed, &mut cfg.seed);
+    if a.run.printed(&cfg)? {
+        return Ok(());
+    }
+    std::fs::create_dir_all(&a.out)
+        .map_err(|e| format!("cannot create {}: {e}", a.out.display()))?;
+    let report = run_graph_sweep(&cfg, &a.out, |m| eprintln!("{m}")).map_err(err)?;
+    write_json(&a.out.join("report.json"), &report)?;
+    println!("{}", graph_sweep_markdown(&report, None));
+    eprintln!("wrote {}", a.out.join("report.json").display());
+    Ok(())
+}
+
+fn spectral_sweep(a: &SpectralSweepArgs, g: &Given) -> CliResult<()> {
+    if a.report {
+        let r: SpectralSweepReport = read_json(&a.out.join("report.json"))?;
+        let sp: Option<ScipySpectral> = reference_side(&a.out, "scipy.json", "scipy")?;
+        let md = spectral_sweep_markdown(&r, sp.as_ref());
+        write_atomic(a.out.join("table.md"), md.as_bytes()).map_err(err)?;
+        println!("{md}");
+        eprintln!("wrote {}", a.out.join("table.md").display());
+        return Ok(());
+    }
+    let mut cfg = a.run.load(SpectralSweepConfig::default())?;
+    if a.quick {
+        cfg.splits = SpectralSweepConfig::quick().splits;
+    }
+    g.set("splits", &a.splits, &mut cfg.splits);
+    g.set("dim", &a.dim, &mut cfg.dim);
+    g.set("k", &a.k, &mut cfg.k_neighbors);
+    g.set("eigenpairs", &a.eigenpairs, &mut cfg.eigenpairs);
+    g.set("tols", &a.tols, &mut cfg.tolerances);
+    g.set("threads", &a.threads, &mut cfg.threads);
+    if a.data_dir.is_some() {
+        cfg.fashion_mnist.dir = a.data_dir.clone();
+    }
+    g.set("seed", &a.seed, &mut cfg.seed);
+    if a.run.printed(&cfg)? {
+        return Ok(());
+    }
+    std::fs::create_dir_all(&a.out)
+        .map_err(|e| format!("cannot create {}: {e}", a.out.display()))?;
+    let report = run_spectral_sweep(&cfg, &a.out, |m| eprintln!("{m}")).map_err(err)?;
+    write_json(&a.out.join("report.json"), &report)?;
+    println!("{}", spectral_sweep_markdown(&report, None));
+    eprintln!("wrote {}", a.out.join("report.json").display());
+    Ok(())
+}
