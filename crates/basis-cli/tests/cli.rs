@@ -461,3 +461,73 @@ fn the_help_in_docs_cli_md_is_the_binarys() {
         );
     }
 }
+
+/// `embed --siamese` runs a Siamese network's images-to-features step first: IDX bytes are
+/// scaled to [0, 1] as the network was trained, and the result equals embedding the features.
+#[test]
+fn embed_with_a_siamese_network_equals_embedding_its_features() {
+    use basis_data::idx::{IdxType, encode_idx};
+    use basis_nn::siamese::{SiameseConfig, SiameseNet};
+    let dir = scratch("siamese");
+    let config = SiameseConfig {
+        image_side: 16,
+        output_dim: 3,
+        ..Default::default()
+    };
+    let net = SiameseNet::new(&config).unwrap();
+    let siamese = dir.join("siamese");
+    net.save(&siamese).unwrap();
+    let n = 300;
+    // Pseudo-random bytes (a multiplicative hash of the index), every value 0..=255 used.
+    let bytes: Vec<f64> = (0..(n * 256) as u64)
+        .map(|i| ((i.wrapping_mul(2_654_435_761) >> 11) % 256) as f64)
+        .collect();
+    let images = dir.join("images.idx");
+    std::fs::write(
+        &images,
+        encode_idx(IdxType::U8, &[n, 16, 16], &bytes).unwrap(),
+    )
+    .unwrap();
+    let pixels = DMatrix::from_row_slice(n, 256, &bytes) / 255.0;
+    let features = net.features(&pixels).unwrap();
+    let fx = dir.join("features.npy");
+    std::fs::write(&fx, encode_npy(&features)).unwrap();
+
+    let model = dir.join("model");
+    let m = model.display().to_string();
+    let f = fx.display().to_string();
+    let mut args = vec!["fit", "--input", &f, "--out", &m];
+    args.extend(SMALL);
+    args.push("20");
+    let o = basis(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (via_images, via_features) = (dir.join("a.npy"), dir.join("b.npy"));
+    let o = basis(&[
+        "embed",
+        "--model",
+        &m,
+        "--siamese",
+        siamese.to_str().unwrap(),
+        "--input",
+        images.to_str().unwrap(),
+        "--out",
+        via_images.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = basis(&[
+        "embed",
+        "--model",
+        &m,
+        "--input",
+        &f,
+        "--out",
+        via_features.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (a, b) = (
+        read_npy(&via_images).unwrap(),
+        read_npy(&via_features).unwrap(),
+    );
+    assert_eq!(a.shape(), (n, 3));
+    assert!((a - b).abs().max() < 1e-9);
+}
