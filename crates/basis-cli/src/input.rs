@@ -1,5 +1,6 @@
-//! Reading a user's matrices and labels by file type: `.npy`, CSV (`.csv`, `.txt`, `.tsv`) or
-//! IDX (anything else, gzipped or raw; images are flattened to one row each).
+//! Reading a user's matrices and labels by file type: `.npy`, one array of a `.npz` archive
+//! (`file.npz` when it holds one array, `file.npz:NAME` to pick one), CSV (`.csv`, `.txt`,
+//! `.tsv`) or IDX (anything else, gzipped or raw; images are flattened to one row each).
 
 use basis_data::csv::{CsvOptions, read_csv};
 use basis_data::idx::read_idx;
@@ -23,8 +24,40 @@ fn read_matrix(path: &Path) -> Result<DMatrix<f64>, String> {
     read_matrix_scaled(path, false)
 }
 
+/// The array `file.npz:NAME` names, or the only array of `file.npz`.
+fn read_npz_member(spec: &str) -> Result<DMatrix<f64>, String> {
+    let (file, name) = match spec.rsplit_once(".npz:") {
+        Some((stem, name)) => (format!("{stem}.npz"), Some(name)),
+        None => (spec.to_string(), None),
+    };
+    let arrays = basis_data::npy::read_npz(&file).map_err(|e| format!("{file}: {e}"))?;
+    let names: Vec<&str> = arrays.iter().map(|(n, _)| n.as_str()).collect();
+    let pick = match name {
+        Some(n) => arrays
+            .iter()
+            .position(|(a, _)| a == n)
+            .ok_or_else(|| format!("{file}: no array {n:?} (it holds {names:?})"))?,
+        None if arrays.len() == 1 => 0,
+        None => {
+            return Err(format!(
+                "{file} holds {} arrays {names:?}: name one as {file}:NAME",
+                arrays.len()
+            ));
+        }
+    };
+    Ok(arrays
+        .into_iter()
+        .nth(pick)
+        .map(|(_, m)| m)
+        .unwrap_or_default())
+}
+
 /// [`read_matrix`]; with `scale_bytes`, IDX bytes (images) become pixels in [0, 1].
 fn read_matrix_scaled(path: &Path, scale_bytes: bool) -> Result<DMatrix<f64>, String> {
+    let spec = path.to_string_lossy();
+    if spec.contains(".npz:") || extension(path) == "npz" {
+        return read_npz_member(&spec);
+    }
     if !path.is_file() {
         return Err(format!("{}: no such file", path.display()));
     }

@@ -142,10 +142,10 @@ struct FitArgs {
     /// Which method to train
     #[arg(long, value_enum, default_value_t = MethodArg::Basis)]
     method: MethodArg,
-    /// Training features, one point per row (.npy, .csv or IDX, gzipped or not)
+    /// Training features, one point per row (.npy, .npz[:NAME], .csv or IDX, gzipped or not)
     #[arg(long)]
     input: PathBuf,
-    /// Class labels, one per row (.npy, .csv or IDX); needed only for per-class anchors
+    /// Class labels, one per row (.npy, .npz[:NAME], .csv or IDX); needed only for per-class anchors
     #[arg(long)]
     labels: Option<PathBuf>,
     /// How BASiS picks its anchors (per-class needs --labels)
@@ -185,7 +185,7 @@ struct EmbedArgs {
     /// A directory written by `basis fit` (or a BASiS model directory of a reproduction)
     #[arg(long)]
     model: PathBuf,
-    /// Points to embed, one per row (.npy, .csv or IDX)
+    /// Points to embed, one per row (.npy, .npz[:NAME], .csv or IDX)
     #[arg(long)]
     input: PathBuf,
     /// Where the n × K embedding goes (.npy)
@@ -226,7 +226,7 @@ struct EvaluateArgs {
 
 #[derive(Debug, Args)]
 struct AnalyticArgs {
-    /// Features, one point per row (.npy, .csv or IDX)
+    /// Features, one point per row (.npy, .npz[:NAME], .csv or IDX)
     #[arg(long)]
     input: PathBuf,
     /// Number of eigenvectors K

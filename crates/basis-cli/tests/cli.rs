@@ -531,3 +531,30 @@ fn embed_with_a_siamese_network_equals_embedding_its_features() {
     assert_eq!(a.shape(), (n, 3));
     assert!((a - b).abs().max() < 1e-9);
 }
+
+/// An array of a `.npz` archive is named as `file.npz:NAME`; an archive of several arrays
+/// without a name, or a name it does not hold, is refused with the names it does hold.
+#[test]
+fn npz_members_are_picked_by_name() {
+    let npz =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../basis-data/tests/fixtures/npy/pair.npz");
+    let f = npz.display().to_string();
+    let (x, y) = (format!("{f}:x"), format!("{f}:y"));
+    // Both members load; the 2 × 3 embedding is then refused by the metrics, not the reader.
+    let o = basis(&["evaluate", "--embedding", &x, "--labels", &y]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("2 points cannot span 3 dimensions"),
+        "{}",
+        stderr(&o)
+    );
+    let o = basis(&["evaluate", "--embedding", &f, "--labels", &y]);
+    assert!(
+        stderr(&o).contains("holds 2 arrays [\"x\", \"y\"]"),
+        "{}",
+        stderr(&o)
+    );
+    let z = format!("{f}:z");
+    let o = basis(&["evaluate", "--embedding", &z, "--labels", &y]);
+    assert!(stderr(&o).contains("no array \"z\""), "{}", stderr(&o));
+}

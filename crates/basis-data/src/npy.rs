@@ -1,94 +1,136 @@
-//! Reader for NumPy `.npy` files (format versions 1–3), 1-D or 2-D, numeric dtypes.
+//! NumPy `.npy` files (format versions 1–3) and `.npz` archives, read into and written from
+//! nalgebra matrices through the [`npyz`] crate.
+//!
+//! npyz decodes the header and the dtypes; this module adds what the toolkit needs on top:
+//! 1-D and 2-D arrays only, every numeric dtype converted to `f64`, a payload whose length must
+//! match the header exactly (a truncated file or one with trailing bytes is an error, not a
+//! silently short or long matrix), and [`DataError`]s instead of `io::Error`s.
 
 use crate::error::{DataError, Result};
 use nalgebra::DMatrix;
+use npyz::{DType, NpyFile, NpyHeader, Order, TypeChar, WriterBuilder};
+use std::io::Read;
 use std::path::Path;
 
 const MAGIC: &[u8] = b"\x93NUMPY";
 
 /// Reads a `.npy` array as an `n × d` matrix (a 1-D array becomes `n × 1`).
 ///
-/// Supported dtypes: little- or big-endian `f8`, `f4`, `i8`, `i4`, `i2`, `u8`, `u4`, `u2`, and `u1`/`i1`/`b1`.
-/// Both C and Fortran order are accepted.
+/// Supported dtypes: `f8`, `f4`, `i8`, `i4`, `i2`, `i1`, `u8`, `u4`, `u2`, `u1` and `b1`, in
+/// either byte order, in C or Fortran memory order. 64-bit integers above 2^53 lose precision in
+/// the conversion to `f64`.
 pub fn read_npy(path: impl AsRef<Path>) -> Result<DMatrix<f64>> {
     let path = path.as_ref();
     let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
     parse_npy(&bytes)
 }
 
-/// Parses in-memory `.npy` bytes.
-pub fn parse_npy(bytes: &[u8]) -> Result<DMatrix<f64>> {
+/// The number of bytes the header announces for itself (magic, version, length and text),
+/// checked against what is there.
+fn header_end(bytes: &[u8]) -> Result<usize> {
     if bytes.len() < 10 || &bytes[..6] != MAGIC {
         return Err(DataError::Npy("missing \\x93NUMPY magic".into()));
     }
-    let major = bytes[6];
-    let (header_len, start) = match major {
-        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10usize),
+    let (len, start) = match bytes[6] {
+        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
+        2 | 3 if bytes.len() >= 12 => (
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+            12,
+        ),
         2 | 3 => {
-            if bytes.len() < 12 {
-                return Err(DataError::Truncated {
-                    expected: 12,
-                    found: bytes.len(),
-                });
-            }
-            (
-                u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
-                12,
-            )
+            return Err(DataError::Truncated {
+                expected: 12,
+                found: bytes.len(),
+            });
         }
         v => return Err(DataError::Npy(format!("unsupported format version {v}"))),
     };
-    let end = start
-        .checked_add(header_len)
-        .filter(|&e| e <= bytes.len())
-        .ok_or(DataError::Truncated {
-            expected: start.saturating_add(header_len),
+    let end = start + len;
+    if end > bytes.len() {
+        return Err(DataError::Truncated {
+            expected: end,
             found: bytes.len(),
-        })?;
-    let header = std::str::from_utf8(&bytes[start..end])
-        .map_err(|_| DataError::Npy("header is not UTF-8".into()))?;
-    let descr =
-        dict_value(header, "descr").ok_or_else(|| DataError::Npy("header lacks 'descr'".into()))?;
-    let descr = descr.trim_matches(|c| c == '\'' || c == '"');
-    let fortran = dict_value(header, "fortran_order")
-        .ok_or_else(|| DataError::Npy("header lacks 'fortran_order'".into()))?
-        .starts_with("True");
-    let shape = parse_shape(
-        dict_value(header, "shape").ok_or_else(|| DataError::Npy("header lacks 'shape'".into()))?,
-    )?;
-    let (rows, cols) = match shape.as_slice() {
-        [n] => (*n, 1),
-        [n, d] => (*n, *d),
+        });
+    }
+    Ok(end)
+}
+
+fn npy_error(e: std::io::Error) -> DataError {
+    DataError::Npy(e.to_string())
+}
+
+/// Decodes the payload as `T` and converts every element to `f64`.
+fn values_as<T: npyz::Deserialize>(
+    file: NpyFile<&[u8]>,
+    to_f64: impl Fn(T) -> f64,
+) -> Result<Vec<f64>> {
+    Ok(file
+        .into_vec::<T>()
+        .map_err(npy_error)?
+        .into_iter()
+        .map(to_f64)
+        .collect())
+}
+
+/// Parses in-memory `.npy` bytes.
+pub fn parse_npy(bytes: &[u8]) -> Result<DMatrix<f64>> {
+    let end = header_end(bytes)?;
+    let mut rest = bytes;
+    let header = NpyHeader::from_reader(&mut rest).map_err(npy_error)?;
+    if bytes.len() - rest.len() != end {
+        return Err(DataError::Npy(
+            "header length does not match its text".into(),
+        ));
+    }
+    let file = NpyFile::with_header(header, rest);
+    let (rows, cols) = match file.shape() {
+        [n] => (*n as usize, 1),
+        [n, d] => (*n as usize, *d as usize),
         s => {
             return Err(DataError::Npy(format!(
                 "expected a 1-D or 2-D array, found shape {s:?}"
             )));
         }
     };
-    let (big_endian, kind, size) = parse_descr(descr)?;
-    let count = rows
+    let dtype = file.dtype();
+    let DType::Plain(ts) = &dtype else {
+        return Err(DataError::Npy(format!(
+            "unsupported dtype {} (structured or array-valued)",
+            dtype.descr()
+        )));
+    };
+    let size = ts.num_bytes().unwrap_or(0);
+    let expected = rows
         .checked_mul(cols)
-        .ok_or_else(|| DataError::Npy(format!("shape {shape:?} overflows")))?;
-    let expected = count
-        .checked_mul(size)
-        .ok_or_else(|| DataError::Npy(format!("shape {shape:?} overflows")))?;
-    let payload = &bytes[end..];
-    if payload.len() < expected {
+        .and_then(|c| c.checked_mul(size))
+        .ok_or_else(|| DataError::Npy(format!("shape {:?} overflows", file.shape())))?;
+    if rest.len() < expected {
         return Err(DataError::Truncated {
             expected,
-            found: payload.len(),
+            found: rest.len(),
         });
     }
-    if payload.len() > expected {
+    if rest.len() > expected {
         return Err(DataError::TrailingBytes {
             expected,
-            found: payload.len(),
+            found: rest.len(),
         });
     }
-    let values: Vec<f64> = payload
-        .chunks_exact(size)
-        .map(|c| decode(c, kind, big_endian))
-        .collect();
+    let fortran = file.order() == Order::Fortran;
+    let values = match (ts.type_char(), size) {
+        (TypeChar::Float, 8) => values_as(file, |v: f64| v)?,
+        (TypeChar::Float, 4) => values_as(file, |v: f32| f64::from(v))?,
+        (TypeChar::Int, 8) => values_as(file, |v: i64| v as f64)?,
+        (TypeChar::Int, 4) => values_as(file, |v: i32| f64::from(v))?,
+        (TypeChar::Int, 2) => values_as(file, |v: i16| f64::from(v))?,
+        (TypeChar::Int, 1) => values_as(file, |v: i8| f64::from(v))?,
+        (TypeChar::Uint, 8) => values_as(file, |v: u64| v as f64)?,
+        (TypeChar::Uint, 4) => values_as(file, |v: u32| f64::from(v))?,
+        (TypeChar::Uint, 2) => values_as(file, |v: u16| f64::from(v))?,
+        (TypeChar::Uint, 1) => values_as(file, |v: u8| f64::from(v))?,
+        (TypeChar::Bool, 1) => values_as(file, |v: bool| f64::from(u8::from(v)))?,
+        _ => return Err(DataError::Npy(format!("unsupported dtype {ts}"))),
+    };
     Ok(if fortran {
         DMatrix::from_column_slice(rows, cols, &values)
     } else {
@@ -96,99 +138,47 @@ pub fn parse_npy(bytes: &[u8]) -> Result<DMatrix<f64>> {
     })
 }
 
-fn dict_value<'a>(header: &'a str, key: &str) -> Option<&'a str> {
-    let pos = header
-        .find(&format!("'{key}'"))
-        .or_else(|| header.find(&format!("\"{key}\"")))?;
-    let rest = &header[pos + key.len() + 2..];
-    let rest = rest.trim_start().strip_prefix(':')?.trim_start();
-    if rest.starts_with('(') {
-        let close = rest.find(')')?;
-        Some(&rest[..=close])
-    } else {
-        let stop = rest.find([',', '}']).unwrap_or(rest.len());
-        Some(rest[..stop].trim())
-    }
-}
-
-fn parse_shape(s: &str) -> Result<Vec<usize>> {
-    let inner = s.trim().trim_start_matches('(').trim_end_matches(')');
-    inner
-        .split(',')
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(|t| {
-            t.parse::<usize>()
-                .map_err(|_| DataError::Npy(format!("bad shape entry {t:?}")))
-        })
-        .collect()
-}
-
-#[derive(Clone, Copy)]
-enum Kind {
-    Float,
-    Int,
-    UInt,
-}
-
-fn parse_descr(d: &str) -> Result<(bool, Kind, usize)> {
-    let (order, rest) = d.split_at(d.len().min(1));
-    let (big, rest) = match order {
-        "<" | "|" | "=" => (false, rest),
-        ">" => (true, rest),
-        _ => (false, d),
-    };
-    let (k, n) = rest.split_at(rest.len().min(1));
-    let size: usize = n
-        .parse()
-        .map_err(|_| DataError::Npy(format!("unsupported dtype {d:?}")))?;
-    let kind = match (k, size) {
-        ("f", 4 | 8) => Kind::Float,
-        ("i", 1 | 2 | 4 | 8) => Kind::Int,
-        ("u" | "b", 1 | 2 | 4 | 8) => Kind::UInt,
-        _ => return Err(DataError::Npy(format!("unsupported dtype {d:?}"))),
-    };
-    Ok((big, kind, size))
-}
-
-fn decode(c: &[u8], kind: Kind, big: bool) -> f64 {
-    let mut b = [0u8; 8];
-    b[..c.len()].copy_from_slice(c);
-    if big {
-        b[..c.len()].reverse();
-    }
-    match (kind, c.len()) {
-        (Kind::Float, 4) => f32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64,
-        (Kind::Float, _) => f64::from_le_bytes(b),
-        (Kind::Int, 1) => b[0] as i8 as f64,
-        (Kind::Int, 2) => i16::from_le_bytes([b[0], b[1]]) as f64,
-        (Kind::Int, 4) => i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64,
-        (Kind::Int, _) => i64::from_le_bytes(b) as f64,
-        (Kind::UInt, _) => u64::from_le_bytes(b) as f64,
-    }
-}
-
-/// Encodes a matrix as a version-1 little-endian `f8` `.npy` file in C order.
+/// Encodes a matrix as a little-endian `f8` `.npy` file in C order (what `np.load` reads back
+/// as an `(n, d)` `float64` array).
 pub fn encode_npy(m: &DMatrix<f64>) -> Vec<u8> {
-    let mut header = format!(
-        "{{'descr': '<f8', 'fortran_order': False, 'shape': ({}, {}), }}",
-        m.nrows(),
-        m.ncols()
-    );
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut out = MAGIC.to_vec();
-    out.extend_from_slice(&[1, 0]);
-    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    out.extend_from_slice(header.as_bytes());
+    let mut out = Vec::with_capacity(128 + 8 * m.len());
+    // Writing into a Vec cannot fail, and the shape and dtype are always valid.
+    let mut w = npyz::WriteOptions::<f64>::new()
+        .default_dtype()
+        .shape(&[m.nrows() as u64, m.ncols() as u64])
+        .writer(&mut out)
+        .begin_nd()
+        .expect("writing a .npy header into memory");
     for i in 0..m.nrows() {
         for j in 0..m.ncols() {
-            out.extend_from_slice(&m[(i, j)].to_le_bytes());
+            w.push(&m[(i, j)]).expect("writing into memory");
         }
     }
+    w.finish().expect("writing into memory");
     out
+}
+
+/// Reads every array of a `.npz` archive (as `np.savez` or `np.savez_compressed` writes it),
+/// in archive order, each named without its `.npy` suffix.
+pub fn read_npz(path: impl AsRef<Path>) -> Result<Vec<(String, DMatrix<f64>)>> {
+    let path = path.as_ref();
+    let file = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
+    let mut archive = zip::ZipArchive::new(file)
+        .map_err(|e| DataError::Npy(format!("{}: not a .npz archive: {e}", path.display())))?;
+    let mut arrays = Vec::with_capacity(archive.len());
+    for i in 0..archive.len() {
+        let mut member = archive
+            .by_index(i)
+            .map_err(|e| DataError::Npy(format!("{}: member {i}: {e}", path.display())))?;
+        let name = member.name().trim_end_matches(".npy").to_string();
+        let mut bytes = Vec::with_capacity(member.size() as usize);
+        member
+            .read_to_end(&mut bytes)
+            .map_err(|e| DataError::Npy(format!("{}: {name}: {e}", path.display())))?;
+        let m = parse_npy(&bytes).map_err(|e| DataError::Npy(format!("{name}: {e}")))?;
+        arrays.push((name, m));
+    }
+    Ok(arrays)
 }
 
 #[cfg(test)]
@@ -199,43 +189,23 @@ mod tests {
     fn round_trips_a_matrix() {
         let m = DMatrix::from_row_slice(2, 3, &[1.0, 2.0, 3.0, 4.0, 5.0, -6.5]);
         assert_eq!(parse_npy(&encode_npy(&m)).unwrap(), m);
+        let empty = DMatrix::<f64>::zeros(0, 4);
+        assert_eq!(parse_npy(&encode_npy(&empty)).unwrap().shape(), (0, 4));
     }
 
     #[test]
-    fn reads_numpy_written_bytes() {
-        // Bytes of `np.save(f, np.array([[1, 2], [3, 4]], dtype='<i4'))` (header as numpy writes it).
-        let header = "{'descr': '<i4', 'fortran_order': False, 'shape': (2, 2), }";
-        let mut h = header.to_string();
-        while (10 + h.len() + 1) % 64 != 0 {
-            h.push(' ');
-        }
-        h.push('\n');
-        let mut b = MAGIC.to_vec();
-        b.extend_from_slice(&[1, 0]);
-        b.extend_from_slice(&(h.len() as u16).to_le_bytes());
-        b.extend_from_slice(h.as_bytes());
-        for v in [1i32, 2, 3, 4] {
-            b.extend_from_slice(&v.to_le_bytes());
-        }
-        let m = parse_npy(&b).unwrap();
-        assert_eq!(m, DMatrix::from_row_slice(2, 2, &[1.0, 2.0, 3.0, 4.0]));
-    }
-
-    #[test]
-    fn fortran_order_and_1d() {
-        let mut b = encode_npy(&DMatrix::from_row_slice(1, 4, &[1.0, 2.0, 3.0, 4.0]));
-        let text = String::from_utf8_lossy(&b[10..74])
-            .replace("False", "True ")
-            .replace("(1, 4)", "(2, 2)");
-        b.splice(10..74, text.bytes());
+    fn the_header_is_what_numpy_writes() {
+        let b = encode_npy(&DMatrix::from_element(2, 2, 1.0));
+        let text = String::from_utf8_lossy(&b[10..header_end(&b).unwrap()]).into_owned();
+        assert!(text.contains("'descr': '<f8'"), "{text}");
+        assert!(text.contains("'fortran_order': False"), "{text}");
+        // npyz writes the tuple as `(2, 2, )`, which Python (and so numpy) reads as (2, 2).
+        assert!(text.contains("'shape': (2, 2"), "{text}");
         assert_eq!(
-            parse_npy(&b).unwrap(),
-            DMatrix::from_row_slice(2, 2, &[1.0, 3.0, 2.0, 4.0])
+            header_end(&b).unwrap() % 64,
+            0,
+            "numpy aligns the payload to 64 bytes"
         );
-        let mut b = encode_npy(&DMatrix::from_row_slice(1, 3, &[1.0, 2.0, 3.0]));
-        let text = String::from_utf8_lossy(&b[10..74]).replace("(1, 3)", "(3,)  ");
-        b.splice(10..74, text.bytes());
-        assert_eq!(parse_npy(&b).unwrap().shape(), (3, 1));
     }
 
     #[test]
@@ -250,9 +220,20 @@ mod tests {
             parse_npy(&good[..20]),
             Err(DataError::Truncated { .. })
         ));
+        let mut long = good.clone();
+        long.push(0);
+        assert!(matches!(
+            parse_npy(&long),
+            Err(DataError::TrailingBytes { .. })
+        ));
         let bad_dtype = String::from_utf8_lossy(&good).replace("<f8", "<c8");
         assert!(matches!(
             parse_npy(bad_dtype.as_bytes()),
+            Err(DataError::Npy(_))
+        ));
+        let three_d = String::from_utf8_lossy(&good).replace("(3, 3)", "(3,1,3)");
+        assert!(matches!(
+            parse_npy(three_d.as_bytes()),
             Err(DataError::Npy(_))
         ));
     }
@@ -263,6 +244,22 @@ mod tests {
             let mut b = MAGIC.to_vec();
             b.extend(tail);
             let _ = parse_npy(&b);
+        }
+
+        #[test]
+        fn any_matrix_round_trips_bit_for_bit(
+            rows in 0usize..6,
+            cols in 1usize..5,
+            seed in proptest::num::u64::ANY,
+        ) {
+            let m = DMatrix::from_fn(rows, cols, |i, j| {
+                f64::from_bits(seed.rotate_left((i * 7 + j) as u32) | 1) .clamp(-1e300, 1e300)
+            });
+            let back = parse_npy(&encode_npy(&m)).unwrap();
+            proptest::prop_assert_eq!(back.shape(), m.shape());
+            for (a, b) in back.iter().zip(m.iter()) {
+                proptest::prop_assert!(a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()));
+            }
         }
     }
 }
