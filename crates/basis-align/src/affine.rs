@@ -263,18 +263,99 @@ pub(crate) fn check_anchor_pairs(
     Ok((l, k))
 }
 
+/// The largest coordinate magnitude the fits accept. Their QR and SVD form sums of squares of
+/// the anchor coordinates; at 1e100 a sum over a million squares is still about 1e206, far
+/// from overflow, while coordinates around 1e155 overflow to infinity and the SVD then never
+/// converges on the NaNs that follow. Laplacian eigenvectors have entries of magnitude at most 1.
+pub const MAX_COORDINATE: f64 = 1e100;
+
+/// Every value finite and at most [`MAX_COORDINATE`] in magnitude.
 pub(crate) fn check_finite(m: &DMatrix<f64>, what: &'static str) -> Result<()> {
-    if m.iter().all(|v| v.is_finite()) {
-        Ok(())
-    } else {
-        Err(AlignError::NonFinite(what))
+    let mut largest = 0.0f64;
+    for &v in m.iter() {
+        if !v.is_finite() {
+            return Err(AlignError::NonFinite(what));
+        }
+        largest = largest.max(v.abs());
     }
+    if largest > MAX_COORDINATE {
+        return Err(AlignError::TooLarge {
+            what,
+            value: largest,
+            limit: MAX_COORDINATE,
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::aligner::{AlignConfig, BatchAligner};
+
+    /// Runs `f` on a thread and fails the test if it has not returned after 20 s (a hang
+    /// would otherwise stall the suite).
+    fn within_20s<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(20))
+            .expect("the call hung")
+    }
+
+    /// Regression: anchors around 1e160 made the squares overflow and the fits loop forever.
+    #[test]
+    fn coordinates_whose_squares_overflow_are_refused_not_looped_on() {
+        for scale in [1e101, 1e160, 1e300] {
+            let r = within_20s(move || {
+                let src = anchors() * scale;
+                let dst = anchors();
+                (
+                    fit_affine(&src, &dst, &AffineFitParams::default()),
+                    fit_affine(&dst, &src, &AffineFitParams::default()),
+                )
+            });
+            assert!(matches!(
+                r.0,
+                Err(AlignError::TooLarge {
+                    what: "source anchors",
+                    ..
+                })
+            ));
+            assert!(matches!(
+                r.1,
+                Err(AlignError::TooLarge {
+                    what: "target anchors",
+                    ..
+                })
+            ));
+            let r = within_20s(move || {
+                let mut a = BatchAligner::new(anchors(), AlignConfig::least_squares()).unwrap();
+                a.align(&(anchors() * scale), &[0, 1, 2, 3, 4]).map(|_| ())
+            });
+            assert!(matches!(r, Err(AlignError::TooLarge { .. })), "{r:?}");
+        }
+        // At the limit the problem is accepted and answered: [φ^a, 1] has a condition number
+        // of about 1e100, reported as rank deficiency rather than a meaningless map.
+        let at_limit = within_20s(|| {
+            fit_affine(
+                &(anchors() * 1e100),
+                &anchors(),
+                &AffineFitParams::default(),
+            )
+            .map(|_| ())
+        });
+        assert!(
+            matches!(at_limit, Err(AlignError::RankDeficient { .. })),
+            "{at_limit:?}"
+        );
+        // A large but well-conditioned scale is solved exactly.
+        let src = anchors() * 1e6;
+        let fit = fit_affine(&src, &anchors(), &AffineFitParams::default()).unwrap();
+        let back = fit.map.apply(&src).unwrap();
+        assert!((back - anchors()).abs().max() < 1e-9);
+    }
     use nalgebra::{DMatrix, DVector};
 
     fn anchors() -> DMatrix<f64> {

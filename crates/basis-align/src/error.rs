@@ -28,6 +28,19 @@ pub enum AlignError {
     /// A NaN or infinite coordinate.
     #[error("non-finite value in {0}")]
     NonFinite(&'static str),
+    /// A coordinate so large that sums of squares overflow inside the fit (see
+    /// [`MAX_COORDINATE`](crate::affine::MAX_COORDINATE)); rescale the embedding.
+    #[error(
+        "{what} holds a coordinate of magnitude {value:e}, above the {limit:e} whose squares the least-squares fit can sum; rescale the embedding"
+    )]
+    TooLarge {
+        /// Which input.
+        what: &'static str,
+        /// The largest magnitude found.
+        value: f64,
+        /// The limit.
+        limit: f64,
+    },
     /// Shapes that do not fit together.
     #[error("dimension mismatch: {0}")]
     DimensionMismatch(String),

@@ -231,6 +231,19 @@ mod tests {
             parse_npy(bad_dtype.as_bytes()),
             Err(DataError::Npy(_))
         ));
+        // Regressions (issue 24): a dtype of 8-byte booleans was read as integers, and a
+        // non-ASCII dtype string panicked in string slicing.
+        let bool8 = String::from_utf8_lossy(&good).replace("<f8", "<b8");
+        assert!(matches!(
+            parse_npy(bool8.as_bytes()),
+            Err(DataError::Npy(_))
+        ));
+        let unicode = String::from_utf8_lossy(&good).replace("'<f8'", "'<é8'");
+        let mut unicode = unicode.into_bytes();
+        // Keep the header length byte-exact: 'é' is two bytes where 'f' was one.
+        let n = unicode.iter().rposition(|&b| b == b' ').unwrap();
+        unicode.remove(n);
+        assert!(matches!(parse_npy(&unicode), Err(DataError::Npy(_))));
         let three_d = String::from_utf8_lossy(&good).replace("(3, 3)", "(3,1,3)");
         assert!(matches!(
             parse_npy(three_d.as_bytes()),
