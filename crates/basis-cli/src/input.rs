@@ -126,19 +126,8 @@ pub fn read_labels(path: &Path, n: usize) -> Result<Vec<usize>, String> {
             m.ncols()
         ));
     }
-    let labels: Vec<usize> = m
-        .iter()
-        .map(|&v| {
-            if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v < u32::MAX as f64 {
-                Ok(v as usize)
-            } else {
-                Err(format!(
-                    "{}: label {v} is not a non-negative integer",
-                    path.display()
-                ))
-            }
-        })
-        .collect::<Result<_, _>>()?;
+    let labels = basis_data::class_labels(m.iter().copied(), &path.display().to_string())
+        .map_err(|e| e.to_string())?;
     if labels.len() != n {
         return Err(format!(
             "{}: {} labels for {n} points",

@@ -89,13 +89,10 @@ pub fn parse_csv(text: &str, options: &CsvOptions) -> Result<LabeledData> {
     for (r, row) in rows.iter().enumerate() {
         for (c, &v) in row.iter().enumerate() {
             if Some(c) == label_col {
-                if v < 0.0 || v.fract() != 0.0 || !v.is_finite() {
-                    return Err(DataError::InvalidParameter(format!(
-                        "row {}: label {v} is not a non-negative integer",
-                        r + 1
-                    )));
-                }
-                labels.push(v as usize);
+                labels.extend(crate::dataset::class_labels(
+                    [v],
+                    &format!("row {}", r + 1),
+                )?);
             } else {
                 flat.push(v);
             }

@@ -81,3 +81,55 @@ pub fn check_finite(x: &DMatrix<f64>) -> Result<()> {
     }
     Ok(())
 }
+
+/// The largest class id a label file may hold (2^20 − 1). Per-class work (counts, the linear
+/// probe's weights) is sized by the largest id, so an id of 1e300 or 2^60 must be refused rather
+/// than cast to `usize` and overflowing or allocating later.
+pub const MAX_LABEL: usize = (1 << 20) - 1;
+
+/// Class labels from numbers as a file stores them: each a non-negative integer (as a float,
+/// it must have no fractional part) no larger than [`MAX_LABEL`]. `source` names the file in
+/// the error (`"train labels"`, a path, …).
+pub fn class_labels(values: impl IntoIterator<Item = f64>, source: &str) -> Result<Vec<usize>> {
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= MAX_LABEL as f64 {
+                Ok(v as usize)
+            } else {
+                Err(DataError::InvalidParameter(format!(
+                    "{source}: label {v} at position {i} is not a class id (a non-negative integer up to {MAX_LABEL})"
+                )))
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod class_label_tests {
+    use super::*;
+
+    #[test]
+    fn labels_must_be_small_non_negative_integers() {
+        assert_eq!(class_labels([0.0, 3.0, 1.0], "t").unwrap(), vec![0, 3, 1]);
+        assert_eq!(
+            class_labels([MAX_LABEL as f64], "t").unwrap(),
+            vec![MAX_LABEL]
+        );
+        // Regressions (issue 24): an int8 −1 read as class 0, a CSV 1e300 cast to usize::MAX.
+        for bad in [
+            -1.0,
+            1e300,
+            0.5,
+            f64::NAN,
+            f64::INFINITY,
+            (MAX_LABEL + 1) as f64,
+        ] {
+            let e = class_labels([0.0, bad], "labels.npy")
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("labels.npy") && e.contains("position 1"), "{e}");
+        }
+    }
+}

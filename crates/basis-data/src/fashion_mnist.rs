@@ -103,7 +103,10 @@ pub fn load_fashion_mnist(config: &FashionMnistConfig, split: Split) -> Result<L
     let n = config.limit.map_or(images.len(), |l| l.min(images.len()));
     let d = images.item_size();
     let features = DMatrix::from_fn(n, d, |i, j| images.values[i * d + j] / 255.0);
-    let labels = labels.values[..n].iter().map(|&v| v as usize).collect();
+    let labels = crate::dataset::class_labels(
+        labels.values[..n].iter().copied(),
+        &format!("{prefix}-labels-idx1-ubyte"),
+    )?;
     LabeledData::new(features, labels)
 }
 

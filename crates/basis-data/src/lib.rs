@@ -21,5 +21,5 @@ pub mod npy;
 pub mod sampling;
 pub mod toy;
 
-pub use dataset::{LabeledData, check_finite};
+pub use dataset::{LabeledData, MAX_LABEL, check_finite, class_labels};
 pub use error::{DataError, Result};

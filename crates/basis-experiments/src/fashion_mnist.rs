@@ -127,19 +127,20 @@ fn find(dir: &Path, names: &[&str]) -> Option<PathBuf> {
 
 fn npy_labels(path: &Path) -> Result<Vec<usize>> {
     let m = read_npy(path)?;
-    m.iter()
-        .map(|&v| {
-            if v >= 0.0 && v.fract() == 0.0 && v < 1e9 {
-                Ok(v as usize)
-            } else {
-                Err(DataError::InvalidParameter(format!(
-                    "{}: label {v} is not a non-negative integer",
-                    path.display()
-                ))
-                .into())
-            }
-        })
-        .collect()
+    if m.ncols() != 1 && m.nrows() != 1 {
+        // Regression (issue 24): an (n/2, 2) array was flattened into n labels.
+        return Err(DataError::ShapeMismatch(format!(
+            "{}: labels must be one column, got {} × {}",
+            path.display(),
+            m.nrows(),
+            m.ncols()
+        ))
+        .into());
+    }
+    Ok(basis_data::class_labels(
+        m.iter().copied(),
+        &path.display().to_string(),
+    )?)
 }
 
 /// The [`ExperimentConfig::dataset`] name of the generated tight-cluster data set.
