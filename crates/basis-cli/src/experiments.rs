@@ -86,8 +86,15 @@ impl RunArgs {
         }
     }
 
-    /// Prints `config` and returns true when --print-config was given.
-    fn printed(&self, config: &impl Serialize) -> CliResult<bool> {
+    /// Prints `config` and returns true when --print-config was given; otherwise checks,
+    /// before anything runs, that the output directory `out` can be one.
+    fn printed(&self, config: &impl Serialize, out: &Path) -> CliResult<bool> {
+        if !self.print_config && out.exists() && !out.is_dir() {
+            return Err(format!(
+                "--out {} is a file, not a directory",
+                out.display()
+            ));
+        }
         if self.print_config {
             println!("{}", serde_json::to_string_pretty(config).map_err(err)?);
         }
@@ -539,7 +546,7 @@ pub fn demo(a: &DemoArgs, g: &Given) -> CliResult<()> {
         cfg.train.seed = a.seed;
     }
     g.set("out", &a.out, &mut cfg.out_dir);
-    if a.run.printed(&cfg)? {
+    if a.run.printed(&cfg, &cfg.out_dir)? {
         return Ok(());
     }
     println!(
@@ -623,7 +630,7 @@ fn fig3(a: &Fig3Args, g: &Given) -> CliResult<()> {
     if let Some(out) = &a.out {
         cfg.out_dir = out.clone();
     }
-    if a.run.printed(&cfg)? {
+    if a.run.printed(&cfg, &cfg.out_dir)? {
         return Ok(());
     }
     let bar = if a.run.progress() {
@@ -654,7 +661,7 @@ fn reproduce_basis(a: &BasisArgs, g: &Given) -> CliResult<()> {
     g.set("iterations", &a.iterations, &mut cfg.basis.iterations);
     a.subset.apply(g, &mut cfg);
     g.set("out", &a.out, &mut cfg.out_dir);
-    if a.run.printed(&cfg)? {
+    if a.run.printed(&cfg, &cfg.out_dir)? {
         return Ok(());
     }
     let seeds = a.seed.map_or_else(|| seeds(a.seeds), |s| vec![s]);
@@ -682,7 +689,7 @@ fn feature_change(a: &FeatureChangeArgs, g: &Given) -> CliResult<()> {
     if let Some(out) = &a.out {
         cfg.data.out_dir = out.clone();
     }
-    if a.run.printed(&cfg)? {
+    if a.run.printed(&cfg, &cfg.data.out_dir)? {
         return Ok(());
     }
     let report = run_feature_change(&cfg, a.run.progress()).map_err(err)?;
@@ -696,7 +703,7 @@ fn table1(a: &Table1Args, g: &Given) -> CliResult<()> {
     let mut cfg = a.run.load(Table1Config::default())?;
     a.common.apply(g, &mut cfg);
     g.set("out", &a.out, &mut cfg.experiment.out_dir);
-    if a.run.printed(&cfg)? {
+    if a.run.printed(&cfg, &cfg.experiment.out_dir)? {
         return Ok(());
     }
     let t = run_table1(&cfg, &seeds(a.seeds), a.run.progress()).map_err(err)?;
@@ -709,7 +716,7 @@ fn neighbors(a: &NeighborsArgs, g: &Given) -> CliResult<()> {
     a.common.apply(g, &mut cfg.table);
     g.set("neighbors", &a.neighbors, &mut cfg.neighbors);
     g.set("out", &a.out, &mut cfg.out_dir);
-    if a.run.printed(&cfg)? {
+    if a.run.printed(&cfg, &cfg.out_dir)? {
         return Ok(());
     }
     let s = run_neighbor_sweep(&cfg, &seeds(a.seeds), a.run.progress()).map_err(err)?;
@@ -729,7 +736,7 @@ fn tightness(a: &TightnessArgs, g: &Given) -> CliResult<()> {
     g.set("iterations", &a.iterations, &mut e.basis.iterations);
     a.subset.apply(g, e);
     g.set("out", &a.out, &mut cfg.out_dir);
-    if a.run.printed(&cfg)? {
+    if a.run.printed(&cfg, &cfg.out_dir)? {
         return Ok(());
     }
     if a.replot {
@@ -805,7 +812,7 @@ fn graph_sweep(a: &GraphSweepArgs, g: &Given) -> CliResult<()> {
         cfg.fashion_mnist.dir = a.data_dir.clone();
     }
     g.set("seed", &a.seed, &mut cfg.seed);
-    if a.run.printed(&cfg)? {
+    if a.run.printed(&cfg, &a.out)? {
         return Ok(());
     }
     std::fs::create_dir_all(&a.out)
@@ -841,7 +848,7 @@ fn spectral_sweep(a: &SpectralSweepArgs, g: &Given) -> CliResult<()> {
         cfg.fashion_mnist.dir = a.data_dir.clone();
     }
     g.set("seed", &a.seed, &mut cfg.seed);
-    if a.run.printed(&cfg)? {
+    if a.run.printed(&cfg, &a.out)? {
         return Ok(());
     }
     std::fs::create_dir_all(&a.out)

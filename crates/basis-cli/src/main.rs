@@ -273,6 +273,12 @@ pub(crate) fn write_json(path: &Path, value: &impl Serialize) -> CliResult<()> {
 }
 
 fn fit(a: &FitArgs) -> CliResult<()> {
+    if a.out.exists() && !a.out.is_dir() {
+        return Err(format!(
+            "--out {} is a file, not a directory",
+            a.out.display()
+        ));
+    }
     let x = input::read_features(&a.input)?;
     let labels = match &a.labels {
         Some(p) => Some(input::read_labels(p, x.nrows())?),

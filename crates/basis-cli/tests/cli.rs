@@ -558,3 +558,39 @@ fn npz_members_are_picked_by_name() {
     let o = basis(&["evaluate", "--embedding", &z, "--labels", &y]);
     assert!(stderr(&o).contains("no array \"z\""), "{}", stderr(&o));
 }
+
+/// Regressions (issue 24): an `--out` that is a file was found only after training, and a
+/// missing `--config` was reported without its path. Both now fail before anything runs.
+#[test]
+fn an_out_that_is_a_file_or_a_missing_config_fails_before_anything_runs() {
+    let dir = scratch("out-file");
+    let file = dir.join("taken");
+    std::fs::write(&file, b"not a directory").unwrap();
+    let f = file.display().to_string();
+    let (x, _) = blobs(&dir, "d", 60, 1);
+    for args in [
+        vec!["demo", "--iterations", "5", "--out", &f],
+        vec!["reproduce", "fig3", "--batches", "2", "--out", &f],
+        vec!["sweep", "tightness", "--out", &f],
+        vec!["fit", "--input", &x, "--out", &f],
+    ] {
+        let t = std::time::Instant::now();
+        let o = basis(&args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        assert!(
+            stderr(&o).contains("is a file, not a directory"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+        assert!(t.elapsed().as_secs() < 10, "{args:?} ran before failing");
+    }
+    assert_eq!(std::fs::read(&file).unwrap(), b"not a directory");
+    let missing = dir.join("none.json");
+    let o = basis(&["reproduce", "table1", "--config", missing.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains(missing.to_str().unwrap()),
+        "{}",
+        stderr(&o)
+    );
+}
