@@ -493,6 +493,37 @@ fn method_error(e: basis_methods::MethodError) -> NnError {
     }
 }
 
+/// What a checkpoint was trained on: the shape and an FNV-1a hash of the bits of every value of
+/// the training features, so a resume on other data (another subset, other features) is
+/// detected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataFingerprint {
+    /// Training points.
+    pub rows: usize,
+    /// Feature dimension.
+    pub cols: usize,
+    /// FNV-1a (64-bit) of the values' bits in column-major order.
+    pub hash: u64,
+}
+
+impl DataFingerprint {
+    /// The fingerprint of `x`.
+    pub fn of(x: &DMatrix<f64>) -> Self {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for v in x.iter() {
+            for b in v.to_bits().to_le_bytes() {
+                h ^= u64::from(b);
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        Self {
+            rows: x.nrows(),
+            cols: x.ncols(),
+            hash: h,
+        }
+    }
+}
+
 /// Trains one seed (resuming a checkpoint of the same configuration when one exists) and
 /// scores it on the test set. Writes `model/`, `checkpoint/`, `train_log.json`,
 /// `test_embedding.npy` and `report.json` into `dir`.
@@ -519,17 +550,39 @@ pub fn run_seed(
     )
     .map_err(method_error)?;
     let ckpt = dir.join("checkpoint");
-    let mut trainer = match BasisTrainer::resume(&ckpt) {
-        // Resumed only under the same configuration, input and anchors (the reference rows
-        // start with the anchors).
+    let fingerprint = DataFingerprint::of(x);
+    let fingerprint_path = dir.join("data-fingerprint.json");
+    let same_data = std::fs::read_to_string(&fingerprint_path)
+        .ok()
+        .and_then(|t| serde_json::from_str::<DataFingerprint>(&t).ok())
+        .is_some_and(|f| f == fingerprint);
+    let resumed = match BasisTrainer::resume(&ckpt) {
+        // Resumed only on the same training data (rows and values: a changed --limit-train or
+        // class filter used to resume on the old subset, or index past the new one), under the
+        // same configuration, input and anchors (the reference rows start with the anchors).
         Ok(t)
-            if t.model().config() == &basis
+            if same_data
+                && t.model().config() == &basis
                 && t.model().input_dim() == x.ncols()
                 && t.reference_rows().starts_with(&anchors) =>
         {
-            t
+            Some(t)
         }
-        _ => BasisTrainer::new(x, &anchors, &basis)?,
+        _ => None,
+    };
+    let mut trainer = match resumed {
+        Some(t) => t,
+        None => {
+            // A fresh start: the old checkpoint goes first, so that the fingerprint written
+            // next can never describe a checkpoint of other data.
+            if ckpt.exists() {
+                std::fs::remove_dir_all(&ckpt).map_err(|e| DataError::io(&ckpt, e))?;
+            }
+            let text = serde_json::to_string_pretty(&fingerprint)
+                .map_err(|e| NnError::InvalidConfig(e.to_string()))?;
+            basis_data::io::write_atomic(&fingerprint_path, text.as_bytes())?;
+            BasisTrainer::new(x, &anchors, &basis)?
+        }
     };
     let start = trainer.iteration();
     let bar = progress_bar(basis.iterations, progress, &format!("BASiS seed {seed}"));

@@ -45,3 +45,43 @@ fn basis_clusters_tight_blobs_like_the_analytic_embedding() {
     assert!(out.join("table.md").is_file() && out.join("table.json").is_file());
     std::fs::remove_dir_all(&out).unwrap();
 }
+
+/// Regression (issue 24): resuming after a change of `--limit-train` reused the checkpoint of
+/// the old subset (a smaller one indexed past the new data and panicked; a larger one trained
+/// on the old subset only). A checkpoint is now resumed only on the data it was trained on.
+#[test]
+fn a_checkpoint_is_resumed_only_on_the_data_it_was_trained_on() {
+    let out = std::env::temp_dir().join(format!("basis-resume-data-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let mut c = ExperimentConfig {
+        dataset: SUBSPACE_BLOBS.into(),
+        features: FeatureSource::Raw,
+        classes: vec![0, 1, 2],
+        limit_train: Some(600),
+        limit_test: Some(300),
+        checkpoint_every: 10,
+        out_dir: out.clone(),
+        ..Default::default()
+    };
+    c.anchors_per_class = 5;
+    c.basis.embedding.k = 3;
+    c.basis.batch_size = 128;
+    c.basis.iterations = 20;
+    let first = run_experiment(&c, &[0], false).unwrap();
+    assert_eq!(first.runs[0].iterations_run, 20);
+    // Same data: the finished checkpoint is resumed, nothing is trained again.
+    let again = run_experiment(&c, &[0], false).unwrap();
+    assert_eq!(again.runs[0].iterations_run, 0);
+    // Other feature values with the same labels, so the same anchors and the same BASiS
+    // configuration (the spread is a data option): this was resumed on the old data.
+    c.blobs.spread = 0.05;
+    let s = run_experiment(&c, &[0], false).unwrap();
+    assert_eq!(s.runs[0].iterations_run, 20, "other values");
+    // Fewer and then more training points: a fresh run each time, no panic.
+    for limit in [300, 600] {
+        c.limit_train = Some(limit);
+        let s = run_experiment(&c, &[0], false).unwrap();
+        assert_eq!(s.runs[0].iterations_run, 20, "limit {limit}");
+    }
+    let _ = std::fs::remove_dir_all(&out);
+}
