@@ -171,6 +171,27 @@ fn a_baseline_fits_and_embeds_through_the_same_commands() {
     let o = basis(&["embed", "--model", &m, "--input", &train_x, "--out", &e]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).starts_with("SpectralNet: embedded 600 points"));
+    // Regression (issue 24): inputs far outside the training range overflowed inside the
+    // network and came out as NaN with exit 0.
+    let huge = dir.join("huge.npy");
+    std::fs::write(&huge, encode_npy(&DMatrix::from_element(4, 2, 1e300))).unwrap();
+    let out = dir.join("huge_embedding.npy");
+    let o = basis(&[
+        "embed",
+        "--model",
+        &m,
+        "--input",
+        huge.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("non-finite coordinates for 4 of 4 points"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
