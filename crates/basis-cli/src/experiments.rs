@@ -774,15 +774,48 @@ fn reference_side<T: DeserializeOwned>(out: &Path, name: &str, what: &str) -> Cl
     read_json(&path).map(Some)
 }
 
+/// A timed sweep's `--report` step: OUT/report.json with the reference side's OUT/`reference`
+/// (when the Python script wrote it) as a markdown table in OUT/`table`.
+fn merge_sweep_report<R: DeserializeOwned, P: DeserializeOwned>(
+    out: &Path,
+    reference: &str,
+    what: &str,
+    table: &str,
+    markdown: impl Fn(&R, Option<&P>) -> String,
+) -> CliResult<()> {
+    let ours: R = read_json(&out.join("report.json"))?;
+    let theirs: Option<P> = reference_side(out, reference, what)?;
+    let md = markdown(&ours, theirs.as_ref());
+    write_atomic(out.join(table), md.as_bytes()).map_err(err)?;
+    println!("{md}");
+    eprintln!("wrote {}", out.join(table).display());
+    Ok(())
+}
+
+/// A timed sweep's run: our side into OUT (its arrays for the reference script and
+/// OUT/report.json), then our half of the table.
+fn run_timed_sweep<R: Serialize>(
+    out: &Path,
+    run: impl FnOnce(&Path) -> CliResult<R>,
+    markdown: impl Fn(&R) -> String,
+) -> CliResult<()> {
+    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let report = run(out)?;
+    write_json(&out.join("report.json"), &report)?;
+    println!("{}", markdown(&report));
+    eprintln!("wrote {}", out.join("report.json").display());
+    Ok(())
+}
+
 fn graph_sweep(a: &GraphSweepArgs, g: &Given) -> CliResult<()> {
     if a.report {
-        let r: GraphSweepReport = read_json(&a.out.join("report.json"))?;
-        let sk: Option<SklearnKnn> = reference_side(&a.out, "sklearn.json", "scikit-learn")?;
-        let md = graph_sweep_markdown(&r, sk.as_ref());
-        write_atomic(a.out.join("graph-sweep.md"), md.as_bytes()).map_err(err)?;
-        println!("{md}");
-        eprintln!("wrote {}", a.out.join("graph-sweep.md").display());
-        return Ok(());
+        return merge_sweep_report(
+            &a.out,
+            "sklearn.json",
+            "scikit-learn",
+            "graph-sweep.md",
+            |r: &GraphSweepReport, sk: Option<&SklearnKnn>| graph_sweep_markdown(r, sk),
+        );
     }
     let mut cfg = a.run.load(GraphSweepConfig::default())?;
     if a.quick {
@@ -815,24 +848,22 @@ fn graph_sweep(a: &GraphSweepArgs, g: &Given) -> CliResult<()> {
     if a.run.printed(&cfg, &a.out)? {
         return Ok(());
     }
-    std::fs::create_dir_all(&a.out)
-        .map_err(|e| format!("cannot create {}: {e}", a.out.display()))?;
-    let report = run_graph_sweep(&cfg, &a.out, |m| eprintln!("{m}")).map_err(err)?;
-    write_json(&a.out.join("report.json"), &report)?;
-    println!("{}", graph_sweep_markdown(&report, None));
-    eprintln!("wrote {}", a.out.join("report.json").display());
-    Ok(())
+    run_timed_sweep(
+        &a.out,
+        |out| run_graph_sweep(&cfg, out, |m| eprintln!("{m}")).map_err(err),
+        |r| graph_sweep_markdown(r, None),
+    )
 }
 
 fn spectral_sweep(a: &SpectralSweepArgs, g: &Given) -> CliResult<()> {
     if a.report {
-        let r: SpectralSweepReport = read_json(&a.out.join("report.json"))?;
-        let sp: Option<ScipySpectral> = reference_side(&a.out, "scipy.json", "scipy")?;
-        let md = spectral_sweep_markdown(&r, sp.as_ref());
-        write_atomic(a.out.join("table.md"), md.as_bytes()).map_err(err)?;
-        println!("{md}");
-        eprintln!("wrote {}", a.out.join("table.md").display());
-        return Ok(());
+        return merge_sweep_report(
+            &a.out,
+            "scipy.json",
+            "scipy",
+            "table.md",
+            |r: &SpectralSweepReport, sp: Option<&ScipySpectral>| spectral_sweep_markdown(r, sp),
+        );
     }
     let mut cfg = a.run.load(SpectralSweepConfig::default())?;
     if a.quick {
@@ -851,11 +882,9 @@ fn spectral_sweep(a: &SpectralSweepArgs, g: &Given) -> CliResult<()> {
     if a.run.printed(&cfg, &a.out)? {
         return Ok(());
     }
-    std::fs::create_dir_all(&a.out)
-        .map_err(|e| format!("cannot create {}: {e}", a.out.display()))?;
-    let report = run_spectral_sweep(&cfg, &a.out, |m| eprintln!("{m}")).map_err(err)?;
-    write_json(&a.out.join("report.json"), &report)?;
-    println!("{}", spectral_sweep_markdown(&report, None));
-    eprintln!("wrote {}", a.out.join("report.json").display());
-    Ok(())
+    run_timed_sweep(
+        &a.out,
+        |out| run_spectral_sweep(&cfg, out, |m| eprintln!("{m}")).map_err(err),
+        |r| spectral_sweep_markdown(r, None),
+    )
 }
