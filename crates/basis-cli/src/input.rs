@@ -118,15 +118,7 @@ fn checked(path: &Path, x: DMatrix<f64>) -> Result<DMatrix<f64>, String> {
 /// Class labels, one per row of `n` points: non-negative integers in one column.
 pub fn read_labels(path: &Path, n: usize) -> Result<Vec<usize>, String> {
     let m = read_matrix(path)?;
-    if m.ncols() != 1 && m.nrows() != 1 {
-        return Err(format!(
-            "{}: labels must be one column, got {} × {}",
-            path.display(),
-            m.nrows(),
-            m.ncols()
-        ));
-    }
-    let labels = basis_data::class_labels(m.iter().copied(), &path.display().to_string())
+    let labels = basis_data::class_labels_from_matrix(&m, &path.display().to_string())
         .map_err(|e| e.to_string())?;
     if labels.len() != n {
         return Err(format!(

@@ -106,6 +106,19 @@ pub fn class_labels(values: impl IntoIterator<Item = f64>, source: &str) -> Resu
         .collect()
 }
 
+/// Class labels from a matrix as a label file loads: one column (or one row) of
+/// [`class_labels`]. Any other shape is refused rather than flattened.
+pub fn class_labels_from_matrix(m: &DMatrix<f64>, source: &str) -> Result<Vec<usize>> {
+    if m.ncols() != 1 && m.nrows() != 1 {
+        return Err(DataError::ShapeMismatch(format!(
+            "{source}: labels must be one column, got {} × {}",
+            m.nrows(),
+            m.ncols()
+        )));
+    }
+    class_labels(m.iter().copied(), source)
+}
+
 #[cfg(test)]
 mod class_label_tests {
     use super::*;
@@ -131,5 +144,15 @@ mod class_label_tests {
                 .to_string();
             assert!(e.contains("labels.npy") && e.contains("position 1"), "{e}");
         }
+        let pairs = DMatrix::from_element(3, 2, 1.0);
+        assert!(matches!(
+            class_labels_from_matrix(&pairs, "y.npy"),
+            Err(DataError::ShapeMismatch(_))
+        ));
+        let row = DMatrix::from_row_slice(1, 3, &[2.0, 0.0, 1.0]);
+        assert_eq!(
+            class_labels_from_matrix(&row, "y.npy").unwrap(),
+            vec![2, 0, 1]
+        );
     }
 }

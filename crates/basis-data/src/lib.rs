@@ -21,5 +21,5 @@ pub mod npy;
 pub mod sampling;
 pub mod toy;
 
-pub use dataset::{LabeledData, MAX_LABEL, check_finite, class_labels};
+pub use dataset::{LabeledData, MAX_LABEL, check_finite, class_labels, class_labels_from_matrix};
 pub use error::{DataError, Result};

@@ -127,18 +127,8 @@ fn find(dir: &Path, names: &[&str]) -> Option<PathBuf> {
 
 fn npy_labels(path: &Path) -> Result<Vec<usize>> {
     let m = read_npy(path)?;
-    if m.ncols() != 1 && m.nrows() != 1 {
-        // Regression (issue 24): an (n/2, 2) array was flattened into n labels.
-        return Err(DataError::ShapeMismatch(format!(
-            "{}: labels must be one column, got {} × {}",
-            path.display(),
-            m.nrows(),
-            m.ncols()
-        ))
-        .into());
-    }
-    Ok(basis_data::class_labels(
-        m.iter().copied(),
+    Ok(basis_data::class_labels_from_matrix(
+        &m,
         &path.display().to_string(),
     )?)
 }
