@@ -105,8 +105,13 @@ fn demo_writes_its_outputs() {
     }
     // The model is a checkpoint directory that loads back.
     BasisModel::load(cfg.out_dir.join("model")).unwrap();
-    let png = std::fs::read(cfg.out_dir.join("embedding.png")).unwrap();
-    assert_eq!(&png[1..4], b"PNG");
+    let figure = basis::plot::Written {
+        png: cfg.out_dir.join("embedding.png"),
+        svg: cfg.out_dir.join("embedding.svg"),
+    };
+    let seen = figure.inspect().unwrap();
+    assert_eq!(seen.png_size, seen.svg_size);
+    assert!(seen.svg_text.contains("coordinate 2") && seen.svg_text.contains("k-means cluster"));
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(cfg.out_dir.join("report.json")).unwrap()).unwrap();
     assert_eq!(report["metrics"]["acc"].as_f64(), r.metrics.acc);

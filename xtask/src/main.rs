@@ -73,12 +73,12 @@ release mode: `cargo xtask reproduce table1 ARGS` is `basis reproduce table1 ARG
                     the paper's Fig. 4: the Table 1 comparison for every number of
                     neighbours k in 10,20,30,50,75,100 (--neighbors), --seeds N
                     (default 3) each; writes results/sweep-neighbors/
-                    neighbors.{md,json,png} (`--dataset DIR` for any data set)
+                    neighbors.{md,json,png,svg} (`--dataset DIR` for any data set)
   sweep tightness [ARGS]
                     BASiS on generated tight clusters (subspace-blobs) at every
                     within-class spread of --spreads (default 0.3 … 0.003),
                     --seeds N (default 3) each, beside the analytic embedding;
-                    writes results/sweep-tightness/tightness.{md,json,png}
+                    writes results/sweep-tightness/tightness.{md,json,png,svg}
 
 Environment:
   BASIS_LIBTORCH_DIR       where libtorch is assembled (default ~/.cache/basis-toolkit/libtorch-2.13.0-cpu)

@@ -22,7 +22,8 @@ use basis_experiments::graph_sweep::{
     GraphSweepConfig, GraphSweepReport, SklearnKnn, graph_sweep_markdown, run_graph_sweep,
 };
 use basis_experiments::neighbors::{
-    NeighborSweepConfig, neighbor_sweep_markdown, run_neighbor_sweep,
+    NeighborSweep, NeighborSweepConfig, neighbor_sweep_markdown, neighbor_sweep_plot,
+    run_neighbor_sweep,
 };
 use basis_experiments::spectral_sweep::{
     ScipySpectral, SpectralSweepConfig, SpectralSweepReport, run_spectral_sweep,
@@ -354,6 +355,9 @@ pub struct NeighborsArgs {
     /// Output directory
     #[arg(long, default_value_os_t = NeighborSweepConfig::default().out_dir)]
     out: PathBuf,
+    /// Redraw the figure from OUT/neighbors.json without running anything
+    #[arg(long)]
+    replot: bool,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -719,9 +723,24 @@ fn neighbors(a: &NeighborsArgs, g: &Given) -> CliResult<()> {
     if a.run.printed(&cfg, &cfg.out_dir)? {
         return Ok(());
     }
+    if a.replot {
+        let sweep: NeighborSweep = read_json(&cfg.out_dir.join("neighbors.json"))?;
+        let written = neighbor_sweep_plot(&sweep)
+            .save(cfg.out_dir.join("neighbors"))
+            .map_err(err)?;
+        println!(
+            "wrote {} and {}",
+            written.png.display(),
+            written.svg.display()
+        );
+        return Ok(());
+    }
     let s = run_neighbor_sweep(&cfg, &seeds(a.seeds), a.run.progress()).map_err(err)?;
     println!("{}", neighbor_sweep_markdown(&s));
-    eprintln!("wrote {}", cfg.out_dir.join("neighbors.png").display());
+    eprintln!(
+        "wrote {}",
+        cfg.out_dir.join("neighbors.{md,json,png,svg}").display()
+    );
     Ok(())
 }
 
@@ -742,18 +761,21 @@ fn tightness(a: &TightnessArgs, g: &Given) -> CliResult<()> {
     if a.replot {
         let path = cfg.out_dir.join("tightness.json");
         let sweep: TightnessSweep = read_json(&path)?;
-        let png = cfg.out_dir.join("tightness.png");
-        tightness_plot(&sweep)
-            .and_then(|c| Ok(c.save_png(&png)?))
+        let written = tightness_plot(&sweep)
+            .save(cfg.out_dir.join("tightness"))
             .map_err(err)?;
-        println!("wrote {}", png.display());
+        println!(
+            "wrote {} and {}",
+            written.png.display(),
+            written.svg.display()
+        );
         return Ok(());
     }
     let sweep = run_tightness_sweep(&cfg, &seeds(a.seeds), a.run.progress()).map_err(err)?;
     println!("{}", tightness_markdown(&sweep));
     println!(
         "wrote {}",
-        cfg.out_dir.join("tightness.{md,json,png}").display()
+        cfg.out_dir.join("tightness.{md,json,png,svg}").display()
     );
     Ok(())
 }

@@ -349,7 +349,9 @@ fn reproductions_and_sweeps_run_through_basis_and_write_their_reports() {
         fig3.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(fig3.join("fig3.png").is_file() && fig3.join("report.json").is_file());
+    for f in ["fig3.png", "fig3.svg", "report.json"] {
+        assert!(fig3.join(f).is_file(), "{f}");
+    }
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(fig3.join("report.json")).unwrap()).unwrap();
     assert_eq!(report["config"]["batches"], 3);
@@ -408,11 +410,17 @@ fn reproductions_and_sweeps_run_through_basis_and_write_their_reports() {
         sweep.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    for f in ["tightness.md", "tightness.json", "tightness.png"] {
+    for f in [
+        "tightness.md",
+        "tightness.json",
+        "tightness.png",
+        "tightness.svg",
+    ] {
         assert!(sweep.join(f).is_file(), "{f}");
     }
     // --replot redraws from the JSON alone.
     std::fs::remove_file(sweep.join("tightness.png")).unwrap();
+    std::fs::remove_file(sweep.join("tightness.svg")).unwrap();
     let o = basis(&[
         "sweep",
         "tightness",
@@ -421,7 +429,13 @@ fn reproductions_and_sweeps_run_through_basis_and_write_their_reports() {
         sweep.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(sweep.join("tightness.png").is_file());
+    let seen = basis_plot::Written {
+        png: sweep.join("tightness.png"),
+        svg: sweep.join("tightness.svg"),
+    }
+    .inspect()
+    .unwrap();
+    assert!(seen.svg_text.contains("cluster spread"));
 }
 
 /// The commands whose `--help` docs/cli.md shows, in its order.

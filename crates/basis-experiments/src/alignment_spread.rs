@@ -23,7 +23,10 @@ use basis_graph::{
     AffinityParams, BatchGraphParams, GraphError, KnnParams, LaplacianKind, Metric, Scale,
     Symmetrize, batch_graph,
 };
-use basis_plot::{Canvas, Panel, Rgb, categorical, padded_range};
+use basis_plot::{
+    Bars, Cell, Chart, Figure, Layer, Legend, LegendEntry, Mark, Points, Rgb, Series, categorical,
+    method_style,
+};
 use basis_spectral::{EmbeddingParams, laplacian_eigenmap};
 use nalgebra::DMatrix;
 use rand::SeedableRng;
@@ -405,8 +408,7 @@ pub fn run_alignment_spread(
         path: config.out_dir.clone(),
         source: e,
     })?;
-    let png = config.out_dir.join("fig3.png");
-    draw_figure(
+    let figure = draw_figure(
         &data,
         &anchors,
         aligner.reference(),
@@ -414,8 +416,8 @@ pub fn run_alignment_spread(
         &after,
         &spread_before_per_coordinate,
         &spread_after_per_coordinate,
-    )?
-    .save_png(&png)?;
+    )
+    .save(config.out_dir.join("fig3"))?;
     let json = config.out_dir.join("report.json");
     let report = SpreadReport {
         config: config.clone(),
@@ -428,38 +430,23 @@ pub fn run_alignment_spread(
         inlier_fractions,
         anchor_rms_residuals: residuals,
         rejected,
-        outputs: vec![png, json.clone()],
+        outputs: vec![figure.png, figure.svg, json.clone()],
     };
     basis_data::io::write_atomic(&json, serde_json::to_string_pretty(&report)?.as_bytes())?;
     Ok(report)
 }
 
-const PANEL_W: usize = 360;
-const PANEL_H: usize = 240;
-const PAD: usize = 16;
+const GREY: Rgb = [170, 170, 170];
 
-fn panel(col: usize, row: usize, x_range: (f64, f64), y_range: (f64, f64)) -> Panel {
-    Panel {
-        left: PAD + col * (PANEL_W + PAD),
-        top: PAD + row * (PANEL_H + PAD),
-        width: PANEL_W,
-        height: PANEL_H,
-        x_range,
-        y_range,
-    }
-}
-
-const GREY: Rgb = [200, 200, 200];
-const DARK: Rgb = [60, 60, 60];
-
-/// The figure, laid out as the paper's Fig. 3 (no text; the layout is documented in `docs/`):
+/// The figure, laid out as the paper's Fig. 3:
 ///
 /// | | coordinate 1 | coordinate 2 |
 /// |---|---|---|
-/// | data (2-D) or reference embedding, anchors coloured by class | before alignment | before alignment |
+/// | data (2-D) with the anchors by class, or the anchors' reference embedding | before alignment | before alignment |
 /// | spread per coordinate: before (grey) and after (blue) | after alignment | after alignment |
 ///
-/// Line panels: x = anchor index, y = value, one line per batch; before and after share the y range.
+/// Line charts: x = anchor index, y = value, one line per batch; before and after share the
+/// y range.
 fn draw_figure(
     data: &LabeledData,
     anchors: &[usize],
@@ -468,88 +455,114 @@ fn draw_figure(
     after: &[DMatrix<f64>],
     spread_before: &[f64],
     spread_after: &[f64],
-) -> Result<Canvas> {
-    let mut canvas = Canvas::new(PAD + 3 * (PANEL_W + PAD), PAD + 2 * (PANEL_H + PAD));
+) -> Figure {
     let l = anchors.len();
-
-    // (a, b): the data with the anchors, or the anchors' reference embedding for high-dimensional data.
-    if data.dim() == 2 {
+    let anchor_colours: Vec<Rgb> = anchors
+        .iter()
+        .map(|&a| categorical(data.labels[a]))
+        .collect();
+    let overview = if data.dim() == 2 {
         let x = &data.features;
-        let p = panel(
-            0,
-            0,
-            padded_range(x.column(0).iter().copied(), 0.05),
-            padded_range(x.column(1).iter().copied(), 0.05),
-        );
-        canvas.check_panel(&p)?;
-        for i in 0..data.len() {
-            canvas.point(&p, x[(i, 0)], x[(i, 1)], 0, GREY);
-        }
-        for &a in anchors {
-            canvas.point(&p, x[(a, 0)], x[(a, 1)], 4, categorical(data.labels[a]));
-        }
-        canvas.frame(&p, DARK);
+        // At most about 3000 background points: enough to show the shape, a small SVG.
+        let step = data.len().div_ceil(3000).max(1);
+        Chart::new("data and anchors", "")
+            .with(Layer::Points(Points {
+                xy: (0..data.len())
+                    .step_by(step)
+                    .map(|i| [x[(i, 0)], x[(i, 1)]])
+                    .collect(),
+                colours: vec![GREY],
+                radius: 1.0,
+            }))
+            .with(Layer::Points(Points {
+                xy: anchors.iter().map(|&a| [x[(a, 0)], x[(a, 1)]]).collect(),
+                colours: anchor_colours,
+                radius: 4.0,
+            }))
     } else if reference.ncols() >= 2 {
         let (c0, c1) = (reference.ncols() - 2, reference.ncols() - 1);
-        let p = panel(
-            0,
-            0,
-            padded_range(reference.column(c0).iter().copied(), 0.05),
-            padded_range(reference.column(c1).iter().copied(), 0.05),
-        );
-        canvas.check_panel(&p)?;
-        for (i, &a) in anchors.iter().enumerate() {
-            canvas.point(
-                &p,
-                reference[(i, c0)],
-                reference[(i, c1)],
-                3,
-                categorical(data.labels[a]),
-            );
+        Chart {
+            bare: true,
+            ..Chart::new("anchors' reference embedding", "")
         }
-        canvas.frame(&p, DARK);
-    }
-
-    // Spread per coordinate, bars: before grey, after blue.
+        .with(Layer::Points(Points {
+            xy: (0..l)
+                .map(|i| [reference[(i, c0)], reference[(i, c1)]])
+                .collect(),
+            colours: anchor_colours,
+            radius: 3.0,
+        }))
+    } else {
+        Chart::new("", "")
+    };
     let k = spread_before.len();
-    let top = spread_before
-        .iter()
-        .chain(spread_after)
-        .copied()
-        .fold(0.0, f64::max)
-        .max(1e-12);
-    let p = panel(0, 1, (0.0, k as f64), (-0.02 * top, top * 1.05));
-    canvas.check_panel(&p)?;
-    for j in 0..k {
-        for (offset, value, colour) in [
-            (0.15, spread_before[j], GREY),
-            (0.5, spread_after[j], categorical(0)),
-        ] {
-            let x0 = j as f64 + offset;
-            canvas.fill_rect(&p, (x0, x0 + 0.35), (0.0, value), colour);
-        }
+    let bars = |offset: f64, heights: &[f64], colour: Rgb| {
+        Layer::Bars(Bars {
+            left: (0..k).map(|j| j as f64 + 1.0 + offset).collect(),
+            width: 0.36,
+            heights: heights.to_vec(),
+            colour,
+        })
+    };
+    let blue = method_style("basis").colour;
+    let spread = Chart {
+        x_ticks: Some((1..=k).map(|j| j as f64).collect()),
+        ..Chart::new("spread of the anchors over batches", "coordinate")
     }
-    canvas.frame(&p, DARK);
+    .with(bars(-0.38, spread_before, GREY))
+    .with(bars(0.02, spread_after, blue));
 
-    // (c–f): the first two coordinates over the batches.
-    let xs: Vec<f64> = (0..l).map(|i| i as f64).collect();
-    for j in 0..reference.ncols().min(2) {
+    let coordinate = |j: usize, row: usize, set: &[DMatrix<f64>]| {
         let values = before
             .iter()
             .chain(after)
             .flat_map(|m| m.column(j).iter().copied().collect::<Vec<_>>());
-        let y_range = padded_range(values, 0.05);
-        for (row, set) in [(0, before), (1, after)] {
-            let p = panel(1 + j, row, (-0.5, l as f64 - 0.5), y_range);
-            canvas.check_panel(&p)?;
-            for (b, m) in set.iter().enumerate() {
-                let ys: Vec<f64> = m.column(j).iter().copied().collect();
-                canvas.polyline(&p, &xs, &ys, categorical(b));
-            }
-            canvas.frame(&p, DARK);
-        }
-    }
-    Ok(canvas)
+        let y_range = basis_plot::padded_range(values, 0.05);
+        let when = if row == 0 { "before" } else { "after" };
+        let chart = Chart {
+            y_range: Some(y_range),
+            x_range: Some((-0.5, l as f64 - 0.5)),
+            ..Chart::new(&format!("coordinate {}, {when} alignment", j + 1), "anchor")
+        };
+        set.iter().enumerate().fold(chart, |c, (b, m)| {
+            c.with(Layer::Series(Series::curve(
+                &format!("batch {}", b + 1),
+                categorical(b),
+                (0..l).map(|i| i as f64).collect(),
+                m.column(j).iter().copied().collect(),
+            )))
+        })
+    };
+    let coords = reference.ncols().min(2);
+    let chart_or_empty = |c: Option<Chart>| c.map_or(Cell::Empty, |c| Cell::Chart(Box::new(c)));
+    let cells = vec![
+        Cell::Chart(Box::new(overview)),
+        chart_or_empty((coords > 0).then(|| coordinate(0, 0, before))),
+        chart_or_empty((coords > 1).then(|| coordinate(1, 0, before))),
+        Cell::Chart(Box::new(spread)),
+        chart_or_empty((coords > 0).then(|| coordinate(0, 1, after))),
+        chart_or_empty((coords > 1).then(|| coordinate(1, 1, after))),
+    ];
+    let mut figure = Figure::new(3, (400, 280), cells);
+    figure.legend = Some(Legend {
+        entries: vec![
+            LegendEntry {
+                label: "spread before alignment".into(),
+                colour: GREY,
+                mark: Mark::Swatch,
+            },
+            LegendEntry {
+                label: "spread after alignment".into(),
+                colour: blue,
+                mark: Mark::Swatch,
+            },
+        ],
+        note: format!(
+            "{} batches, one line each; {l} anchors, coloured by class in the first chart",
+            before.len()
+        ),
+    });
+    figure
 }
 
 #[cfg(test)]
@@ -585,6 +598,13 @@ mod tests {
         for p in &r.outputs {
             assert!(std::fs::metadata(p).unwrap().len() > 0);
         }
+        let figure = basis_plot::Written {
+            png: cfg.out_dir.join("fig3.png"),
+            svg: cfg.out_dir.join("fig3.svg"),
+        };
+        let seen = figure.inspect().unwrap();
+        assert_eq!(seen.png_size, seen.svg_size);
+        assert!(seen.svg_text.contains("coordinate 2, after alignment"));
         let back: SpreadReport = serde_json::from_str(
             &std::fs::read_to_string(cfg.out_dir.join("report.json")).unwrap(),
         )

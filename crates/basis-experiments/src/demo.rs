@@ -15,7 +15,10 @@ use basis_graph::{
 use basis_methods::basis::{BasisConfig, BasisModel, IterationLog};
 use basis_metrics::{KMeansParams, Report, ReportInputs, ReportParams, kmeans};
 use basis_nn::Result;
-use basis_plot::{Canvas, Panel, categorical, diverging, padded_range};
+use basis_plot::{
+    Cell, Chart, Field, Figure, Layer, Legend, LegendEntry, Mark, Points, Written, categorical,
+    diverging, padded_range,
+};
 use basis_spectral::{EmbeddingParams, analytic_embedding};
 use nalgebra::DMatrix;
 use rand::SeedableRng;
@@ -183,8 +186,7 @@ pub fn run_demo(config: &DemoConfig, progress: bool) -> Result<DemoReport> {
     ];
 
     let dir = &config.out_dir;
-    let plot_path = dir.join("embedding.png");
-    plot_embedding(&model, &test.features, &km.labels, &plot_path)?;
+    let plot = plot_embedding(&model, &test.features, &km.labels, dir.join("embedding"))?;
     let model_path = dir.join("model");
     model.save(&model_path)?;
     let log_path = dir.join("train_log.json");
@@ -199,7 +201,13 @@ pub fn run_demo(config: &DemoConfig, progress: bool) -> Result<DemoReport> {
         ms_breakdown,
         skipped_batches: logs.len() - trained.len(),
         train_seconds,
-        outputs: vec![plot_path, model_path, log_path, report_path.clone()],
+        outputs: vec![
+            plot.png,
+            plot.svg,
+            model_path,
+            log_path,
+            report_path.clone(),
+        ],
     };
     report.outputs.sort();
     basis_data::io::write_atomic(
@@ -209,56 +217,79 @@ pub fn run_demo(config: &DemoConfig, progress: bool) -> Result<DemoReport> {
     Ok(report)
 }
 
-/// Fig. 1-style plot: one panel per embedding coordinate, the network's value as
-/// colour over the plane, and held-out points coloured by their k-means cluster.
+/// Fig. 1-style figure: one chart per embedding coordinate, the network's value as colour
+/// over the plane (blue negative, red positive, each coordinate scaled to its largest
+/// magnitude), and held-out points coloured by their k-means cluster. Writes
+/// `<stem>.png` and `<stem>.svg`.
 pub fn plot_embedding(
     model: &BasisModel,
     points: &DMatrix<f64>,
     clusters: &[usize],
-    path: &std::path::Path,
-) -> Result<()> {
-    let (pw, ph, pad) = (420usize, 300usize, 10usize);
+    stem: impl AsRef<std::path::Path>,
+) -> Result<Written> {
+    let (columns, rows) = (96usize, 64usize);
     let k = model.output_dim();
     let x_range = padded_range(points.column(0).iter().copied(), 0.15);
     let y_range = padded_range(points.column(1).iter().copied(), 0.25);
-    let grid = DMatrix::from_fn(pw * ph, 2, |r, c| {
-        let panel = Panel {
-            left: 0,
-            top: 0,
-            width: pw,
-            height: ph,
-            x_range,
-            y_range,
-        };
-        let (x, y) = panel.data_at(r % pw, r / pw);
+    let cells = Field {
+        columns,
+        rows,
+        x_range,
+        y_range,
+        colours: vec![],
+    };
+    let grid = DMatrix::from_fn(columns * rows, 2, |i, c| {
+        let (x, y) = cells.centre(i % columns, i / columns);
         if c == 0 { x } else { y }
     });
     let field = model.embed(&grid)?;
-    let mut canvas = Canvas::new(k * (pw + pad) + pad, ph + 2 * pad);
-    for c in 0..k {
-        let panel = Panel {
-            left: pad + c * (pw + pad),
-            top: pad,
-            width: pw,
-            height: ph,
-            x_range,
-            y_range,
-        };
-        let values: Vec<f64> = field.column(c).iter().copied().collect();
-        let amax = values.iter().fold(0f64, |m, v| m.max(v.abs())).max(1e-12);
-        canvas.fill_field(&panel, &values, |v| diverging(v / amax))?;
-        let step = (points.nrows() / 600).max(1);
-        for i in (0..points.nrows()).step_by(step) {
-            canvas.point(
-                &panel,
-                points[(i, 0)],
-                points[(i, 1)],
-                2,
-                categorical(clusters[i]),
-            );
-        }
-        canvas.frame(&panel, [60, 60, 60]);
-    }
-    canvas.save_png(path)?;
-    Ok(())
+    let step = (points.nrows() / 600).max(1);
+    let shown: Vec<usize> = (0..points.nrows()).step_by(step).collect();
+    let charts = (0..k)
+        .map(|c| {
+            let amax = field
+                .column(c)
+                .iter()
+                .fold(0f64, |m, v| m.max(v.abs()))
+                .max(1e-12);
+            let colours = field
+                .column(c)
+                .iter()
+                .map(|v| diverging(v / amax))
+                .collect();
+            let chart = Chart {
+                bare: true,
+                ..Chart::new(&format!("coordinate {}", c + 1), "")
+            }
+            .with(Layer::Field(Field {
+                colours,
+                ..cells.clone()
+            }))
+            .with(Layer::Points(Points {
+                xy: shown
+                    .iter()
+                    .map(|&i| [points[(i, 0)], points[(i, 1)]])
+                    .collect(),
+                colours: shown.iter().map(|&i| categorical(clusters[i])).collect(),
+                radius: 2.0,
+            }));
+            Cell::Chart(Box::new(chart))
+        })
+        .collect();
+    let mut figure = Figure::new(k.max(1), (420, 320), charts);
+    let mut classes: Vec<usize> = clusters.to_vec();
+    classes.sort_unstable();
+    classes.dedup();
+    figure.legend = Some(Legend {
+        entries: classes
+            .iter()
+            .map(|&c| LegendEntry {
+                label: format!("k-means cluster {}", c + 1),
+                colour: categorical(c),
+                mark: Mark::Swatch,
+            })
+            .collect(),
+        note: "background: the network's output over the plane (blue < 0 < red)".into(),
+    });
+    Ok(figure.save(stem)?)
 }

@@ -4,14 +4,16 @@
 //! (Algorithm 2, lines 3–6), and the spectral network takes one Algorithm 1 step against
 //! that reference.
 //!
-//! Writes two plots, with titles, axis ticks and a legend drawn in `basis-plot`'s font:
-//! - `fig6.png`, Fig. 6 style, four panels left to right: (a) contrastive loss, (b) spectral
-//!   loss (log10), (c) NMI and (d) ACC over feature iterations; in (c)–(d) blue is the analytic
-//!   embedding of the validation graph on the current features, orange the network on
-//!   training points, green the network on validation points. Values are in `curves.json`.
-//! - `fig8.png`, Fig. 8 style, one row per snapshot iteration (labelled at its right):
+//! Writes two figures, each as PNG and SVG:
+//! - `fig6`, Fig. 6 style, four charts left to right: (a) contrastive loss, (b) spectral
+//!   loss (log axis), (c) NMI and (d) ACC over feature iterations; in (c)–(d) the dashed line
+//!   is the analytic embedding of the validation graph on the current features, the others
+//!   the network on training and on validation points. Values are in `curves.json`.
+//! - `fig8`, Fig. 8 style, one row per snapshot iteration (named at its left):
 //!   V^ref's analytic embedding before T_G, after T_G, and the network's validation embedding
 //!   (first two coordinates, coloured by class).
+//!
+//! [`plot_feature_change`] redraws both from a run's `report.json`.
 
 use crate::fashion_mnist::{ExperimentConfig, FeatureSource, load_dataset, restrict};
 use basis_align::{AlignConfig, AlignModel, FeatureChangeAligner};
@@ -21,7 +23,10 @@ use basis_metrics::{KMeansParams, NmiNormalization, clustering_accuracy, kmeans,
 use basis_nn::progress::progress_bar;
 use basis_nn::siamese::{ImageTensor, SiameseConfig, SiameseTrainer};
 use basis_nn::{NnError, Result};
-use basis_plot::{Canvas, Panel, Series, categorical, legend, line_chart, padded_range};
+use basis_plot::{
+    CATEGORICAL, Cell, Chart, Figure, Layer, Legend, Points, Scale, Series, categorical,
+    method_style,
+};
 use basis_spectral::{EmbeddingParams, analytic_embedding};
 use nalgebra::DMatrix;
 use rand::SeedableRng;
@@ -306,10 +311,7 @@ pub fn run_feature_change(
     bar.finish_and_clear();
 
     let dir = &c.data.out_dir;
-    let fig6 = dir.join("fig6.png");
-    plot_fig6(&curves, &fig6)?;
-    let fig8 = dir.join("fig8.png");
-    plot_fig8(&snapshots, &val_labels, &fig8)?;
+    let figures = plot_feature_change(&curves, &snapshots, &val_labels, dir)?;
     let curves_path = dir.join("curves.json");
     basis_data::io::write_atomic(&curves_path, serde_json::to_string(&curves)?.as_bytes())?;
     let report_path = dir.join("report.json");
@@ -320,97 +322,97 @@ pub fn run_feature_change(
         config: c.clone(),
         curves,
         snapshots,
-        outputs: vec![fig6, fig8, curves_path, report_path.clone()],
+        outputs: [figures.as_slice(), &[curves_path, report_path.clone()]].concat(),
     };
     basis_data::io::write_atomic(&report_path, serde_json::to_string(&report)?.as_bytes())?;
     Ok(report)
 }
 
-const BLUE: [u8; 3] = [31, 119, 180];
-const ORANGE: [u8; 3] = [255, 127, 14];
-const GREEN: [u8; 3] = [44, 160, 44];
+/// Writes Fig. 6 and Fig. 8 (`fig6.png`, `fig6.svg`, `fig8.png`, `fig8.svg`) into `dir`
+/// and returns their paths. `val_labels` are the classes of the validation points of the
+/// snapshots' network embeddings.
+pub fn plot_feature_change(
+    curves: &Curves,
+    snapshots: &[Snapshot],
+    val_labels: &[usize],
+    dir: &std::path::Path,
+) -> Result<Vec<PathBuf>> {
+    let fig6 = fig6(curves).save(dir.join("fig6"))?;
+    let fig8 = fig8(snapshots, val_labels).save(dir.join("fig8"))?;
+    Ok(vec![fig6.png, fig6.svg, fig8.png, fig8.svg])
+}
 
 /// Fig. 6: the two training losses, then NMI and ACC of the analytic embedding of the
 /// validation graph and of the network on training and validation points.
-fn plot_fig6(curves: &Curves, path: &std::path::Path) -> Result<()> {
-    let (cw, ch) = (400usize, 300usize);
-    let mut canvas = Canvas::new(4 * cw, ch + 70);
-    // The spectral loss is drawn on a log scale: one bad batch can be ten times the rest.
-    let loss_curve = |name: &str, series: &[(usize, f64)], log: bool| {
-        let (x, y): (Vec<f64>, Vec<f64>) = series
-            .iter()
-            .map(|p| (p.0 as f64, if log { p.1.log10() } else { p.1 }))
-            .unzip();
-        Series::curve(name, BLUE, x, y)
+fn fig6(curves: &Curves) -> Figure {
+    let network = method_style("basis").colour;
+    let loss = |title: &str, series: &[(usize, f64)], scale: Scale| {
+        let (x, y): (Vec<f64>, Vec<f64>) = series.iter().map(|p| (p.0 as f64, p.1)).unzip();
+        Chart {
+            y_scale: scale,
+            ..Chart::new(title, "feature iteration")
+        }
+        .with(Layer::Series(Series::curve(title, network, x, y)))
     };
-    let last = curves.feature_loss.last().map_or(1.0, |p| p.0 as f64);
-    let ticks = [0.0, last / 2.0, last];
-    for (i, (title, series, log)) in [
-        ("contrastive loss", &curves.feature_loss, false),
-        ("log10 spectral loss", &curves.spectral_loss, true),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let s = [loss_curve(title, series, log)];
-        line_chart(
-            &mut canvas,
-            (i * cw, 0, cw, ch),
-            title,
-            "iteration",
-            &ticks,
-            &s,
-        )?;
-    }
     let xs: Vec<f64> = curves.eval_at.iter().map(|&i| i as f64).collect();
-    let names = [
-        "analytic (validation)",
-        "network, train",
-        "network, validation",
+    let analytic = method_style("analytic");
+    let styles = [
+        ("analytic embedding, validation", analytic.colour, true),
+        ("network, training points", CATEGORICAL[9], false),
+        ("network, validation points", network, false),
     ];
-    let mut legend_series = Vec::new();
-    for (i, (title, scores)) in [("NMI", &curves.nmi), ("ACC", &curves.acc)]
-        .into_iter()
-        .enumerate()
-    {
-        let s: Vec<Series> = scores
-            .iter()
-            .zip([BLUE, ORANGE, GREEN])
-            .zip(names)
-            .map(|((ys, colour), name)| Series {
-                markers: true,
-                ..Series::curve(name, colour, xs.clone(), ys.clone())
-            })
-            .collect();
-        line_chart(
-            &mut canvas,
-            ((2 + i) * cw, 0, cw, ch),
-            title,
-            "iteration",
-            &ticks,
-            &s,
-        )?;
-        legend_series = s;
-    }
-    legend(&mut canvas, 2 * cw + 60, ch + 8, &legend_series);
-    canvas.save_png(path)?;
-    Ok(())
+    let scores = |title: &str, values: &[Vec<f64>; 3]| {
+        values.iter().zip(styles).fold(
+            Chart::new(title, "feature iteration"),
+            |chart, (ys, (name, colour, dashed))| {
+                chart.with(Layer::Series(Series {
+                    markers: !dashed,
+                    dashed,
+                    ..Series::curve(name, colour, xs.clone(), ys.clone())
+                }))
+            },
+        )
+    };
+    let nmi = scores("NMI", &curves.nmi);
+    let legend_series: Vec<Series> = nmi
+        .layers
+        .iter()
+        .filter_map(|l| match l {
+            Layer::Series(s) => Some(s.clone()),
+            _ => None,
+        })
+        .collect();
+    let cells = vec![
+        Cell::Chart(Box::new(loss(
+            "contrastive loss",
+            &curves.feature_loss,
+            Scale::Linear,
+        ))),
+        Cell::Chart(Box::new(loss(
+            "spectral loss",
+            &curves.spectral_loss,
+            Scale::Log10,
+        ))),
+        Cell::Chart(Box::new(nmi)),
+        Cell::Chart(Box::new(scores("ACC", &curves.acc))),
+    ];
+    let mut figure = Figure::new(4, (380, 300), cells);
+    figure.legend = Some(Legend::of(
+        &legend_series.iter().collect::<Vec<_>>(),
+        "NMI and ACC of k-means on each embedding",
+    ));
+    figure
 }
 
 /// Fig. 8: per snapshot, V^ref before and after T_G and the network's validation embedding
 /// (first two coordinates, coloured by class).
-fn plot_fig8(snapshots: &[Snapshot], val_labels: &[usize], path: &std::path::Path) -> Result<()> {
-    let (pw, ph, pad, head) = (260usize, 260usize, 12usize, 30usize);
-    let rows = snapshots.len().max(1);
-    let mut canvas = Canvas::new(3 * (pw + pad) + pad + 90, head + rows * (ph + pad) + pad);
+fn fig8(snapshots: &[Snapshot], val_labels: &[usize]) -> Figure {
     let titles = [
-        "V_ref before T_G",
-        "V_ref after T_G",
-        "network (validation)",
+        "V^{ref} before T_{G}",
+        "V^{ref} after T_{G}",
+        "network, validation points",
     ];
-    for (col, title) in titles.iter().enumerate() {
-        canvas.text_centered(pad + col * (pw + pad) + pw / 2, 8, title, [0, 0, 0], 2);
-    }
+    let mut cells = Vec::new();
     for (r, s) in snapshots.iter().enumerate() {
         let columns: [(&[[f64; 2]], &[usize]); 3] = [
             (&s.before, &s.reference_labels),
@@ -418,29 +420,104 @@ fn plot_fig8(snapshots: &[Snapshot], val_labels: &[usize], path: &std::path::Pat
             (&s.network, val_labels),
         ];
         for (col, (pts, labels)) in columns.into_iter().enumerate() {
-            let p = Panel {
-                left: pad + col * (pw + pad),
-                top: head + pad + r * (ph + pad),
-                width: pw,
-                height: ph,
-                x_range: padded_range(pts.iter().map(|q| q[0]), 0.08),
-                y_range: padded_range(pts.iter().map(|q| q[1]), 0.08),
-            };
-            for (q, &y) in pts.iter().zip(labels) {
-                canvas.point(&p, q[0], q[1], 1, categorical(y));
+            let chart = Chart {
+                bare: true,
+                y_title: if col == 0 {
+                    format!("iteration {}", s.iteration)
+                } else {
+                    String::new()
+                },
+                ..Chart::new(if r == 0 { titles[col] } else { "" }, "")
             }
-            canvas.frame(&p, [60, 60, 60]);
+            .with(Layer::Points(Points {
+                xy: pts.to_vec(),
+                colours: labels.iter().map(|&y| categorical(y)).collect(),
+                radius: 1.5,
+            }));
+            cells.push(Cell::Chart(Box::new(chart)));
         }
-        let y = head + pad + r * (ph + pad) + ph / 2;
-        canvas.text(3 * (pw + pad) + pad, y - 12, "iter", [0, 0, 0], 2);
-        canvas.text(
-            3 * (pw + pad) + pad,
-            y + 6,
-            &s.iteration.to_string(),
-            [0, 0, 0],
-            2,
-        );
     }
-    canvas.save_png(path)?;
-    Ok(())
+    if cells.is_empty() {
+        cells.push(Cell::Empty);
+    }
+    let mut classes: Vec<usize> = val_labels.to_vec();
+    classes.sort_unstable();
+    classes.dedup();
+    let mut figure = Figure::new(3, (300, 280), cells);
+    figure.legend = Some(Legend {
+        entries: classes
+            .iter()
+            .map(|&c| basis_plot::LegendEntry {
+                label: format!("class {c}"),
+                colour: categorical(c),
+                mark: basis_plot::Mark::Swatch,
+            })
+            .collect(),
+        note: String::new(),
+    });
+    figure
+}
+
+#[cfg(test)]
+mod figure_tests {
+    use super::*;
+
+    #[test]
+    fn fig6_and_fig8_are_written_as_png_and_svg() {
+        let iterations: Vec<usize> = (0..20).map(|i| 10 * i).collect();
+        let curves = Curves {
+            feature_loss: iterations
+                .iter()
+                .map(|&i| (i, 1.0 / (1.0 + i as f64)))
+                .collect(),
+            spectral_loss: iterations
+                .iter()
+                .map(|&i| {
+                    (
+                        i,
+                        if i == 50 {
+                            f64::NAN
+                        } else {
+                            100.0 / (1.0 + i as f64)
+                        },
+                    )
+                })
+                .collect(),
+            eval_at: vec![0, 100, 190],
+            nmi: [
+                vec![0.5, 0.7, 0.8],
+                vec![0.4, 0.6, 0.78],
+                vec![0.4, 0.6, 0.77],
+            ],
+            acc: [
+                vec![0.5, 0.7, 0.8],
+                vec![0.4, 0.6, 0.78],
+                vec![0.4, 0.6, 0.77],
+            ],
+        };
+        let snapshot = |iteration| Snapshot {
+            iteration,
+            before: vec![[0.0, 1.0], [1.0, 0.0], [0.5, 0.5]],
+            after: vec![[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]],
+            reference_labels: vec![0, 1, 2],
+            network: vec![[0.1, 0.2], [0.3, 0.1]],
+        };
+        let dir = std::env::temp_dir().join(format!("fig68-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let files =
+            plot_feature_change(&curves, &[snapshot(10), snapshot(100)], &[0, 2], &dir).unwrap();
+        assert_eq!(files.len(), 4);
+        for (png, svg) in [(&files[0], &files[1]), (&files[2], &files[3])] {
+            let seen = basis_plot::Written {
+                png: png.clone(),
+                svg: svg.clone(),
+            }
+            .inspect()
+            .unwrap();
+            assert_eq!(seen.png_size, seen.svg_size);
+        }
+        let fig8 = std::fs::read_to_string(&files[3]).unwrap();
+        assert!(fig8.contains("iteration 100") && fig8.contains(">ref</tspan>"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -10,7 +10,7 @@
 use crate::table1::{METRICS, MethodResults, Table1, Table1Config, run_table1};
 use basis_methods::{MethodError, Result};
 use basis_nn::NnError;
-use basis_plot::{Canvas, Series, categorical, legend, line_chart};
+use basis_plot::{Cell, Chart, Figure, Layer, Legend, Series};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -141,8 +141,8 @@ pub fn run_neighbor_sweep(
         neighbor_sweep_markdown(&sweep).as_bytes(),
     )
     .map_err(io)?;
-    neighbor_sweep_plot(&sweep)?
-        .save_png(out.join("neighbors.png"))
+    neighbor_sweep_plot(&sweep)
+        .save(out.join("neighbors"))
         .map_err(NnError::from)?;
     Ok(sweep)
 }
@@ -203,62 +203,111 @@ pub fn neighbor_sweep_markdown(s: &NeighborSweep) -> String {
     out
 }
 
-/// The Fig. 4 style plot: one chart per metric (mean ± std over the seeds against k) and a
-/// legend in the sixth cell of a 3 × 2 grid.
-pub fn neighbor_sweep_plot(s: &NeighborSweep) -> Result<Canvas> {
-    let (cw, ch) = (420, 300);
-    let mut canvas = Canvas::new(3 * cw, 2 * ch);
+/// The Fig. 4 style figure: one chart per metric (mean ± std over the seeds against k), each
+/// method in its colour of every figure, and the legend in the sixth cell of a 3 × 2 grid.
+pub fn neighbor_sweep_plot(s: &NeighborSweep) -> Figure {
     let ks: Vec<f64> = s.points.iter().map(|p| p.k as f64).collect();
     let methods = s.methods();
+    let mut cells = Vec::new();
+    let mut all = Vec::new();
     for (j, metric) in METRICS.iter().enumerate() {
-        let series: Vec<Series> = methods
-            .iter()
-            .enumerate()
-            .map(|(c, m)| {
-                let stats: Vec<_> = (0..s.points.len())
-                    .map(|i| s.row(i, m).map(|r| r.aggregate()[j]))
-                    .collect();
-                Series {
-                    name: m.clone(),
-                    colour: categorical(c),
-                    x: ks.clone(),
-                    mean: stats
-                        .iter()
-                        .map(|a| a.map_or(f64::NAN, |a| a.mean))
-                        .collect(),
-                    std: stats
-                        .iter()
-                        .map(|a| a.map_or(f64::NAN, |a| a.std))
-                        .collect(),
-                    markers: true,
-                }
-            })
-            .collect();
         let title = match j {
-            0 => "d_G (lower is better)",
-            1 => "d_⊥ (lower is better)",
-            4 => "probe accuracy %",
+            0 => "d_{G} (lower is better)",
+            1 => "d_{⊥} (lower is better)",
+            4 => "linear-probe accuracy (%)",
             _ => metric,
         };
-        line_chart(
-            &mut canvas,
-            ((j % 3) * cw, (j / 3) * ch, cw, ch),
-            title,
-            "neighbours k",
-            &ks,
-            &series,
-        )
-        .map_err(NnError::from)?;
-        if j == 0 {
-            legend(&mut canvas, 2 * cw + 30, ch + 60, &series);
+        let mut chart = Chart {
+            x_ticks: Some(ks.clone()),
+            ..Chart::new(title, "neighbours k")
+        };
+        for m in &methods {
+            let stats: Vec<_> = (0..s.points.len())
+                .map(|i| s.row(i, m).map(|r| r.aggregate()[j]))
+                .collect();
+            let series = Series::method(
+                m,
+                ks.clone(),
+                stats
+                    .iter()
+                    .map(|a| a.map_or(f64::NAN, |a| a.mean))
+                    .collect(),
+                stats
+                    .iter()
+                    .map(|a| a.map_or(f64::NAN, |a| a.std))
+                    .collect(),
+            );
+            if j == 0 {
+                all.push(series.clone());
+            }
+            chart = chart.with(Layer::Series(series));
+        }
+        cells.push(Cell::Chart(Box::new(chart)));
+    }
+    cells.push(Cell::Legend);
+    let mut figure = Figure::new(3, (400, 300), cells);
+    figure.legend = Some(Legend::of(
+        &all.iter().collect::<Vec<_>>(),
+        &format!("mean ± std over {} seeds", s.seeds.len()),
+    ));
+    figure
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use basis_metrics::Report;
+
+    fn report(g: f64) -> Report {
+        Report {
+            n_points: 100,
+            dim: 10,
+            grassmann: Some(g),
+            orthogonality: Some(0.02),
+            nmi: Some(0.8),
+            nmi_arithmetic: Some(0.8),
+            acc: Some(0.85),
+            probe_accuracy: Some(0.9),
         }
     }
-    canvas.text(
-        2 * cw + 30,
-        ch + 30,
-        &format!("mean ± std over {} seeds", s.seeds.len()),
-        [0, 0, 0],
-        1,
-    );
-    Ok(canvas)
+
+    #[test]
+    fn the_figure_is_written_as_png_and_svg() {
+        let points = [10, 20, 50]
+            .iter()
+            .map(|&k| NeighborPoint {
+                k,
+                table: Table1 {
+                    config: Table1Config::default(),
+                    seeds: vec![0, 1],
+                    rows: ["basis", "spectralnet"]
+                        .iter()
+                        .map(|m| MethodResults {
+                            method: m.to_string(),
+                            reports: vec![report(0.1 * k as f64 / 10.0), report(0.12)],
+                            ms_per_iteration: vec![20.0, 21.0],
+                            failures: vec![],
+                        })
+                        .collect(),
+                },
+            })
+            .collect();
+        let sweep = NeighborSweep {
+            config: NeighborSweepConfig::default(),
+            seeds: vec![0, 1],
+            points,
+        };
+        let dir = std::env::temp_dir().join(format!("neighbors-plot-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let seen = neighbor_sweep_plot(&sweep)
+            .save(dir.join("neighbors"))
+            .unwrap()
+            .inspect()
+            .unwrap();
+        assert_eq!(seen.png_size, (1200, 600));
+        for text in ["BASiS", "SpectralNet", "neighbours k", "over 2 seeds", "50"] {
+            assert!(seen.svg_text.contains(text), "{text}: {}", seen.svg_text);
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

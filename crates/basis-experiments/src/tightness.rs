@@ -14,7 +14,7 @@ use crate::fashion_mnist::{
 };
 use basis_data::npy::read_npy;
 use basis_nn::{NnError, Result};
-use basis_plot::{Canvas, Series, categorical, legend, line_chart};
+use basis_plot::{Cell, Chart, Figure, Layer, Legend, Scale, Series};
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -145,7 +145,7 @@ pub fn run_tightness_sweep(
         out.join("tightness.md"),
         tightness_markdown(&sweep).as_bytes(),
     )?;
-    tightness_plot(&sweep)?.save_png(out.join("tightness.png"))?;
+    tightness_plot(&sweep).save(out.join("tightness"))?;
     Ok(sweep)
 }
 
@@ -198,87 +198,130 @@ pub fn tightness_markdown(s: &TightnessSweep) -> String {
     out
 }
 
-/// Five charts against log10 of the spread: d_G (with the indicator floor), d_⊥, NMI and ACC
-/// (network and analytic), and log10 of the final loss.
-pub fn tightness_plot(s: &TightnessSweep) -> Result<Canvas> {
-    let (cw, ch) = (420, 300);
-    let mut canvas = Canvas::new(3 * cw, 2 * ch);
-    let x: Vec<f64> = s.points.iter().map(|p| p.spread.log10()).collect();
-    let series = |name: &str, c: usize, f: &dyn Fn(&TightnessPoint) -> (f64, f64)| Series {
-        name: name.into(),
-        colour: categorical(c),
-        x: x.clone(),
-        mean: s.points.iter().map(|p| f(p).0).collect(),
-        std: s.points.iter().map(|p| f(p).1).collect(),
-        markers: true,
+/// Five charts against the spread (log axis): d_G (with the class-indicator floor), d_⊥, NMI
+/// and ACC (network and analytic), and the final loss; the legend in the sixth cell.
+pub fn tightness_plot(s: &TightnessSweep) -> Figure {
+    let x: Vec<f64> = s.points.iter().map(|p| p.spread).collect();
+    let series = |key: &str, f: &dyn Fn(&TightnessPoint) -> (f64, f64)| {
+        Series::method(
+            key,
+            x.clone(),
+            s.points.iter().map(|p| f(p).0).collect(),
+            s.points.iter().map(|p| f(p).1).collect(),
+        )
     };
     let metric = |j: usize| move |p: &TightnessPoint| (p.basis[j].mean, p.basis[j].std);
-    let panels: [(&str, Vec<Series>); 5] = [
+    let charts: [(&str, Scale, Vec<Series>); 5] = [
         (
-            "d_G (lower is better)",
+            "d_{G} (lower is better)",
+            Scale::Linear,
             vec![
-                series("BASiS", 0, &metric(0)),
-                series("class indicators", 2, &|p| {
-                    (p.indicator_grassmann, f64::NAN)
-                }),
+                series("basis", &metric(0)),
+                series("indicators", &|p| (p.indicator_grassmann, f64::NAN)),
             ],
         ),
         (
-            "d_⊥ (lower is better)",
-            vec![series("BASiS", 0, &metric(1))],
+            "d_{⊥} (lower is better)",
+            Scale::Linear,
+            vec![series("basis", &metric(1))],
         ),
         (
             "NMI",
+            Scale::Linear,
             vec![
-                series("BASiS", 0, &metric(2)),
-                series("analytic", 1, &|p| (p.analytic_nmi_acc[0], f64::NAN)),
+                series("basis", &metric(2)),
+                series("analytic", &|p| (p.analytic_nmi_acc[0], f64::NAN)),
             ],
         ),
         (
             "ACC",
+            Scale::Linear,
             vec![
-                series("BASiS", 0, &metric(3)),
-                series("analytic", 1, &|p| (p.analytic_nmi_acc[1], f64::NAN)),
+                series("basis", &metric(3)),
+                series("analytic", &|p| (p.analytic_nmi_acc[1], f64::NAN)),
             ],
         ),
         (
-            "log10 final loss",
-            vec![series("BASiS", 0, &|p| {
-                (p.final_loss.mean.log10(), f64::NAN)
-            })],
+            "final training loss",
+            Scale::Log10,
+            vec![series("basis", &|p| (p.final_loss.mean, f64::NAN))],
         ),
     ];
-    // Ticks at half decades: the spreads themselves crowd each other on a log axis.
-    let (lo, hi) = x
+    let mut cells: Vec<Cell> = charts
         .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
-            (a.min(v), b.max(v))
-        });
-    let ticks: Vec<f64> = ((2.0 * lo).ceil() as i64..=(2.0 * hi).floor() as i64)
-        .map(|t| t as f64 / 2.0)
+        .map(|(title, y_scale, lines)| {
+            let chart = Chart {
+                x_scale: Scale::Log10,
+                y_scale: *y_scale,
+                ..Chart::new(title, "cluster spread (log axis)")
+            };
+            let chart = lines
+                .iter()
+                .fold(chart, |c, l| c.with(Layer::Series(l.clone())));
+            Cell::Chart(Box::new(chart))
+        })
         .collect();
-    for (j, (title, lines)) in panels.iter().enumerate() {
-        line_chart(
-            &mut canvas,
-            ((j % 3) * cw, (j / 3) * ch, cw, ch),
-            title,
-            "log10 spread",
-            if ticks.len() >= 2 { &ticks } else { &x },
-            lines,
-        )?;
+    cells.push(Cell::Legend);
+    let legend_lines = [&charts[0].2[0], &charts[2].2[1], &charts[0].2[1]];
+    let mut figure = Figure::new(3, (400, 300), cells);
+    figure.legend = Some(Legend::of(
+        &legend_lines,
+        &format!("BASiS: mean ± std over {} seeds", s.seeds.len()),
+    ));
+    figure
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(mean: f64, std: f64) -> MeanStd {
+        MeanStd { mean, std }
     }
-    let all = [
-        series("BASiS (mean ± std)", 0, &metric(0)),
-        series("analytic eigenvectors", 1, &metric(0)),
-        series("class indicators", 2, &metric(0)),
-    ];
-    legend(&mut canvas, 2 * cw + 30, ch + 60, &all);
-    canvas.text(
-        2 * cw + 30,
-        ch + 30,
-        &format!("{} seeds per spread", s.seeds.len()),
-        [0, 0, 0],
-        1,
-    );
-    Ok(canvas)
+
+    #[test]
+    fn the_figure_is_written_as_png_and_svg() {
+        let points = [0.3, 0.03, 0.003]
+            .iter()
+            .enumerate()
+            .map(|(i, &spread)| TightnessPoint {
+                spread,
+                basis: [
+                    m(0.2 * i as f64, 0.05),
+                    m(0.01, f64::NAN),
+                    m(0.9, 0.01),
+                    m(0.95, 0.0),
+                    m(97.0, 1.0),
+                ],
+                final_loss: m(10f64.powi(-(i as i32)), 0.0),
+                skipped_batches: 0,
+                inlier_fraction: m(0.9, 0.0),
+                analytic_nmi_acc: [1.0, 1.0],
+                indicator_grassmann: if i == 0 { f64::NAN } else { 0.01 },
+                test_gap: [0.1, 0.9],
+            })
+            .collect();
+        let sweep = TightnessSweep {
+            config: TightnessSweepConfig::default(),
+            seeds: vec![0, 1],
+            points,
+        };
+        let dir = std::env::temp_dir().join(format!("tightness-plot-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let seen = tightness_plot(&sweep)
+            .save(dir.join("tightness"))
+            .unwrap()
+            .inspect()
+            .unwrap();
+        assert_eq!(seen.png_size, (1200, 600));
+        for text in [
+            "final training loss",
+            "class indicators",
+            "over 2 seeds",
+            "10⁻²",
+        ] {
+            assert!(seen.svg_text.contains(text), "{text}: {}", seen.svg_text);
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
