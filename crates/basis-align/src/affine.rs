@@ -40,6 +40,36 @@ pub struct AffineMap {
 }
 
 impl AffineMap {
+    /// A map from its parts, checked: `linear` is K × K, `translation` has K entries, every
+    /// entry is finite.
+    pub fn new(linear: DMatrix<f64>, translation: DVector<f64>) -> Result<Self> {
+        let map = Self {
+            linear,
+            translation,
+        };
+        map.check()?;
+        Ok(map)
+    }
+
+    /// Validates a map whose public fields may have been set by hand: the shapes agree and
+    /// every entry is finite. Every method that uses the map calls it first.
+    pub fn check(&self) -> Result<()> {
+        let k = self.translation.len();
+        if self.linear.shape() != (k, k) {
+            return Err(AlignError::DimensionMismatch(format!(
+                "an affine map's linear part is {}×{} but its translation has {k} entries",
+                self.linear.nrows(),
+                self.linear.ncols()
+            )));
+        }
+        if !(self.linear.iter().all(|v| v.is_finite())
+            && self.translation.iter().all(|v| v.is_finite()))
+        {
+            return Err(AlignError::NonFinite("the affine map"));
+        }
+        Ok(())
+    }
+
     /// The identity map in `dim` dimensions.
     pub fn identity(dim: usize) -> Self {
         Self {
@@ -55,6 +85,7 @@ impl AffineMap {
 
     /// Eq. 14: applies the map to every row of `coords` (n × K).
     pub fn apply(&self, coords: &DMatrix<f64>) -> Result<DMatrix<f64>> {
+        self.check()?;
         if coords.ncols() != self.dim() {
             return Err(AlignError::DimensionMismatch(format!(
                 "map is {}-dimensional, coordinates have {} columns",
@@ -77,7 +108,8 @@ impl AffineMap {
         target: &DMatrix<f64>,
         out: &mut Vec<f64>,
     ) -> Result<()> {
-        if source.shape() != target.shape() {
+        self.check()?;
+        if source.shape() != target.shape() || source.ncols() != self.dim() {
             return Err(AlignError::DimensionMismatch(format!(
                 "source is {:?}, target is {:?}",
                 source.shape(),
@@ -96,21 +128,33 @@ impl AffineMap {
         Ok(out)
     }
 
-    /// `self ∘ first`: apply `first`, then `self`.
-    pub fn compose(&self, first: &AffineMap) -> AffineMap {
-        AffineMap {
+    /// `self ∘ first`: apply `first`, then `self`. An error if either map fails
+    /// [`check`](Self::check) or their dimensions differ.
+    pub fn compose(&self, first: &AffineMap) -> Result<AffineMap> {
+        self.check()?;
+        first.check()?;
+        if first.dim() != self.dim() {
+            return Err(AlignError::DimensionMismatch(format!(
+                "composing a {}-dimensional map after a {}-dimensional one",
+                self.dim(),
+                first.dim()
+            )));
+        }
+        Ok(AffineMap {
             linear: &self.linear * &first.linear,
             translation: &self.linear * &first.translation + &self.translation,
-        }
+        })
     }
 
-    /// `T = [A | b]` as a K × (K+1) matrix.
-    pub fn as_matrix(&self) -> DMatrix<f64> {
+    /// `T = [A | b]` as a K × (K+1) matrix. An error if the map fails
+    /// [`check`](Self::check).
+    pub fn as_matrix(&self) -> Result<DMatrix<f64>> {
+        self.check()?;
         let k = self.dim();
         let mut t = DMatrix::zeros(k, k + 1);
         t.view_mut((0, 0), (k, k)).copy_from(&self.linear);
         t.set_column(k, &self.translation);
-        t
+        Ok(t)
     }
 }
 
@@ -291,6 +335,58 @@ pub(crate) fn check_finite(m: &DMatrix<f64>, what: &'static str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hand_built_maps_whose_parts_disagree_are_typed_errors() {
+        let bad = AffineMap {
+            linear: DMatrix::identity(3, 3),
+            translation: DVector::zeros(2),
+        };
+        let x = DMatrix::zeros(4, 2);
+        assert!(matches!(bad.check(), Err(AlignError::DimensionMismatch(_))));
+        assert!(matches!(
+            bad.apply(&x),
+            Err(AlignError::DimensionMismatch(_))
+        ));
+        assert!(matches!(
+            bad.residuals(&x, &x),
+            Err(AlignError::DimensionMismatch(_))
+        ));
+        assert!(matches!(
+            bad.as_matrix(),
+            Err(AlignError::DimensionMismatch(_))
+        ));
+        let id = AffineMap::identity(2);
+        assert!(matches!(
+            id.compose(&bad),
+            Err(AlignError::DimensionMismatch(_))
+        ));
+        assert!(matches!(
+            id.compose(&AffineMap::identity(3)),
+            Err(AlignError::DimensionMismatch(_))
+        ));
+        assert!(AffineMap::new(DMatrix::identity(2, 3), DVector::zeros(2)).is_err());
+        let mut nan = AffineMap::identity(2);
+        nan.translation[1] = f64::NAN;
+        assert!(matches!(nan.apply(&x), Err(AlignError::NonFinite(_))));
+        assert!(matches!(
+            AffineMap::new(
+                DMatrix::from_element(2, 2, f64::INFINITY),
+                DVector::zeros(2)
+            ),
+            Err(AlignError::NonFinite(_))
+        ));
+        // Residuals with coordinates of another dimension than the map's.
+        let three = DMatrix::zeros(4, 3);
+        assert!(matches!(
+            id.residuals(&three, &three),
+            Err(AlignError::DimensionMismatch(_))
+        ));
+        assert_eq!(
+            AffineMap::new(DMatrix::identity(2, 2), DVector::zeros(2)).unwrap(),
+            id
+        );
+    }
     use crate::aligner::{AlignConfig, BatchAligner};
 
     /// Runs `f` on a thread and fails the test if it has not returned after 20 s (a hang
@@ -408,8 +504,8 @@ mod tests {
     fn composition_and_matrix_form() {
         let a = known_map();
         let id = AffineMap::identity(2);
-        assert_eq!(a.compose(&id), a);
-        let t = a.as_matrix();
+        assert_eq!(a.compose(&id).unwrap(), a);
+        let t = a.as_matrix().unwrap();
         assert_eq!(t.shape(), (2, 3));
         assert_eq!(t[(0, 2)], 0.05);
     }

@@ -68,6 +68,7 @@ impl AffinityParams {
 /// positive σ of the graph instead. When every σ is zero the scale is undefined
 /// and [`GraphError::ZeroScale`] is returned.
 pub fn gaussian_scales(knn: &KnnGraph, scale: Scale) -> Result<Vec<f64>> {
+    knn.check()?;
     let n = knn.n;
     match scale {
         Scale::Fixed(s) => {

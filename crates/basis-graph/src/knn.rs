@@ -119,6 +119,67 @@ pub struct KnnGraph {
 }
 
 impl KnnGraph {
+    /// A graph from its parts (e.g. neighbours computed elsewhere), checked with
+    /// [`check`](Self::check).
+    pub fn from_parts(
+        n: usize,
+        k: usize,
+        indices: Vec<usize>,
+        distances: Vec<f64>,
+    ) -> Result<Self> {
+        let g = Self {
+            n,
+            k,
+            indices,
+            distances,
+        };
+        g.check()?;
+        Ok(g)
+    }
+
+    /// Validates a graph whose public fields may have been set by hand: `1 <= k < n`, `n·k`
+    /// indices and distances, every index a point other than its row's, every distance
+    /// finite, non-negative and non-decreasing along its row. The functions that build
+    /// affinities from a graph call it first, so a bad graph is a typed error there, not a
+    /// panic or a wrong matrix.
+    pub fn check(&self) -> Result<()> {
+        let (n, k) = (self.n, self.k);
+        if n == 0 {
+            return Err(GraphError::Empty { rows: 0, cols: k });
+        }
+        if k == 0 || k >= n {
+            return Err(GraphError::InvalidK { k, n });
+        }
+        let len = n.checked_mul(k);
+        if len != Some(self.indices.len()) || len != Some(self.distances.len()) {
+            return Err(GraphError::InvalidParameter(format!(
+                "a {n}-point {k}-NN graph needs {n}·{k} indices and distances, has {} and {}",
+                self.indices.len(),
+                self.distances.len()
+            )));
+        }
+        for i in 0..n {
+            let row = &self.indices[i * k..(i + 1) * k];
+            if let Some(&j) = row.iter().find(|&&j| j >= n || j == i) {
+                return Err(GraphError::InvalidParameter(format!(
+                    "point {i} lists neighbour {j} (the graph has {n} points; a point is not its own neighbour)"
+                )));
+            }
+            let d = &self.distances[i * k..(i + 1) * k];
+            if let Some(v) = d.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
+                return Err(GraphError::InvalidParameter(format!(
+                    "point {i} has neighbour distance {v}; distances must be finite and >= 0"
+                )));
+            }
+            if d.windows(2).any(|w| w[1] < w[0]) {
+                return Err(GraphError::InvalidParameter(format!(
+                    "the distances of point {i} are not sorted closest first"
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Sizes the graph for `n` points and `k` neighbours, reusing its allocations.
     fn reset(&mut self, n: usize, k: usize) {
         self.n = n;
@@ -129,7 +190,7 @@ impl KnnGraph {
         self.distances.resize(n * k, 0.0);
     }
 
-    /// Neighbour indices of point `i`, closest first.
+    /// Neighbour indices of point `i`, closest first (panics if `i >= n`, like slice indexing).
     pub fn neighbors(&self, i: usize) -> &[usize] {
         &self.indices[i * self.k..(i + 1) * self.k]
     }
@@ -142,6 +203,8 @@ impl KnnGraph {
     /// Fraction of the exact neighbours found by `self`, averaged over points
     /// (recall@k of an approximate graph against `exact`).
     pub fn recall_against(&self, exact: &KnnGraph) -> Result<f64> {
+        self.check()?;
+        exact.check()?;
         if self.n != exact.n || self.k != exact.k {
             return Err(GraphError::InvalidParameter(format!(
                 "recall of a {}-point {}-NN graph against a {}-point {}-NN graph",
