@@ -221,11 +221,12 @@ pub fn neighbor_sweep_plot(s: &NeighborSweep) -> Figure {
             x_ticks: Some(ks.clone()),
             ..Chart::new(title, "neighbours k")
         };
+        let mut colours_seen: Vec<basis_plot::Rgb> = Vec::new();
         for m in &methods {
             let stats: Vec<_> = (0..s.points.len())
                 .map(|i| s.row(i, m).map(|r| r.aggregate()[j]))
                 .collect();
-            let series = Series::method(
+            let mut series = Series::method(
                 m,
                 ks.clone(),
                 stats
@@ -237,6 +238,11 @@ pub fn neighbor_sweep_plot(s: &NeighborSweep) -> Figure {
                     .map(|a| a.map_or(f64::NAN, |a| a.std))
                     .collect(),
             );
+            // A second row of the same method (SpecNet2 post-processed two ways) is dashed.
+            if colours_seen.contains(&series.colour) {
+                series.dashed = true;
+            }
+            colours_seen.push(series.colour);
             if j == 0 {
                 all.push(series.clone());
             }

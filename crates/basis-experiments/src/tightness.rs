@@ -99,7 +99,7 @@ pub fn run_tightness_sweep(
         let s = run_experiment(&e, seeds, progress)?;
         let analytic = read_npy(e.out_dir.join("analytic_test_embedding.npy"))?;
         let (_, test) = basis_data::clusters::subspace_blobs(&e.blobs)?;
-        let test = crate::fashion_mnist::restrict(&test, &e.classes, e.limit_test)?;
+        let test = crate::fashion_mnist::restrict(&test, &e.classes, e.limit_test, "test")?;
         let classes = test.num_classes();
         let indicators = DMatrix::from_fn(test.len(), classes, |i, c| {
             f64::from(u8::from(test.labels[i] == c))
@@ -318,7 +318,7 @@ mod tests {
             "final training loss",
             "class indicators",
             "over 2 seeds",
-            "10⁻²",
+            "0.03",
         ] {
             assert!(seen.svg_text.contains(text), "{text}: {}", seen.svg_text);
         }

@@ -50,33 +50,50 @@ pub struct MethodStyle {
     pub dashed: bool,
 }
 
-/// The style of a method by its key (`Method::name()`: `basis`, `diffusion-net`,
-/// `spectralnet`, `specnet2`, `neuralef`, ...) or of a reference curve (`analytic`,
-/// `indicators`). An unknown key keeps its name and gets one of the colours no known method
-/// uses, chosen from the key, so it is stable across figures too.
-pub fn method_style(key: &str) -> MethodStyle {
-    let known = |label: &str, colour: Rgb, dashed: bool| MethodStyle {
-        label: label.to_string(),
-        colour,
-        dashed,
-    };
-    match key {
-        "basis" => known("BASiS", CATEGORICAL[0], false),
-        "diffusion-net" => known("Diffusion Net", CATEGORICAL[1], false),
-        "spectralnet" => known("SpectralNet", CATEGORICAL[2], false),
-        "specnet2" => known("SpecNet2", CATEGORICAL[3], false),
-        "neuralef" => known("NeuralEF", CATEGORICAL[4], false),
-        "neuralef-head" => known("NeuralEF head", CATEGORICAL[6], false),
-        "analytic" => known("analytic eigenvectors", [40, 40, 40], true),
-        "indicators" => known("class indicators", CATEGORICAL[5], true),
-        other => {
-            // FNV-1a over the key: stable across runs and platforms.
-            let h = other.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-            });
-            let spare = [7, 8, 9];
-            known(other, CATEGORICAL[spare[(h % 3) as usize]], false)
+/// The known methods and references: slug, display name, colour, dashed.
+const KNOWN: [(&str, &str, Rgb, bool); 8] = [
+    ("basis", "BASiS", CATEGORICAL[0], false),
+    ("diffusion-net", "Diffusion Net", CATEGORICAL[1], false),
+    ("spectralnet", "SpectralNet", CATEGORICAL[2], false),
+    ("specnet2", "SpecNet2", CATEGORICAL[3], false),
+    ("neuralef-head", "NeuralEF head", CATEGORICAL[6], false),
+    ("neuralef", "NeuralEF", CATEGORICAL[4], false),
+    ("analytic", "analytic eigenvectors", [40, 40, 40], true),
+    ("indicators", "class indicators", CATEGORICAL[5], true),
+];
+
+/// The style of a method (or a reference curve) by its slug (`Method::slug()`: `basis`,
+/// `diffusion-net`, `spectralnet`, `specnet2`, `neuralef`, ...; `analytic`,
+/// `indicators`) or its display name (`BASiS`, `Diffusion Net`, ...). A table row that
+/// names a variant of a method, `"SpecNet2 (post-processed on the test set)"`, keeps its
+/// name and takes the method's colour. An unknown name keeps its name and gets one of the
+/// colours no known method uses, chosen from the name, so it is stable across figures too.
+pub fn method_style(name: &str) -> MethodStyle {
+    for (slug, label, colour, dashed) in KNOWN {
+        let label_of = if name == slug || name == label {
+            Some(label.to_string())
+        } else if name.starts_with(label) && name[label.len()..].starts_with(" (") {
+            Some(name.to_string())
+        } else {
+            None
+        };
+        if let Some(label) = label_of {
+            return MethodStyle {
+                label,
+                colour,
+                dashed,
+            };
         }
+    }
+    // FNV-1a over the name: stable across runs and platforms.
+    let h = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    let spare = [7, 8, 9];
+    MethodStyle {
+        label: name.to_string(),
+        colour: CATEGORICAL[spare[(h % 3) as usize]],
+        dashed: false,
     }
 }
 
@@ -110,6 +127,18 @@ mod tests {
             }
         }
         assert_eq!(method_style("basis").label, "BASiS");
+        assert_eq!(method_style("Diffusion Net"), method_style("diffusion-net"));
+        let variant = method_style("SpecNet2 (post-processed on training batches)");
+        assert_eq!(variant.colour, method_style("specnet2").colour);
+        assert_eq!(
+            variant.label,
+            "SpecNet2 (post-processed on training batches)"
+        );
+        assert_eq!(method_style("NeuralEF head").colour, CATEGORICAL[6]);
+        assert_ne!(
+            method_style("SpecNet2x").colour,
+            method_style("specnet2").colour
+        );
         assert_eq!(method_style("new-method"), method_style("new-method"));
         assert!(!colours.contains(&method_style("new-method").colour));
     }

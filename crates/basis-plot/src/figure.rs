@@ -436,6 +436,8 @@ const AXIS: RGBColor = RGBColor(90, 90, 90);
 const GRID: RGBColor = RGBColor(228, 228, 228);
 const FIGURE_TITLE_H: u32 = 34;
 const LEGEND_ROW_H: f64 = 22.0;
+/// Space above a legend strip under the grid.
+const STRIP_TOP: f64 = 8.0;
 
 pub(crate) fn draw_error(e: impl std::fmt::Display) -> PlotError {
     PlotError::Draw(e.to_string())
@@ -476,9 +478,11 @@ impl Figure {
     fn strip_height(&self) -> u32 {
         match &self.legend {
             Some(l) if !self.legend_in_cell() => {
-                let rows = l.entries.len().div_ceil(self.legend_columns())
-                    + usize::from(!l.note.is_empty());
-                (rows as f64 * LEGEND_ROW_H) as u32 + 16
+                // Measuring text needs only the font; a font error shows up when drawing.
+                LegendLayout::new(l, self.legend_columns(), self.width(), STRIP_TOP)
+                    .map_or(0.0, |layout| layout.height(l, STRIP_TOP))
+                    .ceil() as u32
+                    + 16
             }
             _ => 0,
         }
@@ -617,13 +621,78 @@ impl Figure {
             let area = root
                 .clone()
                 .shrink((0, y0 as i32), (w, self.strip_height()));
-            draw_legend(&area, l, self.legend_columns(), ts, 8.0)?;
+            draw_legend(&area, l, self.legend_columns(), ts, STRIP_TOP)?;
         }
         Ok(())
     }
 }
 
-/// Rows of legend entries, `columns` across, starting `top` pixels down the area.
+/// Extra height of every wrapped line of a legend label.
+const LEGEND_LINE_H: f64 = 16.0;
+
+/// The legend's labels broken into lines that fit `width` pixels (at spaces; a word longer
+/// than the width keeps a line of its own).
+fn wrap(label: &str, width: f64) -> Result<Vec<String>, PlotError> {
+    let ts = Typesetter::bitmap();
+    let mut lines: Vec<String> = Vec::new();
+    for word in label.split(' ') {
+        match lines.last_mut() {
+            Some(line) if ts.width(&format!("{line} {word}"), TEXT_SIZE)? <= width => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    Ok(lines)
+}
+
+/// Where a legend puts things in an area of `width` pixels with `columns` entries across:
+/// the top of every entry's row, its label lines, and where the note goes.
+struct LegendLayout {
+    left: f64,
+    column_width: f64,
+    rows: Vec<(f64, Vec<String>)>,
+    note_y: f64,
+}
+
+impl LegendLayout {
+    fn new(legend: &Legend, columns: usize, width: u32, top: f64) -> Result<Self, PlotError> {
+        let column_width = f64::from(width) / columns as f64;
+        let left = if columns == 1 { 36.0 } else { 24.0 };
+        let text_width = (column_width - left - 34.0 - 10.0).max(60.0);
+        let mut rows = Vec::new();
+        let mut y = top;
+        for chunk in legend.entries.chunks(columns.max(1)) {
+            let mut tallest = 1;
+            for e in chunk {
+                let lines = wrap(&e.label, text_width)?;
+                tallest = tallest.max(lines.len());
+                rows.push((y, lines));
+            }
+            y += LEGEND_ROW_H + (tallest - 1) as f64 * LEGEND_LINE_H;
+        }
+        Ok(Self {
+            left,
+            column_width,
+            rows,
+            note_y: y,
+        })
+    }
+
+    /// Height of the whole legend below `top`, note included.
+    fn height(&self, legend: &Legend, top: f64) -> f64 {
+        self.note_y - top
+            + if legend.note.is_empty() {
+                0.0
+            } else {
+                LEGEND_ROW_H
+            }
+    }
+}
+
+/// Rows of legend entries, `columns` across, starting `top` pixels down the area; long
+/// labels wrap onto further lines.
 fn draw_legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     legend: &Legend,
@@ -631,12 +700,10 @@ fn draw_legend<DB: DrawingBackend>(
     ts: &Typesetter,
     top: f64,
 ) -> Result<(), PlotError> {
-    let (w, _) = area.dim_in_pixel();
-    let col_w = f64::from(w) / columns as f64;
-    let left = if columns == 1 { 36.0 } else { 24.0 };
-    for (i, e) in legend.entries.iter().enumerate() {
-        let x = left + (i % columns) as f64 * col_w;
-        let y = top + (i / columns) as f64 * LEGEND_ROW_H + LEGEND_ROW_H / 2.0;
+    let layout = LegendLayout::new(legend, columns, area.dim_in_pixel().0, top)?;
+    for (i, (e, (row_top, lines))) in legend.entries.iter().zip(&layout.rows).enumerate() {
+        let x = layout.left + (i % columns) as f64 * layout.column_width;
+        let y = row_top + LEGEND_ROW_H / 2.0;
         let colour = rgb(e.colour);
         let (x0, x1, yi) = (x as i32, x as i32 + 26, y as i32);
         match e.mark {
@@ -668,23 +735,24 @@ fn draw_legend<DB: DrawingBackend>(
                 .map_err(draw_error)?;
             }
         }
-        ts.draw(
-            area,
-            &e.label,
-            x + 34.0,
-            y + 0.36 * TEXT_SIZE,
-            TEXT_SIZE,
-            TEXT,
-            Align::Left,
-        )?;
+        for (l, line) in lines.iter().enumerate() {
+            ts.draw(
+                area,
+                line,
+                x + 34.0,
+                y + 0.36 * TEXT_SIZE + l as f64 * LEGEND_LINE_H,
+                TEXT_SIZE,
+                TEXT,
+                Align::Left,
+            )?;
+        }
     }
     if !legend.note.is_empty() {
-        let rows = legend.entries.len().div_ceil(columns);
-        let y = top + rows as f64 * LEGEND_ROW_H + LEGEND_ROW_H / 2.0 + 4.0;
+        let y = layout.note_y + LEGEND_ROW_H / 2.0 + 4.0;
         ts.draw(
             area,
             &legend.note,
-            left,
+            layout.left,
             y + 0.36 * TEXT_SIZE,
             TEXT_SIZE - 1.0,
             AXIS,
@@ -787,11 +855,10 @@ fn draw_chart<DB: DrawingBackend>(
         .margin_right(14)
         .margin_left(if chart.y_title.is_empty() { 6 } else { 4 })
         .x_label_area_size(if chart.bare { 4 } else { 24 })
-        .y_label_area_size(if chart.bare {
-            4
-        } else {
-            y_label_w + 12 + if chart.y_title.is_empty() { 0 } else { 22 }
-        });
+        .y_label_area_size(
+            if chart.bare { 4 } else { y_label_w + 12 }
+                + if chart.y_title.is_empty() { 0 } else { 22 },
+        );
     let mut ctx = builder
         .build_cartesian_2d(x_range.0..x_range.1, y_range.0..y_range.1)
         .map_err(draw_error)?;
@@ -863,12 +930,20 @@ fn draw_chart<DB: DrawingBackend>(
                     .map_err(draw_error)?;
                 }
                 let points = s.x.iter().zip(&s.mean).map(|(&x, &m)| map(x, m));
+                // plotters' wide bitmap lines break up (and overshoot the frame) on long,
+                // dense, noisy curves; those are drawn one pixel wide.
+                let line = if s.x.len() > 300 { 1 } else { 2 };
                 for run in runs(points) {
                     if s.dashed {
-                        ctx.draw_series(DashedLineSeries::new(run, 7, 5, colour.stroke_width(2)))
-                            .map_err(draw_error)?;
+                        ctx.draw_series(DashedLineSeries::new(
+                            run,
+                            7,
+                            5,
+                            colour.stroke_width(line),
+                        ))
+                        .map_err(draw_error)?;
                     } else {
-                        ctx.draw_series(LineSeries::new(run, colour.stroke_width(2)))
+                        ctx.draw_series(LineSeries::new(run, colour.stroke_width(line)))
                             .map_err(draw_error)?;
                     }
                 }
