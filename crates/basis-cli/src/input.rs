@@ -58,6 +58,12 @@ fn read_matrix_scaled(path: &Path, scale_bytes: bool) -> Result<DMatrix<f64>, St
     if spec.contains(".npz:") || extension(path) == "npz" {
         return read_npz_member(&spec);
     }
+    if path.is_dir() {
+        return Err(format!(
+            "{}: is a directory, not a data file",
+            path.display()
+        ));
+    }
     if !path.is_file() {
         return Err(format!("{}: no such file", path.display()));
     }

@@ -98,8 +98,10 @@ pub fn class_labels(values: impl IntoIterator<Item = f64>, source: &str) -> Resu
             if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= MAX_LABEL as f64 {
                 Ok(v as usize)
             } else {
+                // 1e300 as `1e300`, not as its 301 digits.
+                let shown = if v.abs() >= 1e9 { format!("{v:e}") } else { format!("{v}") };
                 Err(DataError::InvalidParameter(format!(
-                    "{source}: label {v} at position {i} is not a class id (a non-negative integer up to {MAX_LABEL})"
+                    "{source}: label {shown} at position {i} is not a class id (a non-negative integer up to {MAX_LABEL})"
                 )))
             }
         })

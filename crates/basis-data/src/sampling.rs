@@ -20,16 +20,14 @@ pub fn sample_anchors_per_class<R: Rng + ?Sized>(
     if per_class == 0 {
         return Err(DataError::InvalidParameter("per_class must be >= 1".into()));
     }
-    let classes = labels.iter().max().map_or(0, |m| m + 1);
-    let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); classes];
+    // Grouped by the labels present (ascending), so neither the memory nor the time depends
+    // on how large a label id is.
+    let mut by_class: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
     for (i, &l) in labels.iter().enumerate() {
-        by_class[l].push(i);
+        by_class.entry(l).or_default().push(i);
     }
-    let mut anchors = Vec::with_capacity(per_class * classes);
-    for (c, members) in by_class.iter().enumerate() {
-        if members.is_empty() {
-            continue;
-        }
+    let mut anchors = Vec::new();
+    for (&c, members) in &by_class {
         if members.len() < per_class {
             return Err(DataError::InvalidParameter(format!(
                 "class {c} has {} points, fewer than {per_class} anchors per class",
@@ -45,7 +43,11 @@ pub fn sample_anchors_per_class<R: Rng + ?Sized>(
     Ok(anchors)
 }
 
-/// Draws `l` distinct anchors uniformly from `0..n`.
+/// The most anchors [`sample_anchors_uniform`] draws (they are held in memory, as are their
+/// reference coordinates).
+pub const MAX_ANCHORS: usize = 1 << 31;
+
+/// Draws `l` distinct anchors uniformly from `0..n` (at most [`MAX_ANCHORS`]).
 pub fn sample_anchors_uniform<R: Rng + ?Sized>(
     n: usize,
     l: usize,
@@ -54,6 +56,11 @@ pub fn sample_anchors_uniform<R: Rng + ?Sized>(
     if l == 0 || l > n {
         return Err(DataError::InvalidParameter(format!(
             "cannot draw {l} anchors from {n} points"
+        )));
+    }
+    if l > MAX_ANCHORS {
+        return Err(DataError::InvalidParameter(format!(
+            "{l} anchors requested; at most {MAX_ANCHORS} are supported"
         )));
     }
     Ok(index::sample(rng, n, l).into_vec())

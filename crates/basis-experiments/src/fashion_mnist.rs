@@ -210,10 +210,26 @@ pub fn restrict(
     data: &LabeledData,
     classes: &[usize],
     limit: Option<usize>,
+    split: &str,
 ) -> Result<LabeledData> {
+    if limit == Some(0) {
+        return Err(DataError::InvalidParameter(format!(
+            "--limit-{split} 0 leaves no {split} points"
+        ))
+        .into());
+    }
     let mut rows: Vec<usize> = (0..data.len())
         .filter(|&i| classes.is_empty() || classes.contains(&data.labels[i]))
         .collect();
+    if rows.is_empty() && !classes.is_empty() {
+        let mut present = data.labels.clone();
+        present.sort_unstable();
+        present.dedup();
+        return Err(DataError::InvalidParameter(format!(
+            "--classes {classes:?} matches no {split} point (its classes are {present:?})"
+        ))
+        .into());
+    }
     if let Some(l) = limit {
         rows.truncate(l);
     }
@@ -683,8 +699,8 @@ pub fn prepare(config: &ExperimentConfig, progress: bool) -> Result<Prepared> {
         load_dataset(&config.dataset)?
     };
     let data = Dataset {
-        train: restrict(&data.train, &config.classes, config.limit_train)?,
-        test: restrict(&data.test, &config.classes, config.limit_test)?,
+        train: restrict(&data.train, &config.classes, config.limit_train, "train")?,
+        test: restrict(&data.test, &config.classes, config.limit_test, "test")?,
         image_side: data.image_side,
     };
     let out = &config.out_dir;
@@ -929,10 +945,17 @@ mod tests {
             vec![0, 3, 1, 3, 2, 1],
         )
         .unwrap();
-        let r = restrict(&d, &[3, 1], None).unwrap();
+        let r = restrict(&d, &[3, 1], None, "train").unwrap();
         assert_eq!(r.labels, vec![0, 1, 0, 1]);
         assert_eq!(r.features.column(0).as_slice(), &[1.0, 2.0, 3.0, 5.0]);
-        assert_eq!(restrict(&d, &[], Some(2)).unwrap().len(), 2);
+        assert_eq!(restrict(&d, &[], Some(2), "train").unwrap().len(), 2);
+        let e = restrict(&d, &[], Some(0), "test").unwrap_err().to_string();
+        assert!(e.contains("--limit-test 0"), "{e}");
+        let e = restrict(&d, &[7], None, "train").unwrap_err().to_string();
+        assert!(
+            e.contains("--classes [7] matches no train point (its classes are [0, 1, 2, 3])"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -189,8 +189,8 @@ pub fn run_feature_change(
     let side = data.image_side.ok_or_else(|| {
         NnError::InvalidConfig("Algorithm 2 needs square images for the Siamese network".into())
     })?;
-    let train = restrict(&data.train, &c.data.classes, c.data.limit_train)?;
-    let test = restrict(&data.test, &c.data.classes, c.data.limit_test)?;
+    let train = restrict(&data.train, &c.data.classes, c.data.limit_train, "train")?;
+    let test = restrict(&data.test, &c.data.classes, c.data.limit_test, "test")?;
     let classes = train.num_classes();
     let images = ImageTensor::new(&train.features);
     let test_images = ImageTensor::new(&test.features);

@@ -87,6 +87,11 @@ impl SpectralSweepConfig {
                 "dim, k_neighbors and eigenpairs must be positive".into(),
             ));
         }
+        if let Some(t) = self.tolerances.iter().find(|t| !(**t >= 0.0 && **t < 1.0)) {
+            return Err(ExperimentError::InvalidConfig(format!(
+                "Lanczos tolerance {t} is not in [0, 1)"
+            )));
+        }
         Ok(())
     }
 

@@ -54,8 +54,13 @@ impl AffinityParams {
             Scale::Fixed(s) if !(s.is_finite() && s > 0.0) => Err(GraphError::ZeroScale(format!(
                 "fixed σ must be finite and > 0, got {s}"
             ))),
-            Scale::Local(j) if j == 0 || j > k => Err(GraphError::InvalidParameter(format!(
-                "local scale neighbour j = {j} must be in 1..={k}"
+            Scale::Local(0) => Err(GraphError::InvalidParameter(
+                "local scale neighbour j = 0: the self-tuning scale needs j >= 1".into(),
+            )),
+            Scale::Local(j) if j > k => Err(GraphError::InvalidParameter(format!(
+                "the self-tuning Gaussian scale uses each point's distance to its {j}th neighbour, \
+                 but the graph has only k = {k} neighbours per point: use k >= {j} neighbours \
+                 or a local scale j <= {k}"
             ))),
             _ => Ok(()),
         }

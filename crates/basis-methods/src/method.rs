@@ -85,6 +85,7 @@ impl Method {
         match self {
             Method::Basis => {
                 let basis = seeded_basis_config(&config.basis, seed);
+                basis.check_settings(train.features.nrows())?;
                 let anchors = select_anchors(
                     config.anchor_strategy,
                     train.features,

@@ -28,6 +28,10 @@ pub enum MetricsError {
     /// A parameter outside its valid range (e.g. more clusters than points).
     #[error("invalid parameter: {0}")]
     InvalidParameter(String),
+    /// The quantity asked for exceeds the range of `f64` for this input (e.g. `d_⊥` without
+    /// column scaling of values around 1e200); scale the input or use a scale-free variant.
+    #[error("{0} exceeds the range of f64 for this input")]
+    TooLarge(String),
 }
 
 /// Shorthand for results of this crate.

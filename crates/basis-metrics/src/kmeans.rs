@@ -72,7 +72,8 @@ pub struct KMeansResult {
     pub labels: Vec<usize>,
     /// `k × d` centroids.
     pub centroids: DMatrix<f64>,
-    /// Sum of squared distances to the assigned centroids.
+    /// Sum of squared distances to the assigned centroids (`+inf` when it exceeds the range
+    /// of `f64`, for points around 1e160 and beyond).
     pub inertia: f64,
     /// Lloyd iterations of the winning restart.
     pub n_iter: usize,
@@ -280,6 +281,15 @@ pub fn kmeans(x: &DMatrix<f64>, params: &KMeansParams) -> Result<KMeansResult> {
         if let Some(row) = c.iter().position(|v| !v.is_finite()) {
             return Err(MetricsError::NonFinite { row, col });
         }
+    }
+    // Points of extreme magnitude (squared distances beyond f64) are clustered at an exact
+    // power-of-two scale: the clustering is the same, centroids and inertia are scaled back.
+    let s = crate::subspace::power_of_two_scale(x.amax());
+    if s != 1.0 {
+        let mut r = kmeans(&(x / s), params)?;
+        r.centroids *= s;
+        r.inertia *= s * s;
+        return Ok(r);
     }
     // Tolerance relative to the mean per-feature variance, as scikit-learn does.
     let nf = n as f64;

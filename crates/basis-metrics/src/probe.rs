@@ -81,6 +81,11 @@ pub struct LinearProbe {
     pub std: Vec<f64>,
     /// Mean cross-entropy on the training set in the last epoch (before its final step).
     pub train_loss: f64,
+    /// The class id of every row of `weights`: the distinct training labels, ascending. The
+    /// probe works on these C classes only, so its cost does not grow with the largest label
+    /// id.
+    #[serde(default)]
+    pub class_ids: Vec<usize>,
 }
 
 fn check_points(x: &DMatrix<f64>) -> Result<()> {
@@ -189,18 +194,30 @@ impl LinearProbe {
             return Err(MetricsError::LengthMismatch(x.nrows(), labels.len()));
         }
         let (n, d) = x.shape();
-        let classes = labels.iter().max().map_or(0, |m| m + 1);
+        // Train on the distinct labels only (dense indices 0..C), whatever their ids.
+        let mut class_ids = labels.to_vec();
+        class_ids.sort_unstable();
+        class_ids.dedup();
+        let classes = class_ids.len();
         if classes < 2 {
             return Err(MetricsError::InvalidParameter(
                 "a linear probe needs at least two classes".into(),
             ));
         }
+        let dense: Vec<usize> = labels
+            .iter()
+            .map(|l| class_ids.binary_search(l).unwrap_or(0))
+            .collect();
+        let labels = &dense[..];
         let (mean, std): (Vec<f64>, Vec<f64>) = if params.standardize {
             x.column_iter()
                 .map(|c| {
-                    let m = c.sum() / n as f64;
-                    let v = c.iter().map(|t| (t - m).powi(2)).sum::<f64>() / n as f64;
-                    (m, if v > 0.0 { v.sqrt() } else { 1.0 })
+                    // Moments of c / s with s a power of two (exact), so that values whose
+                    // squares overflow or underflow are standardised all the same.
+                    let s = crate::subspace::power_of_two_scale(c.amax());
+                    let m = c.iter().map(|t| t / s).sum::<f64>() / n as f64;
+                    let v = c.iter().map(|t| (t / s - m).powi(2)).sum::<f64>() / n as f64;
+                    (m * s, if v > 0.0 { v.sqrt() * s } else { 1.0 })
                 })
                 .unzip()
         } else {
@@ -255,6 +272,7 @@ impl LinearProbe {
             mean,
             std,
             train_loss,
+            class_ids,
         })
     }
 
@@ -277,7 +295,8 @@ impl LinearProbe {
         for mut col in z.column_iter_mut() {
             col += &self.bias;
         }
-        Ok(z.column_iter().map(|c| c.argmax().0).collect())
+        let id = |i: usize| self.class_ids.get(i).copied().unwrap_or(i);
+        Ok(z.column_iter().map(|c| id(c.argmax().0)).collect())
     }
 
     /// Fraction of rows of `x` whose predicted class is their label.

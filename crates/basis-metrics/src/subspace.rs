@@ -24,6 +24,32 @@ fn check_embedding(y: &DMatrix<f64>, what: &'static str) -> Result<()> {
     Ok(())
 }
 
+/// A power of two `s` such that `max_abs / s` is near 1 when `max_abs` lies outside
+/// [1e-100, 1e100], and 1 otherwise. Dividing by it is exact, so scale-invariant quantities
+/// can be computed on values whose squares would overflow or underflow, and inputs of
+/// ordinary magnitude are left bit for bit as they are.
+pub(crate) fn power_of_two_scale(max_abs: f64) -> f64 {
+    if !max_abs.is_finite() || max_abs == 0.0 || (1e-100..=1e100).contains(&max_abs) {
+        return 1.0;
+    }
+    // The exponent stays within the normal range, so the scale is never 0 or ∞ (a
+    // subnormal input keeps the few bits it has).
+    2f64.powi((max_abs.log2().round() as i32).clamp(-1020, 1020))
+}
+
+/// `y` with every column of extreme magnitude divided by its [`power_of_two_scale`]; the
+/// column span, and every quantity of unit-normalised columns, is unchanged.
+fn rescaled_columns(y: &DMatrix<f64>) -> DMatrix<f64> {
+    let mut y = y.clone();
+    for mut c in y.column_iter_mut() {
+        let s = power_of_two_scale(c.amax());
+        if s != 1.0 {
+            c /= s;
+        }
+    }
+    y
+}
+
 /// An orthonormal basis of the column span of `y` (n × K, n ≥ K) through Householder QR.
 ///
 /// Columns that are (numerically) linearly dependent — `|R_jj| ≤ 1e-10 · max |R_ii|` — make
@@ -32,7 +58,7 @@ fn check_embedding(y: &DMatrix<f64>, what: &'static str) -> Result<()> {
 pub fn orthonormal_basis(y: &DMatrix<f64>) -> Result<DMatrix<f64>> {
     check_embedding(y, "embedding")?;
     let k = y.ncols();
-    let qr = y.clone().qr();
+    let qr = rescaled_columns(y).qr();
     let r = qr.r();
     let dmax = (0..k).map(|j| r[(j, j)].abs()).fold(0.0, f64::max);
     let rank = (0..k).filter(|&j| r[(j, j)].abs() > 1e-10 * dmax).count();
@@ -114,6 +140,14 @@ pub enum ColumnScaling {
 /// Eq. 17: `d_⊥(Y) = ‖YᵀY − I‖²_F` after scaling the columns of `y` (n × K) by `scaling`.
 pub fn orthogonality(y: &DMatrix<f64>, scaling: ColumnScaling) -> Result<f64> {
     check_embedding(y, "embedding")?;
+    // Unit-norm columns do not depend on the columns' scales.
+    let scaled;
+    let y = if scaling == ColumnScaling::UnitNorm {
+        scaled = rescaled_columns(y);
+        &scaled
+    } else {
+        y
+    };
     let mut g = y.transpose() * y;
     let k = y.ncols();
     match scaling {
@@ -136,7 +170,13 @@ pub fn orthogonality(y: &DMatrix<f64>, scaling: ColumnScaling) -> Result<f64> {
     for i in 0..k {
         g[(i, i)] -= 1.0;
     }
-    Ok(g.norm_squared())
+    let d = g.norm_squared();
+    if !d.is_finite() {
+        return Err(MetricsError::TooLarge(format!(
+            "d_⊥ with {scaling:?} column scaling"
+        )));
+    }
+    Ok(d)
 }
 
 #[cfg(test)]

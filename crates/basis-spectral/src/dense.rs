@@ -43,10 +43,27 @@ fn check_square_finite(a: &DMatrix<f64>) -> Result<()> {
 
 /// `k` eigenpairs of the symmetric matrix `a` from one end of the spectrum.
 ///
-/// Only the lower triangle of `a` is read.
+/// A matrix whose entries differ from their transposes by more than `1e-10 · max |a_ij|` is
+/// refused ([`SpectralError::InvalidParameter`]): its "eigenvectors" would be those of its
+/// lower triangle, a silent wrong answer.
 pub fn symmetric_eigen_dense(a: &DMatrix<f64>, k: usize, which: Which) -> Result<EigenPairs> {
     check_square_finite(a)?;
     let n = a.nrows();
+    let tol = 1e-10 * a.amax();
+    for j in 0..n {
+        for i in j + 1..n {
+            if (a[(i, j)] - a[(j, i)]).abs() > tol {
+                return Err(SpectralError::InvalidParameter {
+                    name: "a",
+                    reason: format!(
+                        "not symmetric: a[{i},{j}] = {} but a[{j},{i}] = {}",
+                        a[(i, j)],
+                        a[(j, i)]
+                    ),
+                });
+            }
+        }
+    }
     if k == 0 {
         return Err(SpectralError::ZeroEigenvectors);
     }

@@ -373,6 +373,10 @@ impl BatchEmbedder {
 
     /// Embeds one batch (one point per row).
     pub fn embed(&mut self, x: &DMatrix<f64>) -> Result<SpectralEmbedding> {
+        // The features, then K against the batch size, before any work: a request that
+        // cannot be met is named as such, not as whatever the batch graph then fails on.
+        basis_graph::check_features(x)?;
+        self.params.check(x.nrows())?;
         let t0 = Instant::now();
         self.graphs.build(x)?;
         let built = t0.elapsed().as_secs_f64();

@@ -86,8 +86,10 @@ impl Default for BasisConfig {
 }
 
 impl BasisConfig {
-    /// Validates the configuration for `n` training points and `l` anchors.
-    pub fn check(&self, n: usize, l: usize) -> Result<()> {
+    /// Validates everything that does not depend on the anchors, for `n` training points:
+    /// called before anchors are drawn, so that K = 0, a batch larger than the data or zero
+    /// iterations are named as such, not as an anchor count that cannot be drawn.
+    pub fn check_settings(&self, n: usize) -> Result<()> {
         let bad = |s: String| Err(NnError::InvalidConfig(s));
         if self.iterations == 0 {
             return bad("iterations must be >= 1".into());
@@ -99,25 +101,14 @@ impl BasisConfig {
             ));
         }
         self.lr_schedule.check()?;
-        if self.batch_size <= l {
-            return bad(format!(
-                "batch size {} must exceed the {l} anchors",
-                self.batch_size
-            ));
+        if self.batch_size == 0 {
+            return bad("batch size must be >= 1".into());
         }
         if self.batch_size > n {
             return bad(format!(
                 "batch size {} exceeds the {n} training points",
                 self.batch_size
             ));
-        }
-        if l < self.embedding.k + 1 {
-            return Err(AlignError::TooFewAnchors {
-                got: l,
-                needed: self.embedding.k + 1,
-                dim: self.embedding.k,
-            }
-            .into());
         }
         if self.mlp.hidden.contains(&0) {
             return bad("hidden widths must be >= 1".into());
@@ -128,6 +119,26 @@ impl BasisConfig {
         self.graph.check_batch_size(self.batch_size)?;
         self.embedding.check(self.batch_size)?;
         self.align.check()?;
+        Ok(())
+    }
+
+    /// Validates the configuration for `n` training points and `l` anchors.
+    pub fn check(&self, n: usize, l: usize) -> Result<()> {
+        self.check_settings(n)?;
+        if self.batch_size <= l {
+            return Err(NnError::InvalidConfig(format!(
+                "batch size {} must exceed the {l} anchors",
+                self.batch_size
+            )));
+        }
+        if l < self.embedding.k + 1 {
+            return Err(AlignError::TooFewAnchors {
+                got: l,
+                needed: self.embedding.k + 1,
+                dim: self.embedding.k,
+            }
+            .into());
+        }
         Ok(())
     }
 }
