@@ -252,6 +252,10 @@ pub struct BasisArgs {
     /// Output directory
     #[arg(long, default_value_os_t = ExperimentConfig::default().out_dir)]
     out: PathBuf,
+    /// Discard a seed's checkpoint that was trained on other data, settings or anchors and
+    /// train that seed from the start (without it such a checkpoint is an error)
+    #[arg(long)]
+    start_over: bool,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -387,6 +391,10 @@ pub struct TightnessArgs {
     /// Redraw the figure from OUT/tightness.json without running anything
     #[arg(long)]
     replot: bool,
+    /// Discard a seed's checkpoint that was trained on other data, settings or anchors and
+    /// train that seed from the start (without it such a checkpoint is an error)
+    #[arg(long)]
+    start_over: bool,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -665,6 +673,7 @@ fn reproduce_basis(a: &BasisArgs, g: &Given) -> CliResult<()> {
     g.set("iterations", &a.iterations, &mut cfg.basis.iterations);
     a.subset.apply(g, &mut cfg);
     g.set("out", &a.out, &mut cfg.out_dir);
+    g.set("start_over", &a.start_over, &mut cfg.start_over);
     if a.run.printed(&cfg, &cfg.out_dir)? {
         return Ok(());
     }
@@ -754,6 +763,7 @@ fn tightness(a: &TightnessArgs, g: &Given) -> CliResult<()> {
     }
     g.set("iterations", &a.iterations, &mut e.basis.iterations);
     a.subset.apply(g, e);
+    g.set("start_over", &a.start_over, &mut e.start_over);
     g.set("out", &a.out, &mut cfg.out_dir);
     if a.run.printed(&cfg, &cfg.out_dir)? {
         return Ok(());

@@ -71,6 +71,11 @@ pub struct ExperimentConfig {
     pub report: ReportParams,
     /// Write a resumable checkpoint every this many iterations (0: never).
     pub checkpoint_every: usize,
+    /// A seed directory may hold a checkpoint of another run (other training data, BASiS
+    /// settings, input dimension or anchors). `false`: stop with an error that names what
+    /// differs; `true`: discard it and train that seed from the start.
+    #[serde(default)]
+    pub start_over: bool,
     /// Where the Siamese network and features are cached (`None`: `out_dir/features`), so
     /// several reproductions can share one trained feature network.
     #[serde(default)]
@@ -87,6 +92,7 @@ impl Default for ExperimentConfig {
             classes: Vec::new(),
             limit_train: None,
             limit_test: None,
+            start_over: false,
             features: FeatureSource::Siamese,
             siamese: SiameseConfig::default(),
             anchors_per_class: 25,
@@ -558,23 +564,62 @@ pub fn run_seed(
     let ckpt = dir.join("checkpoint");
     let fingerprint = DataFingerprint::of(x);
     let fingerprint_path = dir.join("data-fingerprint.json");
-    let same_data = std::fs::read_to_string(&fingerprint_path)
+    let recorded = std::fs::read_to_string(&fingerprint_path)
         .ok()
-        .and_then(|t| serde_json::from_str::<DataFingerprint>(&t).ok())
-        .is_some_and(|f| f == fingerprint);
-    let resumed = match BasisTrainer::resume(&ckpt) {
-        // Resumed only on the same training data (rows and values: a changed --limit-train or
-        // class filter used to resume on the old subset, or index past the new one), under the
-        // same configuration, input and anchors (the reference rows start with the anchors).
-        Ok(t)
-            if same_data
-                && t.model().config() == &basis
-                && t.model().input_dim() == x.ncols()
-                && t.reference_rows().starts_with(&anchors) =>
-        {
-            Some(t)
+        .and_then(|t| serde_json::from_str::<DataFingerprint>(&t).ok());
+    // Resumed only on the same training data (rows and values: a changed --limit-train or
+    // class filter used to resume on the old subset, or index past the new one), under the
+    // same configuration, input and anchors (the reference rows start with the anchors).
+    // Anything else is an error that names the difference, unless `start_over` is set.
+    let resumed = if ckpt.exists() {
+        let mut differs: Vec<String> = Vec::new();
+        let trainer = match BasisTrainer::resume(&ckpt) {
+            Ok(t) => {
+                match recorded {
+                    None => differs.push(
+                        "it has no data fingerprint (written before they were recorded)".into(),
+                    ),
+                    Some(f) if f != fingerprint => differs.push(format!(
+                        "it was trained on {} × {} training features (hash {:016x}), this run has {} × {} (hash {:016x}): \
+                         --limit-train, --classes, the data set or the features changed",
+                        f.rows, f.cols, f.hash, fingerprint.rows, fingerprint.cols, fingerprint.hash
+                    )),
+                    Some(_) => {}
+                }
+                if t.model().input_dim() != x.ncols() {
+                    differs.push(format!(
+                        "its input dimension is {}, this run's {}",
+                        t.model().input_dim(),
+                        x.ncols()
+                    ));
+                }
+                if t.model().config() != &basis {
+                    differs.push("its BASiS configuration differs from this run's".into());
+                }
+                if !t.reference_rows().starts_with(&anchors) {
+                    differs.push("its anchors differ from this run's".into());
+                }
+                Some(t)
+            }
+            Err(e) => {
+                differs.push(format!("it cannot be read ({e})"));
+                None
+            }
+        };
+        match (differs.is_empty(), trainer) {
+            (true, Some(t)) => Some(t),
+            _ if config.start_over => None,
+            _ => {
+                return Err(NnError::InvalidConfig(format!(
+                    "{} is not a checkpoint of this run: {}; pass --start-over to discard it and \
+                     train seed {seed} from the start, or choose another --out",
+                    ckpt.display(),
+                    differs.join("; ")
+                )));
+            }
         }
-        _ => None,
+    } else {
+        None
     };
     let mut trainer = match resumed {
         Some(t) => t,

@@ -48,7 +48,8 @@ fn basis_clusters_tight_blobs_like_the_analytic_embedding() {
 
 /// Regression (issue 24): resuming after a change of `--limit-train` reused the checkpoint of
 /// the old subset (a smaller one indexed past the new data and panicked; a larger one trained
-/// on the old subset only). A checkpoint is now resumed only on the data it was trained on.
+/// on the old subset only). A checkpoint is now resumed only on the data it was trained on;
+/// any other checkpoint is an error naming the difference, unless `start_over` is set.
 #[test]
 fn a_checkpoint_is_resumed_only_on_the_data_it_was_trained_on() {
     let out = std::env::temp_dir().join(format!("basis-resume-data-{}", std::process::id()));
@@ -75,13 +76,36 @@ fn a_checkpoint_is_resumed_only_on_the_data_it_was_trained_on() {
     // Other feature values with the same labels, so the same anchors and the same BASiS
     // configuration (the spread is a data option): this was resumed on the old data.
     c.blobs.spread = 0.05;
+    let e = run_experiment(&c, &[0], false).unwrap_err().to_string();
+    assert!(
+        e.contains("is not a checkpoint of this run") && e.contains("--start-over"),
+        "{e}"
+    );
+    assert!(e.contains("600 × 16 training features"), "{e}");
+    c.start_over = true;
     let s = run_experiment(&c, &[0], false).unwrap();
-    assert_eq!(s.runs[0].iterations_run, 20, "other values");
-    // Fewer and then more training points: a fresh run each time, no panic.
+    assert_eq!(s.runs[0].iterations_run, 20, "other values, started over");
+    // Fewer and then more training points: an error naming the sizes, then a fresh run with
+    // `start_over`; no panic.
     for limit in [300, 600] {
         c.limit_train = Some(limit);
+        c.start_over = false;
+        let e = run_experiment(&c, &[0], false).unwrap_err().to_string();
+        assert!(e.contains(&format!("this run has {limit} × 16")), "{e}");
+        c.start_over = true;
         let s = run_experiment(&c, &[0], false).unwrap();
         assert_eq!(s.runs[0].iterations_run, 20, "limit {limit}");
     }
+    // A checkpoint that cannot be read is named too.
+    c.start_over = false;
+    let state = out.join("seed-0/checkpoint");
+    for entry in std::fs::read_dir(&state).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_file() {
+            std::fs::write(&p, b"corrupt").unwrap();
+        }
+    }
+    let e = run_experiment(&c, &[0], false).unwrap_err().to_string();
+    assert!(e.contains("cannot be read"), "{e}");
     let _ = std::fs::remove_dir_all(&out);
 }
