@@ -267,27 +267,6 @@ fn write_npy(path: &Path, m: &nalgebra::DMatrix<f64>) -> CliResult<()> {
     basis_data::io::write_atomic(path, &basis_data::npy::encode_npy(m)).map_err(err)
 }
 
-/// The embedding, when every coordinate is finite; otherwise an error naming the first row
-/// that is not and its largest input magnitude (inputs far outside the training range, e.g.
-/// 1e300, overflow inside the network and used to come out as NaN with exit 0).
-fn finite_embedding(
-    y: nalgebra::DMatrix<f64>,
-    x: &nalgebra::DMatrix<f64>,
-) -> CliResult<nalgebra::DMatrix<f64>> {
-    let bad: Vec<usize> = (0..y.nrows())
-        .filter(|&i| y.row(i).iter().any(|v| !v.is_finite()))
-        .collect();
-    match bad.first() {
-        None => Ok(y),
-        Some(&i) => Err(format!(
-            "the model gives non-finite coordinates for {} of {} points (first: row {i}, whose largest input magnitude is {:e}); nothing was written",
-            bad.len(),
-            y.nrows(),
-            x.row(i).iter().fold(0.0f64, |m, v| m.max(v.abs()))
-        )),
-    }
-}
-
 pub(crate) fn write_json(path: &Path, value: &impl Serialize) -> CliResult<()> {
     let text = serde_json::to_string_pretty(value).map_err(err)?;
     basis_data::io::write_atomic(path, text.as_bytes()).map_err(err)
@@ -343,7 +322,7 @@ fn fit(a: &FitArgs) -> CliResult<()> {
         })
         .map_err(err)?;
     bar.finish_and_clear();
-    let y = finite_embedding(model.embed(&x).map_err(err)?, &x)?;
+    let y = model.embed(&x).map_err(err)?;
     std::fs::create_dir_all(&a.out)
         .map_err(|e| format!("cannot create {}: {e}", a.out.display()))?;
     model.save(&a.out.join("model")).map_err(err)?;
@@ -392,7 +371,7 @@ fn embed(a: &EmbedArgs) -> CliResult<()> {
             net.features(&images).map_err(err)?
         }
     };
-    let y = finite_embedding(model.embed(&x).map_err(err)?, &x)?;
+    let y = model.embed(&x).map_err(err)?;
     write_npy(&a.out, &y)?;
     println!(
         "{}: embedded {} points → {}",

@@ -182,11 +182,12 @@ impl Embedder for TrainedBaseline {
     }
     fn embed(&self, x: &DMatrix<f64>) -> Result<DMatrix<f64>> {
         let y = self.raw_outputs(x)?;
-        match &self.post {
-            Post::None => Ok(y),
-            Post::Orthonorm(layer) => layer.apply(&y),
-            Post::Rotation(o) => Ok(y * o),
-        }
+        let y = match &self.post {
+            Post::None => y,
+            Post::Orthonorm(layer) => layer.apply(&y)?,
+            Post::Rotation(o) => y * o,
+        };
+        crate::method::finite_outputs(y, x)
     }
     fn raw_outputs(&self, x: &DMatrix<f64>) -> Result<DMatrix<f64>> {
         TrainedBaseline::raw_outputs(self, x)
@@ -267,6 +268,12 @@ pub fn fit_baseline(
 ) -> Result<TrainedBaseline> {
     let (n, d) = x.shape();
     let c = config;
+    if c.mlp.hidden.contains(&0) {
+        return Err(MethodError::InvalidConfig(format!(
+            "hidden widths must be >= 1, got {:?}",
+            c.mlp.hidden
+        )));
+    }
     if n == 0 || d == 0 || c.k == 0 || c.iterations == 0 || c.batch_size <= c.k || c.batch_size > n
     {
         return Err(MethodError::Shape(format!(

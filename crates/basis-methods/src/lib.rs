@@ -48,6 +48,21 @@ pub enum MethodError {
     /// A NaN or infinite value in the input.
     #[error("non-finite input: {0}")]
     NonFinite(String),
+    /// The model's coordinates of some points are NaN or infinite (inputs far outside the
+    /// training range, or a model whose weights are not finite).
+    #[error(
+        "the model gives non-finite coordinates for {rows} of {n} points (first: row {first}, whose largest input magnitude is {magnitude:e})"
+    )]
+    NonFiniteOutput {
+        /// Points with a non-finite coordinate.
+        rows: usize,
+        /// Points embedded.
+        n: usize,
+        /// The first such point.
+        first: usize,
+        /// Its largest input magnitude.
+        magnitude: f64,
+    },
     /// The batch's outputs (or `YᵀDY`) have lost rank: no orthonormalisation exists.
     #[error(
         "rank deficient: {what} has numerical rank {rank} of {needed} (condition {condition:.3e})"

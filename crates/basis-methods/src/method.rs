@@ -209,12 +209,33 @@ pub trait Embedder: std::fmt::Debug {
     fn save(&self, dir: &Path) -> Result<()>;
 }
 
+/// `y`, the embedding of the rows of `x`, if every coordinate is finite; otherwise
+/// [`MethodError::NonFiniteOutput`] naming how many points and the first one. Every
+/// [`Embedder::embed`] ends with it, so no caller receives a NaN embedding.
+pub fn finite_outputs(y: DMatrix<f64>, x: &DMatrix<f64>) -> Result<DMatrix<f64>> {
+    let bad: Vec<usize> = (0..y.nrows())
+        .filter(|&i| y.row(i).iter().any(|v| !v.is_finite()))
+        .collect();
+    match bad.first() {
+        None => Ok(y),
+        Some(&first) => Err(MethodError::NonFiniteOutput {
+            rows: bad.len(),
+            n: y.nrows(),
+            first,
+            magnitude: x
+                .row(first.min(x.nrows().saturating_sub(1)))
+                .iter()
+                .fold(0.0f64, |m, v| m.max(v.abs())),
+        }),
+    }
+}
+
 impl Embedder for BasisModel {
     fn name(&self) -> &str {
         "BASiS"
     }
     fn embed(&self, x: &DMatrix<f64>) -> Result<DMatrix<f64>> {
-        Ok(BasisModel::embed(self, x)?)
+        finite_outputs(BasisModel::embed(self, x)?, x)
     }
     fn save(&self, dir: &Path) -> Result<()> {
         Ok(BasisModel::save(self, dir)?)
