@@ -207,15 +207,25 @@ pub fn fit_affine(
 
 /// Singular values of a tall `x` (l × p, l ≥ p) through its Householder QR: they are those
 /// of the small triangular factor. Returns the QR as well, for a solve.
-pub(crate) fn qr_singular_values(
-    x: DMatrix<f64>,
-) -> (
-    nalgebra::linalg::QR<f64, nalgebra::Dyn, nalgebra::Dyn>,
-    nalgebra::linalg::SVD<f64, nalgebra::Dyn, nalgebra::Dyn>,
-) {
+pub(crate) fn qr_singular_values(x: DMatrix<f64>) -> Result<(DynQr, DynSvd)> {
     let qr = x.qr();
-    let svd = qr.r().svd(true, true);
-    (qr, svd)
+    let svd = capped_svd(qr.r(), "the anchors' triangular factor")?;
+    Ok((qr, svd))
+}
+
+/// A QR decomposition of a dynamically sized matrix.
+pub(crate) type DynQr = nalgebra::linalg::QR<f64, nalgebra::Dyn, nalgebra::Dyn>;
+/// An SVD of a dynamically sized matrix.
+pub(crate) type DynSvd = nalgebra::linalg::SVD<f64, nalgebra::Dyn, nalgebra::Dyn>;
+
+/// Sweeps an SVD may take before [`AlignError::NotConverged`] (nalgebra's own default is
+/// unbounded; finite inputs below [`MAX_COORDINATE`] converge in a few dozen).
+pub const MAX_SVD_ITERATIONS: usize = 10_000;
+
+/// nalgebra's SVD with an iteration cap: a typed error instead of a loop that never ends.
+pub(crate) fn capped_svd(m: DMatrix<f64>, what: &'static str) -> Result<DynSvd> {
+    m.try_svd(true, true, f64::EPSILON, MAX_SVD_ITERATIONS)
+        .ok_or(AlignError::NotConverged(what))
 }
 
 /// Minimum-norm least squares `x β ≈ y` for a tall `x` (l × p, l ≥ p): Householder QR of `x`,
@@ -225,7 +235,7 @@ pub(crate) fn qr_singular_values(
 pub(crate) fn lstsq(x: DMatrix<f64>, y: &DMatrix<f64>, rcond: f64) -> Result<(DMatrix<f64>, f64)> {
     let p = x.ncols();
     debug_assert!(x.nrows() >= p && y.nrows() == x.nrows());
-    let (qr, svd) = qr_singular_values(x);
+    let (qr, svd) = qr_singular_values(x)?;
     let s = &svd.singular_values;
     let (smax, smin) = (s.max(), s.min());
     let condition = if smin > 0.0 {

@@ -59,6 +59,10 @@ pub enum AlignError {
     /// A parameter outside its valid range.
     #[error("invalid parameter: {0}")]
     InvalidParameter(String),
+    /// An SVD that did not converge within
+    /// [`MAX_SVD_ITERATIONS`](crate::affine::MAX_SVD_ITERATIONS) sweeps.
+    #[error("the SVD of {0} did not converge")]
+    NotConverged(&'static str),
 }
 
 /// Shorthand for results of this crate.

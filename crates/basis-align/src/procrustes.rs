@@ -55,7 +55,7 @@ fn fit_procrustes(
         r -= mu_t.transpose();
     }
     // The centred source must span all K directions for the orthogonal factor to be unique.
-    let sv = crate::affine::qr_singular_values(xs.clone())
+    let sv = crate::affine::qr_singular_values(xs.clone())?
         .1
         .singular_values;
     let (smax, smin) = (sv.max(), sv.min());
@@ -74,7 +74,7 @@ fn fit_procrustes(
     }
     // Row-vector form: xt ≈ s · xs · R with R = U Vᵀ from the SVD of xsᵀ xt.
     let m = xs.transpose() * &xt;
-    let svd = m.svd(true, true);
+    let svd = crate::affine::capped_svd(m, "the cross-covariance of the anchors")?;
     let (u, vt) = match (svd.u, svd.v_t) {
         (Some(u), Some(vt)) => (u, vt),
         _ => return Err(AlignError::InvalidParameter("SVD did not converge".into())),

@@ -32,6 +32,9 @@ pub enum MetricsError {
     /// column scaling of values around 1e200); scale the input or use a scale-free variant.
     #[error("{0} exceeds the range of f64 for this input")]
     TooLarge(String),
+    /// An SVD that did not converge within its iteration cap.
+    #[error("the SVD of {0} did not converge")]
+    NotConverged(&'static str),
 }
 
 /// Shorthand for results of this crate.

@@ -85,17 +85,18 @@ pub fn principal_angles(y1: &DMatrix<f64>, y2: &DMatrix<f64>) -> Result<Vec<f64>
     let q1 = orthonormal_basis(y1)?;
     let q2 = orthonormal_basis(y2)?;
     let m = q1.transpose() * &q2;
-    let mut cos: Vec<f64> = m
-        .clone()
-        .svd(false, false)
+    let svd = |a: DMatrix<f64>, what: &'static str| {
+        a.try_svd(false, false, f64::EPSILON, 10_000)
+            .ok_or(MetricsError::NotConverged(what))
+    };
+    let mut cos: Vec<f64> = svd(m.clone(), "Q1ᵀ Q2")?
         .singular_values
         .iter()
         .map(|c| c.clamp(0.0, 1.0))
         .collect();
     cos.sort_by(|a, b| b.total_cmp(a)); // descending cosines = ascending angles
     let residual = &q2 - &q1 * &m;
-    let mut sin: Vec<f64> = residual
-        .svd(false, false)
+    let mut sin: Vec<f64> = svd(residual, "Q2 − Q1 Q1ᵀ Q2")?
         .singular_values
         .iter()
         .map(|s| s.clamp(0.0, 1.0))

@@ -64,7 +64,9 @@ pub fn rayleigh_ritz(y: &DMatrix<f64>, wy: &DMatrix<f64>, d: &DVector<f64>) -> R
         .ok_or_else(|| singular(&b))?;
     let c = &l_inv * a * l_inv.transpose();
     let c = (&c + c.transpose()) * 0.5;
-    let eig = c.symmetric_eigen();
+    let eig = c.try_symmetric_eigen(f64::EPSILON, 10_000).ok_or_else(|| {
+        MethodError::InvalidConfig("the Rayleigh–Ritz eigenproblem did not converge".into())
+    })?;
     let mut order: Vec<usize> = (0..k).collect();
     order.sort_by(|&i, &j| eig.eigenvalues[j].total_cmp(&eig.eigenvalues[i]));
     let values = DVector::from_iterator(k, order.iter().map(|&i| eig.eigenvalues[i]));
