@@ -414,6 +414,23 @@ fn cases(dir: &Path) -> Vec<Case> {
         });
     }
     let f10 = npy(dir, "f10.npy", &DMatrix::from_element(10, 2, 1.0));
+    // Data directories: a test set of another dimension, and a training set of one class.
+    let data_dir = |name: &str, test_dim: usize, one_class: bool| {
+        let d = dir.join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        let ty = DMatrix::from_fn(n, 1, |i, _| if one_class { 0.0 } else { (i % 3) as f64 });
+        npy(&d, "train_x.npy", &good);
+        npy(&d, "train_y.npy", &ty);
+        npy(
+            &d,
+            "test_x.npy",
+            &DMatrix::from_fn(n, test_dim, |i, j| good[(i, j % 2)]),
+        );
+        npy(&d, "test_y.npy", &labels);
+        d.display().to_string()
+    };
+    let wide_test = data_dir("wide-test", 3, false);
+    let one_class = data_dir("one-class", 2, true);
     let others: Vec<(&str, Vec<&str>, i32, &'static str)> = vec![
         (
             "embed: a missing model",
@@ -678,6 +695,60 @@ fn cases(dir: &Path) -> Vec<Case> {
             ],
             1,
             "spread",
+        ),
+        (
+            "reproduce basis: a test set of another dimension",
+            vec![
+                "reproduce",
+                "basis",
+                "--dataset",
+                &wide_test,
+                "--features",
+                "raw",
+                "--seeds",
+                "1",
+                "--out",
+                &out,
+                "--no-progress",
+            ],
+            1,
+            "train has 2 columns, test 3",
+        ),
+        (
+            "reproduce basis: a training set of one class",
+            vec![
+                "reproduce",
+                "basis",
+                "--dataset",
+                &one_class,
+                "--features",
+                "raw",
+                "--seeds",
+                "1",
+                "--out",
+                &out,
+                "--no-progress",
+            ],
+            1,
+            "holds 1 class",
+        ),
+        (
+            "reproduce table1: a test set of another dimension",
+            vec![
+                "reproduce",
+                "table1",
+                "--dataset",
+                &wide_test,
+                "--features",
+                "raw",
+                "--seeds",
+                "1",
+                "--out",
+                &out,
+                "--no-progress",
+            ],
+            1,
+            "train has 2 columns, test 3",
         ),
         (
             "reproduce feature-change: --seeds 0 (no such option)",

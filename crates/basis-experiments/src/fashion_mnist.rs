@@ -248,6 +248,32 @@ pub fn restrict(
     Ok(out)
 }
 
+/// Refuses, before any training, a test set whose points have another dimension than the
+/// training set's, and a training set of fewer than two classes (nothing to cluster, no probe).
+pub fn check_splits(train: &LabeledData, test: &LabeledData, dataset: &str) -> Result<()> {
+    if train.dim() != test.dim() {
+        return Err(DataError::ShapeMismatch(format!(
+            "{dataset}: the training points have {} features but the test points {}",
+            train.dim(),
+            test.dim()
+        ))
+        .into());
+    }
+    let mut classes = train.labels.clone();
+    classes.sort_unstable();
+    classes.dedup();
+    if classes.len() < 2 {
+        return Err(DataError::InvalidParameter(format!(
+            "{dataset}: the training set holds {} class{} ({classes:?}); BASiS's anchors, NMI, \
+             ACC and the probe need at least two",
+            classes.len(),
+            if classes.len() == 1 { "" } else { "es" }
+        ))
+        .into());
+    }
+    Ok(())
+}
+
 /// Model inputs for the training and test sets.
 #[derive(Debug, Clone)]
 pub struct Features {
@@ -748,6 +774,7 @@ pub fn prepare(config: &ExperimentConfig, progress: bool) -> Result<Prepared> {
         test: restrict(&data.test, &config.classes, config.limit_test, "test")?,
         image_side: data.image_side,
     };
+    check_splits(&data.train, &data.test, &config.dataset)?;
     let out = &config.out_dir;
     let cache = config
         .feature_cache
@@ -996,6 +1023,13 @@ mod tests {
         assert_eq!(restrict(&d, &[], Some(2), "train").unwrap().len(), 2);
         let e = restrict(&d, &[], Some(0), "test").unwrap_err().to_string();
         assert!(e.contains("--limit-test 0"), "{e}");
+        assert!(check_splits(&d, &restrict(&d, &[3], None, "test").unwrap(), "x").is_ok());
+        let one = restrict(&d, &[3], None, "train").unwrap();
+        let e = check_splits(&one, &d, "x").unwrap_err().to_string();
+        assert!(e.contains("holds 1 class ([0])"), "{e}");
+        let wide = LabeledData::new(DMatrix::zeros(6, 2), d.labels.clone()).unwrap();
+        let e = check_splits(&d, &wide, "x").unwrap_err().to_string();
+        assert!(e.contains("1 features but the test points 2"), "{e}");
         let e = restrict(&d, &[7], None, "train").unwrap_err().to_string();
         assert!(
             e.contains("--classes [7] matches no train point (its classes are [0, 1, 2, 3])"),

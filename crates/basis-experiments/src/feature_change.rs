@@ -191,6 +191,7 @@ pub fn run_feature_change(
     })?;
     let train = restrict(&data.train, &c.data.classes, c.data.limit_train, "train")?;
     let test = restrict(&data.test, &c.data.classes, c.data.limit_test, "test")?;
+    crate::fashion_mnist::check_splits(&train, &test, &c.data.dataset)?;
     let classes = train.num_classes();
     let images = ImageTensor::new(&train.features);
     let test_images = ImageTensor::new(&test.features);
