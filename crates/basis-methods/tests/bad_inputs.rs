@@ -321,6 +321,53 @@ fn embed_and_load_cases(out: &mut Vec<Case>, root: &Path) {
                 });
             }
         }
+        // Weights that are not finite, written as a valid safetensors file.
+        let copy = root.join(format!("{}-nan-weights", method.slug()));
+        copy_dir(&dir, &copy);
+        let weights = walk(&copy)
+            .into_iter()
+            .find(|p| p.extension().is_some_and(|e| e == "safetensors"))
+            .unwrap();
+        let mut tensors = tch::Tensor::read_safetensors(&weights).unwrap();
+        let _ = tensors[0].1.fill_(f64::NAN);
+        tch::Tensor::write_safetensors(&tensors, &weights).unwrap();
+        out.push(Case {
+            name: format!("{}.load: NaN weights", method.slug()),
+            expect: Some(&["NaN or infinite weights"]),
+            run: Box::new(move || err_of(method.load(&copy))),
+        });
+        if method == Method::Basis {
+            // A standardisation with a zero deviation (edited by hand).
+            let copy = root.join("basis-std-0");
+            copy_dir(&dir, &copy);
+            let meta = copy.join("checkpoint.json");
+            let mut v: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&meta).unwrap()).unwrap();
+            fn zero_std(v: &mut serde_json::Value) {
+                match v {
+                    serde_json::Value::Object(m) => {
+                        for (k, x) in m.iter_mut() {
+                            if k == "std" {
+                                if let Some(a) = x.as_array_mut() {
+                                    a.iter_mut().for_each(|e| *e = 0.0.into());
+                                }
+                            } else {
+                                zero_std(x);
+                            }
+                        }
+                    }
+                    serde_json::Value::Array(a) => a.iter_mut().for_each(zero_std),
+                    _ => {}
+                }
+            }
+            zero_std(&mut v);
+            std::fs::write(&meta, serde_json::to_string(&v).unwrap()).unwrap();
+            out.push(Case {
+                name: "basis.load: a standardisation with deviation 0".into(),
+                expect: Some(&["deviation must be finite and > 0"]),
+                run: Box::new(move || err_of(method.load(&copy))),
+            });
+        }
         out.push(Case {
             name: format!("{}.load: a missing directory", method.slug()),
             expect: Some(&["/nonexistent/model"]),

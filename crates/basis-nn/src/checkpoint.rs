@@ -145,6 +145,11 @@ pub fn load_variables(
                 var.size()
             )));
         }
+        if src.isfinite().all().int64_value(&[]) == 0 {
+            return Err(NnError::Checkpoint(format!(
+                "tensor {key} holds NaN or infinite weights"
+            )));
+        }
         var.copy_(&src.to_kind(var.kind()));
     }
     Ok(())

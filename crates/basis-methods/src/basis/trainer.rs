@@ -317,6 +317,14 @@ impl BasisModel {
                 meta.input_dim
             )));
         }
+        if let Some(j) = (0..meta.input_dim)
+            .find(|&j| !(meta.mean[j].is_finite() && meta.std[j].is_finite() && meta.std[j] > 0.0))
+        {
+            return Err(NnError::Checkpoint(format!(
+                "input {j} is standardised with mean {} and deviation {}; a deviation must be finite and > 0",
+                meta.mean[j], meta.std[j]
+            )));
+        }
         let mut model = BasisModel::build(
             meta.input_dim,
             meta.output_dim,
