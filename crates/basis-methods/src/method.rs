@@ -110,6 +110,17 @@ impl Method {
 
     /// Loads a model of this method written by [`Embedder::save`].
     pub fn load(self, dir: &Path) -> Result<Box<dyn Embedder>> {
+        // A model of another method is named as such, not as a field its format lacks.
+        if let Some(stored) = stored_method(dir)
+            && stored != self
+        {
+            return Err(MethodError::InvalidConfig(format!(
+                "{} holds a {} model, not {}",
+                dir.display(),
+                stored.name(),
+                self.name()
+            )));
+        }
         match self {
             Method::Basis => Ok(Box::new(BasisModel::load(dir)?)),
             baseline => {
@@ -207,6 +218,18 @@ pub trait Embedder: std::fmt::Debug {
     }
     /// Writes the model as an atomic checkpoint directory ([`basis_nn::checkpoint`]).
     fn save(&self, dir: &Path) -> Result<()>;
+}
+
+/// The method whose model `dir` holds, read from its `checkpoint.json` (baselines record
+/// their method; a BASiS model records a `model` section instead); `None` if it cannot tell.
+fn stored_method(dir: &Path) -> Option<Method> {
+    let text = std::fs::read_to_string(dir.join("checkpoint.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let meta = v.get("meta").unwrap_or(&v);
+    if let Some(m) = meta.get("method") {
+        return serde_json::from_value(m.clone()).ok();
+    }
+    meta.get("model").map(|_| Method::Basis)
 }
 
 /// `y`, the embedding of the rows of `x`, if every coordinate is finite; otherwise

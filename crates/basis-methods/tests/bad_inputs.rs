@@ -381,7 +381,7 @@ fn embed_and_load_cases(out: &mut Vec<Case>, root: &Path) {
         let d = dir.clone();
         out.push(Case {
             name: format!("{}.load: a model of {}", other.slug(), method.slug()),
-            expect: Some(&["Checkpoint"]),
+            expect: Some(&[" model, not "]),
             run: Box::new(move || err_of(other.load(&d))),
         });
     }
