@@ -22,8 +22,7 @@ use basis_experiments::graph_sweep::{
     GraphSweepConfig, GraphSweepReport, SklearnKnn, graph_sweep_markdown, run_graph_sweep,
 };
 use basis_experiments::neighbors::{
-    NeighborSweep, NeighborSweepConfig, neighbor_sweep_markdown, neighbor_sweep_plot,
-    run_neighbor_sweep,
+    NeighborSweepConfig, neighbor_sweep_markdown, neighbor_sweep_plot, run_neighbor_sweep,
 };
 use basis_experiments::spectral_sweep::{
     ScipySpectral, SpectralSweepConfig, SpectralSweepReport, run_spectral_sweep,
@@ -31,7 +30,7 @@ use basis_experiments::spectral_sweep::{
 };
 use basis_experiments::table1::{Table1Config, run_table1, table1_markdown};
 use basis_experiments::tightness::{
-    TightnessSweep, TightnessSweepConfig, run_tightness_sweep, tightness_markdown, tightness_plot,
+    TightnessSweepConfig, run_tightness_sweep, tightness_markdown, tightness_plot,
 };
 use basis_metrics::Report;
 use clap::parser::ValueSource;
@@ -733,16 +732,7 @@ fn neighbors(a: &NeighborsArgs, g: &Given) -> CliResult<()> {
         return Ok(());
     }
     if a.replot {
-        let sweep: NeighborSweep = read_json(&cfg.out_dir.join("neighbors.json"))?;
-        let written = neighbor_sweep_plot(&sweep)
-            .save(cfg.out_dir.join("neighbors"))
-            .map_err(err)?;
-        println!(
-            "wrote {} and {}",
-            written.png.display(),
-            written.svg.display()
-        );
-        return Ok(());
+        return replot(&cfg.out_dir, "neighbors", neighbor_sweep_plot);
     }
     let s = run_neighbor_sweep(&cfg, &seeds(a.seeds), a.run.progress()).map_err(err)?;
     println!("{}", neighbor_sweep_markdown(&s));
@@ -769,23 +759,29 @@ fn tightness(a: &TightnessArgs, g: &Given) -> CliResult<()> {
         return Ok(());
     }
     if a.replot {
-        let path = cfg.out_dir.join("tightness.json");
-        let sweep: TightnessSweep = read_json(&path)?;
-        let written = tightness_plot(&sweep)
-            .save(cfg.out_dir.join("tightness"))
-            .map_err(err)?;
-        println!(
-            "wrote {} and {}",
-            written.png.display(),
-            written.svg.display()
-        );
-        return Ok(());
+        return replot(&cfg.out_dir, "tightness", tightness_plot);
     }
     let sweep = run_tightness_sweep(&cfg, &seeds(a.seeds), a.run.progress()).map_err(err)?;
     println!("{}", tightness_markdown(&sweep));
     println!(
         "wrote {}",
         cfg.out_dir.join("tightness.{md,json,png,svg}").display()
+    );
+    Ok(())
+}
+
+/// `--replot`: redraws `OUT/NAME.png` and `.svg` from the sweep in `OUT/NAME.json`.
+fn replot<T: DeserializeOwned>(
+    out: &Path,
+    name: &str,
+    plot: impl Fn(&T) -> basis_plot::Figure,
+) -> CliResult<()> {
+    let sweep: T = read_json(&out.join(format!("{name}.json")))?;
+    let written = plot(&sweep).save(out.join(name)).map_err(err)?;
+    println!(
+        "wrote {} and {}",
+        written.png.display(),
+        written.svg.display()
     );
     Ok(())
 }
