@@ -1739,11 +1739,93 @@ fn check_extreme(x: DMatrix<f64>) -> Result<(), String> {
     Ok(())
 }
 
+/// Symmetric affinities with zero diagonal whose weights come from a pool of extreme finite
+/// magnitudes (zeros too, so nodes may be isolated and graphs disconnected).
+fn extreme_affinity() -> impl proptest::strategy::Strategy<Value = DMatrix<f64>> {
+    use proptest::prelude::*;
+    let pool = prop::sample::select(vec![0.0, 1e-310, 1e-300, 1.0, 3.0, 1e150, 1e300]);
+    (3usize..12).prop_flat_map(move |n| {
+        prop::collection::vec(pool.clone(), n * n).prop_map(move |v| {
+            DMatrix::from_fn(n, n, |i, j| match i.cmp(&j) {
+                std::cmp::Ordering::Equal => 0.0,
+                std::cmp::Ordering::Less => v[i * n + j],
+                std::cmp::Ordering::Greater => v[j * n + i],
+            })
+        })
+    })
+}
+
+/// The graph operators and the dense eigensolver on such an affinity, on a watchdog thread.
+fn check_extreme_affinity(w: DMatrix<f64>) -> Result<(), String> {
+    let runs: Vec<(&str, Run)> = vec![
+        (
+            "normalized_laplacian",
+            Box::new({
+                let w = w.clone();
+                move || finite(normalized_laplacian(&w))
+            }),
+        ),
+        (
+            "unnormalized_laplacian",
+            Box::new({
+                let w = w.clone();
+                move || finite(unnormalized_laplacian(&w))
+            }),
+        ),
+        (
+            "random_walk",
+            Box::new({
+                let w = w.clone();
+                move || finite(random_walk(&w, RandomWalkSide::Row))
+            }),
+        ),
+        (
+            "diffusion_map",
+            Box::new({
+                let w = w.clone();
+                move || {
+                    let p = DiffusionParams {
+                        k: 1,
+                        ..DiffusionParams::default()
+                    };
+                    finite(diffusion_map(&w, &p).map(|d| d.coords))
+                }
+            }),
+        ),
+        (
+            "symmetric_eigen_dense",
+            Box::new({
+                let w = w.clone();
+                move || finite(symmetric_eigen_dense(&w, 2, Which::Smallest).map(|e| e.vectors))
+            }),
+        ),
+    ];
+    for (name, run) in runs {
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(run());
+        });
+        match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(Got::Wrong(w)) => return Err(format!("{name}: {w}")),
+            Ok(_) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => return Err(format!("{name}: panicked")),
+            Err(mpsc::RecvTimeoutError::Timeout) => return Err(format!("{name}: hung")),
+        }
+    }
+    Ok(())
+}
+
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig { cases: 48, ..Default::default() })]
     #[test]
     fn extreme_finite_values_never_panic_hang_or_give_nan(x in extreme_matrix()) {
         let r = check_extreme(x.clone());
         proptest::prop_assert!(r.is_ok(), "{:?} on {}", r, x);
+    }
+
+    #[test]
+    fn extreme_affinities_never_panic_hang_or_give_nan(w in extreme_affinity()) {
+        let r = check_extreme_affinity(w.clone());
+        proptest::prop_assert!(r.is_ok(), "{:?} on {}", r, w);
     }
 }

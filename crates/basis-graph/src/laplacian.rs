@@ -48,9 +48,11 @@ pub fn alpha_normalized_kernel(w: &DMatrix<f64>, alpha: f64) -> Result<DMatrix<f
     if alpha == 0.0 {
         return Ok(w.clone());
     }
-    let s = positive_degrees(w)?.map(|v| v.powf(-alpha));
+    // Divided rather than multiplied by d^-α: d^-α of a subnormal degree overflows, while
+    // w_ij / d_i^α ≤ d_i^(1-α) never does (w_ij is one term of d_i).
+    let p = positive_degrees(w)?.map(|v| v.powf(alpha));
     Ok(DMatrix::from_fn(w.nrows(), w.ncols(), |i, j| {
-        w[(i, j)] * s[i] * s[j]
+        w[(i, j)] / p[i] / p[j]
     }))
 }
 

@@ -243,8 +243,10 @@ pub fn alpha_normalized_kernel_csr(w: &CsrMatrix<f64>, alpha: f64) -> Result<Csr
     if alpha == 0.0 {
         return Ok(w.clone());
     }
-    let s = positive_degrees(w)?.map(|v| v.powf(-alpha));
-    Ok(map_values(w, |i, j, v| v * s[i] * s[j]))
+    // Divided, not multiplied by d^-α, which overflows for subnormal degrees (see the dense
+    // version).
+    let p = positive_degrees(w)?.map(|v| v.powf(alpha));
+    Ok(map_values(w, |i, j, v| v / p[i] / p[j]))
 }
 
 /// Checks a kernel normalisation exponent: α must lie in [0, 1].

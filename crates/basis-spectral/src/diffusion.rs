@@ -119,7 +119,10 @@ fn assemble(
     stats: SolveStats,
 ) -> Result<DiffusionMap> {
     let vol: f64 = d.sum();
-    let sqrt_pi = d.map(|v| (v / vol).sqrt());
+    // √d_i / √vol rather than √(d_i / vol): the quotient of a subnormal degree and a volume
+    // of 1e150 underflows to 0 and would divide by it.
+    let sqrt_vol = vol.sqrt();
+    let sqrt_pi = d.map(|v| v.sqrt() / sqrt_vol);
     let mut vectors = u;
     for mut c in vectors.column_iter_mut() {
         for (x, s) in c.iter_mut().zip(sqrt_pi.iter()) {
