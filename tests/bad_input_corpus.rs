@@ -1724,6 +1724,12 @@ fn check_extreme(x: DMatrix<f64>) -> Result<(), String> {
             }),
         ),
     ];
+    run_guarded(runs)
+}
+
+/// Runs each entry point on its own thread under a 30 s watchdog: the first panic, hang or
+/// wrong result, by name.
+fn run_guarded(runs: Vec<(&str, Run)>) -> Result<(), String> {
     for (name, run) in runs {
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -1800,19 +1806,7 @@ fn check_extreme_affinity(w: DMatrix<f64>) -> Result<(), String> {
             }),
         ),
     ];
-    for (name, run) in runs {
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let _ = tx.send(run());
-        });
-        match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(Got::Wrong(w)) => return Err(format!("{name}: {w}")),
-            Ok(_) => {}
-            Err(mpsc::RecvTimeoutError::Disconnected) => return Err(format!("{name}: panicked")),
-            Err(mpsc::RecvTimeoutError::Timeout) => return Err(format!("{name}: hung")),
-        }
-    }
-    Ok(())
+    run_guarded(runs)
 }
 
 proptest::proptest! {
