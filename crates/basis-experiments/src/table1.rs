@@ -109,6 +109,7 @@ impl Table1Config {
             anchors_per_class: self.experiment.anchors_per_class,
             anchor_strategy: self.experiment.anchor_strategy,
             baseline: self.baseline.clone(),
+            neuralef: self.neuralef.clone(),
         }
     }
 }

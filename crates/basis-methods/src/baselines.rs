@@ -284,10 +284,11 @@ pub fn fit_baseline(
     if x.iter().any(|v| !v.is_finite()) {
         return Err(MethodError::NonFinite("training features".into()));
     }
-    if method == Method::Basis {
-        return Err(MethodError::InvalidConfig(
-            "BASiS is not a baseline: train it with Method::Basis.fit".into(),
-        ));
+    if matches!(method, Method::Basis | Method::NeuralEf) {
+        return Err(MethodError::InvalidConfig(format!(
+            "{} is not a baseline: train it with Method::fit",
+            method.name()
+        )));
     }
     c.graph.check_batch_size(c.batch_size).map_err(nn_err)?;
     let mean = DVector::from_iterator(d, x.column_iter().map(|col| col.mean()));
@@ -320,7 +321,7 @@ pub fn fit_baseline(
         Method::SpectralNet => crate::spectralnet::train(&mut setup, observer)?,
         Method::SpecNet2 => crate::specnet2::train(&mut setup, observer)?,
         Method::DiffusionNet => crate::diffusion_net::train(&mut setup, observer)?,
-        Method::Basis => unreachable!("rejected above"),
+        Method::Basis | Method::NeuralEf => unreachable!("rejected above"),
     };
     Ok(TrainedBaseline {
         method,

@@ -5,11 +5,11 @@
 //! - [`diffusion_net`]: Mishne et al.'s Diffusion Net encoder (Eq. 7);
 //! - [`spectralnet`]: Shaham et al.'s SpectralNet (Eq. 8) and its orthonormalisation layer;
 //! - [`specnet2`]: Chen et al.'s SpecNet2 (Eq. 9–10) and its Rayleigh–Ritz post-processing;
+//! - [`neuralef`]: NeuralEF / Neural Eigenmaps (Deng et al.) with the Gumbel-softmax head;
 //! - [`baselines`]: what the three baselines share (configuration, trained model, setup);
 //! - [`anchors`]: BASiS's anchors per class (the paper) or without labels (uniform, k-means++).
 //!
-//! A new method (NeuralEF is next, `docs/architecture.md`) adds a module here and a variant
-//! of [`method::Method`]. Experiments that compare methods live in `basis-experiments`.
+//! A new method adds a module here and a variant of [`method::Method`] (`docs/architecture.md`). Experiments that compare methods live in `basis-experiments`.
 //!
 //! ```no_run
 //! use basis_methods::method::{Method, MethodConfig, TrainingSet};
@@ -34,6 +34,7 @@ pub mod baselines;
 pub mod basis;
 pub mod diffusion_net;
 pub mod method;
+pub mod neuralef;
 pub mod specnet2;
 pub mod spectralnet;
 

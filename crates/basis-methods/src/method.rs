@@ -6,6 +6,7 @@
 use crate::anchors::select_anchors;
 use crate::baselines::{BaselineConfig, TrainedBaseline, fit_baseline};
 use crate::basis::{AnchorStrategy, BasisConfig, BasisModel, seeded_basis_config};
+use crate::neuralef::{NeuralEfConfig, NeuralEfModel, fit_neuralef};
 use crate::{MethodError, Result};
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
@@ -22,15 +23,19 @@ pub enum Method {
     SpectralNet,
     /// Chen et al.'s SpecNet2 (Eq. 9–10).
     SpecNet2,
+    /// NeuralEF / Neural Eigenmaps (Deng et al. 2022, 2023): eigenfunctions learned with no
+    /// eigendecomposition, optionally with the Gumbel-softmax clustering head.
+    NeuralEf,
 }
 
 impl Method {
-    /// Every method, in the paper's Table 1 order with BASiS first.
-    pub const ALL: [Method; 4] = [
+    /// Every method: BASiS and the paper's Table 1 baselines in its order, then NeuralEF.
+    pub const ALL: [Method; 5] = [
         Method::Basis,
         Method::DiffusionNet,
         Method::SpectralNet,
         Method::SpecNet2,
+        Method::NeuralEf,
     ];
 
     /// Name used in tables.
@@ -40,6 +45,7 @@ impl Method {
             Method::DiffusionNet => "Diffusion Net",
             Method::SpectralNet => "SpectralNet",
             Method::SpecNet2 => "SpecNet2",
+            Method::NeuralEf => "NeuralEF",
         }
     }
 
@@ -50,6 +56,7 @@ impl Method {
             Method::DiffusionNet => "diffusion-net",
             Method::SpectralNet => "spectralnet",
             Method::SpecNet2 => "specnet2",
+            Method::NeuralEf => "neuralef",
         }
     }
 
@@ -99,6 +106,11 @@ impl Method {
                 })?;
                 Ok(Box::new(model))
             }
+            Method::NeuralEf => Ok(Box::new(fit_neuralef(
+                train.features,
+                &config.neuralef_config(seed),
+                observer,
+            )?)),
             baseline => Ok(Box::new(fit_baseline(
                 baseline,
                 train.features,
@@ -123,6 +135,7 @@ impl Method {
         }
         match self {
             Method::Basis => Ok(Box::new(BasisModel::load(dir)?)),
+            Method::NeuralEf => Ok(Box::new(NeuralEfModel::load(dir)?)),
             baseline => {
                 let model = TrainedBaseline::load(dir)?;
                 if model.method() != baseline {
@@ -150,8 +163,8 @@ pub struct TrainingSet<'a> {
 }
 
 /// Configuration of every method of a comparison. BASiS's graph, K, batch size and iteration
-/// count are used by all four (the paper's comparison shares them); `baseline` holds the
-/// baselines' own settings. Serialisable.
+/// count are used by all of them (the paper's comparison shares them); `baseline` and
+/// `neuralef` hold the others' own settings. Serialisable.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MethodConfig {
     /// BASiS (Algorithm 1) and the shared settings.
@@ -164,6 +177,10 @@ pub struct MethodConfig {
     pub anchor_strategy: AnchorStrategy,
     /// The baselines' own settings; their graph, K, m and iterations are replaced by BASiS's.
     pub baseline: BaselineConfig,
+    /// NeuralEF's own settings (objective, head, optimiser); graph, K, m and iterations are
+    /// replaced by BASiS's.
+    #[serde(default)]
+    pub neuralef: NeuralEfConfig,
 }
 
 impl Default for MethodConfig {
@@ -179,6 +196,7 @@ impl Default for MethodConfig {
                 learning_rate: 1e-3,
                 ..Default::default()
             },
+            neuralef: NeuralEfConfig::default(),
         }
     }
 }
@@ -201,6 +219,18 @@ impl MethodConfig {
             ..self.baseline.clone()
         }
     }
+
+    /// NeuralEF's configuration for `seed`, with the shared settings taken from BASiS's.
+    pub fn neuralef_config(&self, seed: u64) -> NeuralEfConfig {
+        NeuralEfConfig {
+            graph: self.basis.graph,
+            k: self.basis.embedding.k,
+            batch_size: self.basis.batch_size,
+            iterations: self.basis.iterations,
+            seed,
+            ..self.neuralef.clone()
+        }
+    }
 }
 
 /// A trained model of any method: maps points to embedding coordinates and saves itself.
@@ -215,6 +245,11 @@ pub trait Embedder: std::fmt::Debug {
     /// Rayleigh–Ritz rotation, SpectralNet's orthonormalisation); by default the embedding.
     fn raw_outputs(&self, x: &DMatrix<f64>) -> Result<DMatrix<f64>> {
         self.embed(x)
+    }
+    /// The model's own clustering of the rows of `x`, if it has one (NeuralEF's Gumbel head:
+    /// the argmax of the logits); `None` by default, and comparisons then run k-means.
+    fn clusters(&self, _x: &DMatrix<f64>) -> Option<Result<Vec<usize>>> {
+        None
     }
     /// Writes the model as an atomic checkpoint directory ([`basis_nn::checkpoint`]).
     fn save(&self, dir: &Path) -> Result<()>;
@@ -262,5 +297,23 @@ impl Embedder for BasisModel {
     }
     fn save(&self, dir: &Path) -> Result<()> {
         Ok(BasisModel::save(self, dir)?)
+    }
+}
+
+impl Embedder for NeuralEfModel {
+    fn name(&self) -> &str {
+        "NeuralEF"
+    }
+    fn embed(&self, x: &DMatrix<f64>) -> Result<DMatrix<f64>> {
+        NeuralEfModel::embed(self, x)
+    }
+    fn raw_outputs(&self, x: &DMatrix<f64>) -> Result<DMatrix<f64>> {
+        NeuralEfModel::raw_outputs(self, x)
+    }
+    fn clusters(&self, x: &DMatrix<f64>) -> Option<Result<Vec<usize>>> {
+        NeuralEfModel::clusters(self, x)
+    }
+    fn save(&self, dir: &Path) -> Result<()> {
+        NeuralEfModel::save(self, dir)
     }
 }

@@ -44,6 +44,12 @@ fn config() -> MethodConfig {
         anchors_per_class: 10,
         anchor_strategy: Default::default(),
         baseline,
+        neuralef: basis_methods::neuralef::NeuralEfConfig {
+            mlp: basis_nn::MlpConfig {
+                hidden: vec![64, 64],
+            },
+            ..Default::default()
+        },
     }
 }
 

@@ -155,6 +155,12 @@ fn method_config() -> MethodConfig {
         anchors_per_class: 10,
         anchor_strategy: Default::default(),
         baseline: c,
+        neuralef: basis_methods::neuralef::NeuralEfConfig {
+            mlp: basis_nn::MlpConfig {
+                hidden: vec![64, 64],
+            },
+            ..Default::default()
+        },
     }
 }
 

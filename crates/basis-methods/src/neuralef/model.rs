@@ -1,0 +1,373 @@
+//! Training ([`fit_neuralef`]) and the trained model ([`NeuralEfModel`]): embedding, the
+//! Gumbel head's clusters, eigenvalue estimates, atomic checkpoints.
+
+use super::hyperparams::{Head, KernelSpec, NeuralEfConfig, Objective};
+use super::loss::{
+    BatchLoss, batch_rms_normalize, column_unit_normalize, gumbel_softmax, neural_eigenmaps_loss,
+    neuralef_loss,
+};
+use super::network::NeuralEfNet;
+use crate::baselines::{nn_err, standardize};
+use crate::method::Method;
+use crate::{MethodError, Result};
+use basis_graph::BatchGraphBuilder;
+use basis_nn::NnError;
+use basis_nn::adam::{Adam, AdamParams};
+use basis_nn::checkpoint::{load_variables, named_variables, read_checkpoint, write_checkpoint};
+use basis_nn::convert::{matrix_to_tensor, tensor_to_matrix};
+use nalgebra::{DMatrix, DVector};
+use rand::seq::index;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use tch::{Device, Kind, Tensor, nn};
+
+/// Iterations between two entries of [`NeuralEfModel::eigenvalue_history`].
+pub const HISTORY_EVERY: usize = 10;
+
+/// A trained NeuralEF model.
+#[derive(Debug)]
+pub struct NeuralEfModel {
+    config: NeuralEfConfig,
+    vs: nn::VarStore,
+    net: NeuralEfNet,
+    mean: DVector<f64>,
+    std: DVector<f64>,
+    /// EMA of each output column's RMS over the training batches (the inference normaliser).
+    running_rms: Vec<f64>,
+    /// EMA of `diag(R) / t`: the eigenvalue estimates, in the network's column order.
+    eigenvalues: Vec<f64>,
+    /// The eigenvalue estimates every [`HISTORY_EVERY`] iterations (the convergence curve).
+    pub eigenvalue_history: Vec<Vec<f64>>,
+    /// The objective's value at every step.
+    pub losses: Vec<f64>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Meta {
+    method: Method,
+    config: NeuralEfConfig,
+    mean: DVector<f64>,
+    std: DVector<f64>,
+    running_rms: Vec<f64>,
+    eigenvalues: Vec<f64>,
+    eigenvalue_history: Vec<Vec<f64>>,
+    #[serde(with = "nan_vec")]
+    losses: Vec<f64>,
+}
+
+/// Losses as JSON numbers, NaN as `null` (none are expected: a NaN loss stops training).
+mod nan_vec {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    pub fn serialize<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
+        let o: Vec<Option<f64>> = v.iter().map(|x| x.is_finite().then_some(*x)).collect();
+        o.serialize(s)
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+        let o: Vec<Option<f64>> = Vec::deserialize(d)?;
+        Ok(o.into_iter().map(|x| x.unwrap_or(f64::NAN)).collect())
+    }
+}
+
+/// The kernel matrix `M` of a batch (`R = ψᵀMψ/B`), from the batch's raw features.
+struct KernelBuilder {
+    spec: KernelSpec,
+    graphs: Option<BatchGraphBuilder>,
+}
+
+impl KernelBuilder {
+    fn new(config: &NeuralEfConfig) -> Result<Self> {
+        let graphs = match config.kernel {
+            KernelSpec::NormalizedGraph => {
+                Some(BatchGraphBuilder::new(config.graph).map_err(nn_err)?)
+            }
+            KernelSpec::Gaussian { .. } => None,
+        };
+        Ok(Self {
+            spec: config.kernel,
+            graphs,
+        })
+    }
+
+    fn matrix(&mut self, xb: &DMatrix<f64>) -> Result<DMatrix<f64>> {
+        let b = xb.nrows();
+        match (self.spec, self.graphs.as_mut()) {
+            (KernelSpec::Gaussian { length_scale }, _) => {
+                let s = 2.0 * length_scale * length_scale;
+                Ok(DMatrix::from_fn(b, b, |i, j| {
+                    let d2: f64 = (xb.row(i) - xb.row(j)).norm_squared();
+                    (-d2 / s).exp() / b as f64
+                }))
+            }
+            (_, Some(graphs)) => {
+                let w = &graphs.build(xb).map_err(nn_err)?.affinity;
+                Ok(normalized_affinity(w))
+            }
+            (KernelSpec::NormalizedGraph, None) => unreachable!("built with a graph builder"),
+        }
+    }
+}
+
+/// `D^{-1/2} W D^{-1/2}` of a dense affinity; a node of degree 0 keeps a zero row and column.
+pub fn normalized_affinity(w: &DMatrix<f64>) -> DMatrix<f64> {
+    let inv_sqrt: Vec<f64> = w
+        .row_iter()
+        .map(|r| {
+            let d: f64 = r.iter().sum();
+            if d > 0.0 { 1.0 / d.sqrt() } else { 0.0 }
+        })
+        .collect();
+    DMatrix::from_fn(w.nrows(), w.ncols(), |i, j| {
+        w[(i, j)] * inv_sqrt[i] * inv_sqrt[j]
+    })
+}
+
+fn ema(running: &mut Vec<f64>, value: &[f64], momentum: f64) {
+    if running.is_empty() {
+        running.extend_from_slice(value);
+    } else {
+        for (r, v) in running.iter_mut().zip(value) {
+            *r = momentum * *r + (1.0 - momentum) * v;
+        }
+    }
+}
+
+/// Trains NeuralEF on the rows of `x` (n × d) with `config`; `observer` sees
+/// (iteration, objective value) after every step.
+pub fn fit_neuralef(
+    x: &DMatrix<f64>,
+    config: &NeuralEfConfig,
+    observer: &mut dyn FnMut(usize, f64),
+) -> Result<NeuralEfModel> {
+    config.check()?;
+    let (n, d) = x.shape();
+    if n == 0 || d == 0 {
+        return Err(MethodError::Shape(format!(
+            "NeuralEF needs training points with features, got {n} × {d}"
+        )));
+    }
+    if config.batch_size > n {
+        return Err(MethodError::Shape(format!(
+            "batch size {} exceeds the {n} training points",
+            config.batch_size
+        )));
+    }
+    if x.iter().any(|v| !v.is_finite()) {
+        return Err(MethodError::NonFinite("training features".into()));
+    }
+    let c = config;
+    let mean = DVector::from_iterator(d, x.column_iter().map(|col| col.mean()));
+    let std = DVector::from_iterator(
+        d,
+        x.column_iter().zip(mean.iter()).map(|(col, m)| {
+            let v = col.iter().map(|t| (t - m).powi(2)).sum::<f64>() / n as f64;
+            if v > 0.0 { v.sqrt() } else { 1.0 }
+        }),
+    );
+    let z = standardize(x, &mean, &std);
+    let vs = nn::VarStore::new(Device::Cpu);
+    let net = NeuralEfNet::new(&vs.root(), d, c);
+    let mut opt =
+        Adam::new(&vs, AdamParams::with_learning_rate(c.learning_rate)).map_err(nn_err)?;
+    let mut batches = ChaCha8Rng::seed_from_u64(c.seed ^ 0x4E45_F00D);
+    let mut noise = ChaCha8Rng::seed_from_u64(c.seed ^ 0x6A3B_E110);
+    let mut kernels = KernelBuilder::new(c)?;
+    let (b, k) = (c.batch_size, c.k);
+    let root_t = c.output_scale.sqrt();
+    let mut running_rms = Vec::new();
+    let mut eigenvalues = Vec::new();
+    let mut history = Vec::new();
+    let mut losses = Vec::with_capacity(c.iterations);
+    for it in 0..c.iterations {
+        let rows = index::sample(&mut batches, n, b).into_vec();
+        let m = matrix_to_tensor(&kernels.matrix(&x.select_rows(&rows))?);
+        let out = net.forward(&matrix_to_tensor(&z.select_rows(&rows)));
+        let (psi, rms) = match c.head {
+            Head::Linear => batch_rms_normalize(&out),
+            Head::Gumbel => {
+                let uniforms = c.gumbel_noise.then(|| {
+                    let u: Vec<f32> = (0..b * k).map(|_| noise.random::<f32>()).collect();
+                    Tensor::from_slice(&u).view([b as i64, k as i64])
+                });
+                let p = gumbel_softmax(&out, c.temperature(it), uniforms.as_ref());
+                column_unit_normalize(&p)
+            }
+        };
+        let psi = psi * root_t;
+        let BatchLoss {
+            surrogate,
+            value,
+            rayleigh,
+        } = match c.objective {
+            Objective::NeuralEf => neuralef_loss(&psi, &m),
+            Objective::NeuralEigenmaps => {
+                neural_eigenmaps_loss(&psi, &m, c.alpha(), c.stop_gradient)
+            }
+        };
+        if !value.is_finite() {
+            return Err(nn_err(NnError::Diverged {
+                iteration: it,
+                loss: value,
+            }));
+        }
+        opt.set_learning_rate(c.schedule.learning_rate(c.learning_rate, it, c.iterations))
+            .map_err(nn_err)?;
+        opt.backward_step(&surrogate);
+        ema(&mut running_rms, &rms, c.momentum);
+        let lambda: Vec<f64> = rayleigh.iter().map(|r| r / c.output_scale).collect();
+        ema(&mut eigenvalues, &lambda, c.momentum);
+        if it % HISTORY_EVERY == 0 || it + 1 == c.iterations {
+            history.push(eigenvalues.clone());
+        }
+        observer(it, value);
+        losses.push(value);
+    }
+    Ok(NeuralEfModel {
+        config: c.clone(),
+        vs,
+        net,
+        mean,
+        std,
+        running_rms,
+        eigenvalues,
+        eigenvalue_history: history,
+        losses,
+    })
+}
+
+impl NeuralEfModel {
+    /// The configuration it was trained with.
+    pub fn config(&self) -> &NeuralEfConfig {
+        &self.config
+    }
+
+    /// The eigenvalue estimates (EMA of `diag(R)/t`), in the network's column order.
+    pub fn eigenvalues(&self) -> &[f64] {
+        &self.eigenvalues
+    }
+
+    /// The Gumbel head's last weight, if it is orthogonal (for tests and diagnostics).
+    pub fn orthogonal_weight(&self) -> Option<DMatrix<f64>> {
+        self.net.orthogonal_weight()
+    }
+
+    fn checked_input(&self, x: &DMatrix<f64>) -> Result<Tensor> {
+        if x.ncols() != self.mean.len() {
+            return Err(MethodError::Shape(format!(
+                "model expects {} features, got {}",
+                self.mean.len(),
+                x.ncols()
+            )));
+        }
+        if x.iter().any(|v| !v.is_finite()) {
+            return Err(MethodError::NonFinite("input features".into()));
+        }
+        Ok(matrix_to_tensor(&standardize(x, &self.mean, &self.std)))
+    }
+
+    /// The network's forward pass on `x`: raw outputs (linear head) or logits (Gumbel head).
+    pub fn raw_outputs(&self, x: &DMatrix<f64>) -> Result<DMatrix<f64>> {
+        let z = self.checked_input(x)?;
+        let _g = tch::no_grad_guard();
+        Ok(tensor_to_matrix(&self.net.forward(&z))?)
+    }
+
+    /// The eigenfunctions at the rows of `x` (n × K): the outputs divided by their running RMS
+    /// (linear head), or `softmax(logits / τ_min)` divided by its running RMS (Gumbel head).
+    pub fn embed(&self, x: &DMatrix<f64>) -> Result<DMatrix<f64>> {
+        let z = self.checked_input(x)?;
+        let _g = tch::no_grad_guard();
+        let out = self.net.forward(&z);
+        let out = match self.config.head {
+            Head::Linear => out,
+            Head::Gumbel => (out / self.config.tau_min).softmax(1, Kind::Float),
+        };
+        let rms: Vec<f32> = self
+            .running_rms
+            .iter()
+            .map(|&r| r.max(1e-12) as f32)
+            .collect();
+        let y = tensor_to_matrix(&(out / Tensor::from_slice(&rms).unsqueeze(0)))?;
+        crate::method::finite_outputs(y, x)
+    }
+
+    /// The Gumbel head's clusters of the rows of `x`: the argmax of the logits (no k-means).
+    /// `None` for the linear head.
+    pub fn clusters(&self, x: &DMatrix<f64>) -> Option<Result<Vec<usize>>> {
+        if self.config.head != Head::Gumbel {
+            return None;
+        }
+        Some(self.raw_outputs(x).and_then(|logits| {
+            if logits.iter().any(|v| !v.is_finite()) {
+                return Err(crate::method::finite_outputs(logits, x).unwrap_err());
+            }
+            Ok(logits
+                .row_iter()
+                .map(|r| r.transpose().argmax().0)
+                .collect())
+        }))
+    }
+
+    /// Writes the model as an atomic checkpoint directory ([`basis_nn::checkpoint`]).
+    pub fn save(&self, dir: impl AsRef<Path>) -> Result<()> {
+        let meta = Meta {
+            method: Method::NeuralEf,
+            config: self.config.clone(),
+            mean: self.mean.clone(),
+            std: self.std.clone(),
+            running_rms: self.running_rms.clone(),
+            eigenvalues: self.eigenvalues.clone(),
+            eigenvalue_history: self.eigenvalue_history.clone(),
+            losses: self.losses.clone(),
+        };
+        write_checkpoint(dir, &named_variables(&self.vs, "net."), &meta)?;
+        Ok(())
+    }
+
+    /// Loads a model written by [`NeuralEfModel::save`].
+    pub fn load(dir: impl AsRef<Path>) -> Result<Self> {
+        let (tensors, meta): (_, Meta) = read_checkpoint(dir)?;
+        if meta.method != Method::NeuralEf {
+            return Err(MethodError::InvalidConfig(format!(
+                "the checkpoint holds a {} model, not NeuralEF",
+                meta.method.name()
+            )));
+        }
+        meta.config.check()?;
+        let d = meta.mean.len();
+        let k = meta.config.k;
+        let finite = |v: &[f64]| v.iter().all(|x| x.is_finite());
+        if d == 0
+            || meta.std.len() != d
+            || meta.running_rms.len() != k
+            || meta.eigenvalues.len() != k
+            || !finite(meta.mean.as_slice())
+            || !finite(meta.std.as_slice())
+            || !finite(&meta.running_rms)
+            || meta.std.iter().any(|&s| s <= 0.0)
+            || meta.running_rms.iter().any(|&s| s < 0.0)
+        {
+            return Err(MethodError::Nn(NnError::Checkpoint(format!(
+                "NeuralEF checkpoint: inconsistent statistics (d = {d}, K = {k}, {} stds, {} norms, {} eigenvalues) or non-finite / non-positive values",
+                meta.std.len(),
+                meta.running_rms.len(),
+                meta.eigenvalues.len()
+            ))));
+        }
+        let mut vs = nn::VarStore::new(Device::Cpu);
+        let net = NeuralEfNet::new(&vs.root(), d, &meta.config);
+        load_variables(&mut vs, &tensors, "net.")?;
+        Ok(Self {
+            config: meta.config,
+            vs,
+            net,
+            mean: meta.mean,
+            std: meta.std,
+            running_rms: meta.running_rms,
+            eigenvalues: meta.eigenvalues,
+            eigenvalue_history: meta.eigenvalue_history,
+            losses: meta.losses,
+        })
+    }
+}
