@@ -294,7 +294,7 @@ pub struct ComparisonArgs {
     /// Iterations of every method
     #[arg(long, default_value_t = Table1Config::default().experiment.basis.iterations)]
     iterations: usize,
-    /// A subset of the methods, comma-separated [default: all four]
+    /// A subset of the methods, comma-separated [default: all five]
     #[arg(long, value_enum, value_delimiter = ',')]
     methods: Vec<MethodArg>,
     #[command(flatten)]

@@ -65,6 +65,8 @@ pub(crate) enum MethodArg {
     Spectralnet,
     /// SpecNet2 (Chen et al.)
     Specnet2,
+    /// NeuralEF (Deng et al.), in every configuration of the comparison
+    Neuralef,
 }
 
 impl MethodArg {
@@ -74,6 +76,7 @@ impl MethodArg {
             MethodArg::DiffusionNet => Method::DiffusionNet,
             MethodArg::Spectralnet => Method::SpectralNet,
             MethodArg::Specnet2 => Method::SpecNet2,
+            MethodArg::Neuralef => Method::NeuralEf,
         }
     }
 }

@@ -6,7 +6,7 @@
 //! | [`alignment_spread`] | Fig. 3: anchors' eigenvector coordinates over 20 batches, before and after alignment | `cargo xtask reproduce fig3` |
 //! | [`demo`] (feature `nn`) | Fig. 1: BASiS on three moons | `cargo xtask demo` |
 //! | [`fashion_mnist`] (`nn`) | Table 1's BASiS row: Siamese features (cached), Algorithm 1 over seeds, the five metrics | `cargo xtask reproduce basis` |
-//! | [`table1`] (`nn`) | Table 1: the four methods on the same features | `cargo xtask reproduce table1` |
+//! | [`table1`] (`nn`) | Table 1: every method on the same features | `cargo xtask reproduce table1` |
 //! | [`neighbors`] (`nn`) | Fig. 4: Table 1 over the number of neighbours | `cargo xtask sweep neighbors` |
 //! | [`feature_change`] (`nn`) | Fig. 6 and Fig. 8: Algorithm 2, features and embedding trained together | `cargo xtask reproduce feature-change` |
 //! | [`tightness`] (`nn`) | BASiS over the tightness of generated clusters | `cargo xtask sweep tightness` |

@@ -1,11 +1,13 @@
-//! BASiS Table 1 on one data set: BASiS and the three baselines on the same features, graph,
+//! BASiS Table 1 on one data set: BASiS, the three baselines and NeuralEF on the same features, graph,
 //! K, batch size and iterations, scored by the same metrics, mean ± std over seeds, beside
 //! the paper's Fashion-MNIST column.
 //!
 //! Every method goes through the same loop over [`Method::ALL`]: [`Method::fit`] (timed),
 //! [`Embedder::save`], embed the training and test points, [`Report::evaluate`]. A method the
 //! paper also scored after post-processing on the test set
-//! ([`Method::paper_post_processes_on_test_set`], SpecNet2) gets a second row.
+//! ([`Method::paper_post_processes_on_test_set`], SpecNet2) gets a second row, and so does a
+//! model that clusters itself ([`Method::has_cluster_head`], NeuralEF's Gumbel head: argmax
+//! beside k-means). NeuralEF runs once per configuration in [`Table1Config::neuralef`].
 //!
 //! Each (method, seed) writes `<out>/<method>/seed-<s>/{model/,result.json}`; a re-run with
 //! the same configuration reads `result.json` instead of training again, so an interrupted
@@ -16,6 +18,7 @@
 use crate::fashion_mnist::{ExperimentConfig, MeanStd, Prepared, prepare};
 use basis_methods::baselines::BaselineConfig;
 use basis_methods::method::{Embedder, Method, MethodConfig, TrainingSet};
+use basis_methods::neuralef::NeuralEfConfig;
 use basis_methods::specnet2::rayleigh_ritz::rayleigh_ritz;
 use basis_methods::{MethodError, Result};
 use basis_metrics::{KMeansParams, Report, ReportInputs, ReportParams};
@@ -77,13 +80,97 @@ pub struct Table1Config {
     pub experiment: ExperimentConfig,
     /// The baselines' own settings (learning rate, Diffusion Net's μ, η, ...).
     pub baseline: BaselineConfig,
-    /// Which methods to run (default: all four, in [`Method::ALL`]'s order).
+    /// Which methods to run (default: all of them, in [`Method::ALL`]'s order).
     #[serde(default = "all_methods")]
     pub methods: Vec<Method>,
+    /// The configurations NeuralEF is trained in, each with its own rows (default: the
+    /// NeuralEF objective with the linear head, and Neural Eigenmaps with the Gumbel head).
+    #[serde(default = "neuralef_variants")]
+    pub neuralef: Vec<NeuralEfVariant>,
 }
 
 fn all_methods() -> Vec<Method> {
     Method::ALL.to_vec()
+}
+
+/// One configuration NeuralEF is trained in: its rows are named after `name`, its runs are
+/// stored under `<out>/<slug>/`. Graph, K, m and iterations are the comparison's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NeuralEfVariant {
+    /// Row name.
+    pub name: String,
+    /// Directory under the output directory.
+    pub slug: String,
+    /// Objective, head, optimiser, ablation switches.
+    pub config: NeuralEfConfig,
+}
+
+/// Table 1's NeuralEF rows: NeuralEF (2022) as published (its objective, linear outputs with
+/// batch normalisation) and the segmenter's Neural Eigenmaps with the Gumbel head.
+pub fn neuralef_variants() -> Vec<NeuralEfVariant> {
+    let base = NeuralEfConfig::default();
+    vec![
+        NeuralEfVariant {
+            name: "NeuralEF".into(),
+            slug: "neuralef".into(),
+            config: base.clone().classic(),
+        },
+        NeuralEfVariant {
+            name: "NeuralEF (Neural Eigenmaps, Gumbel head)".into(),
+            slug: "neuralef-eigenmaps".into(),
+            config: base,
+        },
+    ]
+}
+
+/// The reference's ablations of the Gumbel head: the method, plain softmax instead of Gumbel,
+/// no orthogonal last layer, no stop-gradient.
+pub fn neuralef_ablations() -> Vec<NeuralEfVariant> {
+    let base = NeuralEfConfig::default();
+    let v = |name: &str, slug: &str, config: NeuralEfConfig| NeuralEfVariant {
+        name: format!("NeuralEF ({name})"),
+        slug: format!("neuralef-{slug}"),
+        config,
+    };
+    vec![
+        v("Neural Eigenmaps, Gumbel head", "eigenmaps", base.clone()),
+        v(
+            "plain softmax, no Gumbel noise",
+            "no-gumbel",
+            NeuralEfConfig {
+                gumbel_noise: false,
+                ..base.clone()
+            },
+        ),
+        v(
+            "no orthogonal last layer",
+            "no-orthogonal",
+            NeuralEfConfig {
+                orthogonal_head: false,
+                ..base.clone()
+            },
+        ),
+        v(
+            "no stop-gradient",
+            "no-stop-gradient",
+            NeuralEfConfig {
+                stop_gradient: false,
+                ..base
+            },
+        ),
+    ]
+}
+
+/// One (method, configuration) of the comparison.
+#[derive(Debug, Clone)]
+struct Run {
+    method: Method,
+    /// Directory name.
+    slug: String,
+    /// Row name.
+    name: String,
+    /// NeuralEF's configuration, for a NeuralEF run.
+    neuralef: Option<NeuralEfConfig>,
 }
 
 impl Default for Table1Config {
@@ -96,21 +183,57 @@ impl Default for Table1Config {
         Self {
             baseline: MethodConfig::default().baseline,
             methods: all_methods(),
+            neuralef: neuralef_variants(),
             experiment,
         }
     }
 }
 
 impl Table1Config {
-    /// The configuration [`Method::fit`] takes.
+    /// The configuration [`Method::fit`] takes (NeuralEF in its first configuration).
     pub fn methods(&self) -> MethodConfig {
         MethodConfig {
             basis: self.experiment.basis.clone(),
             anchors_per_class: self.experiment.anchors_per_class,
             anchor_strategy: self.experiment.anchor_strategy,
             baseline: self.baseline.clone(),
-            neuralef: self.neuralef.clone(),
+            neuralef: self
+                .neuralef
+                .first()
+                .map(|v| v.config.clone())
+                .unwrap_or_default(),
         }
+    }
+
+    fn method_config(&self, run: &Run) -> MethodConfig {
+        let mut c = self.methods();
+        if let Some(n) = &run.neuralef {
+            c.neuralef = n.clone();
+        }
+        c
+    }
+
+    /// Every (method, configuration) in order: one per method, one per NeuralEF variant.
+    fn runs(&self) -> Vec<Run> {
+        let mut runs = Vec::new();
+        for &method in &self.methods {
+            if method == Method::NeuralEf {
+                runs.extend(self.neuralef.iter().map(|v| Run {
+                    method,
+                    slug: v.slug.clone(),
+                    name: v.name.clone(),
+                    neuralef: Some(v.config.clone()),
+                }));
+            } else {
+                runs.push(Run {
+                    method,
+                    slug: method.slug().into(),
+                    name: method.name().into(),
+                    neuralef: None,
+                });
+            }
+        }
+        runs
     }
 }
 
@@ -171,11 +294,14 @@ pub struct Table1 {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct SeedOutcome {
     method: Method,
+    /// The run's directory name (the method's slug, or a NeuralEF variant's).
+    #[serde(default)]
+    run: String,
     seed: u64,
     /// The comparison's configuration: a saved outcome is reused only under the same one.
     config: Table1Config,
-    /// Scores as trained, then after the paper's test-set post-processing if it applies;
-    /// `Err` with the reason when training failed.
+    /// Scores as trained, then after the paper's test-set post-processing if it applies, then
+    /// with the model's own clustering if it has one; `Err` with the reason when training failed.
     reports: std::result::Result<Vec<Report>, String>,
     ms_per_iteration: f64,
 }
@@ -240,7 +366,7 @@ fn test_set_rayleigh_ritz(
 fn run_method_seed(
     config: &Table1Config,
     p: &Prepared,
-    method: Method,
+    run: &Run,
     seed: u64,
     dir: &Path,
     progress: bool,
@@ -248,7 +374,8 @@ fn run_method_seed(
     let path = dir.join("result.json");
     if let Ok(text) = std::fs::read_to_string(&path)
         && let Ok(old) = serde_json::from_str::<SeedOutcome>(&text)
-        && old.method == method
+        && old.method == run.method
+        && old.run == run.slug
         && old.seed == seed
         && old.config == *config
     {
@@ -259,14 +386,16 @@ fn run_method_seed(
     let bar = basis_nn::progress::progress_bar(
         iterations,
         progress,
-        &format!("{} seed {seed}", method.name()),
+        &format!("{} seed {seed}", run.name),
     );
+    let method = run.method;
+    let methods = config.method_config(run);
     let train = TrainingSet {
         features: &p.features.train,
         labels: Some(&p.data.train.labels),
     };
     let t = Instant::now();
-    let fitted = method.fit(&train, &config.methods(), seed, &mut |it, loss| {
+    let fitted = method.fit(&train, &methods, seed, &mut |it, loss| {
         bar.inc(1);
         if it % 10 == 0 {
             bar.set_message(format!("loss {loss:.4}"));
@@ -286,11 +415,19 @@ fn run_method_seed(
                 let (test_out, train_out) = test_set_rayleigh_ritz(p, model.as_ref())?;
                 reports.push(score(p, exp, seed, &test_out, &train_out)?);
             }
+            if let Some(clusters) = model.clusters(&p.features.test) {
+                let own = reports[0]
+                    .clone()
+                    .with_clusters(&p.data.test.labels, &clusters?)
+                    .map_err(NnError::from)?;
+                reports.push(own);
+            }
             Ok(reports)
         }
     };
     let outcome = SeedOutcome {
         method,
+        run: run.slug.clone(),
         seed,
         config: config.clone(),
         reports,
@@ -306,25 +443,24 @@ fn run_method_seed(
     Ok(outcome)
 }
 
-/// The rows of the table: one per method, and a second one for a method the paper also
-/// post-processed on the test set.
-fn row_names(methods: &[Method]) -> Vec<(Method, String)> {
+/// The rows of the table, as (run index, name): one per run, a second one for a method the
+/// paper also post-processed on the test set, and one scored by the model's own clustering
+/// for a model that clusters (NeuralEF's Gumbel head, beside k-means on its embedding).
+fn row_names(config: &Table1Config, runs: &[Run]) -> Vec<(usize, String)> {
     let mut rows = Vec::new();
-    for &m in methods {
-        if m.paper_post_processes_on_test_set() {
+    for (r, run) in runs.iter().enumerate() {
+        let name = &run.name;
+        if run.method.paper_post_processes_on_test_set() {
+            rows.push((r, format!("{name} (post-processed on training batches)")));
             rows.push((
-                m,
-                format!("{} (post-processed on training batches)", m.name()),
+                r,
+                format!("{name} (post-processed on the test set, as the paper)"),
             ));
-            rows.push((
-                m,
-                format!(
-                    "{} (post-processed on the test set, as the paper)",
-                    m.name()
-                ),
-            ));
+        } else if run.method.has_cluster_head(&config.method_config(run)) {
+            rows.push((r, format!("{name}: k-means on the embedding")));
+            rows.push((r, format!("{name}: argmax of the head")));
         } else {
-            rows.push((m, m.name().to_string()));
+            rows.push((r, name.clone()));
         }
     }
     rows
@@ -341,17 +477,18 @@ pub fn run_table1(config: &Table1Config, seeds: &[u64], progress: bool) -> Resul
     let exp = &config.experiment;
     let p = prepare(exp, progress)?;
     let out = &exp.out_dir;
-    let names = row_names(&config.methods);
+    let runs = config.runs();
+    let names = row_names(config, &runs);
     let mut rows: Vec<MethodResults> = names
         .iter()
         .map(|(_, n)| MethodResults::named(n.clone()))
         .collect();
     for &seed in seeds {
-        for &method in &config.methods {
-            let dir = out.join(method.slug()).join(format!("seed-{seed}"));
-            let outcome = run_method_seed(config, &p, method, seed, &dir, progress)?;
-            let first = names.iter().position(|(m, _)| *m == method).unwrap_or(0);
-            let count = names.iter().filter(|(m, _)| *m == method).count();
+        for (r, run) in runs.iter().enumerate() {
+            let dir = out.join(&run.slug).join(format!("seed-{seed}"));
+            let outcome = run_method_seed(config, &p, run, seed, &dir, progress)?;
+            let first = names.iter().position(|(i, _)| *i == r).unwrap_or(0);
+            let count = names.iter().filter(|(i, _)| *i == r).count();
             for (j, row) in rows[first..first + count].iter_mut().enumerate() {
                 match &outcome.reports {
                     Ok(reports) => {
@@ -370,7 +507,7 @@ pub fn run_table1(config: &Table1Config, seeds: &[u64], progress: bool) -> Resul
                             eprintln!("{}", r.markdown_row(&format!("{name} seed {seed}")));
                         }
                     }
-                    Err(why) => eprintln!("{} seed {seed} failed: {why}", method.name()),
+                    Err(why) => eprintln!("{} seed {seed} failed: {why}", run.name),
                 }
             }
         }

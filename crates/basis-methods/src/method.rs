@@ -71,6 +71,13 @@ impl Method {
         self == Method::SpecNet2
     }
 
+    /// Whether this method's model, trained with `config`, clusters points itself
+    /// ([`Embedder::clusters`]: NeuralEF's Gumbel head). Comparisons add a row scored by
+    /// that clustering beside the one scored by k-means on the embedding.
+    pub fn has_cluster_head(self, config: &MethodConfig) -> bool {
+        self == Method::NeuralEf && config.neuralef.head == crate::neuralef::Head::Gumbel
+    }
+
     /// Trains this method on `train` with `config`, every random choice from `seed`.
     /// `observer` sees (iteration, loss) after every step.
     pub fn fit(

@@ -221,6 +221,7 @@ fn fit_cases(out: &mut Vec<Case>) {
                     with(&|c| {
                         c.basis.learning_rate = f64::NAN;
                         c.baseline.learning_rate = f64::NAN;
+                        c.neuralef.learning_rate = f64::NAN;
                     }),
                     &["learning rate", "lr > 0"],
                 ),
@@ -231,6 +232,7 @@ fn fit_cases(out: &mut Vec<Case>) {
                     with(&|c| {
                         c.basis.mlp.hidden = vec![16, 0];
                         c.baseline.mlp.hidden = vec![16, 0];
+                        c.neuralef.mlp.hidden = vec![16, 0];
                     }),
                     &["hidden", "width"],
                 ),

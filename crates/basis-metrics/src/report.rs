@@ -126,6 +126,22 @@ impl Report {
         })
     }
 
+    /// This report with NMI and ACC recomputed from a clustering the model made itself
+    /// (e.g. a clustering head's argmax) instead of k-means on the embedding; d_G, d_⊥ and
+    /// the probe are kept.
+    pub fn with_clusters(mut self, labels: &[usize], clusters: &[usize]) -> Result<Report> {
+        if labels.len() != self.n_points {
+            return Err(MetricsError::LengthMismatch(self.n_points, labels.len()));
+        }
+        if clusters.len() != self.n_points {
+            return Err(MetricsError::LengthMismatch(self.n_points, clusters.len()));
+        }
+        self.nmi = Some(nmi(labels, clusters, NmiNormalization::Max)?);
+        self.nmi_arithmetic = Some(nmi(labels, clusters, NmiNormalization::Arithmetic)?);
+        self.acc = Some(clustering_accuracy(labels, clusters)?);
+        Ok(self)
+    }
+
     /// Header of the markdown table that [`Report::markdown_row`] fills, Table 1's columns.
     pub fn markdown_header() -> String {
         "| method | d_G ↓ | d_⊥ ↓ | NMI ↑ | ACC ↑ | probe accuracy (%) ↑ |\n|---|---|---|---|---|---|".into()
@@ -192,6 +208,39 @@ mod tests {
             "{row}"
         );
         assert_eq!(Report::markdown_header().lines().count(), 2);
+    }
+
+    #[test]
+    fn a_given_clustering_replaces_only_nmi_and_acc() {
+        let (y, labels) = clusters();
+        let report = Report::evaluate(
+            &ReportInputs {
+                embedding: &y,
+                labels: Some(&labels),
+                analytic: Some(&y),
+                probe_train: None,
+            },
+            &ReportParams::default(),
+        )
+        .unwrap();
+        // Two of the three classes merged, labels renamed: ACC = 60/90 by Hungarian matching.
+        let merged: Vec<usize> = labels.iter().map(|&c| if c == 2 { 7 } else { 3 }).collect();
+        let r = report.clone().with_clusters(&labels, &merged).unwrap();
+        assert!((r.acc.unwrap() - 60.0 / 90.0).abs() < 1e-15);
+        assert!(r.nmi.unwrap() < 1.0);
+        assert_eq!(
+            (r.grassmann, r.orthogonality),
+            (report.grassmann, report.orthogonality)
+        );
+        let renamed: Vec<usize> = labels.iter().map(|&c| 2 - c).collect();
+        assert_eq!(
+            report.clone().with_clusters(&labels, &renamed).unwrap().acc,
+            Some(1.0)
+        );
+        assert!(matches!(
+            report.with_clusters(&labels, &merged[1..]),
+            Err(MetricsError::LengthMismatch(90, 89))
+        ));
     }
 
     #[test]

@@ -174,7 +174,7 @@ impl NeuralEfConfig {
             ));
         }
         if self.iterations == 0 {
-            return bad("NeuralEF needs at least one iteration".into());
+            return bad("NeuralEF needs iterations ≥ 1".into());
         }
         if self.mlp.hidden.is_empty() || self.mlp.hidden.contains(&0) {
             return bad(format!(
@@ -198,7 +198,7 @@ impl NeuralEfConfig {
                 )))
             }
         };
-        positive("learning_rate", self.learning_rate)?;
+        positive("the learning rate", self.learning_rate)?;
         positive("output_scale", self.output_scale)?;
         positive("tau_max", self.tau_max)?;
         positive("tau_min", self.tau_min)?;

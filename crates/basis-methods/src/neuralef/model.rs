@@ -144,7 +144,7 @@ pub fn fit_neuralef(
     let (n, d) = x.shape();
     if n == 0 || d == 0 {
         return Err(MethodError::Shape(format!(
-            "NeuralEF needs training points with features, got {n} × {d}"
+            "NeuralEF: empty training data (got n = {n}, d = {d})"
         )));
     }
     if config.batch_size > n {
