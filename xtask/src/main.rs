@@ -4,7 +4,7 @@
 //! - `cargo xtask demo [ARGS]`: BASiS Algorithm 1 on three moons (the main job);
 //! - `cargo xtask test [ARGS]`: the whole test suite, exactly what CI runs;
 //! - `cargo xtask reproduce EXPERIMENT [ARGS]`: a figure or table of the paper (`fig3`,
-//!   `basis`, `feature-change`, `table1`);
+//!   `basis`, `feature-change`, `table1`, `neuralef-closed-form`, `neuralef-ablations`);
 //! - `cargo xtask embed [ARGS]`: embed new points with a saved model;
 //! - `cargo xtask basis [ARGS]`: the `basis` command line (fit, embed, evaluate, analytic, demo);
 //! - `cargo xtask bench [ARGS]`: the criterion benchmarks;
@@ -44,11 +44,18 @@ Commands:
                     Fig. 6 curves on all classes and Fig. 8 panels on three classes
                     with K = 2, as PNGs in results/feature-change[-fig8]
   reproduce table1 [ARGS]
-                    BASiS, Diffusion Net, SpectralNet and SpecNet2 on the same
+                    BASiS, Diffusion Net, SpectralNet, SpecNet2 and NeuralEF on the same
                     Siamese features (shared with `reproduce basis`), mean +- std
                     over --seeds N, beside the paper's Table 1 column; writes
                     results/table1/table1.{md,json}; finished (method, seed)
                     runs are reused on a re-run
+  reproduce neuralef-closed-form [ARGS]
+                    NeuralEF on a Gaussian kernel under a Gaussian density against
+                    the closed-form (Hermite) eigenfunctions and a Nyström estimate:
+                    results/neuralef-closed-form/closed_form.md and eigenfunctions.png
+  reproduce neuralef-ablations [ARGS]
+                    NeuralEF's Gumbel-head ablations on Table 1's setting, --seeds N
+                    (default 3): results/neuralef-ablations/table1.{md,json}
   embed --model DIR --input FILE --out FILE.npy [--siamese DIR]
                     embed new points with a saved model (`basis embed`)
   basis [ARGS]      the `basis` command itself (fit / embed / evaluate / analytic on
@@ -246,7 +253,10 @@ fn main() -> ExitCode {
         }
         Some("reproduce") => setup(
             false,
-            matches!(args.get(1).map(String::as_str), Some("basis" | "table1")),
+            matches!(
+                args.get(1).map(String::as_str),
+                Some("basis" | "table1" | "neuralef-ablations")
+            ),
         )
         .and_then(|_| status(basis(&root).args(&args))),
         Some("embed") => setup(false, false).and_then(|_| status(basis(&root).args(&args))),

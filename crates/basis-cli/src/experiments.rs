@@ -24,6 +24,9 @@ use basis_experiments::graph_sweep::{
 use basis_experiments::neighbors::{
     NeighborSweepConfig, neighbor_sweep_markdown, neighbor_sweep_plot, run_neighbor_sweep,
 };
+use basis_experiments::neuralef_closed_form::{
+    ClosedFormConfig, closed_form_markdown, run_closed_form,
+};
 use basis_experiments::spectral_sweep::{
     ScipySpectral, SpectralSweepConfig, SpectralSweepReport, run_spectral_sweep,
     spectral_sweep_markdown,
@@ -181,8 +184,14 @@ pub enum ReproduceCommand {
     Basis(BasisArgs),
     /// Algorithm 2: Siamese and spectral networks trained together (Fig. 6 and Fig. 8)
     FeatureChange(FeatureChangeArgs),
-    /// Table 1: BASiS, Diffusion Net, SpectralNet and SpecNet2 on the same features
+    /// Table 1: BASiS, Diffusion Net, SpectralNet, SpecNet2 and NeuralEF on the same features
     Table1(Table1Args),
+    /// NeuralEF against the closed-form eigenfunctions of a Gaussian kernel (Hermite
+    /// functions), beside a Nyström estimate from the same points
+    NeuralefClosedForm(ClosedFormArgs),
+    /// NeuralEF's Gumbel-head ablations on Table 1's setting: plain softmax, no orthogonal
+    /// last layer, no stop-gradient
+    NeuralefAblations(NeuralefAblationsArgs),
 }
 
 /// The toolkit's sweeps.
@@ -325,6 +334,44 @@ pub struct Table1Args {
     seeds: u64,
     /// Output directory; finished (method, seed) runs in it are reused on a re-run
     #[arg(long, default_value_os_t = Table1Config::default().experiment.out_dir)]
+    out: PathBuf,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ClosedFormArgs {
+    /// NeuralEF's iterations
+    #[arg(long, default_value_t = ClosedFormConfig::default().iterations)]
+    iterations: usize,
+    /// Seed of the samples and of NeuralEF
+    #[arg(long, default_value_t = ClosedFormConfig::default().seed)]
+    seed: u64,
+    /// Output directory
+    #[arg(long, default_value_os_t = ClosedFormConfig::default().out_dir)]
+    out: PathBuf,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct NeuralefAblationsArgs {
+    /// Data set: fashion-mnist, subspace-blobs or a data directory (--help for more)
+    #[arg(long, long_help = DATASET_HELP, default_value_t = Table1Config::default().experiment.dataset)]
+    dataset: String,
+    /// Features NeuralEF embeds
+    #[arg(long, value_enum, default_value_t = FeaturesArg::Siamese)]
+    features: FeaturesArg,
+    /// Iterations of every configuration
+    #[arg(long, default_value_t = Table1Config::default().experiment.basis.iterations)]
+    iterations: usize,
+    #[command(flatten)]
+    subset: SubsetArgs,
+    /// Seeds 0..N
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    seeds: u64,
+    /// Output directory; finished (configuration, seed) runs in it are reused on a re-run
+    #[arg(long, default_value = "results/neuralef-ablations")]
     out: PathBuf,
     #[command(flatten)]
     run: RunArgs,
@@ -606,6 +653,8 @@ pub fn reproduce(c: &ReproduceCommand, g: &Given) -> CliResult<()> {
         ReproduceCommand::Basis(a) => reproduce_basis(a, g),
         ReproduceCommand::FeatureChange(a) => feature_change(a, g),
         ReproduceCommand::Table1(a) => table1(a, g),
+        ReproduceCommand::NeuralefClosedForm(a) => neuralef_closed_form(a, g),
+        ReproduceCommand::NeuralefAblations(a) => neuralef_ablations(a, g),
     }
 }
 
@@ -714,6 +763,49 @@ fn feature_change(a: &FeatureChangeArgs, g: &Given) -> CliResult<()> {
 fn table1(a: &Table1Args, g: &Given) -> CliResult<()> {
     let mut cfg = a.run.load(Table1Config::default())?;
     a.common.apply(g, &mut cfg);
+    g.set("out", &a.out, &mut cfg.experiment.out_dir);
+    if a.run.printed(&cfg, &cfg.experiment.out_dir)? {
+        return Ok(());
+    }
+    let t = run_table1(&cfg, &seeds(a.seeds), a.run.progress()).map_err(err)?;
+    println!("{}", table1_markdown(&t));
+    Ok(())
+}
+
+fn neuralef_closed_form(a: &ClosedFormArgs, g: &Given) -> CliResult<()> {
+    let mut cfg = a.run.load(ClosedFormConfig::default())?;
+    g.set("iterations", &a.iterations, &mut cfg.iterations);
+    g.set("seed", &a.seed, &mut cfg.seed);
+    g.set("out", &a.out, &mut cfg.out_dir);
+    if a.run.printed(&cfg, &cfg.out_dir)? {
+        return Ok(());
+    }
+    let r = run_closed_form(&cfg, a.run.progress()).map_err(err)?;
+    println!("{}", closed_form_markdown(&r));
+    eprintln!(
+        "wrote {}",
+        cfg.out_dir
+            .join("{closed_form.json,closed_form.md,eigenfunctions.png,eigenfunctions.svg}")
+            .display()
+    );
+    Ok(())
+}
+
+fn neuralef_ablations(a: &NeuralefAblationsArgs, g: &Given) -> CliResult<()> {
+    let mut default = Table1Config {
+        methods: vec![basis_methods::Method::NeuralEf],
+        neuralef: basis_experiments::table1::neuralef_ablations(),
+        ..Table1Config::default()
+    };
+    default.experiment.out_dir = a.out.clone();
+    let mut cfg = a.run.load(default)?;
+    let e = &mut cfg.experiment;
+    g.set("dataset", &a.dataset, &mut e.dataset);
+    if g.has("features") {
+        e.features = a.features.source();
+    }
+    g.set("iterations", &a.iterations, &mut e.basis.iterations);
+    a.subset.apply(g, e);
     g.set("out", &a.out, &mut cfg.experiment.out_dir);
     if a.run.printed(&cfg, &cfg.experiment.out_dir)? {
         return Ok(());

@@ -6,7 +6,8 @@
 //! | [`alignment_spread`] | Fig. 3: anchors' eigenvector coordinates over 20 batches, before and after alignment | `cargo xtask reproduce fig3` |
 //! | [`demo`] (feature `nn`) | Fig. 1: BASiS on three moons | `cargo xtask demo` |
 //! | [`fashion_mnist`] (`nn`) | Table 1's BASiS row: Siamese features (cached), Algorithm 1 over seeds, the five metrics | `cargo xtask reproduce basis` |
-//! | [`table1`] (`nn`) | Table 1: every method on the same features | `cargo xtask reproduce table1` |
+//! | [`table1`] (`nn`) | Table 1: every method on the same features; NeuralEF's ablations | `cargo xtask reproduce table1`, `reproduce neuralef-ablations` |
+//! | [`neuralef_closed_form`] (`nn`) | NeuralEF against the Gaussian kernel's Hermite eigenfunctions, beside Nyström | `cargo xtask reproduce neuralef-closed-form` |
 //! | [`neighbors`] (`nn`) | Fig. 4: Table 1 over the number of neighbours | `cargo xtask sweep neighbors` |
 //! | [`feature_change`] (`nn`) | Fig. 6 and Fig. 8: Algorithm 2, features and embedding trained together | `cargo xtask reproduce feature-change` |
 //! | [`tightness`] (`nn`) | BASiS over the tightness of generated clusters | `cargo xtask sweep tightness` |
@@ -25,6 +26,8 @@ pub mod fashion_mnist;
 pub mod feature_change;
 #[cfg(feature = "nn")]
 pub mod neighbors;
+#[cfg(feature = "nn")]
+pub mod neuralef_closed_form;
 #[cfg(feature = "nn")]
 pub mod table1;
 #[cfg(feature = "nn")]
