@@ -61,8 +61,13 @@ fn table1_runs_every_method_and_reuses_finished_runs() {
     let cfg = small_table(&root);
     let t = run_table1(&cfg, &[0], false).unwrap();
     let names: Vec<&str> = t.rows.iter().map(|r| r.method.as_str()).collect();
-    assert_eq!(names.len(), 5, "{names:?}");
+    // Four methods, SpecNet2's two post-processing rows, and NeuralEF's configurations
+    // (the NeuralEF objective; Neural Eigenmaps scored by k-means and by the head's argmax).
+    let expected = 5 + Table1Config::default().neuralef.len() + 1;
+    assert_eq!(names.len(), expected, "{names:?}");
     assert_eq!(names[0], "BASiS");
+    assert!(names.contains(&"NeuralEF"), "{names:?}");
+    assert!(names.iter().any(|n| n.contains("argmax of the head")), "{names:?}");
     for r in &t.rows {
         assert!(r.failures.is_empty(), "{}: {:?}", r.method, r.failures);
         assert_eq!(r.reports.len(), 1);
@@ -78,7 +83,14 @@ fn table1_runs_every_method_and_reuses_finished_runs() {
         let a = t.rows[row].aggregate();
         assert!(a[2].mean > 0.9 && a[3].mean > 0.9, "{}", t.rows[row].method);
     }
-    for slug in ["basis", "diffusion-net", "spectralnet", "specnet2"] {
+    for slug in [
+        "basis",
+        "diffusion-net",
+        "spectralnet",
+        "specnet2",
+        "neuralef",
+        "neuralef-eigenmaps",
+    ] {
         let dir = cfg.experiment.out_dir.join(slug).join("seed-0");
         assert!(dir.join("result.json").is_file() && dir.join("model").is_dir());
     }
@@ -121,7 +133,7 @@ fn neighbor_sweep_writes_a_table_per_metric_and_a_plot() {
     for (p, k) in s.points.iter().zip([10, 20]) {
         assert_eq!(p.k, k);
         assert_eq!(p.table.config.experiment.basis.graph.knn.k, k);
-        assert_eq!(p.table.rows.len(), 5);
+        assert_eq!(p.table.rows.len(), 8);
     }
     let md = std::fs::read_to_string(root.join("sweep/neighbors.md")).unwrap();
     for needle in [
