@@ -361,7 +361,9 @@ fn embed(a: &EmbedArgs) -> CliResult<()> {
             .ok_or_else(|| format!("{}: unknown method {}", record.display(), r.method))?;
         (m, a.model.join("model"))
     } else if a.model.is_dir() {
-        (Method::Basis, a.model.clone())
+        // A checkpoint directory (e.g. `results/table1/<method>/seed-*/model`) names its method.
+        let m = basis_methods::method::stored_method(&a.model).unwrap_or(Method::Basis);
+        (m, a.model.clone())
     } else {
         return Err(format!("no model at {}", a.model.display()));
     };
@@ -444,6 +446,18 @@ fn evaluate(a: &EvaluateArgs) -> CliResult<()> {
         "{}",
         report.markdown_row(&a.embedding.display().to_string())
     );
+    if let Some(analytic) = &analytic {
+        // Where d_G = K − Σ cos² θ_j comes from: the principal angles one by one.
+        let cos2: Vec<String> = basis_metrics::principal_angles(&y, analytic)
+            .map_err(err)?
+            .iter()
+            .map(|t| format!("{:.3}", t.cos().powi(2)))
+            .collect();
+        println!(
+            "\ncos² of the principal angles to the analytic space: {}",
+            cos2.join(" ")
+        );
+    }
     if let Some(p) = &a.json {
         write_json(p, &report)?;
     }

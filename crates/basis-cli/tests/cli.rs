@@ -171,6 +171,12 @@ fn a_baseline_fits_and_embeds_through_the_same_commands() {
     let o = basis(&["embed", "--model", &m, "--input", &train_x, "--out", &e]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).starts_with("SpectralNet: embedded 600 points"));
+    // The bare checkpoint directory (as under `results/table1/<method>/seed-*/model`) names
+    // its method; it used to be read as a BASiS model and refused.
+    let bare = dir.join("sn").join("model").display().to_string();
+    let o = basis(&["embed", "--model", &bare, "--input", &train_x, "--out", &e]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("SpectralNet: embedded 600 points"));
     // Regression (issue 24): inputs far outside the training range overflowed inside the
     // network and came out as NaN with exit 0.
     let huge = dir.join("huge.npy");

@@ -264,7 +264,7 @@ pub trait Embedder: std::fmt::Debug {
 
 /// The method whose model `dir` holds, read from its `checkpoint.json` (baselines record
 /// their method; a BASiS model records a `model` section instead); `None` if it cannot tell.
-fn stored_method(dir: &Path) -> Option<Method> {
+pub fn stored_method(dir: &Path) -> Option<Method> {
     let text = std::fs::read_to_string(dir.join("checkpoint.json")).ok()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
     let meta = v.get("meta").unwrap_or(&v);
