@@ -67,7 +67,10 @@ fn table1_runs_every_method_and_reuses_finished_runs() {
     assert_eq!(names.len(), expected, "{names:?}");
     assert_eq!(names[0], "BASiS");
     assert!(names.contains(&"NeuralEF"), "{names:?}");
-    assert!(names.iter().any(|n| n.contains("argmax of the head")), "{names:?}");
+    assert!(
+        names.iter().any(|n| n.contains("argmax of the head")),
+        "{names:?}"
+    );
     for r in &t.rows {
         assert!(r.failures.is_empty(), "{}: {:?}", r.method, r.failures);
         assert_eq!(r.reports.len(), 1);
