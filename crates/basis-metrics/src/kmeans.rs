@@ -79,6 +79,39 @@ pub struct KMeansResult {
     pub n_iter: usize,
 }
 
+impl KMeansResult {
+    /// The nearest centroid of every row of `x` (new points; ties: the lower index).
+    /// `x` must have the centroids' number of columns and finite values.
+    pub fn predict(&self, x: &DMatrix<f64>) -> Result<Vec<usize>> {
+        if x.ncols() != self.centroids.ncols() {
+            return Err(MetricsError::InvalidParameter(format!(
+                "{} features for centroids of {}",
+                x.ncols(),
+                self.centroids.ncols()
+            )));
+        }
+        if let Some(i) = x.iter().position(|v| !v.is_finite()) {
+            return Err(MetricsError::NonFinite {
+                row: i % x.nrows().max(1),
+                col: i / x.nrows().max(1),
+            });
+        }
+        let n = x.nrows();
+        let mut best = vec![(f64::INFINITY, 0usize); n];
+        let mut d = vec![0.0; n];
+        for j in 0..self.centroids.nrows() {
+            let c: Vec<f64> = self.centroids.row(j).iter().copied().collect();
+            sq_dists_to(x, &c, &mut d);
+            for (b, &v) in best.iter_mut().zip(&d) {
+                if v < b.0 {
+                    *b = (v, j);
+                }
+            }
+        }
+        Ok(best.into_iter().map(|(_, j)| j).collect())
+    }
+}
+
 /// Squared distances from every row of `x` (column-major n × d) to the point `c` (length d),
 /// written into `out`: one contiguous pass per coordinate.
 fn sq_dists_to(x: &DMatrix<f64>, c: &[f64], out: &mut [f64]) {
@@ -379,6 +412,23 @@ mod tests {
             }
         }
         (DMatrix::from_row_slice(150, 2, &rows), labels)
+    }
+
+    #[test]
+    fn predict_assigns_the_nearest_centroid() {
+        let r = KMeansResult {
+            labels: vec![],
+            centroids: DMatrix::from_row_slice(2, 2, &[0.0, 0.0, 10.0, 0.0]),
+            inertia: 0.0,
+            n_iter: 0,
+        };
+        let x = DMatrix::from_row_slice(3, 2, &[1.0, 1.0, 6.0, -3.0, 4.9, 0.0]);
+        assert_eq!(r.predict(&x).unwrap(), vec![0, 1, 0]);
+        assert!(r.predict(&DMatrix::zeros(1, 3)).is_err());
+        assert!(matches!(
+            r.predict(&DMatrix::from_row_slice(1, 2, &[0.0, f64::NAN])),
+            Err(MetricsError::NonFinite { row: 0, col: 1 })
+        ));
     }
 
     #[test]
