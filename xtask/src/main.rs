@@ -4,7 +4,7 @@
 //! - `cargo xtask demo [ARGS]`: BASiS Algorithm 1 on three moons (the main job);
 //! - `cargo xtask test [ARGS]`: the whole test suite, exactly what CI runs;
 //! - `cargo xtask reproduce EXPERIMENT [ARGS]`: a figure or table of the paper (`fig3`,
-//!   `basis`, `feature-change`, `table1`, `neuralef-closed-form`, `neuralef-ablations`);
+//!   `basis`, `feature-change`, `table1`, `neuralef-closed-form`, `neuralef-ablations`, `segmentation`);
 //! - `cargo xtask embed [ARGS]`: embed new points with a saved model;
 //! - `cargo xtask basis [ARGS]`: the `basis` command line (fit, embed, evaluate, analytic, demo);
 //! - `cargo xtask bench [ARGS]`: the criterion benchmarks;
@@ -56,6 +56,12 @@ Commands:
   reproduce neuralef-ablations [ARGS]
                     NeuralEF's Gumbel-head ablations on Table 1's setting, --seeds N
                     (default 3): results/neuralef-ablations/table1.{md,json}
+  reproduce segmentation [ARGS]
+                    unsupervised segmentation of procedural texture images (exact
+                    masks): NeuralEF's Gumbel head vs k-means, spectral clustering
+                    per image and of the test set, a colour normalised cut, and the
+                    ablations, --seeds N (default 5): results/segmentation/
+                    segmentation.{md,json} and examples.{png,svg}
   embed --model DIR --input FILE --out FILE.npy [--siamese DIR]
                     embed new points with a saved model (`basis embed`)
   basis [ARGS]      the `basis` command itself (fit / embed / evaluate / analytic on

@@ -27,6 +27,9 @@ use basis_experiments::neighbors::{
 use basis_experiments::neuralef_closed_form::{
     ClosedFormConfig, closed_form_markdown, run_closed_form,
 };
+use basis_experiments::segmentation::{
+    SegmentationConfig, run_segmentation, segmentation_markdown,
+};
 use basis_experiments::spectral_sweep::{
     ScipySpectral, SpectralSweepConfig, SpectralSweepReport, run_spectral_sweep,
     spectral_sweep_markdown,
@@ -192,6 +195,9 @@ pub enum ReproduceCommand {
     /// NeuralEF's Gumbel-head ablations on Table 1's setting: plain softmax, no orthogonal
     /// last layer, no stop-gradient
     NeuralefAblations(NeuralefAblationsArgs),
+    /// Unsupervised segmentation of procedural texture images with exact masks: NeuralEF's
+    /// Gumbel head against k-means, exact spectral clustering and a colour normalised cut
+    Segmentation(SegmentationArgs),
 }
 
 /// The toolkit's sweeps.
@@ -349,6 +355,30 @@ pub struct ClosedFormArgs {
     seed: u64,
     /// Output directory
     #[arg(long, default_value_os_t = ClosedFormConfig::default().out_dir)]
+    out: PathBuf,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SegmentationArgs {
+    /// Seeds 0..N (each generates its own images and trains its own networks)
+    #[arg(long, default_value_t = 5)]
+    seeds: u64,
+    /// NeuralEF's iterations (every NeuralEF run)
+    #[arg(long, default_value_t = SegmentationConfig::default().neuralef.iterations)]
+    iterations: usize,
+    /// Training images per seed
+    #[arg(long, default_value_t = SegmentationConfig::default().train_images)]
+    train_images: usize,
+    /// Test images per seed
+    #[arg(long, default_value_t = SegmentationConfig::default().test_images)]
+    test_images: usize,
+    /// Skip NeuralEF's three ablations
+    #[arg(long)]
+    no_ablations: bool,
+    /// Output directory
+    #[arg(long, default_value_os_t = SegmentationConfig::default().out_dir)]
     out: PathBuf,
     #[command(flatten)]
     run: RunArgs,
@@ -655,6 +685,7 @@ pub fn reproduce(c: &ReproduceCommand, g: &Given) -> CliResult<()> {
         ReproduceCommand::Table1(a) => table1(a, g),
         ReproduceCommand::NeuralefClosedForm(a) => neuralef_closed_form(a, g),
         ReproduceCommand::NeuralefAblations(a) => neuralef_ablations(a, g),
+        ReproduceCommand::Segmentation(a) => segmentation(a, g),
     }
 }
 
@@ -786,6 +817,29 @@ fn neuralef_closed_form(a: &ClosedFormArgs, g: &Given) -> CliResult<()> {
         "wrote {}",
         cfg.out_dir
             .join("{closed_form.json,closed_form.md,eigenfunctions.png,eigenfunctions.svg}")
+            .display()
+    );
+    Ok(())
+}
+
+fn segmentation(a: &SegmentationArgs, g: &Given) -> CliResult<()> {
+    let mut cfg = a.run.load(SegmentationConfig::default())?;
+    g.set("iterations", &a.iterations, &mut cfg.neuralef.iterations);
+    g.set("train_images", &a.train_images, &mut cfg.train_images);
+    g.set("test_images", &a.test_images, &mut cfg.test_images);
+    if a.no_ablations {
+        cfg.ablations = false;
+    }
+    g.set("out", &a.out, &mut cfg.out_dir);
+    if a.run.printed(&cfg, &cfg.out_dir)? {
+        return Ok(());
+    }
+    let r = run_segmentation(&cfg, &seeds(a.seeds), a.run.progress()).map_err(err)?;
+    println!("{}", segmentation_markdown(&r));
+    eprintln!(
+        "wrote {}",
+        cfg.out_dir
+            .join("{segmentation.json,segmentation.md,examples.png,examples.svg}")
             .display()
     );
     Ok(())

@@ -21,6 +21,16 @@ pub enum ExperimentError {
     /// Serialising a report.
     #[error("JSON: {0}")]
     Json(#[from] serde_json::Error),
+    /// The segmentation benchmark (images, features, kernels).
+    #[error(transparent)]
+    Segment(#[from] basis_segment::SegmentError),
+    /// Scoring.
+    #[error(transparent)]
+    Metrics(#[from] basis_metrics::MetricsError),
+    /// A method (feature `nn`).
+    #[cfg(feature = "nn")]
+    #[error(transparent)]
+    Method(#[from] basis_methods::MethodError),
     /// A configuration that cannot run.
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),

@@ -8,6 +8,7 @@
 //! | [`fashion_mnist`] (`nn`) | Table 1's BASiS row: Siamese features (cached), Algorithm 1 over seeds, the five metrics | `cargo xtask reproduce basis` |
 //! | [`table1`] (`nn`) | Table 1: every method on the same features; NeuralEF's ablations | `cargo xtask reproduce table1`, `reproduce neuralef-ablations` |
 //! | [`neuralef_closed_form`] (`nn`) | NeuralEF against the Gaussian kernel's Hermite eigenfunctions, beside Nyström | `cargo xtask reproduce neuralef-closed-form` |
+//! | [`segmentation`] (`nn`) | NeuralEF's segmentation claims on procedural texture images with exact masks, against k-means and spectral clustering | `cargo xtask reproduce segmentation` |
 //! | [`neighbors`] (`nn`) | Fig. 4: Table 1 over the number of neighbours | `cargo xtask sweep neighbors` |
 //! | [`feature_change`] (`nn`) | Fig. 6 and Fig. 8: Algorithm 2, features and embedding trained together | `cargo xtask reproduce feature-change` |
 //! | [`tightness`] (`nn`) | BASiS over the tightness of generated clusters | `cargo xtask sweep tightness` |
@@ -28,6 +29,8 @@ pub mod feature_change;
 pub mod neighbors;
 #[cfg(feature = "nn")]
 pub mod neuralef_closed_form;
+#[cfg(feature = "nn")]
+pub mod segmentation;
 #[cfg(feature = "nn")]
 pub mod table1;
 #[cfg(feature = "nn")]

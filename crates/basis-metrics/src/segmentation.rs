@@ -164,6 +164,8 @@ impl Confusion {
     }
 
     /// The one-to-one mapping maximising the matched pixels; `min(K, C)` clusters get a class.
+    /// Among matchings with equally many matched pixels the one returned is the solver's
+    /// (their mIoU may differ).
     pub fn hungarian_mapping(&self) -> Vec<Option<usize>> {
         let size = self.classes.max(self.clusters);
         // Rows = clusters, columns = classes, padded with zeros to a square.
@@ -344,5 +346,41 @@ mod tests {
         ));
         assert!(m.miou_with(&[Some(0)]).is_err());
         assert!(m.merge(&Confusion::new(3, 2).unwrap()).is_err());
+    }
+
+    proptest::proptest! {
+        /// Renaming clusters changes neither mapping's score; scores lie in [0, 1]; the
+        /// Hungarian pixel accuracy equals the clustering accuracy of the same labels.
+        #[test]
+        fn scores_ignore_cluster_names(
+            pairs in proptest::collection::vec((0usize..4, 0usize..6), 1..200),
+            shift in 1usize..6,
+        ) {
+            let truth: Vec<usize> = pairs.iter().map(|p| p.0).collect();
+            let pred: Vec<usize> = pairs.iter().map(|p| p.1).collect();
+            let renamed: Vec<usize> = pred.iter().map(|&c| (c + shift) % 6).collect();
+            let (mut a, mut b) = (Confusion::new(4, 6).unwrap(), Confusion::new(4, 6).unwrap());
+            a.add(&truth, &pred).unwrap();
+            b.add(&truth, &renamed).unwrap();
+            // Argmax-IoU maps each cluster on its own: its score is name-free. The Hungarian
+            // matching maximises matched pixels, which is name-free; among matchings that tie
+            // on pixels the mIoU may differ, so only its pixel accuracy is compared.
+            let (sa, sb) = (
+                a.miou(ClusterMapping::ArgmaxIou).unwrap(),
+                b.miou(ClusterMapping::ArgmaxIou).unwrap(),
+            );
+            proptest::prop_assert!((sa.miou - sb.miou).abs() < 1e-12);
+            let (ha, hb) = (
+                a.miou(ClusterMapping::Hungarian).unwrap(),
+                b.miou(ClusterMapping::Hungarian).unwrap(),
+            );
+            proptest::prop_assert!((ha.pixel_accuracy - hb.pixel_accuracy).abs() < 1e-12);
+            for s in [&sa, &ha] {
+                proptest::prop_assert!((0.0..=1.0).contains(&s.miou));
+            }
+            let acc = crate::clustering::clustering_accuracy(&truth, &pred).unwrap();
+            let h = a.miou(ClusterMapping::Hungarian).unwrap().pixel_accuracy;
+            proptest::prop_assert!((acc - h).abs() < 1e-12, "{} vs {}", acc, h);
+        }
     }
 }

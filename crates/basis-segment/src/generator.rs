@@ -51,7 +51,14 @@ impl Texture {
     /// A short name for tables and legends.
     pub fn name(&self) -> String {
         match *self {
-            Texture::Stripes { period, angle_deg } => format!("stripes {period}px {angle_deg}°"),
+            Texture::Stripes { period, angle_deg } => {
+                let along = match angle_deg.rem_euclid(180.0) {
+                    a if a == 0.0 => "vertical".to_string(),
+                    a if a == 90.0 => "horizontal".to_string(),
+                    a => format!("wave at {a}°"),
+                };
+                format!("stripes {period}px, {along}")
+            }
             Texture::Checks { period } => format!("checks {period}px"),
             Texture::Dots { period, radius } => format!("dots {period}px r{radius}"),
             Texture::Noise { correlation } => format!("noise σ{correlation}px"),

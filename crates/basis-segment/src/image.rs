@@ -115,3 +115,64 @@ impl LabelledImage {
         self.mask.check_against(&self.image, classes)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn image(w: usize, h: usize) -> RgbImage {
+        RgbImage {
+            width: w,
+            height: h,
+            pixels: vec![[0.5; 3]; w * h],
+        }
+    }
+
+    #[test]
+    fn masks_must_match_their_image() {
+        let im = image(4, 3);
+        let ok = Mask {
+            width: 4,
+            height: 3,
+            labels: vec![0; 12],
+        };
+        ok.check_against(&im, Some(1)).unwrap();
+        let wrong_size = Mask {
+            width: 3,
+            height: 4,
+            labels: vec![0; 12],
+        };
+        assert!(matches!(
+            wrong_size.check_against(&im, None),
+            Err(SegmentError::Shape(_))
+        ));
+        let short = Mask {
+            width: 4,
+            height: 3,
+            labels: vec![0; 11],
+        };
+        assert!(matches!(
+            short.check_against(&im, None),
+            Err(SegmentError::Shape(_))
+        ));
+        let out_of_range = Mask {
+            labels: vec![2; 12],
+            ..ok.clone()
+        };
+        assert!(matches!(
+            out_of_range.check_against(&im, Some(2)),
+            Err(SegmentError::Shape(_))
+        ));
+        let labelled = LabelledImage {
+            image: image(0, 0),
+            mask: ok,
+        };
+        assert!(matches!(labelled.check(None), Err(SegmentError::Empty(_))));
+    }
+
+    #[test]
+    fn luma_weights_sum_to_one() {
+        assert!((luma([1.0, 1.0, 1.0]) - 1.0).abs() < 1e-15);
+        assert_eq!(image(2, 2).luminance().len(), 4);
+    }
+}

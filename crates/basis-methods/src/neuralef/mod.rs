@@ -18,4 +18,7 @@ pub mod model;
 pub mod network;
 
 pub use hyperparams::{Head, KernelSpec, NeuralEfConfig, Objective};
-pub use model::{NeuralEfModel, fit_neuralef, normalized_affinity};
+pub use model::{
+    BatchKernel, KernelBatch, NeuralEfModel, fit_neuralef, fit_neuralef_with_batches,
+    normalized_affinity,
+};

@@ -16,6 +16,7 @@ use basis_nn::adam::{Adam, AdamParams};
 use basis_nn::checkpoint::{load_variables, named_variables, read_checkpoint, write_checkpoint};
 use basis_nn::convert::{matrix_to_tensor, tensor_to_matrix};
 use nalgebra::{DMatrix, DVector};
+use nalgebra_sparse::CsrMatrix;
 use rand::seq::index;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -133,11 +134,101 @@ fn ema(running: &mut Vec<f64>, value: &[f64], momentum: f64) {
     }
 }
 
+/// The B × B symmetric kernel matrix `M` of a batch, dense or sparse. A sparse kernel (a kNN
+/// graph's) is multiplied as a sparse tensor: its cost and its conversion scale with the
+/// non-zeros, not with B².
+#[derive(Debug, Clone, PartialEq)]
+pub enum BatchKernel {
+    /// Dense.
+    Dense(DMatrix<f64>),
+    /// Sparse (CSR).
+    Sparse(CsrMatrix<f64>),
+}
+
+impl BatchKernel {
+    fn shape(&self) -> (usize, usize) {
+        match self {
+            Self::Dense(m) => m.shape(),
+            Self::Sparse(m) => (m.nrows(), m.ncols()),
+        }
+    }
+
+    fn is_finite(&self) -> bool {
+        match self {
+            Self::Dense(m) => m.iter().all(|v| v.is_finite()),
+            Self::Sparse(m) => m.values().iter().all(|v| v.is_finite()),
+        }
+    }
+
+    fn to_tensor(&self) -> Tensor {
+        match self {
+            Self::Dense(m) => matrix_to_tensor(m),
+            Self::Sparse(m) => {
+                let nnz = m.nnz();
+                let mut idx = Vec::with_capacity(2 * nnz);
+                idx.extend(m.triplet_iter().map(|(i, _, _)| i as i64));
+                idx.extend(m.triplet_iter().map(|(_, j, _)| j as i64));
+                let vals: Vec<f32> = m.values().iter().map(|&v| v as f32).collect();
+                Tensor::sparse_coo_tensor_indices_size(
+                    &Tensor::from_slice(&idx).view([2, nnz as i64]),
+                    &Tensor::from_slice(&vals),
+                    [m.nrows() as i64, m.ncols() as i64],
+                    (Kind::Float, Device::Cpu),
+                    true,
+                )
+            }
+        }
+    }
+}
+
+/// One training batch given by the caller: rows of the training matrix and the kernel
+/// matrix `M` over them (`R = ψᵀMψ/B`, B = `rows.len()`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct KernelBatch {
+    /// Rows of the training matrix, in the order of `kernel`'s rows.
+    pub rows: Vec<usize>,
+    /// The B × B symmetric kernel over those rows.
+    pub kernel: BatchKernel,
+}
+
 /// Trains NeuralEF on the rows of `x` (n × d) with `config`; `observer` sees
-/// (iteration, objective value) after every step.
+/// (iteration, objective value) after every step. Batches are `config.batch_size` rows drawn
+/// uniformly without replacement, their kernel from `config.kernel`.
 pub fn fit_neuralef(
     x: &DMatrix<f64>,
     config: &NeuralEfConfig,
+    observer: &mut dyn FnMut(usize, f64),
+) -> Result<NeuralEfModel> {
+    config.check()?;
+    let n = x.nrows();
+    if config.batch_size > n {
+        return Err(MethodError::Shape(format!(
+            "batch size {} exceeds the {n} training points",
+            config.batch_size
+        )));
+    }
+    let mut kernels = KernelBuilder::new(config)?;
+    let b = config.batch_size;
+    fit_neuralef_with_batches(
+        x,
+        config,
+        &mut |_, rng| {
+            let rows = index::sample(rng, n, b).into_vec();
+            let kernel = BatchKernel::Dense(kernels.matrix(&x.select_rows(&rows))?);
+            Ok(KernelBatch { rows, kernel })
+        },
+        observer,
+    )
+}
+
+/// Trains NeuralEF on the rows of `x` with batches from `next_batch` (called with the
+/// iteration and the batch generator seeded from `config.seed`), e.g. the patches of a few
+/// images and the segmenter's kernel over them. `config.kernel`, `config.graph` and
+/// `config.batch_size` are not used; every batch must hold more than K rows.
+pub fn fit_neuralef_with_batches(
+    x: &DMatrix<f64>,
+    config: &NeuralEfConfig,
+    next_batch: &mut dyn FnMut(usize, &mut ChaCha8Rng) -> Result<KernelBatch>,
     observer: &mut dyn FnMut(usize, f64),
 ) -> Result<NeuralEfModel> {
     config.check()?;
@@ -145,12 +236,6 @@ pub fn fit_neuralef(
     if n == 0 || d == 0 {
         return Err(MethodError::Shape(format!(
             "NeuralEF: empty training data (got n = {n}, d = {d})"
-        )));
-    }
-    if config.batch_size > n {
-        return Err(MethodError::Shape(format!(
-            "batch size {} exceeds the {n} training points",
-            config.batch_size
         )));
     }
     if x.iter().any(|v| !v.is_finite()) {
@@ -172,16 +257,26 @@ pub fn fit_neuralef(
         Adam::new(&vs, AdamParams::with_learning_rate(c.learning_rate)).map_err(nn_err)?;
     let mut batches = ChaCha8Rng::seed_from_u64(c.seed ^ 0x4E45_F00D);
     let mut noise = ChaCha8Rng::seed_from_u64(c.seed ^ 0x6A3B_E110);
-    let mut kernels = KernelBuilder::new(c)?;
-    let (b, k) = (c.batch_size, c.k);
+    let k = c.k;
     let root_t = c.output_scale.sqrt();
     let mut running_rms = Vec::new();
     let mut eigenvalues = Vec::new();
     let mut history = Vec::new();
     let mut losses = Vec::with_capacity(c.iterations);
     for it in 0..c.iterations {
-        let rows = index::sample(&mut batches, n, b).into_vec();
-        let m = matrix_to_tensor(&kernels.matrix(&x.select_rows(&rows))?);
+        let KernelBatch { rows, kernel } = next_batch(it, &mut batches)?;
+        let b = rows.len();
+        if b <= k || kernel.shape() != (b, b) || rows.iter().any(|&r| r >= n) {
+            return Err(MethodError::Shape(format!(
+                "NeuralEF batch {it}: {b} rows (need > K = {k}, all < {n}) and a {}×{} kernel",
+                kernel.shape().0,
+                kernel.shape().1
+            )));
+        }
+        if !kernel.is_finite() {
+            return Err(MethodError::NonFinite(format!("the kernel of batch {it}")));
+        }
+        let m = kernel.to_tensor();
         let out = net.forward(&matrix_to_tensor(&z.select_rows(&rows)));
         let (psi, rms) = match c.head {
             Head::Linear => batch_rms_normalize(&out),
