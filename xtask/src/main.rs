@@ -159,7 +159,15 @@ fn setup(force: bool, strict_data: bool) -> Result<(), String> {
         }
         Err(e) => return Err(e),
     };
-    if built || data {
+    let nuclei = match provision::ensure_nuclei() {
+        Ok(fetched) => fetched,
+        Err(e) if !strict_data => {
+            eprintln!("[setup] warning: the nuclei image (segmentation sanity check): {e}");
+            false
+        }
+        Err(e) => return Err(e),
+    };
+    if built || data || nuclei {
         eprintln!(
             "[setup] done in {:.1} s: libtorch {} at {}; Fashion-MNIST at {}",
             t.elapsed().as_secs_f64(),

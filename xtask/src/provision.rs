@@ -337,6 +337,96 @@ pub fn ensure_fashion_mnist() -> Result<bool, String> {
     Ok(true)
 }
 
+/// The stardist release whose wheel ships the 2-D nuclei image and its mask.
+pub const STARDIST_VERSION: &str = "0.9.2";
+/// Environment variable overriding the nuclei directory (shared with `basis-segment`).
+pub const NUCLEI_DIR_ENV: &str = "BASIS_NUCLEI_DIR";
+const NUCLEI_FILES: [&str; 2] = ["img2d.tif", "mask2d.tif"];
+
+/// The directory of the nuclei image: `$BASIS_NUCLEI_DIR`, else the per-user cache
+/// `…/basis-toolkit/stardist-0.9.2-nuclei` (next to libtorch).
+pub fn nuclei_dir() -> Result<PathBuf, String> {
+    if let Some(d) = std::env::var_os(NUCLEI_DIR_ENV).filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(d));
+    }
+    let cache = match std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
+        Some(d) => PathBuf::from(d),
+        None => PathBuf::from(
+            std::env::var_os("HOME")
+                .filter(|h| !h.is_empty())
+                .ok_or("neither XDG_CACHE_HOME nor HOME is set; set BASIS_NUCLEI_DIR")?,
+        )
+        .join(".cache"),
+    };
+    Ok(cache
+        .join("basis-toolkit")
+        .join(format!("stardist-{STARDIST_VERSION}-nuclei")))
+}
+
+/// Extracts the two TIFFs from the stardist wheel.
+const NUCLEI_PY: &str = r#"
+import glob, os, shutil, sys, zipfile
+wheels, dest = sys.argv[1], sys.argv[2]
+found = glob.glob(os.path.join(wheels, "stardist-*.whl"))
+if not found:
+    sys.exit("no stardist wheel in %s: %s" % (wheels, os.listdir(wheels)))
+os.makedirs(dest, exist_ok=True)
+with zipfile.ZipFile(found[0]) as z:
+    for name in ("img2d.tif", "mask2d.tif"):
+        with z.open("stardist/data/images/" + name) as src, open(os.path.join(dest, name), "wb") as dst:
+            shutil.copyfileobj(src, dst)
+"#;
+
+/// Fetches the 2-D nuclei image and its instance mask (the 2018 Data Science Bowl sample the
+/// PyPI package `stardist` ships in `stardist/data/images/`) into [`nuclei_dir`], unless
+/// present. The wheel is downloaded for a fixed platform and Python version, so the same
+/// bytes arrive whatever the local interpreter. Returns true when work was done.
+pub fn ensure_nuclei() -> Result<bool, String> {
+    let dir = nuclei_dir()?;
+    if NUCLEI_FILES.iter().all(|f| dir.join(f).is_file()) {
+        return Ok(false);
+    }
+    let py = python()?;
+    let parent = dir
+        .parent()
+        .ok_or_else(|| format!("{} has no parent directory", dir.display()))?;
+    std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    let tmp = parent.join(format!(".stardist-{}.tmp", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let wheels = tmp.join("wheels");
+    eprintln!("[setup] downloading stardist=={STARDIST_VERSION} (3 MB) from PyPI for its nuclei image ...");
+    run(
+        Command::new(&py)
+            .args([
+                "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+                "--python-version", "3.11", "--platform", "manylinux_2_28_x86_64",
+                "--progress-bar", "off", "-d",
+            ])
+            .arg(&wheels)
+            .arg(format!("stardist=={STARDIST_VERSION}")),
+        "pip download stardist",
+    )
+    .map_err(|e| format!("{e}. The wheel comes from PyPI: check the network or PIP_INDEX_URL, then run `cargo xtask setup` again"))?;
+    let out = tmp.join("nuclei");
+    let output = Command::new(&py)
+        .args(["-c", NUCLEI_PY])
+        .arg(&wheels)
+        .arg(&out)
+        .output()
+        .map_err(|e| format!("could not run {py}: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "extracting the nuclei image from the stardist wheel failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::rename(&out, &dir)
+        .map_err(|e| format!("cannot move the nuclei image to {}: {e}", dir.display()))?;
+    let _ = std::fs::remove_dir_all(&tmp);
+    Ok(true)
+}
+
 /// scikit-learn version the benchmarks compare against (the issues' reference figures).
 pub const SKLEARN_VERSION: &str = "1.9.1";
 

@@ -377,6 +377,10 @@ pub struct SegmentationArgs {
     /// Skip NeuralEF's three ablations
     #[arg(long)]
     no_ablations: bool,
+    /// Skip the foreground/background check on the nuclei image stardist ships
+    /// (`cargo xtask setup` fetches it; $BASIS_NUCLEI_DIR overrides where it is read from)
+    #[arg(long)]
+    no_nuclei: bool,
     /// Output directory
     #[arg(long, default_value_os_t = SegmentationConfig::default().out_dir)]
     out: PathBuf,
@@ -830,6 +834,9 @@ fn segmentation(a: &SegmentationArgs, g: &Given) -> CliResult<()> {
     if a.no_ablations {
         cfg.ablations = false;
     }
+    if a.no_nuclei {
+        cfg.nuclei = None;
+    }
     g.set("out", &a.out, &mut cfg.out_dir);
     if a.run.printed(&cfg, &cfg.out_dir)? {
         return Ok(());
@@ -839,7 +846,7 @@ fn segmentation(a: &SegmentationArgs, g: &Given) -> CliResult<()> {
     eprintln!(
         "wrote {}",
         cfg.out_dir
-            .join("{segmentation.json,segmentation.md,examples.png,examples.svg}")
+            .join("{segmentation.json,segmentation.md,examples.png,examples.svg,nuclei.png,nuclei.svg}")
             .display()
     );
     Ok(())

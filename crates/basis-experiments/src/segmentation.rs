@@ -30,13 +30,13 @@ use basis_nn::MlpConfig;
 use basis_nn::schedule::LrSchedule;
 use basis_plot::figure::{Cell, Chart, Field, Figure, Layer, Legend, LegendEntry, Mark};
 use basis_plot::{CATEGORICAL, Rgb};
-use basis_segment::features::stack_features;
+use basis_segment::features::{FeatureScaler, stack_features};
 use basis_segment::spectral::spectral_clustering;
 use basis_segment::{
     FilterBankParams, KernelParams, LabelledImage, PatchFeatures, SegmentError,
     SpectralClusteringParams, Split, TextureConfig, patch_features_all, segmentation_kernel,
 };
-use nalgebra::{DMatrix, DVector};
+use nalgebra::DMatrix;
 use rand::seq::index;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -73,6 +73,8 @@ pub struct SegmentationConfig {
     pub kmeans_restarts: usize,
     /// Test images shown in the figure (seed of the first run).
     pub figure_images: usize,
+    /// The foreground/background check on the real nuclei image (`None`: skipped).
+    pub nuclei: Option<NucleiCheck>,
     /// Output directory.
     pub out_dir: PathBuf,
 }
@@ -94,7 +96,44 @@ impl Default for SegmentationConfig {
             spectral: SpectralClusteringParams::default(),
             kmeans_restarts: 4,
             figure_images: 4,
+            nuclei: Some(NucleiCheck::default()),
             out_dir: PathBuf::from("results/segmentation"),
+        }
+    }
+}
+
+/// The foreground/background sanity check on the nuclei image `stardist` ships
+/// (`basis_segment::real`): the 512 × 512 image cut into tiles, the left half's tiles train,
+/// the right half's are the test images; two classes (background, nucleus). Serialisable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NucleiCheck {
+    /// Tile side in pixels.
+    pub tile: usize,
+    /// NeuralEF's iterations.
+    pub iterations: usize,
+    /// Tiles per NeuralEF batch.
+    pub images_per_batch: usize,
+    /// K of the many-cluster runs.
+    pub many_clusters: usize,
+    /// Patch features: nuclei are bright discs about 15 pixels across, told from the
+    /// background by brightness more than by texture, so 4-pixel patches pooled 2 pixels
+    /// around and colour (here grey level) weighted 3 (≈ 64 % of a squared distance).
+    pub features: FilterBankParams,
+}
+
+impl Default for NucleiCheck {
+    fn default() -> Self {
+        Self {
+            tile: 128,
+            iterations: 300,
+            images_per_batch: 4,
+            many_clusters: 4,
+            features: FilterBankParams {
+                patch: 4,
+                pool_margin: 2,
+                colour_weight: 3.0,
+                ..FilterBankParams::default()
+            },
         }
     }
 }
@@ -188,6 +227,21 @@ pub struct SegmentationReport {
     pub config: SegmentationConfig,
     /// Runs, one per seed.
     pub runs: Vec<SeedRun>,
+    /// The nuclei check (first seed), when configured.
+    pub nuclei: Option<NucleiRun>,
+}
+
+/// The nuclei check's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NucleiRun {
+    /// Where the image was read from.
+    pub dir: PathBuf,
+    /// Training and test tiles.
+    pub tiles: (usize, usize),
+    /// Foreground share of the test pixels.
+    pub foreground_fraction: f64,
+    /// Every method's scores.
+    pub run: SeedRun,
 }
 
 /// Per-patch predictions of a method on every test image.
@@ -226,26 +280,12 @@ pub fn method_name(key: &str) -> &str {
         .map_or(key, |(_, n)| n)
 }
 
-/// Column means and standard deviations (a zero std becomes 1).
-fn column_stats(x: &DMatrix<f64>) -> (DVector<f64>, DVector<f64>) {
-    let n = x.nrows() as f64;
-    let mean = DVector::from_iterator(x.ncols(), x.column_iter().map(|c| c.sum() / n));
-    let std = DVector::from_iterator(
-        x.ncols(),
-        x.column_iter().zip(mean.iter()).map(|(c, m)| {
-            let v = c.iter().map(|t| (t - m).powi(2)).sum::<f64>() / n;
-            if v > 0.0 { v.sqrt() } else { 1.0 }
-        }),
-    );
-    (mean, std)
-}
-
-fn standardise(x: &DMatrix<f64>, mean: &DVector<f64>, std: &DVector<f64>) -> DMatrix<f64> {
-    DMatrix::from_fn(x.nrows(), x.ncols(), |i, j| (x[(i, j)] - mean[j]) / std[j])
-}
-
 /// The data of one seed: images, their features (raw and standardised) and row offsets.
 pub struct SegmentationData {
+    /// Number of classes.
+    pub classes: usize,
+    /// Class names (legends).
+    pub class_names: Vec<String>,
     /// Training images.
     pub train: Vec<LabelledImage>,
     /// Test images.
@@ -254,7 +294,8 @@ pub struct SegmentationData {
     pub train_patches: Vec<PatchFeatures>,
     /// Test images' patches.
     pub test_patches: Vec<PatchFeatures>,
-    /// Training features, standardised with the training statistics, stacked.
+    /// Training features, standardised with the training statistics and weighted
+    /// ([`FeatureScaler`]), stacked.
     pub train_z: DMatrix<f64>,
     /// Test features, standardised with the training statistics, stacked.
     pub test_z: DMatrix<f64>,
@@ -283,19 +324,43 @@ pub fn segmentation_data(config: &SegmentationConfig, seed: u64) -> Result<Segme
     let g = &config.generator;
     let train = g.images(seed, Split::Train, config.train_images)?;
     let test = g.images(seed, Split::Test, config.test_images)?;
+    let names = g.textures.iter().map(|t| t.name()).collect();
+    segmentation_data_from(train, test, g.classes(), names, &config.features)
+}
+
+/// The data of any labelled images (masks with labels in `0..classes`): features of every
+/// patch, standardised with the training images' statistics.
+pub fn segmentation_data_from(
+    train: Vec<LabelledImage>,
+    test: Vec<LabelledImage>,
+    classes: usize,
+    class_names: Vec<String>,
+    features: &FilterBankParams,
+) -> Result<SegmentationData> {
+    if train.is_empty() || test.is_empty() {
+        return Err(ExperimentError::InvalidConfig(format!(
+            "segmentation: {} training and {} test images",
+            train.len(),
+            test.len()
+        )));
+    }
+    for im in train.iter().chain(&test) {
+        im.check(Some(classes))?;
+    }
     let t = Instant::now();
     let imgs: Vec<_> = train.iter().map(|l| &l.image).collect();
-    let train_patches = patch_features_all(&imgs, &config.features)?;
+    let train_patches = patch_features_all(&imgs, features)?;
     let imgs: Vec<_> = test.iter().map(|l| &l.image).collect();
-    let test_patches = patch_features_all(&imgs, &config.features)?;
-    let feature_seconds_per_image =
-        t.elapsed().as_secs_f64() / (config.train_images + config.test_images) as f64;
+    let test_patches = patch_features_all(&imgs, features)?;
+    let feature_seconds_per_image = t.elapsed().as_secs_f64() / (train.len() + test.len()) as f64;
     let raw_train = stack_features(&train_patches.iter().collect::<Vec<_>>())?;
     let raw_test = stack_features(&test_patches.iter().collect::<Vec<_>>())?;
-    let (mean, std) = column_stats(&raw_train);
+    let scaler = FeatureScaler::fit(&raw_train, features)?;
     Ok(SegmentationData {
-        train_z: standardise(&raw_train, &mean, &std),
-        test_z: standardise(&raw_test, &mean, &std),
+        classes,
+        class_names,
+        train_z: scaler.apply(&raw_train)?,
+        test_z: scaler.apply(&raw_test)?,
         train_offsets: offsets(&train_patches),
         test_offsets: offsets(&test_patches),
         train,
@@ -544,7 +609,7 @@ fn all_predictions(
     seed: u64,
     progress: bool,
 ) -> Result<Vec<Predictions>> {
-    let c = config.generator.classes();
+    let c = data.classes;
     let many = config.many_clusters;
     let ef = |k: usize| NeuralEfConfig {
         k,
@@ -621,16 +686,15 @@ pub fn run_segmentation_seed(
 ) -> Result<SeedRun> {
     let data = segmentation_data(config, seed)?;
     let predictions = all_predictions(&data, config, seed, progress)?;
-    seed_run(&data, config, seed, &predictions)
+    seed_run(&data, seed, &predictions)
 }
 
 fn seed_run(
     data: &SegmentationData,
-    config: &SegmentationConfig,
     seed: u64,
     predictions: &[Predictions],
 ) -> Result<SeedRun> {
-    let classes = config.generator.classes();
+    let classes = data.classes;
     Ok(SeedRun {
         seed,
         scores: predictions
@@ -655,6 +719,11 @@ pub fn run_segmentation(
         ));
     }
     let mut runs = Vec::new();
+    // The nuclei image is read first: a missing file stops the run before any training.
+    let nuclei_input = match &config.nuclei {
+        Some(check) => Some((check, nuclei_data(check)?)),
+        None => None,
+    };
     let mut figure = None;
     for (n, &seed) in seeds.iter().enumerate() {
         if progress {
@@ -662,15 +731,25 @@ pub fn run_segmentation(
         }
         let data = segmentation_data(config, seed)?;
         let predictions = all_predictions(&data, config, seed, progress)?;
-        let run = seed_run(&data, config, seed, &predictions)?;
+        let run = seed_run(&data, seed, &predictions)?;
         if figure.is_none() {
             figure = Some(examples_figure(&data, config, &predictions)?);
         }
         runs.push(run);
     }
+    let mut nuclei_figure = None;
+    let nuclei = match nuclei_input {
+        Some((check, (dir, data))) => {
+            let (run, f) = run_nuclei_check(config, check, dir, &data, seeds[0], progress)?;
+            nuclei_figure = Some(f);
+            Some(run)
+        }
+        None => None,
+    };
     let report = SegmentationReport {
         config: config.clone(),
         runs,
+        nuclei,
     };
     let out = &config.out_dir;
     basis_data::io::write_atomic(
@@ -684,8 +763,85 @@ pub fn run_segmentation(
     if let Some(f) = figure {
         f.save(out.join("examples"))?;
     }
+    if let Some(f) = &nuclei_figure {
+        f.save(out.join("nuclei"))?;
+    }
     Ok(report)
 }
+
+/// The settings of the nuclei check's runs: the benchmark's, with the check's batch size,
+/// iterations and K, no ablations.
+pub fn nuclei_config(config: &SegmentationConfig, check: &NucleiCheck) -> SegmentationConfig {
+    let mut c = config.clone();
+    c.images_per_batch = check.images_per_batch;
+    c.neuralef.iterations = check.iterations;
+    c.many_clusters = check.many_clusters;
+    c.ablations = false;
+    c.features = check.features.clone();
+    c.nuclei = None;
+    c
+}
+
+/// Runs every K = 2 method of the benchmark on the nuclei tiles and draws the test tiles.
+pub fn run_nuclei_check(
+    config: &SegmentationConfig,
+    check: &NucleiCheck,
+    dir: PathBuf,
+    data: &SegmentationData,
+    seed: u64,
+    progress: bool,
+) -> Result<(NucleiRun, Figure)> {
+    if progress {
+        eprintln!("segmentation: the nuclei image ({})", dir.display());
+    }
+    let c = nuclei_config(config, check);
+    let predictions = all_predictions(data, &c, seed, progress)?;
+    let run = seed_run(data, seed, &predictions)?;
+    let mut figure = examples_figure(data, &c, &predictions)?;
+    figure.title = "Nuclei (2018 Data Science Bowl image from stardist): unseen right-half tiles, K = 2".into();
+    let (fg, all) = data.test.iter().fold((0usize, 0usize), |(f, a), t| {
+        (f + t.mask.labels.iter().filter(|&&l| l == 1).count(), a + t.mask.labels.len())
+    });
+    Ok((
+        NucleiRun {
+            dir,
+            tiles: (data.train.len(), data.test.len()),
+            foreground_fraction: fg as f64 / all.max(1) as f64,
+            run,
+        },
+        figure,
+    ))
+}
+
+/// The nuclei check: data from the tiles, every K = 2 method (no ablations), scores.
+fn nuclei_data(check: &NucleiCheck) -> Result<(PathBuf, SegmentationData)> {
+    let dir = basis_segment::real::nuclei_dir()?;
+    let image = basis_segment::real::load_nuclei(&dir).map_err(|e| {
+        ExperimentError::InvalidConfig(format!(
+            "the nuclei check needs the image stardist ships ({e}); run `cargo xtask setup`, set {} or leave the check out (`nuclei: null` in the configuration, `--no-nuclei`)",
+            basis_segment::real::NUCLEI_DIR_ENV
+        ))
+    })?;
+    let per_row = image.image.width / check.tile.max(1);
+    let all = basis_segment::real::tiles(&image, check.tile)?;
+    let (mut train, mut test) = (Vec::new(), Vec::new());
+    for (i, t) in all.into_iter().enumerate() {
+        if i % per_row < per_row / 2 {
+            train.push(t);
+        } else {
+            test.push(t);
+        }
+    }
+    let data = segmentation_data_from(
+        train,
+        test,
+        2,
+        vec!["background".into(), "nucleus".into()],
+        &check.features,
+    )?;
+    Ok((dir, data))
+}
+
 
 /// Mean and sample standard deviation.
 fn mean_std(v: &[f64]) -> (f64, f64) {
@@ -722,17 +878,16 @@ pub struct SummaryRow {
     pub train_seconds: f64,
 }
 
-/// The summary rows, in the order of the runs' methods.
-pub fn summary(report: &SegmentationReport) -> Vec<SummaryRow> {
-    let Some(first) = report.runs.first() else {
+/// The summary rows over `runs`, in the order of the first run's methods.
+pub fn summary(runs: &[SeedRun]) -> Vec<SummaryRow> {
+    let Some(first) = runs.first() else {
         return Vec::new();
     };
     first
         .scores
         .iter()
         .map(|s0| {
-            let all: Vec<&MethodScore> = report
-                .runs
+            let all: Vec<&MethodScore> = runs
                 .iter()
                 .flat_map(|r| r.scores.iter())
                 .filter(|s| s.method == s0.method && s.k == s0.k)
@@ -783,9 +938,7 @@ pub fn segmentation_markdown(report: &SegmentationReport) -> String {
          over the whole test set; *argmax-IoU*: every cluster to its highest-IoU class over the \
          test set (many:1, K > C only); *per-image Hungarian*: a 1:1 matching per image (the \
          only mapping per-image methods have). Time: inference per test image (features, \
-         {feature_ms:.1} ms per image, excluded); training once per run.\n\n\
-         | method | K | dataset Hungarian | argmax-IoU | per-image Hungarian | clusters used | ms / image | training (s) |\n\
-         |---|---|---|---|---|---|---|---|\n",
+         {feature_ms:.1} ms per image, excluded); training once per run.\n\n",
         c.generator.classes(),
         c.train_images,
         c.test_images,
@@ -796,12 +949,35 @@ pub fn segmentation_markdown(report: &SegmentationReport) -> String {
         c.features.dimension(),
         seeds
     );
+    s += &score_table(&report.runs);
+    if let Some(n) = &report.nuclei {
+        s += &format!(
+            "\n## Real image: nuclei (foreground / background)\n\n\
+             The 2018 Data Science Bowl fluorescence image and its instance mask that the PyPI \
+             package `stardist` ships (`{}`), cut into {}-pixel tiles: {} left-half tiles train, \
+             {} right-half tiles are the test images; classes background and nucleus \
+             ({:.1} % of the test pixels). Seed {}.\n\n",
+            n.dir.display(),
+            c.nuclei.as_ref().map_or(0, |k| k.tile),
+            n.tiles.0,
+            n.tiles.1,
+            100.0 * n.foreground_fraction,
+            n.run.seed
+        );
+        s += &score_table(std::slice::from_ref(&n.run));
+    }
+    s
+}
+
+/// The score table of `runs` (mean ± std over them).
+pub fn score_table(runs: &[SeedRun]) -> String {
+    let mut s = "| method | K | dataset Hungarian | argmax-IoU | per-image Hungarian | clusters used | ms / image | training (s) |\n\
+                 |---|---|---|---|---|---|---|---|\n"
+        .to_string();
     let pm = |v: Option<(f64, f64)>| {
-        v.map_or("–".to_string(), |(m, s)| {
-            format!("{:.1} ± {:.1}", 100.0 * m, 100.0 * s)
-        })
+        v.map_or("–".to_string(), |(m, s)| format!("{:.1} ± {:.1}", 100.0 * m, 100.0 * s))
     };
-    for r in summary(report) {
+    for r in summary(runs) {
         s += &format!(
             "| {} | {} | {} | {} | {} | {:.1} | {:.2} | {:.1} |\n",
             method_name(&r.method),
@@ -824,7 +1000,7 @@ fn examples_figure(
     config: &SegmentationConfig,
     predictions: &[Predictions],
 ) -> Result<Figure> {
-    let classes = config.generator.classes();
+    let classes = data.classes;
     let shown: Vec<&Predictions> = predictions
         .iter()
         .filter(|p| p.k == classes && !p.key.starts_with("ablation"))
@@ -914,13 +1090,12 @@ fn examples_figure(
         "Unsupervised segmentation of unseen test images (K = C = {classes}); per-image methods matched per image, the others once over the test set"
     );
     figure.legend = Some(Legend {
-        entries: config
-            .generator
-            .textures
+        entries: data
+            .class_names
             .iter()
             .enumerate()
             .map(|(c, t)| LegendEntry {
-                label: t.name(),
+                label: t.clone(),
                 colour: CATEGORICAL[c % 10],
                 mark: Mark::Swatch,
             })

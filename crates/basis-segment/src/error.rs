@@ -15,6 +15,22 @@ pub enum SegmentError {
     /// A configuration that cannot be used (the message says why).
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),
+    /// A file that cannot be read.
+    #[error("cannot read {path}: {reason}")]
+    Io {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// A file whose contents are not what they should be (a corrupt or unsupported TIFF).
+    #[error("{path}: {reason}")]
+    Format {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// Building a graph failed.
     #[error(transparent)]
     Graph(#[from] basis_graph::GraphError),

@@ -2,7 +2,9 @@
 //! derivative-of-Gaussian energies (second derivatives at `orientations` angles and the
 //! gradient magnitude, at every scale), pooled over a window around each patch, divided by
 //! their sum (so the descriptor does not depend on the region's contrast), then the patch's
-//! mean colour times `colour_weight`.
+//! mean colour. [`FeatureScaler`] standardises every column with training statistics and then
+//! weights the colour columns by `colour_weight` (relative to one texture column), so the weight
+//! survives the standardisation.
 //!
 //! The image is cut into a grid of `patch × patch` cells (a trailing strip narrower than a
 //! patch joins the last row or column of cells); every cell is one node of the graphs, one row
@@ -17,7 +19,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// The filter bank and pooling. [`Default`]: 8-pixel patches, σ ∈ {1, 2, 4}, 4 orientations,
-/// pooled over the patch and 4 pixels around it, colour weight 0.5. Serialisable.
+/// pooled over the patch and 4 pixels around it, colour weight 1 (every standardised column
+/// weighs the same: the three colour columns carry 3/18 of a squared distance). Serialisable.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FilterBankParams {
     /// Patch side in pixels.
@@ -28,8 +31,8 @@ pub struct FilterBankParams {
     pub orientations: usize,
     /// Pixels added on every side of a patch for pooling the energies.
     pub pool_margin: usize,
-    /// Weight of the mean colour (3 values in `[0, 1]`) beside the texture descriptor (whose
-    /// entries sum to 1); 0 leaves colour out.
+    /// Weight of each standardised colour column relative to a standardised texture column
+    /// (applied by [`FeatureScaler`]); 0 leaves colour out.
     pub colour_weight: f64,
 }
 
@@ -40,7 +43,7 @@ impl Default for FilterBankParams {
             scales: vec![1.0, 2.0, 4.0],
             orientations: 4,
             pool_margin: 4,
-            colour_weight: 0.5,
+            colour_weight: 1.0,
         }
     }
 }
@@ -260,7 +263,7 @@ pub fn patch_features(image: &RgbImage, params: &FilterBankParams) -> Result<Pat
         }
         let colour = [0, 1, 2].map(|ch| box_mean(&colour_tables[ch], w, (x0, x1, y0, y1)));
         for (ch, v) in colour.iter().enumerate() {
-            features[(p, d - 3 + ch)] = params.colour_weight * v;
+            features[(p, d - 3 + ch)] = *v;
         }
         colours.push(colour);
         positions.push([
@@ -286,6 +289,60 @@ pub fn patch_features_all(
         .par_iter()
         .map(|im| patch_features(im, params))
         .collect()
+}
+
+/// Standardisation of patch features with training statistics, then the colour columns (the
+/// last three) multiplied by `colour_weight`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureScaler {
+    mean: Vec<f64>,
+    std: Vec<f64>,
+    colour_weight: f64,
+}
+
+impl FeatureScaler {
+    /// Column means and standard deviations of `train` (a constant column keeps std 1).
+    pub fn fit(train: &DMatrix<f64>, params: &FilterBankParams) -> Result<Self> {
+        params.check()?;
+        let (n, d) = train.shape();
+        if n == 0 || d < 3 {
+            return Err(SegmentError::Empty(format!(
+                "standardisation needs ≥ 1 patch and ≥ 3 columns, got {n} × {d}"
+            )));
+        }
+        if train.iter().any(|v| !v.is_finite()) {
+            return Err(SegmentError::NonFinite("training features".into()));
+        }
+        let mean: Vec<f64> = train.column_iter().map(|c| c.sum() / n as f64).collect();
+        let std = train
+            .column_iter()
+            .zip(&mean)
+            .map(|(c, m)| {
+                let v = c.iter().map(|t| (t - m).powi(2)).sum::<f64>() / n as f64;
+                if v > 1e-24 { v.sqrt() } else { 1.0 }
+            })
+            .collect();
+        Ok(Self {
+            mean,
+            std,
+            colour_weight: params.colour_weight,
+        })
+    }
+
+    /// `x` standardised and weighted.
+    pub fn apply(&self, x: &DMatrix<f64>) -> Result<DMatrix<f64>> {
+        let d = self.mean.len();
+        if x.ncols() != d {
+            return Err(SegmentError::Shape(format!(
+                "{} feature columns for a scaler of {d}",
+                x.ncols()
+            )));
+        }
+        Ok(DMatrix::from_fn(x.nrows(), d, |i, j| {
+            let z = (x[(i, j)] - self.mean[j]) / self.std[j];
+            if j + 3 >= d { self.colour_weight * z } else { z }
+        }))
+    }
 }
 
 /// The rows of several images' features stacked in order (the batch or data set matrix).
@@ -345,14 +402,12 @@ mod tests {
 
     #[test]
     fn the_descriptor_sees_orientation_not_contrast() {
-        let p = FilterBankParams {
-            colour_weight: 0.0,
-            ..Default::default()
-        };
+        let p = FilterBankParams::default();
         let v1 = patch_features(&stripes(32, 32, 6.0, true, 0.4), &p).unwrap();
         let v2 = patch_features(&stripes(32, 32, 6.0, true, 0.1), &p).unwrap();
         let hz = patch_features(&stripes(32, 32, 6.0, false, 0.4), &p).unwrap();
-        let row = |f: &PatchFeatures| f.features.row(5).clone_owned();
+        // The texture descriptor (all but the three colour columns).
+        let row = |f: &PatchFeatures| f.features.view((5, 0), (1, 15)).clone_owned();
         // Contrast invariance (the descriptor sums to 1).
         assert!((row(&v1) - row(&v2)).norm() < 1e-9);
         assert!((row(&v1).sum() - 1.0).abs() < 1e-12);
@@ -381,8 +436,18 @@ mod tests {
         assert_eq!(f.colours[0], [1.0, 0.0, 0.0]);
         assert_eq!(f.colours[1], [0.0, 0.0, 1.0]);
         let d = f.features.ncols();
-        assert_eq!(f.features[(1, d - 1)], 0.5);
+        assert_eq!(f.features[(1, d - 1)], 1.0);
         assert_eq!(f.positions[1], [0.75, 0.25]);
+        // The scaler standardises, then weights the colour columns: patch 0 (red) and 1 (blue)
+        // have blue = 0 and 1, mean 0.5, std 0.5: z = −1, 1, times 0.5.
+        let half = FilterBankParams {
+            colour_weight: 0.5,
+            ..Default::default()
+        };
+        let s = FeatureScaler::fit(&f.features, &half).unwrap();
+        let z = s.apply(&f.features).unwrap();
+        assert!((z[(0, d - 1)] + 0.5).abs() < 1e-12 && (z[(1, d - 1)] - 0.5).abs() < 1e-12);
+        assert!(s.apply(&DMatrix::zeros(1, 2)).is_err());
     }
 
     #[test]

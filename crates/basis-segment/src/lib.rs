@@ -7,6 +7,8 @@
 //! - [`features`]: filter-bank patch features (standing in for ViT tokens) and the patch grid;
 //! - [`kernel`]: the segmenter's kernel `G = G_feat + 0.3 G_pix` over a batch of images;
 //! - [`spectral`]: exact spectral clustering of a kernel (eigenvectors + k-means);
+//! - [`real`]: the nuclei image and mask `stardist` ships (foreground/background check), TIFF
+//!   reading;
 //! - [`filters`]: separable Gaussian filtering;
 //! - [`image`]: images and masks.
 //!
@@ -19,6 +21,7 @@ pub mod filters;
 pub mod generator;
 pub mod image;
 pub mod kernel;
+pub mod real;
 pub mod spectral;
 
 pub use error::{Result, SegmentError};
