@@ -390,11 +390,14 @@ pub fn ensure_nuclei() -> Result<bool, String> {
     let parent = dir
         .parent()
         .ok_or_else(|| format!("{} has no parent directory", dir.display()))?;
-    std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    std::fs::create_dir_all(parent)
+        .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
     let tmp = parent.join(format!(".stardist-{}.tmp", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     let wheels = tmp.join("wheels");
-    eprintln!("[setup] downloading stardist=={STARDIST_VERSION} (3 MB) from PyPI for its nuclei image ...");
+    eprintln!(
+        "[setup] downloading stardist=={STARDIST_VERSION} (3 MB) from PyPI for its nuclei image ..."
+    );
     run(
         Command::new(&py)
             .args([

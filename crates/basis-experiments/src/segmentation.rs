@@ -689,11 +689,7 @@ pub fn run_segmentation_seed(
     seed_run(&data, seed, &predictions)
 }
 
-fn seed_run(
-    data: &SegmentationData,
-    seed: u64,
-    predictions: &[Predictions],
-) -> Result<SeedRun> {
+fn seed_run(data: &SegmentationData, seed: u64, predictions: &[Predictions]) -> Result<SeedRun> {
     let classes = data.classes;
     Ok(SeedRun {
         seed,
@@ -798,9 +794,14 @@ pub fn run_nuclei_check(
     let predictions = all_predictions(data, &c, seed, progress)?;
     let run = seed_run(data, seed, &predictions)?;
     let mut figure = examples_figure(data, &c, &predictions)?;
-    figure.title = "Nuclei (2018 Data Science Bowl image from stardist): unseen right-half tiles, K = 2".into();
+    figure.title =
+        "Nuclei (2018 Data Science Bowl image from stardist): unseen right-half tiles, K = 2"
+            .into();
     let (fg, all) = data.test.iter().fold((0usize, 0usize), |(f, a), t| {
-        (f + t.mask.labels.iter().filter(|&&l| l == 1).count(), a + t.mask.labels.len())
+        (
+            f + t.mask.labels.iter().filter(|&&l| l == 1).count(),
+            a + t.mask.labels.len(),
+        )
     });
     Ok((
         NucleiRun {
@@ -841,7 +842,6 @@ fn nuclei_data(check: &NucleiCheck) -> Result<(PathBuf, SegmentationData)> {
     )?;
     Ok((dir, data))
 }
-
 
 /// Mean and sample standard deviation.
 fn mean_std(v: &[f64]) -> (f64, f64) {
@@ -975,7 +975,9 @@ pub fn score_table(runs: &[SeedRun]) -> String {
                  |---|---|---|---|---|---|---|---|\n"
         .to_string();
     let pm = |v: Option<(f64, f64)>| {
-        v.map_or("–".to_string(), |(m, s)| format!("{:.1} ± {:.1}", 100.0 * m, 100.0 * s))
+        v.map_or("–".to_string(), |(m, s)| {
+            format!("{:.1} ± {:.1}", 100.0 * m, 100.0 * s)
+        })
     };
     for r in summary(runs) {
         s += &format!(

@@ -340,7 +340,11 @@ impl FeatureScaler {
         }
         Ok(DMatrix::from_fn(x.nrows(), d, |i, j| {
             let z = (x[(i, j)] - self.mean[j]) / self.std[j];
-            if j + 3 >= d { self.colour_weight * z } else { z }
+            if j + 3 >= d {
+                self.colour_weight * z
+            } else {
+                z
+            }
         }))
     }
 }

@@ -52,10 +52,13 @@ impl Texture {
     pub fn name(&self) -> String {
         match *self {
             Texture::Stripes { period, angle_deg } => {
-                let along = match angle_deg.rem_euclid(180.0) {
-                    a if a == 0.0 => "vertical".to_string(),
-                    a if a == 90.0 => "horizontal".to_string(),
-                    a => format!("wave at {a}°"),
+                let a = angle_deg.rem_euclid(180.0);
+                let along = if a == 0.0 {
+                    "vertical".to_string()
+                } else if a == 90.0 {
+                    "horizontal".to_string()
+                } else {
+                    format!("wave at {a}°")
                 };
                 format!("stripes {period}px, {along}")
             }
@@ -455,14 +458,14 @@ mod tests {
         let mut counts = [0.0; 2];
         for im in c.images(3, Split::Train, 120).unwrap() {
             for (p, &l) in im.image.pixels.iter().zip(&im.mask.labels) {
-                for ch in 0..3 {
-                    sums[l][ch] += p[ch];
+                for (s, v) in sums[l].iter_mut().zip(p) {
+                    *s += v;
                 }
                 counts[l] += 1.0;
             }
         }
-        for ch in 0..3 {
-            let (a, b) = (sums[0][ch] / counts[0], sums[1][ch] / counts[1]);
+        for (ch, (s0, s1)) in sums[0].iter().zip(&sums[1]).enumerate() {
+            let (a, b) = (s0 / counts[0], s1 / counts[1]);
             assert!((a - b).abs() < 0.05, "channel {ch}: {a} vs {b}");
         }
     }

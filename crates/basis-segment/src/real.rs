@@ -20,11 +20,15 @@ pub fn nuclei_dir() -> Result<PathBuf> {
     }
     let cache = match std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
         Some(d) => PathBuf::from(d),
-        None => PathBuf::from(std::env::var_os("HOME").filter(|h| !h.is_empty()).ok_or_else(
-            || SegmentError::InvalidConfig(format!(
-                "neither XDG_CACHE_HOME nor HOME is set; set {NUCLEI_DIR_ENV}"
-            )),
-        )?)
+        None => PathBuf::from(
+            std::env::var_os("HOME")
+                .filter(|h| !h.is_empty())
+                .ok_or_else(|| {
+                    SegmentError::InvalidConfig(format!(
+                        "neither XDG_CACHE_HOME nor HOME is set; set {NUCLEI_DIR_ENV}"
+                    ))
+                })?,
+        )
         .join(".cache"),
     };
     Ok(cache.join("basis-toolkit").join("stardist-0.9.2-nuclei"))
@@ -137,12 +141,16 @@ pub fn tiles(image: &LabelledImage, tile: usize) -> Result<Vec<LabelledImage>> {
                 image: RgbImage {
                     width: tile,
                     height: tile,
-                    pixels: (0..tile * tile).map(|i| image.image.pixels[idx(i)]).collect(),
+                    pixels: (0..tile * tile)
+                        .map(|i| image.image.pixels[idx(i)])
+                        .collect(),
                 },
                 mask: Mask {
                     width: tile,
                     height: tile,
-                    labels: (0..tile * tile).map(|i| image.mask.labels[idx(i)]).collect(),
+                    labels: (0..tile * tile)
+                        .map(|i| image.mask.labels[idx(i)])
+                        .collect(),
                 },
             });
         }
@@ -188,9 +196,15 @@ mod tests {
         ));
         let bad = dir.join("bad.tif");
         std::fs::write(&bad, b"II*\x00garbage that is not a TIFF directory").unwrap();
-        assert!(matches!(read_tiff_gray(&bad), Err(SegmentError::Format { .. })));
+        assert!(matches!(
+            read_tiff_gray(&bad),
+            Err(SegmentError::Format { .. })
+        ));
         std::fs::write(&bad, b"not a tiff at all").unwrap();
-        assert!(matches!(read_tiff_gray(&bad), Err(SegmentError::Format { .. })));
+        assert!(matches!(
+            read_tiff_gray(&bad),
+            Err(SegmentError::Format { .. })
+        ));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -202,14 +216,14 @@ mod tests {
         let mut b: Vec<u8> = b"II*\x00".to_vec();
         b.extend(8u32.to_le_bytes()); // first IFD at 8
         let entries: [(u16, u16, u32, u32); 8] = [
-            (256, 3, 1, 3),        // width
-            (257, 3, 1, 2),        // height
-            (258, 3, 1, 8),        // bits per sample
-            (259, 3, 1, 1),        // no compression
-            (262, 3, 1, 1),        // black is zero
-            (273, 4, 1, 0),        // strip offset (patched below)
-            (278, 3, 1, 2),        // rows per strip
-            (279, 4, 1, 6),        // strip byte count
+            (256, 3, 1, 3), // width
+            (257, 3, 1, 2), // height
+            (258, 3, 1, 8), // bits per sample
+            (259, 3, 1, 1), // no compression
+            (262, 3, 1, 1), // black is zero
+            (273, 4, 1, 0), // strip offset (patched below)
+            (278, 3, 1, 2), // rows per strip
+            (279, 4, 1, 6), // strip byte count
         ];
         b.extend((entries.len() as u16).to_le_bytes());
         let data_at = 8 + 2 + 12 * entries.len() + 4;

@@ -27,7 +27,10 @@ fn nuclei_load_and_two_clusters_of_features_find_them() {
     let imgs: Vec<_> = t.iter().map(|l| &l.image).collect();
     let patches = patch_features_all(&imgs, &params).unwrap();
     let raw = stack_features(&patches.iter().collect::<Vec<_>>()).unwrap();
-    let z = FeatureScaler::fit(&raw, &params).unwrap().apply(&raw).unwrap();
+    let z = FeatureScaler::fit(&raw, &params)
+        .unwrap()
+        .apply(&raw)
+        .unwrap();
     let labels = kmeans(
         &z,
         &KMeansParams {

@@ -207,7 +207,7 @@ mod tests {
         let g = grad_of(&psi, |p| {
             neural_eigenmaps_loss(p, &m, alpha, false).surrogate
         });
-        assert!((g[0] as f64 - (-0.25 + 0.125 * -1.0)).abs() < 1e-6, "{g:?}");
+        assert!((g[0] as f64 - (-0.25 - 0.125)).abs() < 1e-6, "{g:?}");
     }
 
     #[test]
@@ -215,7 +215,7 @@ mod tests {
         // Stop-gradient structure: ∂loss/∂ψ₁ is the same whatever ψ₂ is.
         let (psi, m) = batch();
         let other = psi.copy();
-        let _ = other
+        other
             .narrow(1, 1, 1)
             .copy_(&Tensor::from_slice(&[3.0f32, -2.0, 0.5, 1.0]).view([4, 1]));
         for loss in [
