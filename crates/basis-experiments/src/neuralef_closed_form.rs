@@ -394,8 +394,11 @@ pub fn closed_form_plot(r: &ClosedFormReport) -> Figure {
                 legend = series.to_vec();
             }
             let s = &r.scores[j];
+            let h = r.config.grid_half_width * r.config.input_std;
             let chart = Chart {
                 y_title: "φ (unit L²(p) norm)".into(),
+                // Five ticks over the grid (the automatic ticks of a narrow panel kept only 0).
+                x_ticks: Some((0..5).map(|i| -h + 0.5 * h * i as f64).collect()),
                 ..Chart::new(
                     &format!(
                         "φ_{{{}}}: |cos| NeuralEF {:.3}, Nyström {:.3}",
