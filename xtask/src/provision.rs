@@ -37,21 +37,41 @@ const LIB_FILES: [&str; 6] = [
 /// The directory of the assembled libtorch: `$BASIS_LIBTORCH_DIR`, else
 /// `$XDG_CACHE_HOME/basis-toolkit/libtorch-2.13.0-cpu`, else `~/.cache/...`.
 pub fn libtorch_dir() -> Result<PathBuf, String> {
-    if let Some(d) = std::env::var_os(LIBTORCH_DIR_ENV).filter(|d| !d.is_empty()) {
+    cache_dir(LIBTORCH_DIR_ENV, &format!("libtorch-{TORCH_VERSION}-cpu"))
+}
+
+/// `$env` when set, else `$XDG_CACHE_HOME/basis-toolkit/<name>` or `~/.cache/basis-toolkit/<name>`.
+fn cache_dir(env: &str, name: &str) -> Result<PathBuf, String> {
+    if let Some(d) = std::env::var_os(env).filter(|d| !d.is_empty()) {
         return Ok(PathBuf::from(d));
     }
-    let cache = match std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
-        Some(d) => PathBuf::from(d),
-        None => {
-            let home = std::env::var_os("HOME")
-                .filter(|h| !h.is_empty())
-                .ok_or("neither XDG_CACHE_HOME nor HOME is set; set BASIS_LIBTORCH_DIR to choose where libtorch goes")?;
-            PathBuf::from(home).join(".cache")
-        }
-    };
-    Ok(cache
-        .join("basis-toolkit")
-        .join(format!("libtorch-{TORCH_VERSION}-cpu")))
+    let cache =
+        match std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
+            Some(d) => PathBuf::from(d),
+            None => {
+                let home = std::env::var_os("HOME").filter(|h| !h.is_empty()).ok_or_else(|| {
+                format!("neither XDG_CACHE_HOME nor HOME is set; set {env} to choose the directory")
+            })?;
+                PathBuf::from(home).join(".cache")
+            }
+        };
+    Ok(cache.join("basis-toolkit").join(name))
+}
+
+/// Runs a small Python program (`script`) with `args`; its stdout on success.
+fn run_python(py: &str, script: &str, args: &[&Path], what: &str) -> Result<String, String> {
+    let output = Command::new(py)
+        .args(["-c", script])
+        .args(args)
+        .output()
+        .map_err(|e| format!("could not run {py}: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "{what} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
 }
 
 /// True when `dir` holds a complete libtorch of the right version.
@@ -213,19 +233,7 @@ fn assemble(py: &str, tmp: &Path) -> Result<(), String> {
         "[setup] downloaded in {:.0} s; extracting ...",
         t.elapsed().as_secs_f64()
     );
-    let output = Command::new(py)
-        .args(["-c", EXTRACT_PY])
-        .arg(&wheels)
-        .arg(&out)
-        .output()
-        .map_err(|e| format!("could not run {py}: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "extracting the wheels failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    let version = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    let version = run_python(py, EXTRACT_PY, &[&wheels, &out], "extracting the wheels")?;
     if version.split('+').next() != Some(TORCH_VERSION) {
         return Err(format!(
             "the torch wheel has version {version:?}, expected {TORCH_VERSION}"
@@ -346,21 +354,10 @@ const NUCLEI_FILES: [&str; 2] = ["img2d.tif", "mask2d.tif"];
 /// The directory of the nuclei image: `$BASIS_NUCLEI_DIR`, else the per-user cache
 /// `…/basis-toolkit/stardist-0.9.2-nuclei` (next to libtorch).
 pub fn nuclei_dir() -> Result<PathBuf, String> {
-    if let Some(d) = std::env::var_os(NUCLEI_DIR_ENV).filter(|d| !d.is_empty()) {
-        return Ok(PathBuf::from(d));
-    }
-    let cache = match std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(
-            std::env::var_os("HOME")
-                .filter(|h| !h.is_empty())
-                .ok_or("neither XDG_CACHE_HOME nor HOME is set; set BASIS_NUCLEI_DIR")?,
-        )
-        .join(".cache"),
-    };
-    Ok(cache
-        .join("basis-toolkit")
-        .join(format!("stardist-{STARDIST_VERSION}-nuclei")))
+    cache_dir(
+        NUCLEI_DIR_ENV,
+        &format!("stardist-{STARDIST_VERSION}-nuclei"),
+    )
 }
 
 /// Extracts the two TIFFs from the stardist wheel.
@@ -411,18 +408,12 @@ pub fn ensure_nuclei() -> Result<bool, String> {
     )
     .map_err(|e| format!("{e}. The wheel comes from PyPI: check the network or PIP_INDEX_URL, then run `cargo xtask setup` again"))?;
     let out = tmp.join("nuclei");
-    let output = Command::new(&py)
-        .args(["-c", NUCLEI_PY])
-        .arg(&wheels)
-        .arg(&out)
-        .output()
-        .map_err(|e| format!("could not run {py}: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "extracting the nuclei image from the stardist wheel failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
+    run_python(
+        &py,
+        NUCLEI_PY,
+        &[&wheels, &out],
+        "extracting the nuclei image from the stardist wheel",
+    )?;
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::rename(&out, &dir)
         .map_err(|e| format!("cannot move the nuclei image to {}: {e}", dir.display()))?;
