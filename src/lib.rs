@@ -12,6 +12,7 @@
 //! | [`align`] | `basis-align` | affine alignment by least squares and RANSAC (Eq. 12–14), Algorithms 1 and 2 |
 //! | [`metrics`] | `basis-metrics` | NMI (Eq. 18), ACC (Eq. 19), k-means++ |
 //! | [`plot`] | `basis-plot` | PNG plots |
+//! | [`segment`] | `basis-segment` | the segmentation benchmark: texture images with exact masks, filter-bank patch features, the segmenter's kernel, spectral clustering, the nuclei image |
 //! | [`experiments`] | `basis-experiments` | every reproduction and sweep (Fig. 3, graph and spectral sweeps; with `nn` also the demo, Table 1, Fig. 4, Fig. 6/8, Fashion-MNIST, tightness) |
 //! | [`nn`] (feature `nn`) | `basis-nn` | libtorch building blocks: MLP, Siamese CNN, Adam, schedules, checkpoints |
 //! | [`methods`] (feature `nn`) | `basis-methods` | BASiS (Algorithms 1 and 2), Diffusion Net, SpectralNet, SpecNet2, all behind `Method::fit` → `Embedder`; anchors |
@@ -44,4 +45,5 @@ pub use basis_metrics as metrics;
 #[cfg(feature = "nn")]
 pub use basis_nn as nn;
 pub use basis_plot as plot;
+pub use basis_segment as segment;
 pub use basis_spectral as spectral;
