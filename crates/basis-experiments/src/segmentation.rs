@@ -843,16 +843,10 @@ fn nuclei_data(check: &NucleiCheck) -> Result<(PathBuf, SegmentationData)> {
     Ok((dir, data))
 }
 
-/// Mean and sample standard deviation.
+/// Mean and sample standard deviation (`fashion_mnist::MeanStd`, the other reports' statistic).
 fn mean_std(v: &[f64]) -> (f64, f64) {
-    let n = v.len() as f64;
-    let m = v.iter().sum::<f64>() / n;
-    let s = if v.len() > 1 {
-        (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
-    } else {
-        0.0
-    };
-    (m, s)
+    let m = crate::fashion_mnist::MeanStd::of(v.iter().copied());
+    (m.mean, m.std)
 }
 
 /// One row of the summary: a (method, K) pair over the seeds.
