@@ -5,6 +5,7 @@
 //! - [`toy`]: seeded two moons, three moons, circles, blobs and spirals (BASiS Fig. 1);
 //! - [`clusters`]: seeded Gaussian clusters in a subspace, of any tightness and class balance;
 //! - [`sampling`]: anchor selection and anchor-plus-fresh batch sampling (BASiS Algorithm 1);
+//! - [`random_graphs`]: Erdős–Rényi, Barabási–Albert and twin graphs, link-prediction edge splits;
 //! - [`io`]: atomic file writes;
 //!
 //! Every fallible function returns [`DataError`]; none panics on bad input.
@@ -18,6 +19,7 @@ pub mod fashion_mnist;
 pub mod idx;
 pub mod io;
 pub mod npy;
+pub mod random_graphs;
 pub mod sampling;
 pub mod toy;
 
