@@ -3,11 +3,13 @@
 //! libtorch side of the workspace; matrices cross its boundary as nalgebra types.
 //!
 //! - [`sign_eq`]: `SignEqGate`, `SignDss`, `SignEqNet`, link logits, input checks;
-//! - [`graph`]: the neighbour-mean operator as a sparse tensor.
+//! - [`graph`]: the neighbour-mean operator as a sparse tensor;
+//! - [`models`]: the protocol's six link-prediction models behind [`models::LinkModel`].
 #![warn(missing_docs)]
 
 pub mod error;
 pub mod graph;
+pub mod models;
 pub mod sign_eq;
 
 pub use error::{EigenNetError, Result};

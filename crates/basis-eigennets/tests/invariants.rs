@@ -130,3 +130,70 @@ fn neighbour_mean_by_hand_and_bad_inputs() {
         Err(basis_eigennets::EigenNetError::NonFinite(_))
     ));
 }
+
+mod models {
+    use super::*;
+    use basis_eigennets::models::{GraphOps, LinkModel, ModelKind};
+
+    fn model(kind: ModelKind, k: usize, seed: i64) -> (nn::VarStore, LinkModel) {
+        tch::manual_seed(seed);
+        let mut vs = nn::VarStore::new(Device::Cpu);
+        let m = LinkModel::new(&vs.root(), kind, k);
+        vs.double();
+        (vs, m)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(16))]
+
+        #[test]
+        fn signnet_is_sign_invariant_and_every_logit_is(
+            v in prop::collection::vec(-2.0f64..2.0, 40),
+            signs in prop::collection::vec(prop::bool::ANY, 4),
+            seed in 0u64..1000,
+        ) {
+            let (n, k) = (10, 4);
+            let ops = GraphOps::new(&graph(n, seed), Kind::Double).unwrap();
+            let s: Vec<f64> = signs.iter().map(|&b| if b { -1.0 } else { 1.0 }).collect();
+            let s = Tensor::from_slice(&s).unsqueeze(0);
+            let x = tensor(n, k, &v);
+            let (_vs, signnet) = model(ModelKind::SignNet, k, seed as i64);
+            let (a, b) = (signnet.embed(&x, &ops).unwrap(), signnet.embed(&(&x * &s), &ops).unwrap());
+            prop_assert!(max_diff(&a, &b) < 1e-10);
+            let pairs = [(0usize, 5usize), (3, 8), (1, 2)];
+            for kind in [ModelKind::SignEq, ModelKind::SignNet, ModelKind::Gcn, ModelKind::DecodeOnly, ModelKind::LearnDecode] {
+                let (_vs, m) = model(kind, k, seed as i64);
+                let d = max_diff(&m.logits(&x, &ops, &pairs), &m.logits(&(&x * &s), &ops, &pairs));
+                prop_assert!(d < 1e-10, "{:?}: {}", kind, d);
+            }
+        }
+    }
+
+    #[test]
+    fn the_unconstrained_mlp_breaks_sign_equivariance() {
+        // The negative control: on random input some sign flip changes the MLP's output by
+        // more than a flip of the output would.
+        let (n, k) = (10, 4);
+        let ops = GraphOps::new(&graph(n, 1), Kind::Double).unwrap();
+        let v: Vec<f64> = (0..n * k)
+            .map(|i| ((i * 53 % 17) as f64 - 8.0) / 4.0)
+            .collect();
+        let x = tensor(n, k, &v);
+        let (_vs, mlp) = model(ModelKind::Mlp, k, 3);
+        let z = mlp.embed(&x, &ops).unwrap();
+        let s = Tensor::from_slice(&[-1.0f64, 1.0, 1.0, 1.0]).unsqueeze(0);
+        let zs = mlp.embed(&(&x * &s), &ops).unwrap();
+        let violation = max_diff(&zs, &(&z * &s));
+        assert!(
+            violation > 1e-2,
+            "the control MLP looks equivariant: {violation}"
+        );
+        // And so its logits are not sign invariant either.
+        let pairs = [(0usize, 5usize), (3, 8), (1, 2)];
+        let d = max_diff(
+            &mlp.logits(&x, &ops, &pairs),
+            &mlp.logits(&(&x * &s), &ops, &pairs),
+        );
+        assert!(d > 1e-3, "{d}");
+    }
+}
