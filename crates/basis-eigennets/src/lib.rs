@@ -9,7 +9,9 @@
 
 pub mod error;
 pub mod graph;
+pub mod link;
 pub mod models;
+pub mod positional;
 pub mod sign_eq;
 
 pub use error::{EigenNetError, Result};
