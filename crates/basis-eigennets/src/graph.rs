@@ -23,14 +23,21 @@ pub fn neighbour_mean(g: &UndirectedGraph, kind: Kind) -> Result<Tensor> {
             vals.push(1.0 / deg[i] as f64);
         }
     }
+    Ok(sparse_coo(g.n, rows, cols, &vals, kind))
+}
+
+/// An n × n sparse COO tensor of `kind` from (row, column, value) lists, coalesced
+/// (duplicates summed).
+pub fn sparse_coo(n: usize, rows: Vec<i64>, cols: Vec<i64>, vals: &[f64], kind: Kind) -> Tensor {
+    let nnz = vals.len() as i64;
     let mut idx = rows;
     idx.extend(cols);
-    Ok(Tensor::sparse_coo_tensor_indices_size(
-        &Tensor::from_slice(&idx).view([2, nnz as i64]),
-        &Tensor::from_slice(&vals).to_kind(kind),
-        [g.n as i64, g.n as i64],
+    Tensor::sparse_coo_tensor_indices_size(
+        &Tensor::from_slice(&idx).view([2, nnz]),
+        &Tensor::from_slice(vals).to_kind(kind),
+        [n as i64, n as i64],
         (kind, Device::Cpu),
         false,
     )
-    .coalesce())
+    .coalesce()
 }

@@ -89,17 +89,7 @@ pub fn gcn_operator(g: &UndirectedGraph, kind: Kind) -> Result<Tensor> {
             vals.push(w);
         }
     }
-    let nnz = vals.len() as i64;
-    let mut idx = rows;
-    idx.extend(cols);
-    Ok(Tensor::sparse_coo_tensor_indices_size(
-        &Tensor::from_slice(&idx).view([2, nnz]),
-        &Tensor::from_slice(&vals).to_kind(kind),
-        [g.n as i64, g.n as i64],
-        (kind, Device::Cpu),
-        false,
-    )
-    .coalesce())
+    Ok(crate::graph::sparse_coo(g.n, rows, cols, &vals, kind))
 }
 
 /// A GCN: `H ← Â H W (+ b)`, ReLU between layers, none after the last.
