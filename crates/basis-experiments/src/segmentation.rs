@@ -254,30 +254,56 @@ struct Predictions {
     train_seconds: f64,
 }
 
-/// The method keys and their names in tables and figures.
-pub const METHOD_NAMES: [(&str, &str); 8] = [
-    ("neuralef", "NeuralEF + Gumbel head"),
-    ("kmeans", "k-means on features"),
-    ("spectral-image", "spectral clustering, per image"),
-    ("spectral-test-set", "spectral clustering, whole test set"),
+/// The method keys, their names in tables and their short names in figure titles.
+pub const METHOD_NAMES: [(&str, &str, &str); 8] = [
+    ("neuralef", "NeuralEF + Gumbel head", "NeuralEF + Gumbel"),
+    ("kmeans", "k-means on features", "k-means"),
+    (
+        "spectral-image",
+        "spectral clustering, per image",
+        "spectral, per image",
+    ),
+    (
+        "spectral-test-set",
+        "spectral clustering, whole test set",
+        "spectral, test set",
+    ),
     (
         "ncut-colour",
         "normalised cut, colour + position, per image",
+        "ncut, colour only",
     ),
     (
         "ablation-softmax",
         "NeuralEF, plain softmax (no Gumbel noise)",
+        "plain softmax",
     ),
-    ("ablation-no-orthogonal", "NeuralEF, no orthogonal layer"),
-    ("ablation-no-stop-gradient", "NeuralEF, no stop-gradient"),
+    (
+        "ablation-no-orthogonal",
+        "NeuralEF, no orthogonal layer",
+        "no orthogonal layer",
+    ),
+    (
+        "ablation-no-stop-gradient",
+        "NeuralEF, no stop-gradient",
+        "no stop-gradient",
+    ),
 ];
 
-/// A method's display name.
+/// A method's display name (the key itself for an unknown key).
 pub fn method_name(key: &str) -> &str {
     METHOD_NAMES
         .iter()
-        .find(|(k, _)| *k == key)
-        .map_or(key, |(_, n)| n)
+        .find(|(k, _, _)| *k == key)
+        .map_or(key, |(_, n, _)| n)
+}
+
+/// A method's short name for figure titles.
+pub fn method_short_name(key: &str) -> &str {
+    METHOD_NAMES
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map_or(key, |(_, _, n)| n)
 }
 
 /// The data of one seed: images, their features (raw and standardised) and row offsets.
@@ -1068,14 +1094,7 @@ fn examples_figure(
                 }
             };
             let colours: Vec<Rgb> = labels.iter().map(|&l| class_colour(map[l])).collect();
-            let short = match p.key.as_str() {
-                "neuralef" => "NeuralEF + Gumbel",
-                "kmeans" => "k-means",
-                "spectral-image" => "spectral, per image",
-                "spectral-test-set" => "spectral, test set",
-                "ncut-colour" => "ncut, colour only",
-                k => k,
-            };
+            let short = method_short_name(&p.key);
             debug_assert_eq!(labels.len(), grid.len());
             cells.push(panel(&title(short), grid.cols, colours));
         }
