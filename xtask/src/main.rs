@@ -4,7 +4,8 @@
 //! - `cargo xtask demo [ARGS]`: BASiS Algorithm 1 on three moons (the main job);
 //! - `cargo xtask test [ARGS]`: the whole test suite, exactly what CI runs;
 //! - `cargo xtask reproduce EXPERIMENT [ARGS]`: a figure or table of the paper (`fig3`,
-//!   `basis`, `feature-change`, `table1`, `neuralef-closed-form`, `neuralef-ablations`, `segmentation`);
+//!   `basis`, `feature-change`, `table1`, `neuralef-closed-form`, `neuralef-ablations`, `segmentation`,
+//!   `link-prediction`);
 //! - `cargo xtask embed [ARGS]`: embed new points with a saved model;
 //! - `cargo xtask basis [ARGS]`: the `basis` command line (fit, embed, evaluate, analytic, demo);
 //! - `cargo xtask bench [ARGS]`: the criterion benchmarks;
@@ -62,6 +63,11 @@ Commands:
                     per image and of the test set, a colour normalised cut, and the
                     ablations, --seeds N (default 5): results/segmentation/
                     segmentation.{md,json} and examples.{png,svg}
+  reproduce link-prediction [ARGS]
+                    twin-graph link prediction (Lim et al. 2023): the sign-equivariant
+                    network vs SignNet, GCN, decode-only, a learned decoder and an MLP
+                    on the eigenvectors, --trials N (default 10): results/
+                    link-prediction/link_prediction.{md,json} and twins.{png,svg}
   embed --model DIR --input FILE --out FILE.npy [--siamese DIR]
                     embed new points with a saved model (`basis embed`)
   basis [ARGS]      the `basis` command itself (fit / embed / evaluate / analytic on

@@ -21,6 +21,9 @@ use basis_experiments::feature_change::{FeatureChangeConfig, run_feature_change}
 use basis_experiments::graph_sweep::{
     GraphSweepConfig, GraphSweepReport, SklearnKnn, graph_sweep_markdown, run_graph_sweep,
 };
+use basis_experiments::link_prediction::{
+    LinkPredictionConfig, link_prediction_markdown, run_link_prediction,
+};
 use basis_experiments::neighbors::{
     NeighborSweepConfig, neighbor_sweep_markdown, neighbor_sweep_plot, run_neighbor_sweep,
 };
@@ -198,6 +201,9 @@ pub enum ReproduceCommand {
     /// Unsupervised segmentation of procedural texture images with exact masks: NeuralEF's
     /// Gumbel head against k-means, exact spectral clustering and a colour normalised cut
     Segmentation(SegmentationArgs),
+    /// Lim et al.'s twin-graph link prediction: the sign-equivariant network against SignNet,
+    /// GCN, decode-only, a learned decoder and an unconstrained MLP on the eigenvectors
+    LinkPrediction(LinkPredictionArgs),
 }
 
 /// The toolkit's sweeps.
@@ -383,6 +389,24 @@ pub struct SegmentationArgs {
     no_nuclei: bool,
     /// Output directory
     #[arg(long, default_value_os_t = SegmentationConfig::default().out_dir)]
+    out: PathBuf,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LinkPredictionArgs {
+    /// Trials 0..N per graph family (each a new graph, split, signs and initialisation)
+    #[arg(long, default_value_t = 10)]
+    trials: u64,
+    /// Full-batch training epochs of every model
+    #[arg(long, default_value_t = LinkPredictionConfig::default().protocol.epochs)]
+    epochs: usize,
+    /// Eigenvectors used as positional encodings (after the trivial one)
+    #[arg(long, default_value_t = LinkPredictionConfig::default().protocol.k)]
+    k: usize,
+    /// Output directory
+    #[arg(long, default_value_os_t = LinkPredictionConfig::default().out_dir)]
     out: PathBuf,
     #[command(flatten)]
     run: RunArgs,
@@ -690,6 +714,7 @@ pub fn reproduce(c: &ReproduceCommand, g: &Given) -> CliResult<()> {
         ReproduceCommand::NeuralefClosedForm(a) => neuralef_closed_form(a, g),
         ReproduceCommand::NeuralefAblations(a) => neuralef_ablations(a, g),
         ReproduceCommand::Segmentation(a) => segmentation(a, g),
+        ReproduceCommand::LinkPrediction(a) => link_prediction(a, g),
     }
 }
 
@@ -847,6 +872,25 @@ fn segmentation(a: &SegmentationArgs, g: &Given) -> CliResult<()> {
         "wrote {}",
         cfg.out_dir
             .join("{segmentation.json,segmentation.md,examples.png,examples.svg,nuclei.png,nuclei.svg}")
+            .display()
+    );
+    Ok(())
+}
+
+fn link_prediction(a: &LinkPredictionArgs, g: &Given) -> CliResult<()> {
+    let mut cfg = a.run.load(LinkPredictionConfig::default())?;
+    g.set("epochs", &a.epochs, &mut cfg.protocol.epochs);
+    g.set("k", &a.k, &mut cfg.protocol.k);
+    g.set("out", &a.out, &mut cfg.out_dir);
+    if a.run.printed(&cfg, &cfg.out_dir)? {
+        return Ok(());
+    }
+    let r = run_link_prediction(&cfg, &seeds(a.trials), a.run.progress()).map_err(err)?;
+    println!("{}", link_prediction_markdown(&r));
+    eprintln!(
+        "wrote {}",
+        cfg.out_dir
+            .join("{link_prediction.json,link_prediction.md,twins.png,twins.svg}")
             .display()
     );
     Ok(())

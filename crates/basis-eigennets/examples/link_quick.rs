@@ -25,12 +25,16 @@ fn main() {
         for kind in ModelKind::ALL {
             let s = run_model(kind, &d, &config, 0).unwrap();
             println!(
-                "  {:28} test AUC {:.3} (val {:.3}, epoch {}), {:.1} ms/epoch",
+                "  {:28} test AUC {:.3} (val {:.3}, epoch {}), {:.1} ms/epoch; twin swap {:.3}, twin distance {:?}, re-signed {:.3} (min {:.3})",
                 kind.name(),
                 s.test_auc,
                 s.val_auc,
                 s.best_epoch,
-                1e3 * s.seconds_per_epoch
+                1e3 * s.seconds_per_epoch,
+                s.twins.twin_swap_auc,
+                s.twins.twin_distance_ratio.map(|r| (r * 1e3).round() / 1e3),
+                s.twins.test_auc_resigned,
+                s.twins.test_auc_resigned_min
             );
         }
     }

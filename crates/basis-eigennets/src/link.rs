@@ -11,7 +11,7 @@ use basis_data::random_graphs::{
     UndirectedGraph, barabasi_albert, erdos_renyi, sample_negatives, split_edges, twin_graph,
 };
 use basis_metrics::roc_auc;
-use rand::SeedableRng;
+use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -94,6 +94,30 @@ impl Default for LinkConfig {
     }
 }
 
+impl LinkConfig {
+    /// Typed error unless the fractions are in (0, 1) with room for training edges, k ≥ 1,
+    /// at least one epoch and a positive finite step size.
+    pub fn check(&self) -> Result<()> {
+        let bad = |m: String| Err(EigenNetError::InvalidConfig(m));
+        let (v, t) = (self.val_fraction, self.test_fraction);
+        if !(v > 0.0 && t > 0.0 && v + t < 1.0) {
+            return bad(format!(
+                "validation and test fractions must be positive with sum below 1, got {v} and {t}"
+            ));
+        }
+        if self.k == 0 {
+            return bad("k = 0 eigenvectors".into());
+        }
+        if self.epochs == 0 {
+            return bad("0 epochs".into());
+        }
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+            return bad(format!("learning rate {}", self.learning_rate));
+        }
+        Ok(())
+    }
+}
+
 /// One trial's result for one model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrialScore {
@@ -109,7 +133,31 @@ pub struct TrialScore {
     pub test_auc: f64,
     /// Mean seconds per training epoch (0 without training).
     pub seconds_per_epoch: f64,
+    /// Diagnostics at the best validation epoch.
+    pub twins: TwinDiagnostics,
 }
+
+/// How a model treats a node and its twin (its automorphic copy in the other half of G), and
+/// whether its scores survive a different sign choice of the eigensolver; measured at the best
+/// validation epoch on the test split.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TwinDiagnostics {
+    /// AUC of within-copy test edges `(u, v)` against their twin swaps `(u, twin(v))` (almost
+    /// always non-edges): 0.5 means the model cannot tell v from its twin.
+    pub twin_swap_auc: f64,
+    /// Mean `‖z_u − z_twin(u)‖` over mean `‖z_u − z_w‖` for random w: 0 when twins get the same
+    /// embedding (`None` for the learned decoder, which has no node embedding).
+    pub twin_distance_ratio: Option<f64>,
+    /// Test AUC when the eigenvectors are given fresh random column signs at test time (another
+    /// eigensolver's equally valid choice), mean over [`RESIGN_DRAWS`] draws; equal to the test
+    /// AUC for sign-invariant logits.
+    pub test_auc_resigned: f64,
+    /// The lowest of those draws.
+    pub test_auc_resigned_min: f64,
+}
+
+/// Fresh column-sign draws of the re-signing diagnostic.
+pub const RESIGN_DRAWS: usize = 8;
 
 /// One trial's data: the split, the training graph's operators and the encodings.
 pub struct TrialData {
@@ -119,11 +167,41 @@ pub struct TrialData {
     pub ops: GraphOps,
     /// Positional encodings (n × k), random column signs.
     pub v: Tensor,
+    /// The same encodings with [`RESIGN_DRAWS`] other random column signs (test-time re-signing).
+    pub v_resigned: Vec<Tensor>,
+    /// Nodes of one copy of H: the twin of node i is `(i + base_n) mod 2 base_n`.
+    pub base_n: usize,
     train_set: HashSet<(usize, usize)>,
+}
+
+impl std::fmt::Debug for TrialData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "TrialData({} nodes, {} training edges)",
+            self.split.n,
+            self.split.train.len()
+        )
+    }
+}
+
+impl TrialData {
+    /// The twin of node `i`.
+    pub fn twin(&self, i: usize) -> usize {
+        (i + self.base_n) % (2 * self.base_n)
+    }
+}
+
+fn to_tensor(v: &nalgebra::DMatrix<f64>) -> Tensor {
+    let flat: Vec<f32> = (0..v.nrows())
+        .flat_map(|i| v.row(i).iter().map(|&x| x as f32).collect::<Vec<_>>())
+        .collect();
+    Tensor::from_slice(&flat).view([v.nrows() as i64, v.ncols() as i64])
 }
 
 /// Draws one trial's graph, split and encodings from `seed`.
 pub fn trial_data(family: &GraphFamily, config: &LinkConfig, seed: u64) -> Result<TrialData> {
+    config.check()?;
     let h = family.draw(seed)?;
     let g = twin_graph(&h, config.extra_edges, seed ^ 0x7717)
         .map_err(|e| EigenNetError::InvalidConfig(e.to_string()))?;
@@ -131,19 +209,34 @@ pub fn trial_data(family: &GraphFamily, config: &LinkConfig, seed: u64) -> Resul
         .map_err(|e| EigenNetError::InvalidConfig(e.to_string()))?;
     let train = UndirectedGraph::from_edges(g.n, split.train.iter().copied())
         .map_err(|e| EigenNetError::InvalidConfig(e.to_string()))?;
-    let v = random_column_signs(
-        &laplacian_positional_encoding(&train, config.k)?,
-        seed ^ 0x516,
-    );
-    let flat: Vec<f32> = (0..v.nrows())
-        .flat_map(|i| v.row(i).iter().map(|&x| x as f32).collect::<Vec<_>>())
-        .collect();
+    let pe = laplacian_positional_encoding(&train, config.k)?;
     Ok(TrialData {
         ops: GraphOps::new(&train, Kind::Float)?,
-        v: Tensor::from_slice(&flat).view([v.nrows() as i64, v.ncols() as i64]),
+        v: to_tensor(&random_column_signs(&pe, seed ^ 0x516)),
+        v_resigned: (0..RESIGN_DRAWS as u64)
+            .map(|r| to_tensor(&random_column_signs(&pe, seed ^ (0x2516 + (r << 20)))))
+            .collect(),
+        base_n: h.n,
         train_set: train.edge_set(),
         split,
     })
+}
+
+fn to_vec(t: Tensor) -> Vec<f64> {
+    Vec::<f64>::try_from(t.to_kind(Kind::Double)).unwrap_or_default()
+}
+
+fn auc_of(
+    model: &LinkModel,
+    v: &Tensor,
+    d: &TrialData,
+    pos: &[(usize, usize)],
+    neg: &[(usize, usize)],
+) -> Result<f64> {
+    let _g = tch::no_grad_guard();
+    let p = to_vec(model.logits(v, &d.ops, pos));
+    let q = to_vec(model.logits(v, &d.ops, neg));
+    roc_auc(&p, &q).map_err(|e| EigenNetError::NonFinite(format!("AUC: {e}")))
 }
 
 fn auc(
@@ -152,11 +245,55 @@ fn auc(
     pos: &[(usize, usize)],
     neg: &[(usize, usize)],
 ) -> Result<f64> {
-    let _g = tch::no_grad_guard();
-    let to_vec = |t: Tensor| Vec::<f64>::try_from(t.to_kind(Kind::Double)).unwrap_or_default();
-    let p = to_vec(model.logits(&d.v, &d.ops, pos));
-    let q = to_vec(model.logits(&d.v, &d.ops, neg));
-    roc_auc(&p, &q).map_err(|e| EigenNetError::NonFinite(format!("AUC: {e}")))
+    auc_of(model, &d.v, d, pos, neg)
+}
+
+/// The [`TwinDiagnostics`] of `model` as it is now.
+fn twin_diagnostics(model: &LinkModel, d: &TrialData, seed: u64) -> Result<TwinDiagnostics> {
+    let s = &d.split;
+    let within: Vec<(usize, usize)> = s
+        .test
+        .iter()
+        .copied()
+        .filter(|&(a, b)| (a < d.base_n) == (b < d.base_n))
+        .collect();
+    let swapped: Vec<(usize, usize)> = within.iter().map(|&(a, b)| (a, d.twin(b))).collect();
+    let twin_swap_auc = auc(model, d, &within, &swapped)?;
+    let resigned = d
+        .v_resigned
+        .iter()
+        .map(|v| auc_of(model, v, d, &s.test, &s.test_negatives))
+        .collect::<Result<Vec<f64>>>()?;
+    let twin_distance_ratio = {
+        let _g = tch::no_grad_guard();
+        model.embed(&d.v, &d.ops).map(|z| {
+            let twins = Tensor::from_slice(&(0..s.n).map(|i| d.twin(i) as i64).collect::<Vec<_>>());
+            let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x7771);
+            let others: Vec<i64> = (0..s.n)
+                .map(|i| {
+                    let mut w = rng.random_range(0..s.n - 1);
+                    if w >= i {
+                        w += 1;
+                    }
+                    w as i64
+                })
+                .collect();
+            let dist = |idx: &Tensor| {
+                (&z - z.index_select(0, idx))
+                    .norm_scalaropt_dim(2.0, [1], false)
+                    .mean(Kind::Double)
+                    .double_value(&[])
+            };
+            let ratio = dist(&twins) / dist(&Tensor::from_slice(&others));
+            if ratio.is_finite() { ratio } else { 0.0 }
+        })
+    };
+    Ok(TwinDiagnostics {
+        twin_swap_auc,
+        twin_distance_ratio,
+        test_auc_resigned: resigned.iter().sum::<f64>() / resigned.len().max(1) as f64,
+        test_auc_resigned_min: resigned.iter().copied().fold(f64::INFINITY, f64::min),
+    })
 }
 
 /// Trains (unless untrainable) and scores one model on one trial's data.
@@ -166,6 +303,14 @@ pub fn run_model(
     config: &LinkConfig,
     seed: u64,
 ) -> Result<TrialScore> {
+    config.check()?;
+    if d.v.size()[1] != config.k as i64 {
+        return Err(EigenNetError::Shape(format!(
+            "the trial has {} eigenvectors, the configuration {}",
+            d.v.size()[1],
+            config.k
+        )));
+    }
     tch::manual_seed(seed as i64);
     let vs = nn::VarStore::new(Device::Cpu);
     let model = LinkModel::new(&vs.root(), kind, config.k);
@@ -177,6 +322,7 @@ pub fn run_model(
             best_epoch: 0,
             val_auc: auc(&model, d, &s.val, &s.val_negatives)?,
             test_auc: auc(&model, d, &s.test, &s.test_negatives)?,
+            twins: twin_diagnostics(&model, d, seed)?,
             seconds_per_epoch: 0.0,
         });
     }
@@ -192,7 +338,11 @@ pub fn run_model(
         ],
         0,
     );
-    let (mut best, mut train_seconds) = ((f64::NEG_INFINITY, 0.0, 0usize), 0.0);
+    // The weights at the best validation epoch, for the diagnostics at the end.
+    let mut best_vs = nn::VarStore::new(Device::Cpu);
+    let best_model = LinkModel::new(&best_vs.root(), kind, config.k);
+    let mut best: Option<(f64, f64, usize)> = None;
+    let mut train_seconds = 0.0;
     for epoch in 1..=config.epochs {
         let t = Instant::now();
         let neg = sample_negatives(s.n, &d.train_set, n_pos, &mut rng)
@@ -208,16 +358,24 @@ pub fn run_model(
         opt.backward_step(&loss);
         train_seconds += t.elapsed().as_secs_f64();
         let val = auc(&model, d, &s.val, &s.val_negatives)?;
-        if val > best.0 {
-            best = (val, auc(&model, d, &s.test, &s.test_negatives)?, epoch);
+        if best.as_ref().is_none_or(|b| val > b.0) {
+            best = Some((val, auc(&model, d, &s.test, &s.test_negatives)?, epoch));
+            best_vs
+                .copy(&vs)
+                .map_err(|e| EigenNetError::InvalidConfig(format!("weight snapshot: {e}")))?;
         }
     }
+    let (val_auc, test_auc, best_epoch) = best.ok_or_else(|| {
+        EigenNetError::InvalidConfig("a trainable model needs at least one epoch".into())
+    })?;
+    let twins = twin_diagnostics(&best_model, d, seed)?;
     Ok(TrialScore {
         model: kind,
         seed,
-        best_epoch: best.2,
-        val_auc: best.0,
-        test_auc: best.1,
+        best_epoch,
+        val_auc,
+        test_auc,
         seconds_per_epoch: train_seconds / config.epochs.max(1) as f64,
+        twins,
     })
 }

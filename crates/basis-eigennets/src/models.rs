@@ -92,26 +92,33 @@ pub fn gcn_operator(g: &UndirectedGraph, kind: Kind) -> Result<Tensor> {
     Ok(crate::graph::sparse_coo(g.n, rows, cols, &vals, kind))
 }
 
-/// A GCN: `H ← Â H W (+ b)`, ReLU between layers, none after the last.
+/// A GCN as PyTorch Geometric's `GCNConv` stack: `H ← Â H W + b` (bias after propagation),
+/// ReLU between layers, none after the last.
+///
+/// Each layer multiplies by `Â` on its narrower side — `(Â H) W` when it widens,
+/// `Â (H W)` when it narrows — which is the same map by associativity and saves the sparse
+/// product on the wide side (SignNet's first layer widens 1 → 128).
 #[derive(Debug)]
 pub struct Gcn {
-    layers: Vec<nn::Linear>,
+    layers: Vec<(Tensor, Tensor)>,
 }
 
 impl Gcn {
-    /// Widths `dims[0] → dims[1] → …`.
+    /// Widths `dims[0] → dims[1] → …`; weights initialised as `nn::linear`'s.
     pub fn new(p: &nn::Path, dims: &[usize]) -> Self {
         Self {
             layers: dims
                 .windows(2)
                 .enumerate()
                 .map(|(i, w)| {
-                    nn::linear(
+                    let l = nn::linear(
                         p / format!("l{i}"),
                         w[0] as i64,
                         w[1] as i64,
                         Default::default(),
-                    )
+                    );
+                    let bias = l.bs.unwrap_or_else(|| Tensor::zeros([w[1] as i64], tch::kind::FLOAT_CPU));
+                    (l.ws, bias)
                 })
                 .collect(),
         }
@@ -119,12 +126,27 @@ impl Gcn {
 
     /// `h` (n × dims[0]) through the layers with the operator `a_hat`.
     pub fn forward(&self, h: &Tensor, a_hat: &Tensor) -> Tensor {
+        self.forward_channels(&h.unsqueeze(1), a_hat).squeeze_dim(1)
+    }
+
+    /// `h` (n × c × dims[0]): `c` independent signals through the same layers (one sparse
+    /// product per layer for all channels); returns n × c × dims[last].
+    pub fn forward_channels(&self, h: &Tensor, a_hat: &Tensor) -> Tensor {
         let last = self.layers.len().saturating_sub(1);
+        let propagate = |x: &Tensor| {
+            let s = x.size();
+            a_hat.mm(&x.reshape([s[0], s[1] * s[2]])).reshape([s[0], s[1], s[2]])
+        };
         self.layers
             .iter()
             .enumerate()
-            .fold(h.shallow_clone(), |h, (i, l)| {
-                let out = a_hat.mm(&l.forward(&h));
+            .fold(h.shallow_clone(), |x, (i, (w, b))| {
+                let (d_out, d_in) = (w.size()[0], w.size()[1]);
+                let out = if d_in < d_out {
+                    propagate(&x).matmul(&w.tr())
+                } else {
+                    propagate(&x.matmul(&w.tr()))
+                } + b;
                 if i < last { out.relu() } else { out }
             })
     }
@@ -215,14 +237,12 @@ impl LinkModel {
                 Some(gcn.forward(&ones, &ops.a_hat))
             }
             Body::SignNet { phi, rho } => {
-                let k = v.size()[1];
-                let parts: Vec<Tensor> = (0..k)
-                    .map(|c| {
-                        let col = v.narrow(1, c, 1);
-                        phi.forward(&col, &ops.a_hat) + phi.forward(&(-&col), &ops.a_hat)
-                    })
-                    .collect();
-                Some(rho.forward(&Tensor::cat(&parts, 1), &ops.a_hat))
+                // Every eigenvector and its negation as a one-channel signal, all 2k at once.
+                let (n, k) = (v.size()[0], v.size()[1]);
+                let both = Tensor::cat(&[v.shallow_clone(), -v], 1).unsqueeze(2);
+                let phi_both = phi.forward_channels(&both, &ops.a_hat);
+                let invariant = phi_both.narrow(1, 0, k) + phi_both.narrow(1, k, k);
+                Some(rho.forward(&invariant.reshape([n, -1]), &ops.a_hat))
             }
             Body::DecodeOnly => Some(v.shallow_clone()),
             Body::LearnDecode(_) => None,

@@ -31,6 +31,10 @@ pub enum ExperimentError {
     #[cfg(feature = "nn")]
     #[error(transparent)]
     Method(#[from] basis_methods::MethodError),
+    /// The eigenvector networks (feature `nn`).
+    #[cfg(feature = "nn")]
+    #[error(transparent)]
+    EigenNet(#[from] basis_eigennets::EigenNetError),
     /// A configuration that cannot run.
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),

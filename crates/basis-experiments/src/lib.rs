@@ -9,6 +9,7 @@
 //! | [`table1`] (`nn`) | Table 1: every method on the same features; NeuralEF's ablations | `cargo xtask reproduce table1`, `reproduce neuralef-ablations` |
 //! | [`neuralef_closed_form`] (`nn`) | NeuralEF against the Gaussian kernel's Hermite eigenfunctions, beside Nyström | `cargo xtask reproduce neuralef-closed-form` |
 //! | [`segmentation`] (`nn`) | NeuralEF's segmentation claims on procedural texture images with exact masks, against k-means and spectral clustering | `cargo xtask reproduce segmentation` |
+//! | [`link_prediction`] (`nn`) | Lim et al.'s twin-graph link prediction: sign-equivariant networks against SignNet, GCN, decode-only, a learned decoder and an unconstrained MLP | `cargo xtask reproduce link-prediction` |
 //! | [`neighbors`] (`nn`) | Fig. 4: Table 1 over the number of neighbours | `cargo xtask sweep neighbors` |
 //! | [`feature_change`] (`nn`) | Fig. 6 and Fig. 8: Algorithm 2, features and embedding trained together | `cargo xtask reproduce feature-change` |
 //! | [`tightness`] (`nn`) | BASiS over the tightness of generated clusters | `cargo xtask sweep tightness` |
@@ -25,6 +26,8 @@ pub mod demo;
 pub mod fashion_mnist;
 #[cfg(feature = "nn")]
 pub mod feature_change;
+#[cfg(feature = "nn")]
+pub mod link_prediction;
 #[cfg(feature = "nn")]
 pub mod neighbors;
 #[cfg(feature = "nn")]
