@@ -22,7 +22,8 @@ use basis_experiments::graph_sweep::{
     GraphSweepConfig, GraphSweepReport, SklearnKnn, graph_sweep_markdown, run_graph_sweep,
 };
 use basis_experiments::link_prediction::{
-    LinkPredictionConfig, link_prediction_markdown, run_link_prediction,
+    LinkPredictionConfig, LinkPredictionReport, link_prediction_markdown, run_link_prediction,
+    write_table_and_figure,
 };
 use basis_experiments::neighbors::{
     NeighborSweepConfig, neighbor_sweep_markdown, neighbor_sweep_plot, run_neighbor_sweep,
@@ -405,9 +406,15 @@ pub struct LinkPredictionArgs {
     /// Eigenvectors used as positional encodings (after the trivial one)
     #[arg(long, default_value_t = LinkPredictionConfig::default().protocol.k)]
     k: usize,
+    /// Factor on the encodings (1: unit-norm columns, entries of order 1/√n, the protocol)
+    #[arg(long, default_value_t = LinkPredictionConfig::default().protocol.encoding_scale)]
+    encoding_scale: f64,
     /// Output directory
     #[arg(long, default_value_os_t = LinkPredictionConfig::default().out_dir)]
     out: PathBuf,
+    /// Rewrite the table and figure from OUT/link_prediction.json without training
+    #[arg(long)]
+    replot: bool,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -881,7 +888,14 @@ fn link_prediction(a: &LinkPredictionArgs, g: &Given) -> CliResult<()> {
     let mut cfg = a.run.load(LinkPredictionConfig::default())?;
     g.set("epochs", &a.epochs, &mut cfg.protocol.epochs);
     g.set("k", &a.k, &mut cfg.protocol.k);
+    g.set("encoding_scale", &a.encoding_scale, &mut cfg.protocol.encoding_scale);
     g.set("out", &a.out, &mut cfg.out_dir);
+    if a.replot {
+        let r: LinkPredictionReport = read_json(&cfg.out_dir.join("link_prediction.json"))?;
+        write_table_and_figure(&r, &cfg.out_dir).map_err(err)?;
+        println!("{}", link_prediction_markdown(&r));
+        return Ok(());
+    }
     if a.run.printed(&cfg, &cfg.out_dir)? {
         return Ok(());
     }

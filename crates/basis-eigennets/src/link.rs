@@ -66,6 +66,7 @@ impl GraphFamily {
 
 /// The protocol's settings. [`Default`]: the authors'. Serialisable.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct LinkConfig {
     /// Uniformly random edges added to the two copies.
     pub extra_edges: usize,
@@ -79,6 +80,9 @@ pub struct LinkConfig {
     pub epochs: usize,
     /// Adam step size.
     pub learning_rate: f64,
+    /// Factor on the encodings: 1 (the protocol) keeps unit-norm columns, whose entries are
+    /// of order 1/√n; √n makes them of order 1.
+    pub encoding_scale: f64,
 }
 
 impl Default for LinkConfig {
@@ -90,6 +94,7 @@ impl Default for LinkConfig {
             k: 16,
             epochs: 100,
             learning_rate: 0.01,
+            encoding_scale: 1.0,
         }
     }
 }
@@ -113,6 +118,9 @@ impl LinkConfig {
         }
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
             return bad(format!("learning rate {}", self.learning_rate));
+        }
+        if !(self.encoding_scale.is_finite() && self.encoding_scale > 0.0) {
+            return bad(format!("encoding scale {}", self.encoding_scale));
         }
         Ok(())
     }
@@ -209,7 +217,7 @@ pub fn trial_data(family: &GraphFamily, config: &LinkConfig, seed: u64) -> Resul
         .map_err(|e| EigenNetError::InvalidConfig(e.to_string()))?;
     let train = UndirectedGraph::from_edges(g.n, split.train.iter().copied())
         .map_err(|e| EigenNetError::InvalidConfig(e.to_string()))?;
-    let pe = laplacian_positional_encoding(&train, config.k)?;
+    let pe = laplacian_positional_encoding(&train, config.k)? * config.encoding_scale;
     Ok(TrialData {
         ops: GraphOps::new(&train, Kind::Float)?,
         v: to_tensor(&random_column_signs(&pe, seed ^ 0x516)),

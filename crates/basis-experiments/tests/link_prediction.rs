@@ -35,9 +35,9 @@ fn runner_writes_the_table_and_figure_and_repeats_itself() {
     for r in &rows {
         assert_eq!(r.trials, 2, "{r:?}");
         assert!((0.0..=1.0).contains(&r.test_auc.mean), "{r:?}");
-        assert!(r.test_auc_resigned_min <= r.test_auc_resigned.mean + 1e-12);
         // Sign-invariant logits: re-signing at test time changes nothing.
         if r.model != ModelKind::Mlp {
+            assert!(r.resign_max_drop.abs() < 1e-6, "{r:?}");
             assert!(
                 (r.test_auc_resigned.mean - r.test_auc.mean).abs() < 1e-6,
                 "{r:?}"
