@@ -1538,7 +1538,13 @@ fn link_prediction_cases(out: &mut Vec<Case>) {
             move || outcome(erdos_renyi(n, p, 0)),
         ));
     }
-    for (n, m) in [(10usize, 0usize), (10, 10), (10, 11), (0, 0), (1, usize::MAX)] {
+    for (n, m) in [
+        (10usize, 0usize),
+        (10, 10),
+        (10, 11),
+        (0, 0),
+        (1, usize::MAX),
+    ] {
         out.push(case(
             format!("random graphs: Barabási–Albert n = {n}, m = {m}"),
             Expect::Err(invalid),
@@ -1567,18 +1573,36 @@ fn link_prediction_cases(out: &mut Vec<Case>) {
     out.push(case(
         "random graphs: edge split of a graph with no edges",
         Expect::Err(&["Empty"]),
-        || outcome(split_edges(&UndirectedGraph::from_edges(6, []).unwrap(), 0.1, 0.1, 0)),
+        || {
+            outcome(split_edges(
+                &UndirectedGraph::from_edges(6, []).unwrap(),
+                0.1,
+                0.1,
+                0,
+            ))
+        },
     ));
     out.push(case(
         "random graphs: edge split of 2 edges (no training edge left)",
         Expect::Err(&["Empty"]),
-        || outcome(split_edges(&UndirectedGraph::from_edges(3, [(0, 1), (1, 2)]).unwrap(), 0.1, 0.1, 0)),
+        || {
+            outcome(split_edges(
+                &UndirectedGraph::from_edges(3, [(0, 1), (1, 2)]).unwrap(),
+                0.1,
+                0.1,
+                0,
+            ))
+        },
     ));
     out.push(case(
         "random graphs: negatives of a complete graph",
         Expect::Err(invalid),
         || {
-            let k4 = UndirectedGraph::from_edges(4, (0..4).flat_map(|i| (i + 1..4).map(move |j| (i, j)))).unwrap();
+            let k4 = UndirectedGraph::from_edges(
+                4,
+                (0..4).flat_map(|i| (i + 1..4).map(move |j| (i, j))),
+            )
+            .unwrap();
             let mut rng = ChaCha8Rng::seed_from_u64(0);
             outcome(sample_negatives(4, &k4.edge_set(), 1, &mut rng))
         },
@@ -1587,7 +1611,8 @@ fn link_prediction_cases(out: &mut Vec<Case>) {
     out.push(case(
         "random graphs: edge split of G(60, 0.2) is a partition with true negatives",
         Expect::Ok,
-        || match erdos_renyi(60, 0.2, 4).and_then(|g| split_edges(&g, 0.1, 0.1, 5).map(|s| (g, s))) {
+        || match erdos_renyi(60, 0.2, 4).and_then(|g| split_edges(&g, 0.1, 0.1, 5).map(|s| (g, s)))
+        {
             Ok((g, s)) => {
                 let all = g.edge_set();
                 let parts = s.train.len() + s.val.len() + s.test.len();
@@ -1599,7 +1624,10 @@ fn link_prediction_cases(out: &mut Vec<Case>) {
                 if parts == all.len() && negatives_ok {
                     Got::Ok
                 } else {
-                    Got::Wrong(format!("{parts} of {} edges, negatives ok: {negatives_ok}", all.len()))
+                    Got::Wrong(format!(
+                        "{parts} of {} edges, negatives ok: {negatives_ok}",
+                        all.len()
+                    ))
                 }
             }
             Err(e) => Got::Err(format!("{e:?}")),

@@ -888,7 +888,11 @@ fn link_prediction(a: &LinkPredictionArgs, g: &Given) -> CliResult<()> {
     let mut cfg = a.run.load(LinkPredictionConfig::default())?;
     g.set("epochs", &a.epochs, &mut cfg.protocol.epochs);
     g.set("k", &a.k, &mut cfg.protocol.k);
-    g.set("encoding_scale", &a.encoding_scale, &mut cfg.protocol.encoding_scale);
+    g.set(
+        "encoding_scale",
+        &a.encoding_scale,
+        &mut cfg.protocol.encoding_scale,
+    );
     g.set("out", &a.out, &mut cfg.out_dir);
     if a.replot {
         let r: LinkPredictionReport = read_json(&cfg.out_dir.join("link_prediction.json"))?;

@@ -117,7 +117,8 @@ impl Gcn {
                         w[1] as i64,
                         Default::default(),
                     );
-                    let bias = l.bs.unwrap_or_else(|| Tensor::zeros([w[1] as i64], tch::kind::FLOAT_CPU));
+                    let bias =
+                        l.bs.unwrap_or_else(|| Tensor::zeros([w[1] as i64], tch::kind::FLOAT_CPU));
                     (l.ws, bias)
                 })
                 .collect(),
@@ -135,7 +136,9 @@ impl Gcn {
         let last = self.layers.len().saturating_sub(1);
         let propagate = |x: &Tensor| {
             let s = x.size();
-            a_hat.mm(&x.reshape([s[0], s[1] * s[2]])).reshape([s[0], s[1], s[2]])
+            a_hat
+                .mm(&x.reshape([s[0], s[1] * s[2]]))
+                .reshape([s[0], s[1], s[2]])
         };
         self.layers
             .iter()

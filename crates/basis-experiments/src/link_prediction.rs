@@ -188,11 +188,7 @@ pub fn summary(report: &LinkPredictionReport) -> Vec<SummaryRow> {
     let mut rows = Vec::new();
     for family in &report.config.families {
         let name = family.name();
-        let trials: Vec<&FamilyTrial> = report
-            .trials
-            .iter()
-            .filter(|t| t.family == name)
-            .collect();
+        let trials: Vec<&FamilyTrial> = report.trials.iter().filter(|t| t.family == name).collect();
         for &model in &report.config.models {
             let scores: Vec<&TrialScore> = trials
                 .iter()
@@ -290,7 +286,10 @@ pub fn link_prediction_markdown(report: &LinkPredictionReport) -> String {
                 pm(&r.twin_swap_auc),
                 r.twin_distance_ratio
                     .as_ref()
-                    .map_or("–".to_string(), |m| format!("{:.2} ± {:.2}", m.mean, m.std)),
+                    .map_or("–".to_string(), |m| format!(
+                        "{:.2} ± {:.2}",
+                        m.mean, m.std
+                    )),
                 pm(&r.test_auc_resigned),
                 r.resign_max_drop.max(0.0),
                 if r.model.trainable() {
@@ -327,18 +326,26 @@ pub fn twins_figure(report: &LinkPredictionReport) -> Figure {
                     "twin-swap AUC (0.5: twins indistinguishable)",
                 )
             };
-            Cell::Chart(Box::new(chart.with(Layer::Points(Points {
-                xy: scores
-                    .iter()
-                    .map(|s| [s.twins.twin_swap_auc, s.test_auc])
-                    .collect(),
-                colours: scores.iter().map(|s| colour(s.model)).collect(),
-                radius: 4.0,
-            }))))
+            Cell::Chart(Box::new(
+                chart.with(Layer::Points(Points {
+                    xy: scores
+                        .iter()
+                        .map(|s| [s.twins.twin_swap_auc, s.test_auc])
+                        .collect(),
+                    colours: scores.iter().map(|s| colour(s.model)).collect(),
+                    radius: 4.0,
+                })),
+            ))
         })
         .collect();
     Figure {
-        title: "Link prediction on twin graphs: telling a node from its twin".into(),
+        title: format!(
+            "Link prediction on twin graphs: telling a node from its twin{}",
+            match report.config.protocol.encoding_scale {
+                1.0 => String::new(),
+                s => format!(" (encodings × {s})"),
+            }
+        ),
         legend: Some(Legend {
             entries: models
                 .iter()

@@ -43,7 +43,10 @@ fn runner_writes_the_table_and_figure_and_repeats_itself() {
                 "{r:?}"
             );
         }
-        assert_eq!(r.twin_distance_ratio.is_none(), r.model == ModelKind::LearnDecode);
+        assert_eq!(
+            r.twin_distance_ratio.is_none(),
+            r.model == ModelKind::LearnDecode
+        );
     }
 
     let json = std::fs::read_to_string(cfg.out_dir.join("link_prediction.json")).unwrap();
@@ -55,12 +58,20 @@ fn runner_writes_the_table_and_figure_and_repeats_itself() {
     }
     for ext in ["png", "svg"] {
         let f = cfg.out_dir.join(format!("twins.{ext}"));
-        assert!(std::fs::metadata(&f).unwrap().len() > 1000, "{}", f.display());
+        assert!(
+            std::fs::metadata(&f).unwrap().len() > 1000,
+            "{}",
+            f.display()
+        );
     }
 
     // Every random choice flows from the trial seed: a second run gives the same scores.
     let again = run_link_prediction(&small("again"), &[1], false).unwrap();
-    for (a, b) in again.trials.iter().zip(report.trials.iter().filter(|t| t.seed == 1)) {
+    for (a, b) in again
+        .trials
+        .iter()
+        .zip(report.trials.iter().filter(|t| t.seed == 1))
+    {
         for (x, y) in a.scores.iter().zip(&b.scores) {
             assert_eq!((x.test_auc, x.best_epoch), (y.test_auc, y.best_epoch));
             assert_eq!(x.twins.twin_swap_auc, y.twins.twin_swap_auc);
