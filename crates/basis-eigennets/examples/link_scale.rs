@@ -31,10 +31,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t = Instant::now();
     let pe = laplacian_positional_encoding(&g, 16)?;
     println!("16 eigenvectors of L_N: {:.1} s", t.elapsed().as_secs_f64());
-    let flat: Vec<f32> = (0..pe.nrows())
-        .flat_map(|i| pe.row(i).iter().map(|&x| x as f32).collect::<Vec<_>>())
-        .collect();
-    let v = Tensor::from_slice(&flat).view([pe.nrows() as i64, 16]);
+    let v = basis_nn::convert::matrix_to_tensor(&pe);
     let ops = GraphOps::new(&g, Kind::Float)?;
     let train = g.edge_set();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2);

@@ -200,13 +200,6 @@ impl TrialData {
     }
 }
 
-fn to_tensor(v: &nalgebra::DMatrix<f64>) -> Tensor {
-    let flat: Vec<f32> = (0..v.nrows())
-        .flat_map(|i| v.row(i).iter().map(|&x| x as f32).collect::<Vec<_>>())
-        .collect();
-    Tensor::from_slice(&flat).view([v.nrows() as i64, v.ncols() as i64])
-}
-
 /// Draws one trial's graph, split and encodings from `seed`.
 pub fn trial_data(family: &GraphFamily, config: &LinkConfig, seed: u64) -> Result<TrialData> {
     config.check()?;
@@ -220,9 +213,14 @@ pub fn trial_data(family: &GraphFamily, config: &LinkConfig, seed: u64) -> Resul
     let pe = laplacian_positional_encoding(&train, config.k)? * config.encoding_scale;
     Ok(TrialData {
         ops: GraphOps::new(&train, Kind::Float)?,
-        v: to_tensor(&random_column_signs(&pe, seed ^ 0x516)),
+        v: basis_nn::convert::matrix_to_tensor(&random_column_signs(&pe, seed ^ 0x516)),
         v_resigned: (0..RESIGN_DRAWS as u64)
-            .map(|r| to_tensor(&random_column_signs(&pe, seed ^ (0x2516 + (r << 20)))))
+            .map(|r| {
+                basis_nn::convert::matrix_to_tensor(&random_column_signs(
+                    &pe,
+                    seed ^ (0x2516 + (r << 20)),
+                ))
+            })
             .collect(),
         base_n: h.n,
         train_set: train.edge_set(),
