@@ -21,6 +21,7 @@ pub mod affinity;
 pub mod batch;
 pub mod connect;
 pub mod error;
+pub mod geometry;
 pub mod hnsw;
 pub mod knn;
 pub mod laplacian;
@@ -30,6 +31,10 @@ pub use affinity::{AffinityParams, Scale, Symmetrize, gaussian_affinity_dense, g
 pub use batch::{BatchGraph, BatchGraphBuilder, BatchGraphParams, batch_graph};
 pub use connect::{Bridge, bridge_edges};
 pub use error::{GraphError, Result};
+pub use geometry::{
+    LaplaceBeltramiParams, Unreachable, check_distances, cycle_distances, distortion,
+    geodesic_distances, laplace_beltrami,
+};
 pub use hnsw::{HnswParams, HnswTimings, knn_hnsw};
 pub use knn::{
     KnnGraph, KnnParams, KnnWorkspace, Metric, check_features, knn_exact, knn_exact_with,
