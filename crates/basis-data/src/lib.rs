@@ -18,6 +18,7 @@ pub mod error;
 pub mod fashion_mnist;
 pub mod idx;
 pub mod io;
+pub mod manifolds;
 pub mod npy;
 pub mod random_graphs;
 pub mod sampling;
