@@ -8,11 +8,13 @@
 //! - [`roc_auc`]: ROC-AUC by the rank statistic (link prediction);
 //! - [`segmentation`]: pixel confusion matrices and the mIoU under a Hungarian (1:1) or
 //!   argmax-IoU (many:1) cluster-to-class mapping;
+//! - [`geometry`]: Spearman's ρ of pairwise distances and kNN recall (GGAE's evaluation);
 //! - [`Report`]: all five for one embedding, as JSON or a markdown row.
 #![warn(missing_docs)]
 
 pub mod clustering;
 pub mod error;
+pub mod geometry;
 pub mod kmeans;
 pub mod probe;
 pub mod ranking;
@@ -22,6 +24,7 @@ pub mod subspace;
 
 pub use clustering::{NmiNormalization, clustering_accuracy, contingency, nmi};
 pub use error::{MetricsError, Result};
+pub use geometry::{distance_spearman, euclidean_distances, ggae_recall_ks, knn_recall, spearman};
 pub use kmeans::{KMeansParams, KMeansResult, kmeans};
 pub use probe::{LinearProbe, LinearProbeParams, linear_probe_accuracy};
 pub use ranking::roc_auc;
