@@ -262,16 +262,18 @@ pub fn distortion(l: &DMatrix<f64>, y: &DMatrix<f64>) -> Result<f64> {
 mod tests {
     use super::*;
 
+    /// The reference's rotating-image Laplacian: the 36-cycle, h = 200.
+    fn cycle_laplacian() -> DMatrix<f64> {
+        let p = LaplaceBeltramiParams {
+            h: 200.0,
+            ..Default::default()
+        };
+        laplace_beltrami(&cycle_distances(36), &p).unwrap()
+    }
+
     #[test]
     fn laplacian_of_the_36_cycle_matches_the_reference_fixture() {
-        let l = laplace_beltrami(
-            &cycle_distances(36),
-            &LaplaceBeltramiParams {
-                h: 200.0,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        let l = cycle_laplacian();
         assert!(
             (l[(0, 0)] - -0.019140120278925348).abs() < 1e-14,
             "{}",
@@ -296,14 +298,7 @@ mod tests {
 
     #[test]
     fn distortion_of_circle_latents_matches_the_reference_fixtures() {
-        let l = laplace_beltrami(
-            &cycle_distances(36),
-            &LaplaceBeltramiParams {
-                h: 200.0,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        let l = cycle_laplacian();
         for (r, want) in [
             (1.0, -0.028395007185130033),
             (5.0, -0.6440269191419359),
