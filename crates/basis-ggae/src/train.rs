@@ -14,7 +14,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 use tch::nn::{self, OptimizerConfig};
-use tch::{Device, Kind};
+use tch::{Device, Kind, Tensor};
 
 /// Training settings. Serialisable; [`TrainConfig::check`] validates.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -102,14 +102,14 @@ impl Trained {
     /// Latents of `x` (n × input) → n × latent.
     pub fn encode(&self, x: &DMatrix<f64>) -> Result<DMatrix<f64>> {
         let _g = tch::no_grad_guard();
-        let z = self.model.encode(&matrix_to_tensor(x).to_kind(Kind::Float));
+        let z = self.model.encode(&matrix_to_tensor(x));
         tensor_to_matrix(&z).map_err(|e| GgaeError::NonFinite(e.to_string()))
     }
 
     /// Reconstruction MSE of `x`.
     pub fn reconstruction_mse(&self, x: &DMatrix<f64>) -> Result<f64> {
         let _g = tch::no_grad_guard();
-        let xt = matrix_to_tensor(x).to_kind(Kind::Float);
+        let xt = matrix_to_tensor(x);
         let r = self.model.decode(&self.model.encode(&xt));
         Ok((r - &xt).square().mean(Kind::Double).double_value(&[]))
     }
@@ -162,27 +162,28 @@ fn check_data(x: &DMatrix<f64>, geometry: &BatchGeometry, cfg: &TrainConfig) -> 
     Ok(())
 }
 
-/// The batches of one epoch: (row indices, their Laplacian).
+/// The block-diagonal Laplacian of `sequences` sequences sharing `l`; the one of fewer
+/// sequences is its leading block.
+fn block_diagonal(l: &DMatrix<f64>, sequences: usize) -> DMatrix<f64> {
+    let f = l.nrows();
+    let mut big = DMatrix::zeros(sequences * f, sequences * f);
+    for s in 0..sequences {
+        big.view_mut((s * f, s * f), (f, f)).copy_from(l);
+    }
+    big
+}
+
+/// The batches of one epoch: (row indices, their Laplacian as a tensor). `sequence_l` is the
+/// block-diagonal Laplacian of a full batch of sequences, built once per training run.
 fn epoch_batches(
     n: usize,
     geometry: &BatchGeometry,
+    sequence_l: Option<&Tensor>,
     batch_size: usize,
     rng: &mut ChaCha8Rng,
-) -> Result<Vec<(Vec<usize>, DMatrix<f64>)>> {
-    match geometry {
-        BatchGeometry::SlicedDistances { distances, params } => {
-            let mut order: Vec<usize> = (0..n).collect();
-            order.shuffle(rng);
-            order
-                .chunks(batch_size)
-                .filter(|c| c.len() >= 2)
-                .map(|idx| {
-                    let d = distances.select_rows(idx).select_columns(idx);
-                    Ok((idx.to_vec(), laplace_beltrami(&d, params)?))
-                })
-                .collect()
-        }
-        BatchGeometry::Sequences { l } => {
+) -> Result<Vec<(Vec<usize>, Tensor)>> {
+    match (geometry, sequence_l) {
+        (BatchGeometry::Sequences { l }, Some(full)) => {
             let f = l.nrows();
             let mut seqs: Vec<usize> = (0..n / f).collect();
             seqs.shuffle(rng);
@@ -190,15 +191,29 @@ fn epoch_batches(
                 .chunks(batch_size)
                 .map(|group| {
                     let idx: Vec<usize> = group.iter().flat_map(|&q| q * f..(q + 1) * f).collect();
-                    let b = group.len();
-                    let mut big = DMatrix::zeros(b * f, b * f);
-                    for s in 0..b {
-                        big.view_mut((s * f, s * f), (f, f)).copy_from(l);
-                    }
-                    (idx, big)
+                    let m = idx.len() as i64;
+                    (idx, full.narrow(0, 0, m).narrow(1, 0, m))
                 })
                 .collect())
         }
+        (BatchGeometry::SlicedDistances { distances, params }, _) => {
+            let mut order: Vec<usize> = (0..n).collect();
+            order.shuffle(rng);
+            order
+                .chunks(batch_size)
+                .filter(|c| c.len() >= 2)
+                .map(|idx| {
+                    let d = distances.select_rows(idx).select_columns(idx);
+                    Ok((
+                        idx.to_vec(),
+                        matrix_to_tensor(&laplace_beltrami(&d, params)?),
+                    ))
+                })
+                .collect()
+        }
+        (BatchGeometry::Sequences { .. }, None) => Err(GgaeError::InvalidConfig(
+            "sequence batches need their block-diagonal Laplacian".into(),
+        )),
     }
 }
 
@@ -218,18 +233,30 @@ pub fn train(
     let mut opt = nn::Adam::default()
         .build(&vs, cfg.learning_rate)
         .map_err(|e| GgaeError::InvalidConfig(format!("Adam: {e}")))?;
-    let xt = matrix_to_tensor(x).to_kind(Kind::Float);
+    let xt = matrix_to_tensor(x);
+    let sequence_l = match geometry {
+        BatchGeometry::Sequences { l } => {
+            let sequences = (x.nrows() / l.nrows()).min(cfg.batch_size);
+            Some(matrix_to_tensor(&block_diagonal(l, sequences)))
+        }
+        BatchGeometry::SlicedDistances { .. } => None,
+    };
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x6AE);
     let mut curve = Vec::with_capacity(cfg.epochs);
     for epoch in 0..cfg.epochs {
         let t = Instant::now();
-        let batches = epoch_batches(x.nrows(), geometry, cfg.batch_size, &mut rng)?;
+        let batches = epoch_batches(
+            x.nrows(),
+            geometry,
+            sequence_l.as_ref(),
+            cfg.batch_size,
+            &mut rng,
+        )?;
         let (mut loss, mut rec, mut dis) = (0.0, 0.0, 0.0);
-        for (idx, l) in &batches {
-            let rows = tch::Tensor::from_slice(&idx.iter().map(|&i| i as i64).collect::<Vec<_>>());
+        for (idx, lb) in &batches {
+            let rows = Tensor::from_slice(&idx.iter().map(|&i| i as i64).collect::<Vec<_>>());
             let xb = xt.index_select(0, &rows);
-            let lb = matrix_to_tensor(l).to_kind(Kind::Float);
-            let terms = model.loss(&xb, &lb, cfg.alpha)?;
+            let terms = model.loss(&xb, lb, cfg.alpha)?;
             opt.backward_step(&terms.total);
             loss += terms.total.double_value(&[]);
             rec += terms.reconstruction.double_value(&[]);

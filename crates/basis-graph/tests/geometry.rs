@@ -9,17 +9,22 @@ use nalgebra::DMatrix;
 use petgraph::graph::UnGraph;
 use proptest::prelude::*;
 
-/// Points on a line at x = 0, 1, 3, 6, … (gaps 1, 2, 3, …) with their 2-NN graph.
-fn line(n: usize) -> (DMatrix<f64>, KnnGraph) {
-    let x = DMatrix::from_fn(n, 1, |i, _| (i * (i + 1) / 2) as f64);
-    let g = knn_exact(
-        &x,
+/// The exact k-NN graph of `x`.
+fn knn(x: &DMatrix<f64>, k: usize) -> KnnGraph {
+    knn_exact(
+        x,
         &KnnParams {
-            k: 2,
+            k,
             ..Default::default()
         },
     )
-    .unwrap();
+    .unwrap()
+}
+
+/// Points on a line at x = 0, 1, 3, 6, … (gaps 1, 2, 3, …) with their 2-NN graph.
+fn line(n: usize) -> (DMatrix<f64>, KnnGraph) {
+    let x = DMatrix::from_fn(n, 1, |i, _| (i * (i + 1) / 2) as f64);
+    let g = knn(&x, 2);
     (x, g)
 }
 
@@ -47,14 +52,7 @@ fn geodesics_match_petgraph_dijkstra_on_a_random_knn_graph() {
         (state >> 11) as f64 / (1u64 << 53) as f64
     };
     let x = DMatrix::from_fn(300, 3, |_, _| next());
-    let g = knn_exact(
-        &x,
-        &KnnParams {
-            k: 6,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let g = knn(&x, 6);
     let ours = geodesic_distances(&g, Unreachable::Cap(1e9), 0).unwrap();
     let mut pg = UnGraph::<(), f64>::new_undirected();
     let nodes: Vec<_> = (0..g.n).map(|_| pg.add_node(())).collect();
@@ -81,14 +79,7 @@ fn geodesics_match_petgraph_dijkstra_on_a_random_knn_graph() {
 fn disconnected_pairs_are_an_error_or_the_explicit_cap() {
     // Two clusters far apart: the 2-NN graph has two components of 5.
     let x = DMatrix::from_fn(10, 1, |i, _| if i < 5 { i as f64 } else { 1e6 + i as f64 });
-    let g = knn_exact(
-        &x,
-        &KnnParams {
-            k: 2,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let g = knn(&x, 2);
     match geodesic_distances(&g, Unreachable::Error, 1) {
         Err(GraphError::Disconnected { count, sizes }) => {
             assert_eq!((count, sizes), (2, vec![5, 5]));

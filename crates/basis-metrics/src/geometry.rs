@@ -4,27 +4,8 @@
 //! nearest in the latent space, averaged over points (and over k = 10, 20, …, 200).
 
 use crate::error::{MetricsError, Result};
+use crate::ranking::average_ranks;
 use nalgebra::DMatrix;
-
-/// Ranks 1..n of `v`, ties at their average rank.
-fn ranks(v: &[f64]) -> Vec<f64> {
-    let mut order: Vec<usize> = (0..v.len()).collect();
-    order.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
-    let mut r = vec![0.0; v.len()];
-    let mut i = 0;
-    while i < order.len() {
-        let mut j = i;
-        while j + 1 < order.len() && v[order[j + 1]] == v[order[i]] {
-            j += 1;
-        }
-        let avg = (i + j) as f64 / 2.0 + 1.0;
-        for &o in &order[i..=j] {
-            r[o] = avg;
-        }
-        i = j + 1;
-    }
-    r
-}
 
 fn check_finite(v: &[f64]) -> Result<()> {
     match v.iter().position(|x| !x.is_finite()) {
@@ -44,7 +25,7 @@ pub fn spearman(a: &[f64], b: &[f64]) -> Result<f64> {
     }
     check_finite(a)?;
     check_finite(b)?;
-    let (ra, rb) = (ranks(a), ranks(b));
+    let (ra, rb) = (average_ranks(a), average_ranks(b));
     let mean = (a.len() as f64 + 1.0) / 2.0;
     let (mut cov, mut va, mut vb) = (0.0, 0.0, 0.0);
     for (x, y) in ra.iter().zip(&rb) {
@@ -188,7 +169,7 @@ mod tests {
         let b: Vec<f64> = (0..40)
             .map(|i| ((i * 23 + 5) % 43) as f64 + 0.5 * i as f64)
             .collect();
-        let (ra, rb) = (ranks(&a), ranks(&b));
+        let (ra, rb) = (average_ranks(&a), average_ranks(&b));
         let n = 40.0;
         let d2: f64 = ra.iter().zip(&rb).map(|(x, y)| (x - y).powi(2)).sum();
         let want = 1.0 - 6.0 * d2 / (n * (n * n - 1.0));

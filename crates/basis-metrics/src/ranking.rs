@@ -4,6 +4,27 @@
 
 use crate::error::{MetricsError, Result};
 
+/// Ranks 1..n of `v` in ascending order, tied values at their average rank (used by the
+/// ROC-AUC here and by Spearman's ρ in [`crate::geometry`]).
+pub(crate) fn average_ranks(v: &[f64]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..v.len()).collect();
+    order.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+    let mut r = vec![0.0; v.len()];
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i;
+        while j + 1 < order.len() && v[order[j + 1]] == v[order[i]] {
+            j += 1;
+        }
+        let avg = (i + j) as f64 / 2.0 + 1.0;
+        for &o in &order[i..=j] {
+            r[o] = avg;
+        }
+        i = j + 1;
+    }
+    r
+}
+
 /// The ROC-AUC of `positives` against `negatives` (both non-empty, all finite).
 pub fn roc_auc(positives: &[f64], negatives: &[f64]) -> Result<f64> {
     if positives.is_empty() || negatives.is_empty() {
@@ -16,26 +37,9 @@ pub fn roc_auc(positives: &[f64], negatives: &[f64]) -> Result<f64> {
     {
         return Err(MetricsError::NonFinite { row: i, col: 0 });
     }
-    // Pooled scores sorted ascending, positives flagged.
-    let mut all: Vec<(f64, bool)> = positives
-        .iter()
-        .map(|&s| (s, true))
-        .chain(negatives.iter().map(|&s| (s, false)))
-        .collect();
-    all.sort_by(|a, b| a.0.total_cmp(&b.0));
-    // Sum of the positives' ranks (1-based), ties at their average rank.
-    let mut rank_sum = 0.0;
-    let mut i = 0;
-    while i < all.len() {
-        let mut j = i;
-        while j + 1 < all.len() && all[j + 1].0 == all[i].0 {
-            j += 1;
-        }
-        let average = (i + j) as f64 / 2.0 + 1.0;
-        let pos_in_tie = all[i..=j].iter().filter(|x| x.1).count();
-        rank_sum += average * pos_in_tie as f64;
-        i = j + 1;
-    }
+    // Sum of the positives' ranks (1-based) among the pooled scores, ties at their average.
+    let pooled: Vec<f64> = positives.iter().chain(negatives).copied().collect();
+    let rank_sum: f64 = average_ranks(&pooled)[..positives.len()].iter().sum();
     let (p, q) = (positives.len() as f64, negatives.len() as f64);
     let u = rank_sum - p * (p + 1.0) / 2.0;
     Ok(u / (p * q))
