@@ -5,7 +5,7 @@
 //! - `cargo xtask test [ARGS]`: the whole test suite, exactly what CI runs;
 //! - `cargo xtask reproduce EXPERIMENT [ARGS]`: a figure or table of the paper (`fig3`,
 //!   `basis`, `feature-change`, `table1`, `neuralef-closed-form`, `neuralef-ablations`, `segmentation`,
-//!   `link-prediction`);
+//!   `link-prediction`, `ggae`);
 //! - `cargo xtask embed [ARGS]`: embed new points with a saved model;
 //! - `cargo xtask basis [ARGS]`: the `basis` command line (fit, embed, evaluate, analytic, demo);
 //! - `cargo xtask bench [ARGS]`: the criterion benchmarks;
@@ -68,6 +68,11 @@ Commands:
                     network vs SignNet, GCN, decode-only, a learned decoder and an MLP
                     on the eigenvectors, --trials N (default 10): results/
                     link-prediction/link_prediction.{md,json} and twins.{png,svg}
+  reproduce ggae [ARGS]
+                    graph geometry-preserving autoencoder (Lim et al. 2024) vs the plain
+                    autoencoder on the Swiss roll with a hole and rotating Fashion-MNIST
+                    sequences, --seeds N (default 5): results/ggae/ggae.{md,json},
+                    latents.{png,svg} and curves.{png,svg}
   embed --model DIR --input FILE --out FILE.npy [--siamese DIR]
                     embed new points with a saved model (`basis embed`)
   basis [ARGS]      the `basis` command itself (fit / embed / evaluate / analytic on

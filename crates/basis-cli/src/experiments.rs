@@ -18,6 +18,9 @@ use basis_experiments::fashion_mnist::{
     ExperimentConfig, FeatureSource, run_experiment, summary_markdown,
 };
 use basis_experiments::feature_change::{FeatureChangeConfig, run_feature_change};
+use basis_experiments::ggae::{
+    GgaeConfig, GgaeReport, ggae_markdown, run_ggae, write_table_and_figures as write_ggae_files,
+};
 use basis_experiments::graph_sweep::{
     GraphSweepConfig, GraphSweepReport, SklearnKnn, graph_sweep_markdown, run_graph_sweep,
 };
@@ -205,6 +208,9 @@ pub enum ReproduceCommand {
     /// Lim et al.'s twin-graph link prediction: the sign-equivariant network against SignNet,
     /// GCN, decode-only, a learned decoder and an unconstrained MLP on the eigenvectors
     LinkPrediction(LinkPredictionArgs),
+    /// Lim et al.'s graph geometry-preserving autoencoder (GGAE) beside the plain autoencoder
+    /// on the Swiss roll with a hole and rotating Fashion-MNIST sequences
+    Ggae(GgaeArgs),
 }
 
 /// The toolkit's sweeps.
@@ -413,6 +419,59 @@ pub struct LinkPredictionArgs {
     #[arg(long, default_value_os_t = LinkPredictionConfig::default().out_dir)]
     out: PathBuf,
     /// Rewrite the table and figure from OUT/link_prediction.json without training
+    #[arg(long)]
+    replot: bool,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+/// Which data sets `reproduce ggae` runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GgaeData {
+    /// The Swiss roll with a hole and the rotating sequences
+    Both,
+    /// The Swiss roll with a hole only
+    SwissRoll,
+    /// The rotating Fashion-MNIST sequences only
+    Rotating,
+}
+
+#[derive(Debug, Args)]
+pub struct GgaeArgs {
+    /// Seeds 0..N (each new data, split, initialisation and batch order)
+    #[arg(long, default_value_t = 5)]
+    seeds: u64,
+    /// Data sets to run
+    #[arg(long, value_enum, default_value_t = GgaeData::Both)]
+    data: GgaeData,
+    /// Training epochs on the Swiss roll
+    #[arg(long, default_value_t = basis_experiments::ggae::SwissRollSetup::default().epochs)]
+    swiss_epochs: usize,
+    /// Points of the Swiss roll (train, validation, test 5/7, 1/7, 1/7)
+    #[arg(long, default_value_t = basis_experiments::ggae::SwissRollSetup::default().roll.n)]
+    swiss_points: usize,
+    /// GGAE's α on the Swiss roll
+    #[arg(long, default_value_t = basis_experiments::ggae::SwissRollSetup::default().alpha)]
+    swiss_alpha: f64,
+    /// h on the Swiss roll as a multiple of the median squared 10th-neighbour distance
+    #[arg(long, default_value_t = basis_experiments::ggae::SwissRollSetup::default().h_factor)]
+    swiss_h_factor: f64,
+    /// Training epochs on the rotating sequences
+    #[arg(long, default_value_t = basis_experiments::ggae::RotatingSetup::default().epochs)]
+    rotating_epochs: usize,
+    /// Images turned into sequences (the first of the class in the training split)
+    #[arg(long, default_value_t = basis_experiments::ggae::RotatingSetup::default().images)]
+    images: usize,
+    /// Fashion-MNIST class of the sequences (5: sandal)
+    #[arg(long, default_value_t = basis_experiments::ggae::RotatingSetup::default().class)]
+    class: usize,
+    /// GGAE's α on the rotating sequences
+    #[arg(long, default_value_t = basis_experiments::ggae::RotatingSetup::default().alpha)]
+    rotating_alpha: f64,
+    /// Output directory
+    #[arg(long, default_value_os_t = GgaeConfig::default().out_dir)]
+    out: PathBuf,
+    /// Rewrite the table and figures from OUT/ggae.json without training
     #[arg(long)]
     replot: bool,
     #[command(flatten)]
@@ -722,6 +781,7 @@ pub fn reproduce(c: &ReproduceCommand, g: &Given) -> CliResult<()> {
         ReproduceCommand::NeuralefAblations(a) => neuralef_ablations(a, g),
         ReproduceCommand::Segmentation(a) => segmentation(a, g),
         ReproduceCommand::LinkPrediction(a) => link_prediction(a, g),
+        ReproduceCommand::Ggae(a) => ggae(a, g),
     }
 }
 
@@ -909,6 +969,46 @@ fn link_prediction(a: &LinkPredictionArgs, g: &Given) -> CliResult<()> {
         "wrote {}",
         cfg.out_dir
             .join("{link_prediction.json,link_prediction.md,twins.png,twins.svg}")
+            .display()
+    );
+    Ok(())
+}
+
+fn ggae(a: &GgaeArgs, g: &Given) -> CliResult<()> {
+    let mut cfg = a.run.load(GgaeConfig::default())?;
+    match a.data {
+        GgaeData::Both => {}
+        GgaeData::SwissRoll => cfg.rotating = None,
+        GgaeData::Rotating => cfg.swiss_roll = None,
+    }
+    if let Some(s) = cfg.swiss_roll.as_mut() {
+        g.set("swiss_epochs", &a.swiss_epochs, &mut s.epochs);
+        g.set("swiss_points", &a.swiss_points, &mut s.roll.n);
+        g.set("swiss_alpha", &a.swiss_alpha, &mut s.alpha);
+        g.set("swiss_h_factor", &a.swiss_h_factor, &mut s.h_factor);
+    }
+    if let Some(r) = cfg.rotating.as_mut() {
+        g.set("rotating_epochs", &a.rotating_epochs, &mut r.epochs);
+        g.set("images", &a.images, &mut r.images);
+        g.set("class", &a.class, &mut r.class);
+        g.set("rotating_alpha", &a.rotating_alpha, &mut r.alpha);
+    }
+    g.set("out", &a.out, &mut cfg.out_dir);
+    if a.replot {
+        let r: GgaeReport = read_json(&cfg.out_dir.join("ggae.json"))?;
+        write_ggae_files(&r, &cfg.out_dir).map_err(err)?;
+        println!("{}", ggae_markdown(&r));
+        return Ok(());
+    }
+    if a.run.printed(&cfg, &cfg.out_dir)? {
+        return Ok(());
+    }
+    let r = run_ggae(&cfg, &seeds(a.seeds), a.run.progress()).map_err(err)?;
+    println!("{}", ggae_markdown(&r));
+    eprintln!(
+        "wrote {}",
+        cfg.out_dir
+            .join("{ggae.json,ggae.md,latents.png,latents.svg,curves.png,curves.svg}")
             .display()
     );
     Ok(())

@@ -62,13 +62,21 @@ pub fn spiral_angle(s: f64) -> f64 {
     t
 }
 
+/// The most values a generator here allocates (2³¹ f64, 16 GiB): larger requests are a typed
+/// error instead of an allocation failure.
+pub const MAX_ENTRIES: usize = 1 << 31;
+
 /// Samples the Swiss roll with a hole: s uniform on the roll's arc length, z uniform on
 /// `[0, s_f − s_0]` (a square sheet), points in the hole rejected.
 pub fn swiss_roll_with_hole(p: &SwissRollParams) -> Result<SwissRoll> {
     let (t0, t1) = p.theta;
     let (h0, h1) = p.hole;
-    if p.n == 0 {
-        return Err(DataError::InvalidParameter("Swiss roll: n = 0".into()));
+    if p.n == 0 || p.n > MAX_ENTRIES / 5 {
+        return Err(DataError::InvalidParameter(format!(
+            "Swiss roll: n = {} (1 to {})",
+            p.n,
+            MAX_ENTRIES / 5
+        )));
     }
     if !(t0.is_finite() && t1.is_finite() && 0.0 <= t0 && t0 < t1) {
         return Err(DataError::InvalidParameter(format!(
@@ -146,7 +154,7 @@ pub fn rotate_bilinear(
     height: usize,
     degrees: f64,
 ) -> Result<Vec<f64>> {
-    if width == 0 || height == 0 || image.len() != width * height {
+    if width == 0 || height == 0 || width.checked_mul(height) != Some(image.len()) {
         return Err(DataError::InvalidParameter(format!(
             "rotate: {} pixels for a {width} × {height} image",
             image.len()
@@ -254,6 +262,13 @@ pub fn rotating_sequences(images: &DMatrix<f64>, p: &RotationParams) -> Result<R
             "rotating sequences: non-finite pixel {} of image {}",
             i / n,
             i % n
+        )));
+    }
+    let entries = n.checked_mul(p.frames).and_then(|r| r.checked_mul(pixels));
+    if entries.is_none_or(|e| e > MAX_ENTRIES) {
+        return Err(DataError::InvalidParameter(format!(
+            "rotating sequences: {n} images × {} frames × {pixels} pixels exceed {MAX_ENTRIES} values",
+            p.frames
         )));
     }
     let height = pixels / p.width;

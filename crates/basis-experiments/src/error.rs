@@ -35,6 +35,10 @@ pub enum ExperimentError {
     #[cfg(feature = "nn")]
     #[error(transparent)]
     EigenNet(#[from] basis_eigennets::EigenNetError),
+    /// The graph geometry-preserving autoencoders (feature `nn`).
+    #[cfg(feature = "nn")]
+    #[error(transparent)]
+    Ggae(#[from] basis_ggae::GgaeError),
     /// A configuration that cannot run.
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),

@@ -10,6 +10,7 @@
 //! | [`neuralef_closed_form`] (`nn`) | NeuralEF against the Gaussian kernel's Hermite eigenfunctions, beside Nyström | `cargo xtask reproduce neuralef-closed-form` |
 //! | [`segmentation`] (`nn`) | NeuralEF's segmentation claims on procedural texture images with exact masks, against k-means and spectral clustering | `cargo xtask reproduce segmentation` |
 //! | [`link_prediction`] (`nn`) | Lim et al.'s twin-graph link prediction: sign-equivariant networks against SignNet, GCN, decode-only, a learned decoder and an unconstrained MLP | `cargo xtask reproduce link-prediction` |
+//! | [`ggae`] (`nn`) | Lim et al.'s graph geometry-preserving autoencoder beside the plain autoencoder on the Swiss roll with a hole and rotating Fashion-MNIST sequences | `cargo xtask reproduce ggae` |
 //! | [`neighbors`] (`nn`) | Fig. 4: Table 1 over the number of neighbours | `cargo xtask sweep neighbors` |
 //! | [`feature_change`] (`nn`) | Fig. 6 and Fig. 8: Algorithm 2, features and embedding trained together | `cargo xtask reproduce feature-change` |
 //! | [`tightness`] (`nn`) | BASiS over the tightness of generated clusters | `cargo xtask sweep tightness` |
@@ -26,6 +27,8 @@ pub mod demo;
 pub mod fashion_mnist;
 #[cfg(feature = "nn")]
 pub mod feature_change;
+#[cfg(feature = "nn")]
+pub mod ggae;
 #[cfg(feature = "nn")]
 pub mod link_prediction;
 #[cfg(feature = "nn")]

@@ -25,8 +25,9 @@ pub struct TrainConfig {
     pub alpha: f64,
     /// Passes over the training split.
     pub epochs: usize,
-    /// Points per batch ([`BatchGeometry::SlicedDistances`]) or sequences per batch
-    /// ([`BatchGeometry::Sequences`]).
+    /// Largest batch: points per batch ([`BatchGeometry::SlicedDistances`]; an epoch's
+    /// batches are ⌈n / batch_size⌉ of sizes differing by at most one) or sequences per batch
+    /// ([`BatchGeometry::Sequences`]; the last may hold fewer).
     pub batch_size: usize,
     /// Adam step size (the reference: 1e-4).
     pub learning_rate: f64,
@@ -173,6 +174,15 @@ fn block_diagonal(l: &DMatrix<f64>, sequences: usize) -> DMatrix<f64> {
     big
 }
 
+/// `order` cut into ⌈n / batch_size⌉ consecutive batches whose sizes differ by at most one
+/// (2,143 points in batches of at most 1,000: 714, 714, 715), so that no batch's Laplacian is
+/// estimated from a small remainder.
+fn balanced_chunks(order: &[usize], batch_size: usize) -> impl Iterator<Item = &[usize]> {
+    let n = order.len();
+    let m = n.div_ceil(batch_size.max(1)).max(1);
+    (0..m).map(move |b| &order[b * n / m..(b + 1) * n / m])
+}
+
 /// The batches of one epoch: (row indices, their Laplacian as a tensor). `sequence_l` is the
 /// block-diagonal Laplacian of a full batch of sequences, built once per training run.
 fn epoch_batches(
@@ -199,8 +209,7 @@ fn epoch_batches(
         (BatchGeometry::SlicedDistances { distances, params }, _) => {
             let mut order: Vec<usize> = (0..n).collect();
             order.shuffle(rng);
-            order
-                .chunks(batch_size)
+            balanced_chunks(&order, batch_size)
                 .filter(|c| c.len() >= 2)
                 .map(|idx| {
                     let d = distances.select_rows(idx).select_columns(idx);
@@ -276,4 +285,25 @@ pub fn train(
         curve.push(log);
     }
     Ok(Trained { vs, model, curve })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::balanced_chunks;
+
+    #[test]
+    fn balanced_chunks_cover_the_order_with_sizes_within_one() {
+        for (n, b) in [(2143, 1000), (10, 3), (7, 7), (7, 100), (1, 1), (1000, 1)] {
+            let order: Vec<usize> = (0..n).rev().collect();
+            let chunks: Vec<&[usize]> = balanced_chunks(&order, b).collect();
+            assert_eq!(chunks.len(), n.div_ceil(b));
+            assert_eq!(chunks.concat(), order);
+            let sizes: Vec<usize> = chunks.iter().map(|c| c.len()).collect();
+            let (lo, hi) = (sizes.iter().min().unwrap(), sizes.iter().max().unwrap());
+            assert!(hi - lo <= 1 && *hi <= b, "{n} / {b}: {sizes:?}");
+        }
+        let order: Vec<usize> = (0..2143).collect();
+        let sizes: Vec<usize> = balanced_chunks(&order, 1000).map(<[usize]>::len).collect();
+        assert_eq!(sizes, [714, 714, 715]);
+    }
 }

@@ -39,6 +39,50 @@ pub fn diverging(t: f64) -> Rgb {
     [0, 1, 2].map(|i| (a[i] + (b[i] - a[i]) * s).round() as u8)
 }
 
+/// Piecewise-linear interpolation through equally spaced `anchors` at `t ∈ [0, 1]`.
+fn through(anchors: &[[f64; 3]], t: f64) -> Rgb {
+    let steps = (anchors.len() - 1) as f64;
+    let x = t * steps;
+    let i = (x.floor() as usize).min(anchors.len() - 2);
+    let s = x - i as f64;
+    [0, 1, 2].map(|c| (anchors[i][c] + (anchors[i + 1][c] - anchors[i][c]) * s).round() as u8)
+}
+
+/// Sequential dark-blue → green → yellow colour for `t ∈ [0, 1]` (viridis' anchors at
+/// 0, ¼, ½, ¾, 1; clamped; a non-finite `t` is grey): ground-truth coordinates on a latent
+/// scatter.
+pub fn sequential(t: f64) -> Rgb {
+    if !t.is_finite() {
+        return [160, 160, 160];
+    }
+    const VIRIDIS: [[f64; 3]; 5] = [
+        [68.0, 1.0, 84.0],
+        [59.0, 82.0, 139.0],
+        [33.0, 145.0, 140.0],
+        [94.0, 201.0, 98.0],
+        [253.0, 231.0, 37.0],
+    ];
+    through(&VIRIDIS, t.clamp(0.0, 1.0))
+}
+
+/// Cyclic colour for `t` in turns (`t` and `t + 1` look the same): angles on a latent
+/// scatter. Six anchors around a muted hue wheel; a non-finite `t` is grey.
+pub fn cyclic(t: f64) -> Rgb {
+    if !t.is_finite() {
+        return [160, 160, 160];
+    }
+    const WHEEL: [[f64; 3]; 7] = [
+        [214.0, 39.0, 40.0],
+        [230.0, 171.0, 2.0],
+        [44.0, 160.0, 44.0],
+        [23.0, 190.0, 207.0],
+        [31.0, 90.0, 200.0],
+        [170.0, 60.0, 190.0],
+        [214.0, 39.0, 40.0],
+    ];
+    through(&WHEEL, t.rem_euclid(1.0))
+}
+
 /// How a method (or a reference curve) is drawn in every figure.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MethodStyle {
@@ -100,6 +144,21 @@ pub fn method_style(name: &str) -> MethodStyle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sequential_and_cyclic_maps() {
+        assert_eq!(sequential(0.0), [68, 1, 84]);
+        assert_eq!(sequential(1.0), [253, 231, 37]);
+        assert_eq!(sequential(0.5), [33, 145, 140]);
+        assert_eq!(sequential(-3.0), sequential(0.0));
+        assert_eq!(sequential(f64::NAN), [160, 160, 160]);
+        // Halfway between the first two anchors.
+        assert_eq!(sequential(0.125), [64, 42, 112]);
+        assert_eq!(cyclic(0.0), cyclic(1.0));
+        assert_eq!(cyclic(0.25), cyclic(-0.75));
+        assert_eq!(cyclic(0.999_999), [214, 39, 40]);
+        assert_ne!(cyclic(0.5), cyclic(0.0));
+    }
 
     #[test]
     fn diverging_ends_and_middle() {
