@@ -1545,7 +1545,10 @@ fn geometry_cases(out: &mut Vec<Case>) {
         ("NaN", with(cycle_distances(5), 1, 2, f64::NAN)),
         ("∞", with(cycle_distances(5), 0, 3, f64::INFINITY)),
         ("asymmetric", with(cycle_distances(5), 0, 2, 7.0)),
-        ("negative", with(with(cycle_distances(5), 0, 2, -1.0), 2, 0, -1.0)),
+        (
+            "negative",
+            with(with(cycle_distances(5), 0, 2, -1.0), 2, 0, -1.0),
+        ),
         ("a non-zero diagonal", with(cycle_distances(5), 3, 3, 1.0)),
     ] {
         out.push(case(
@@ -1560,8 +1563,9 @@ fn geometry_cases(out: &mut Vec<Case>) {
             format!("Laplace–Beltrami: distances × {name}, rows sum to 0"),
             Expect::Ok,
             move || match laplace_beltrami(&(cycle_distances(7) * scale), &lb(1.0)) {
-                Ok(l) if l.iter().all(|v| v.is_finite())
-                    && l.row_iter().all(|r| r.sum().abs() < 1e-9) =>
+                Ok(l)
+                    if l.iter().all(|v| v.is_finite())
+                        && l.row_iter().all(|r| r.sum().abs() < 1e-9) =>
                 {
                     Got::Ok
                 }
@@ -1572,7 +1576,9 @@ fn geometry_cases(out: &mut Vec<Case>) {
     }
     // Two clusters far apart: their 2-NN graphs do not meet.
     let two = || {
-        let x = DMatrix::from_fn(8, 2, |i, j| (i % 4) as f64 + j as f64 * 0.1 + 1e6 * (i / 4) as f64);
+        let x = DMatrix::from_fn(8, 2, |i, j| {
+            (i % 4) as f64 + j as f64 * 0.1 + 1e6 * (i / 4) as f64
+        });
         basis::graph::knn_exact(
             &x,
             &basis::graph::KnnParams {
@@ -1694,9 +1700,17 @@ fn geometry_cases(out: &mut Vec<Case>) {
     for (name, x, p) in [
         ("no images", DMatrix::zeros(0, 16), rot(|_| {})),
         ("0 frames", images(), rot(|p| p.frames = 0)),
-        ("usize::MAX frames", images(), rot(|p| p.frames = usize::MAX)),
+        (
+            "usize::MAX frames",
+            images(),
+            rot(|p| p.frames = usize::MAX),
+        ),
         ("width 0", images(), rot(|p| p.width = 0)),
-        ("a width that does not divide the pixels", images(), rot(|p| p.width = 5)),
+        (
+            "a width that does not divide the pixels",
+            images(),
+            rot(|p| p.width = 5),
+        ),
         ("a NaN step", images(), rot(|p| p.step_degrees = f64::NAN)),
         ("a NaN pixel", with(images(), 1, 3, f64::NAN), rot(|_| {})),
     ] {
@@ -1712,7 +1726,11 @@ fn geometry_cases(out: &mut Vec<Case>) {
         ("no values", vec![], vec![]),
         ("NaN", vec![1.0, f64::NAN, 3.0], vec![1.0, 2.0, 3.0]),
         ("−∞", vec![1.0, 2.0, 3.0], vec![f64::NEG_INFINITY, 2.0, 3.0]),
-        ("a constant sample", vec![2.0, 2.0, 2.0], vec![1.0, 2.0, 3.0]),
+        (
+            "a constant sample",
+            vec![2.0, 2.0, 2.0],
+            vec![1.0, 2.0, 3.0],
+        ),
     ] {
         out.push(case(
             format!("Spearman: {name}"),
@@ -1733,7 +1751,12 @@ fn geometry_cases(out: &mut Vec<Case>) {
         ("shapes that differ", c6(), cycle_distances(5), vec![2usize]),
         ("not square", DMatrix::zeros(6, 5), c6(), vec![2]),
         ("one point", cycle_distances(1), cycle_distances(1), vec![1]),
-        ("NaN latent distance", c6(), with(c6(), 1, 2, f64::NAN), vec![2]),
+        (
+            "NaN latent distance",
+            c6(),
+            with(c6(), 1, 2, f64::NAN),
+            vec![2],
+        ),
         ("k = 0", c6(), c6(), vec![0]),
         ("k = n", c6(), c6(), vec![6]),
         ("k = usize::MAX", c6(), c6(), vec![usize::MAX]),
@@ -1747,7 +1770,12 @@ fn geometry_cases(out: &mut Vec<Case>) {
     out.push(case(
         "distance Spearman: shapes that differ",
         Expect::Err(&["InvalidParameter"]),
-        || within(distance_spearman(&cycle_distances(6), &cycle_distances(4)), -1.0..=1.0),
+        || {
+            within(
+                distance_spearman(&cycle_distances(6), &cycle_distances(4)),
+                -1.0..=1.0,
+            )
+        },
     ));
     out.push(case(
         "kNN recall and distance Spearman of a cycle against itself: 1 (ties broken alike)",
@@ -1755,9 +1783,7 @@ fn geometry_cases(out: &mut Vec<Case>) {
         || {
             let d = cycle_distances(12);
             match (knn_recall(&d, &d, &[1, 5, 11]), distance_spearman(&d, &d)) {
-                (Ok(r), Ok(s)) if r.iter().all(|&v| v == 1.0) && (s - 1.0).abs() < 1e-12 => {
-                    Got::Ok
-                }
+                (Ok(r), Ok(s)) if r.iter().all(|&v| v == 1.0) && (s - 1.0).abs() < 1e-12 => Got::Ok,
                 (r, s) => Got::Wrong(format!("{r:?}, {s:?}")),
             }
         },

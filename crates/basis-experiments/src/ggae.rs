@@ -19,8 +19,8 @@ use basis_data::manifolds::{
 use basis_ggae::autoencoder::AutoencoderConfig;
 use basis_ggae::train::{BatchGeometry, EpochLog, TrainConfig, Trained, train};
 use basis_graph::{
-    KnnParams, LaplaceBeltramiParams, Unreachable, cycle_distances, geodesic_distances,
-    knn_exact, laplace_beltrami,
+    KnnParams, LaplaceBeltramiParams, Unreachable, cycle_distances, geodesic_distances, knn_exact,
+    laplace_beltrami,
 };
 use basis_metrics::{distance_spearman, euclidean_distances, ggae_recall_ks, knn_recall};
 use basis_plot::colour::{categorical, cyclic, sequential};
@@ -249,7 +249,11 @@ pub struct ModelScore {
 impl ModelScore {
     /// "GGAE" or "autoencoder".
     pub fn name(&self) -> &'static str {
-        if self.alpha > 0.0 { "GGAE" } else { "autoencoder" }
+        if self.alpha > 0.0 {
+            "GGAE"
+        } else {
+            "autoencoder"
+        }
     }
 }
 
@@ -343,7 +347,10 @@ fn swiss_roll_data(s: &SwissRollSetup, seed: u64) -> Result<TrialData> {
         },
         test_x: roll.points.select_rows(test_idx),
         h,
-        groups: vec![((0..test_idx.len()).collect(), euclidean_distances(&unrolled))],
+        groups: vec![(
+            (0..test_idx.len()).collect(),
+            euclidean_distances(&unrolled),
+        )],
         truth_colour,
     })
 }
@@ -398,7 +405,11 @@ fn rotating_data(r: &RotatingSetup, seed: u64) -> Result<TrialData> {
 
 /// Test scores of a trained model on `data`: MSE, Spearman and kNN recall averaged over the
 /// scored groups, and the latents.
-fn score(trained: &Trained, data: &TrialData, ks: &[usize]) -> Result<(f64, f64, Vec<f64>, DMatrix<f64>)> {
+fn score(
+    trained: &Trained,
+    data: &TrialData,
+    ks: &[usize],
+) -> Result<(f64, f64, Vec<f64>, DMatrix<f64>)> {
     let z = trained.encode(&data.test_x)?;
     let mse = trained.reconstruction_mse(&data.test_x)?;
     let mut rho = 0.0;
@@ -628,7 +639,10 @@ pub fn summary(report: &GgaeReport) -> (Vec<SummaryRow>, Vec<(GgaeDataset, usize
             .collect();
         wins.push((
             dataset,
-            pairs.iter().filter(|(a, g)| g.spearman > a.spearman).count(),
+            pairs
+                .iter()
+                .filter(|(a, g)| g.spearman > a.spearman)
+                .count(),
             pairs
                 .iter()
                 .filter(|(a, g)| g.knn_recall_mean > a.knn_recall_mean)

@@ -89,12 +89,17 @@ fn a_small_run_writes_its_report_and_figures_and_replots_them() {
     }
     let md = std::fs::read_to_string(dir.join("ggae.md")).unwrap();
     assert_eq!(md, ggae_markdown(&report));
-    assert!(md.contains("| Swiss roll with a hole | GGAE | 10 |"), "{md}");
-    assert!(md.contains("| rotating sequences | autoencoder | 0 |"), "{md}");
+    assert!(
+        md.contains("| Swiss roll with a hole | GGAE | 10 |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| rotating sequences | autoencoder | 0 |"),
+        "{md}"
+    );
     // --replot: the JSON alone redraws the same table.
     let back: GgaeReport =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("ggae.json")).unwrap())
-            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.join("ggae.json")).unwrap()).unwrap();
     assert_eq!(back, report);
     let again = scratch("replot");
     write_table_and_figures(&back, &again).unwrap();
@@ -127,8 +132,16 @@ fn a_trial_is_reproducible_and_ggae_lowers_its_distortion() {
     }
     // The same initialisation and batches: GGAE ends with the lower training distortion.
     let last = |m: usize| a.models[m].curve.last().unwrap().distortion;
-    assert!(last(1) < last(0), "GGAE {} vs autoencoder {}", last(1), last(0));
-    assert_eq!(a.models[0].curve[0].loss, a.models[0].curve[0].reconstruction);
+    assert!(
+        last(1) < last(0),
+        "GGAE {} vs autoencoder {}",
+        last(1),
+        last(0)
+    );
+    assert_eq!(
+        a.models[0].curve[0].loss,
+        a.models[0].curve[0].reconstruction
+    );
     // A different seed draws different data.
     if let Some(s) = cfg.swiss_roll.as_mut() {
         s.epochs = 1;

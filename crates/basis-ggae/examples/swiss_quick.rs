@@ -83,7 +83,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
     let truth = euclidean_distances(&roll.unrolled.select_rows(test_idx));
-    let alphas = if std::env::var_os("SKIP_AE").is_some() { vec![alpha] } else { vec![0.0, alpha] };
+    let alphas = if std::env::var_os("SKIP_AE").is_some() {
+        vec![alpha]
+    } else {
+        vec![0.0, alpha]
+    };
     for alpha in alphas {
         let cfg = TrainConfig {
             model: AutoencoderConfig::swiss_roll(),
