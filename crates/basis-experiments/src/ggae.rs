@@ -1,6 +1,6 @@
 //! Graph geometry-preserving autoencoders (Lim, Kim, Lee, Jang & Park, ICML 2024) beside the
-//! plain autoencoder: the same networks and settings, trained with reconstruction MSE
-//! + α · distortion (GGAE) and with α = 0 (autoencoder), on the Swiss roll with a hole and on
+//! plain autoencoder: the same networks and settings, trained with reconstruction MSE plus
+//! α · distortion (GGAE) and with α = 0 (autoencoder), on the Swiss roll with a hole and on
 //! rotating Fashion-MNIST sequences, over seeds. Scored on the test split: reconstruction MSE,
 //! Spearman correlation of ground-truth and latent distances, kNN recall, time per epoch.
 //!
@@ -604,9 +604,13 @@ pub struct SummaryRow {
     pub seeds: usize,
 }
 
+/// Per data set: in how many seeds GGAE beat the autoencoder on Spearman, on kNN recall, and
+/// out of how many seeds.
+pub type Wins = (GgaeDataset, usize, usize, usize);
+
 /// The rows of the table and, per data set, in how many seeds GGAE beat the autoencoder on
 /// Spearman and on kNN recall.
-pub fn summary(report: &GgaeReport) -> (Vec<SummaryRow>, Vec<(GgaeDataset, usize, usize, usize)>) {
+pub fn summary(report: &GgaeReport) -> (Vec<SummaryRow>, Vec<Wins>) {
     let mut rows = Vec::new();
     let mut wins = Vec::new();
     for dataset in datasets(&report.config) {
@@ -832,7 +836,8 @@ pub fn curves_figure(report: &GgaeReport) -> Figure {
             GgaeDataset::SwissRoll => AutoencoderConfig::swiss_roll().latent,
             GgaeDataset::Rotating => AutoencoderConfig::rotating_images().latent,
         } as f64;
-        let panels: [(String, Box<dyn Fn(&EpochLog) -> f64>); 2] = [
+        type Pick = Box<dyn Fn(&EpochLog) -> f64>;
+        let panels: [(String, Pick); 2] = [
             (
                 "reconstruction MSE".into(),
                 Box::new(|e: &EpochLog| e.reconstruction),
@@ -851,7 +856,7 @@ pub fn curves_figure(report: &GgaeReport) -> Figure {
             for t in &trials {
                 for (k, score) in t.models.iter().enumerate() {
                     let x = (1..=score.curve.len()).map(|e| e as f64).collect();
-                    let y = score.curve.iter().map(|e| pick(e)).collect();
+                    let y = score.curve.iter().map(&pick).collect();
                     chart = chart.with(Layer::Series(Series::curve(
                         score.name(),
                         categorical(k),
