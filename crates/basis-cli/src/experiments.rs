@@ -283,6 +283,11 @@ pub struct BasisArgs {
     /// train that seed from the start (without it such a checkpoint is an error)
     #[arg(long)]
     start_over: bool,
+    /// Prepare the next batch (sampling, graph, eigenvectors, alignment) on a worker thread
+    /// while the network steps on this one; libtorch gets 1 thread (the same results as serial
+    /// training with 1 libtorch thread, bit for bit)
+    #[arg(long)]
+    pipeline: bool,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -849,6 +854,9 @@ fn reproduce_basis(a: &BasisArgs, g: &Given) -> CliResult<()> {
     a.subset.apply(g, &mut cfg);
     g.set("out", &a.out, &mut cfg.out_dir);
     g.set("start_over", &a.start_over, &mut cfg.start_over);
+    if a.pipeline {
+        cfg.pipeline = Some(basis_methods::basis::PipelineConfig::default());
+    }
     if a.run.printed(&cfg, &cfg.out_dir)? {
         return Ok(());
     }

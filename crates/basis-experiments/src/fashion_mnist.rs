@@ -18,7 +18,7 @@ use basis_data::fashion_mnist::{FashionMnistConfig, Split, load_fashion_mnist};
 use basis_data::npy::{encode_npy, read_npy};
 use basis_data::{DataError, LabeledData};
 use basis_methods::anchors::{AnchorStrategy, select_anchors};
-use basis_methods::basis::{BasisConfig, BasisTrainer, IterationLog};
+use basis_methods::basis::{BasisConfig, BasisTrainer, IterationLog, PipelineConfig};
 use basis_methods::basis::{paper_basis_config, seeded_basis_config};
 use basis_metrics::{Report, ReportInputs, ReportParams};
 use basis_nn::progress::progress_bar;
@@ -71,6 +71,11 @@ pub struct ExperimentConfig {
     pub report: ReportParams,
     /// Write a resumable checkpoint every this many iterations (0: never).
     pub checkpoint_every: usize,
+    /// Prepare batch t + 1 on a worker thread while the network steps on batch t
+    /// (`BasisTrainer::run_pipelined`; `None`: serial). A runtime setting: results and
+    /// checkpoints are the same either way, and a run resumes the other's checkpoints.
+    #[serde(default)]
+    pub pipeline: Option<PipelineConfig>,
     /// A seed directory may hold a checkpoint of another run (other training data, BASiS
     /// settings, input dimension or anchors). `false`: stop with an error that names what
     /// differs; `true`: discard it and train that seed from the start.
@@ -100,6 +105,7 @@ impl Default for ExperimentConfig {
             basis: paper_basis_config(),
             report: ReportParams::default(),
             checkpoint_every: 250,
+            pipeline: None,
             feature_cache: None,
             out_dir: PathBuf::from("results/basis-fashion-mnist"),
         }
@@ -665,8 +671,7 @@ pub fn run_seed(
     let bar = progress_bar(basis.iterations, progress, &format!("BASiS seed {seed}"));
     bar.set_position(start as u64);
     let t = Instant::now();
-    while trainer.iteration() < basis.iterations {
-        let log = trainer.step(x)?;
+    let mut observe = |log: &IterationLog| {
         bar.inc(1);
         if log.iteration % 10 == 0 {
             bar.set_message(format!(
@@ -674,11 +679,20 @@ pub fn run_seed(
                 log.loss, log.inlier_fraction, log.anchor_rms_residual
             ));
         }
-        let done = trainer.iteration();
-        if config.checkpoint_every > 0
-            && done % config.checkpoint_every == 0
-            && done < basis.iterations
-        {
+    };
+    while trainer.iteration() < basis.iterations {
+        // Up to the next checkpoint (or the end), serial or pipelined.
+        let every = config.checkpoint_every;
+        let stop = if every > 0 {
+            ((trainer.iteration() / every + 1) * every).min(basis.iterations)
+        } else {
+            basis.iterations
+        };
+        match &config.pipeline {
+            Some(p) => trainer.run_pipelined(x, stop, p, &mut observe)?,
+            None => trainer.run(x, stop, &mut observe)?,
+        }
+        if trainer.iteration() < basis.iterations {
             trainer.save_checkpoint(&ckpt)?;
         }
     }

@@ -6,7 +6,7 @@
 pub mod trainer;
 
 pub use crate::anchors::AnchorStrategy;
-pub use trainer::{BasisConfig, BasisModel, BasisTrainer, IterationLog};
+pub use trainer::{BasisConfig, BasisModel, BasisTrainer, IterationLog, PipelineConfig};
 
 use basis_align::AlignConfig;
 use basis_graph::BatchGraphParams;

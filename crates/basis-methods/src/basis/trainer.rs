@@ -14,7 +14,7 @@
 //! change the subspace. Inputs are standardised with the
 //! training set's per-feature mean and standard deviation (kept in the model).
 
-use basis_align::{AlignConfig, AlignError, BatchAligner};
+use basis_align::{AlignConfig, AlignError, AlignedBatch, BatchAligner};
 use basis_data::sampling::BatchSampler;
 use basis_graph::{BatchGraphParams, GraphError};
 use basis_nn::adam::{Adam, AdamParams};
@@ -175,9 +175,14 @@ pub struct IterationLog {
     pub align_seconds: f64,
     /// Seconds spent on the gradient step.
     pub step_seconds: f64,
-    /// Seconds of the whole iteration: batch draw, features, the stages above, bookkeeping.
+    /// Seconds of the whole iteration: batch draw, features, the stages above, bookkeeping
+    /// (pipelined: the time the network waited for the batch, then its step).
     #[serde(default)]
     pub wall_seconds: f64,
+    /// Pipelined training: seconds the network waited for this batch to be prepared (`None`
+    /// in serial training).
+    #[serde(default)]
+    pub wait_seconds: Option<f64>,
 }
 
 /// Mean loss over the last 50 trained (not skipped) iterations of `logs` (NaN when none).
@@ -428,18 +433,198 @@ const NET_PREFIX: &str = "net.";
 /// serves fixed features (Algorithm 1) and features that change during training (Algorithm 2).
 #[derive(Debug)]
 pub struct BasisTrainer {
+    net: NetSide,
+    prep: BatchPreparer,
+    reference_rows: Vec<usize>,
+}
+
+/// What the network step owns: weights, optimiser, counters and logs.
+#[derive(Debug)]
+struct NetSide {
     model: BasisModel,
     opt: Adam,
+    iteration: usize,
+    skipped: usize,
+    logs: Vec<IterationLog>,
+}
+
+/// What a batch's target needs, none of it touched by the network: the sampler and its
+/// generator, the embedder's buffers and the aligner (with RANSAC's generator). Serial
+/// training calls it in line; pipelined training moves it to a worker thread.
+#[derive(Debug)]
+struct BatchPreparer {
     sampler: BatchSampler,
     rng: ChaCha8Rng,
     embedder: BatchEmbedder,
     aligner: BatchAligner,
-    reference_rows: Vec<usize>,
     anchor_rows: Vec<usize>,
     batch: Vec<usize>,
-    iteration: usize,
-    skipped: usize,
-    logs: Vec<IterationLog>,
+}
+
+/// A batch with its aligned target (or the reason it is skipped), ready for the network step.
+struct PreparedBatch {
+    xb: DMatrix<f64>,
+    target: Result<(AlignedBatch, usize)>,
+    spectral_seconds: f64,
+    graph_seconds: f64,
+    eigen_seconds: f64,
+    align_seconds: f64,
+    prepare_seconds: f64,
+}
+
+impl BatchPreparer {
+    /// Draws the next batch, embeds it (graph + eigenvectors) and aligns it onto the
+    /// reference: lines 4–9 of Algorithm 1. Sampling and feature errors are fatal; embedding
+    /// and alignment errors travel in `target` (the step decides whether to skip).
+    fn prepare(
+        &mut self,
+        config: &BasisConfig,
+        features: &dyn Fn(&[usize]) -> Result<DMatrix<f64>>,
+    ) -> Result<PreparedBatch> {
+        let start = Instant::now();
+        let fresh = config.batch_size - self.anchor_rows.len();
+        self.sampler
+            .draw_into(fresh, &mut self.rng, &mut self.batch)?;
+        let xb = features(&self.batch)?;
+        let t0 = Instant::now();
+        let embedded = embed_checked(&mut self.embedder, &xb, config);
+        let spectral_seconds = t0.elapsed().as_secs_f64();
+        let stages = self.embedder.timings();
+        let t1 = Instant::now();
+        let target = embedded.and_then(|(coords, comps)| {
+            self.aligner
+                .align(&coords, &self.anchor_rows)
+                .map(|a| (a, comps))
+                .map_err(NnError::from)
+        });
+        Ok(PreparedBatch {
+            xb,
+            target,
+            spectral_seconds,
+            graph_seconds: stages.knn_seconds + stages.graph_seconds,
+            eigen_seconds: stages.eigen_seconds,
+            align_seconds: t1.elapsed().as_secs_f64(),
+            prepare_seconds: start.elapsed().as_secs_f64(),
+        })
+    }
+}
+
+/// Pipelined training ([`BasisTrainer::run_pipelined`]): a worker thread prepares batch t + 1
+/// (sampling, graph, eigenvectors, alignment) while the network takes its step on batch t.
+/// Runtime settings, not part of the model: a pipelined run resumes a serial checkpoint and
+/// the other way round, with the same result bit for bit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PipelineConfig {
+    /// Prepared batches the worker may hold ahead of the network (the bounded queue), ≥ 1.
+    pub depth: usize,
+    /// libtorch's intra-op threads during the run (`None`: leave libtorch's setting). On 2
+    /// cores, 1 leaves the other core to the worker's spectral work.
+    pub torch_threads: Option<usize>,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        Self {
+            depth: 2,
+            torch_threads: Some(1),
+        }
+    }
+}
+
+impl PipelineConfig {
+    /// Typed error for a queue of depth 0 or 0 libtorch threads.
+    pub fn check(&self) -> Result<()> {
+        if self.depth == 0 || self.torch_threads == Some(0) {
+            return Err(NnError::InvalidConfig(format!(
+                "pipeline: depth {} and {:?} libtorch threads (both must be ≥ 1)",
+                self.depth, self.torch_threads
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl NetSide {
+    /// Lines 10–11 of Algorithm 1 on a prepared batch: skip it (counted against
+    /// `max_skipped_fraction`) or take the MSE step toward its aligned coordinates.
+    fn step(&mut self, p: PreparedBatch, waited: Option<f64>) -> Result<IterationLog> {
+        let start = Instant::now();
+        let config = &self.model.config;
+        let it = self.iteration;
+        let mut log = IterationLog {
+            iteration: it,
+            loss: f64::NAN,
+            anchor_rms_residual: f64::NAN,
+            anchor_condition: f64::NAN,
+            inlier_fraction: f64::NAN,
+            components: 0,
+            skipped: None,
+            spectral_seconds: p.spectral_seconds,
+            graph_seconds: p.graph_seconds,
+            eigen_seconds: p.eigen_seconds,
+            align_seconds: p.align_seconds,
+            step_seconds: 0.0,
+            wall_seconds: 0.0,
+            wait_seconds: waited,
+        };
+        // Serial: the iteration's wall time includes its preparation; pipelined: the time the
+        // network waited for it.
+        let before = waited.unwrap_or(p.prepare_seconds);
+        self.iteration += 1;
+        let (aligned, components) = match p.target {
+            Ok(a) => a,
+            Err(e) => {
+                let reason = skippable(&e).ok_or(e)?;
+                self.skipped += 1;
+                log.skipped = Some(reason.clone());
+                log.wall_seconds = before + start.elapsed().as_secs_f64();
+                self.logs.push(log.clone());
+                if self.skipped as f64 > config.max_skipped_fraction * config.iterations as f64 {
+                    return Err(NnError::TooManySkipped {
+                        skipped: self.skipped,
+                        total: it + 1,
+                        reason,
+                    });
+                }
+                return Ok(log);
+            }
+        };
+        let scale = (config.batch_size as f64).sqrt();
+        let target = matrix_to_tensor(&(&aligned.coords * scale));
+        let y = self
+            .model
+            .net
+            .forward(&matrix_to_tensor(&self.model.standardize(&p.xb)));
+        // Eq. 15: (1/m) Σ_i ‖y_i − φ_i‖².
+        let loss = (y - target)
+            .pow_tensor_scalar(2)
+            .sum_dim_intlist(1, false, tch::Kind::Float)
+            .mean(tch::Kind::Float);
+        self.opt
+            .set_learning_rate(config.lr_schedule.learning_rate(
+                config.learning_rate,
+                it,
+                config.iterations,
+            ))?;
+        self.opt.backward_step(&loss);
+        let loss_value = loss.double_value(&[]);
+        if !loss_value.is_finite() {
+            return Err(NnError::Diverged {
+                iteration: it,
+                loss: loss_value,
+            });
+        }
+        log.loss = loss_value;
+        log.anchor_rms_residual = aligned.fit.rms_residual();
+        log.anchor_condition = aligned.fit.condition;
+        log.inlier_fraction = aligned.inlier_fraction();
+        log.components = components;
+        log.step_seconds = start.elapsed().as_secs_f64();
+        log.wall_seconds = before + log.step_seconds;
+        self.logs.push(log.clone());
+        Ok(log)
+    }
 }
 
 impl BasisTrainer {
@@ -495,18 +680,22 @@ impl BasisTrainer {
                 Ok((coords, _)) => {
                     let aligner = BatchAligner::new(coords.rows(0, l).into_owned(), config.align)?;
                     return Ok(Self {
-                        model,
-                        opt,
-                        sampler,
-                        rng,
-                        embedder,
-                        aligner,
+                        net: NetSide {
+                            model,
+                            opt,
+                            iteration: 0,
+                            skipped: 0,
+                            logs: Vec::with_capacity(config.iterations),
+                        },
                         reference_rows: batch.clone(),
-                        anchor_rows: (0..l).collect(),
-                        batch,
-                        iteration: 0,
-                        skipped: 0,
-                        logs: Vec::with_capacity(config.iterations),
+                        prep: BatchPreparer {
+                            sampler,
+                            rng,
+                            embedder,
+                            aligner,
+                            anchor_rows: (0..l).collect(),
+                            batch,
+                        },
                     });
                 }
                 Err(e) => match skippable(&e) {
@@ -524,17 +713,17 @@ impl BasisTrainer {
 
     /// Iterations done so far.
     pub fn iteration(&self) -> usize {
-        self.iteration
+        self.net.iteration
     }
 
     /// The model being trained.
     pub fn model(&self) -> &BasisModel {
-        &self.model
+        &self.net.model
     }
 
     /// The logs of every iteration so far.
     pub fn logs(&self) -> &[IterationLog] {
-        &self.logs
+        &self.net.logs
     }
 
     /// Rows of the reference set V^ref (anchors first).
@@ -544,24 +733,40 @@ impl BasisTrainer {
 
     /// The anchors' reference coordinates φ^{a,ref} that every batch is aligned to.
     pub fn reference_anchors(&self) -> &DMatrix<f64> {
-        self.aligner.reference()
+        self.prep.aligner.reference()
     }
 
     /// Replaces the anchors' reference coordinates (Algorithm 2: after the features changed,
     /// the reference re-embedded and mapped by T_G).
     pub fn set_reference_anchors(&mut self, anchors: DMatrix<f64>) -> Result<()> {
-        self.aligner = BatchAligner::new(anchors, self.model.config.align)?;
+        self.prep.aligner = BatchAligner::new(anchors, self.net.model.config.align)?;
         Ok(())
     }
 
     /// Embeds points given by their features (graph + eigenvectors) with the trainer's graph
     /// settings; a graph with more components than K can represent is an error.
     pub fn embed_rows(&mut self, features: &DMatrix<f64>) -> Result<DMatrix<f64>> {
-        embed_checked(&mut self.embedder, features, &self.model.config).map(|(c, _)| c)
+        embed_checked(&mut self.prep.embedder, features, &self.net.model.config).map(|(c, _)| c)
+    }
+
+    /// Typed error for training data the trainer cannot draw from: another width than the
+    /// model's input, or fewer rows than the sampler's points.
+    fn check_data(&self, x: &DMatrix<f64>) -> Result<()> {
+        let n = self.prep.sampler.pool_size() + self.prep.sampler.anchors().len();
+        if x.ncols() != self.net.model.input_dim() || x.nrows() != n {
+            return Err(NnError::Shape(format!(
+                "training data {} × {} for a trainer of {n} points with {} features",
+                x.nrows(),
+                x.ncols(),
+                self.net.model.input_dim()
+            )));
+        }
+        Ok(())
     }
 
     /// One iteration of Algorithm 1 on the rows of `x`.
     pub fn step(&mut self, x: &DMatrix<f64>) -> Result<IterationLog> {
+        self.check_data(x)?;
         self.step_with(&|rows| Ok(x.select_rows(rows)))
     }
 
@@ -570,96 +775,8 @@ impl BasisTrainer {
         &mut self,
         features: &dyn Fn(&[usize]) -> Result<DMatrix<f64>>,
     ) -> Result<IterationLog> {
-        let config = &self.model.config;
-        let it = self.iteration;
-        let start = Instant::now();
-        let fresh = config.batch_size - self.anchor_rows.len();
-        self.sampler
-            .draw_into(fresh, &mut self.rng, &mut self.batch)?;
-        let xb = features(&self.batch)?;
-        let t0 = Instant::now();
-        let embedded = embed_checked(&mut self.embedder, &xb, config);
-        let spectral_seconds = t0.elapsed().as_secs_f64();
-        let stages = self.embedder.timings();
-        let graph_seconds = stages.knn_seconds + stages.graph_seconds;
-        let eigen_seconds = stages.eigen_seconds;
-        let t1 = Instant::now();
-        let aligned = embedded.and_then(|(coords, comps)| {
-            self.aligner
-                .align(&coords, &self.anchor_rows)
-                .map(|a| (a, comps))
-                .map_err(NnError::from)
-        });
-        let align_seconds = t1.elapsed().as_secs_f64();
-        let mut log = IterationLog {
-            iteration: it,
-            loss: f64::NAN,
-            anchor_rms_residual: f64::NAN,
-            anchor_condition: f64::NAN,
-            inlier_fraction: f64::NAN,
-            components: 0,
-            skipped: None,
-            spectral_seconds,
-            graph_seconds,
-            eigen_seconds,
-            align_seconds,
-            step_seconds: 0.0,
-            wall_seconds: 0.0,
-        };
-        self.iteration += 1;
-        let (aligned, components) = match aligned {
-            Ok(a) => a,
-            Err(e) => {
-                let reason = skippable(&e).ok_or(e)?;
-                self.skipped += 1;
-                log.skipped = Some(reason.clone());
-                log.wall_seconds = start.elapsed().as_secs_f64();
-                self.logs.push(log.clone());
-                if self.skipped as f64 > config.max_skipped_fraction * config.iterations as f64 {
-                    return Err(NnError::TooManySkipped {
-                        skipped: self.skipped,
-                        total: it + 1,
-                        reason,
-                    });
-                }
-                return Ok(log);
-            }
-        };
-        let t2 = Instant::now();
-        let scale = (config.batch_size as f64).sqrt();
-        let target = matrix_to_tensor(&(&aligned.coords * scale));
-        let y = self
-            .model
-            .net
-            .forward(&matrix_to_tensor(&self.model.standardize(&xb)));
-        // Eq. 15: (1/m) Σ_i ‖y_i − φ_i‖².
-        let loss = (y - target)
-            .pow_tensor_scalar(2)
-            .sum_dim_intlist(1, false, tch::Kind::Float)
-            .mean(tch::Kind::Float);
-        self.opt
-            .set_learning_rate(config.lr_schedule.learning_rate(
-                config.learning_rate,
-                it,
-                config.iterations,
-            ))?;
-        self.opt.backward_step(&loss);
-        let loss_value = loss.double_value(&[]);
-        if !loss_value.is_finite() {
-            return Err(NnError::Diverged {
-                iteration: it,
-                loss: loss_value,
-            });
-        }
-        log.loss = loss_value;
-        log.anchor_rms_residual = aligned.fit.rms_residual();
-        log.anchor_condition = aligned.fit.condition;
-        log.inlier_fraction = aligned.inlier_fraction();
-        log.components = components;
-        log.step_seconds = t2.elapsed().as_secs_f64();
-        log.wall_seconds = start.elapsed().as_secs_f64();
-        self.logs.push(log.clone());
-        Ok(log)
+        let prepared = self.prep.prepare(&self.net.model.config, features)?;
+        self.net.step(prepared, None)
     }
 
     /// Runs iterations on the rows of `x` until `until` are done (a resumed trainer continues
@@ -670,33 +787,108 @@ impl BasisTrainer {
         until: usize,
         observer: &mut dyn FnMut(&IterationLog),
     ) -> Result<()> {
-        while self.iteration < until {
+        while self.net.iteration < until {
             let log = self.step(x)?;
             observer(&log);
         }
         Ok(())
     }
 
+    /// [`BasisTrainer::run`] with batch t + 1 prepared on a worker thread while the network
+    /// steps on batch t, through a queue of `pipeline.depth` batches. The worker prepares
+    /// exactly the batches up to `until`, in the serial order and with the same generators,
+    /// so targets, weights, logs and a checkpoint written afterwards are bit-identical to
+    /// [`BasisTrainer::run`]'s (given the same libtorch thread count). The worker's graph
+    /// search uses the graph settings' threads; libtorch uses `pipeline.torch_threads` during
+    /// the run and gets its previous setting back afterwards. A failed batch or step stops
+    /// both sides and returns the first error; the trainer is then not resumable.
+    pub fn run_pipelined(
+        &mut self,
+        x: &DMatrix<f64>,
+        until: usize,
+        pipeline: &PipelineConfig,
+        observer: &mut dyn FnMut(&IterationLog),
+    ) -> Result<()> {
+        pipeline.check()?;
+        self.check_data(x)?;
+        let remaining = until.saturating_sub(self.net.iteration);
+        if remaining == 0 {
+            return Ok(());
+        }
+        let previous_threads = tch::get_num_threads();
+        if let Some(t) = pipeline.torch_threads {
+            tch::set_num_threads(t as i32);
+        }
+        let config = self.net.model.config.clone();
+        let (prep, net) = (&mut self.prep, &mut self.net);
+        let result = std::thread::scope(|scope| -> Result<()> {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<PreparedBatch>>(pipeline.depth);
+            let worker = scope.spawn(move || {
+                let features = |rows: &[usize]| Ok(x.select_rows(rows));
+                for _ in 0..remaining {
+                    let p = prep.prepare(&config, &features);
+                    let failed = p.is_err();
+                    // A closed channel: the network side stopped on an error.
+                    if tx.send(p).is_err() || failed {
+                        return;
+                    }
+                }
+            });
+            let mut outcome = Ok(());
+            for _ in 0..remaining {
+                let t = Instant::now();
+                let next = match rx.recv() {
+                    Ok(p) => p,
+                    Err(_) => {
+                        outcome = Err(NnError::InvalidConfig(
+                            "pipeline: the batch worker stopped early".into(),
+                        ));
+                        break;
+                    }
+                };
+                let waited = t.elapsed().as_secs_f64();
+                match next.and_then(|p| net.step(p, Some(waited))) {
+                    Ok(log) => observer(&log),
+                    Err(e) => {
+                        outcome = Err(e);
+                        break;
+                    }
+                }
+            }
+            drop(rx);
+            if worker.join().is_err() {
+                return Err(NnError::InvalidConfig(
+                    "pipeline: the batch worker panicked".into(),
+                ));
+            }
+            outcome
+        });
+        if pipeline.torch_threads.is_some() {
+            tch::set_num_threads(previous_threads);
+        }
+        result
+    }
+
     /// The trained model and every iteration's log.
     pub fn finish(self) -> (BasisModel, Vec<IterationLog>) {
-        (self.model, self.logs)
+        (self.net.model, self.net.logs)
     }
 
     /// Writes the whole training state (weights, Adam's moments, sampler, aligner, generator,
     /// logs) as an atomic checkpoint directory; [`BasisModel::load`] also reads it.
     pub fn save_checkpoint(&self, dir: impl AsRef<Path>) -> Result<()> {
-        let mut tensors = named_variables(&self.model.vs, NET_PREFIX);
-        tensors.extend(self.opt.state_tensors());
+        let mut tensors = named_variables(&self.net.model.vs, NET_PREFIX);
+        tensors.extend(self.net.opt.state_tensors());
         let meta = CheckpointMeta {
-            model: self.model.meta(),
+            model: self.net.model.meta(),
             trainer: Some(TrainerState {
-                iteration: self.iteration,
-                skipped: self.skipped,
-                rng: self.rng.clone(),
-                sampler: self.sampler.clone(),
-                aligner: self.aligner.clone(),
+                iteration: self.net.iteration,
+                skipped: self.net.skipped,
+                rng: self.prep.rng.clone(),
+                sampler: self.prep.sampler.clone(),
+                aligner: self.prep.aligner.clone(),
                 reference_rows: self.reference_rows.clone(),
-                logs: self.logs.clone(),
+                logs: self.net.logs.clone(),
             }),
         };
         write_checkpoint(dir, &tensors, &meta)?;
@@ -719,18 +911,22 @@ impl BasisTrainer {
         opt.load_state(&tensors)?;
         let l = state.sampler.anchors().len();
         Ok(Self {
-            embedder: BatchEmbedder::new(config.graph, config.embedding)?,
-            model,
-            opt,
-            sampler: state.sampler,
-            rng: state.rng,
-            aligner: state.aligner,
+            prep: BatchPreparer {
+                embedder: BatchEmbedder::new(config.graph, config.embedding)?,
+                sampler: state.sampler,
+                rng: state.rng,
+                aligner: state.aligner,
+                anchor_rows: (0..l).collect(),
+                batch: Vec::with_capacity(config.batch_size),
+            },
+            net: NetSide {
+                model,
+                opt,
+                iteration: state.iteration,
+                skipped: state.skipped,
+                logs: state.logs,
+            },
             reference_rows: state.reference_rows,
-            anchor_rows: (0..l).collect(),
-            batch: Vec::with_capacity(config.batch_size),
-            iteration: state.iteration,
-            skipped: state.skipped,
-            logs: state.logs,
         })
     }
 }
@@ -849,6 +1045,7 @@ mod tests {
             align_seconds: 0.0,
             step_seconds: 0.0,
             wall_seconds: 0.02,
+            wait_seconds: None,
         };
         let trained = IterationLog {
             iteration: 4,
@@ -944,6 +1141,128 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// The weights of a model, bit for bit.
+    fn weight_bits(m: &BasisModel) -> Vec<(String, Vec<u32>)> {
+        let mut v: Vec<(String, Vec<u32>)> =
+            m.vs.variables()
+                .into_iter()
+                .map(|(name, t)| {
+                    let flat = t.flatten(0, -1).to_kind(tch::Kind::Float);
+                    let values: Vec<f32> = Vec::try_from(&flat).unwrap();
+                    (name, values.into_iter().map(f32::to_bits).collect())
+                })
+                .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn pipelined_training_is_bit_identical_to_serial_and_resumes_either_way() {
+        let x = data();
+        let anchors: Vec<usize> = (0..8).collect();
+        let c = BasisConfig {
+            iterations: 6,
+            lr_schedule: LrSchedule::Cosine {
+                final_fraction: 0.1,
+            },
+            ..ransac_cfg()
+        };
+        let threads = tch::get_num_threads();
+        // Same libtorch thread count on both sides: reductions then run in the same order.
+        let pipe = PipelineConfig {
+            depth: 2,
+            torch_threads: Some(threads as usize),
+        };
+        let mut serial = BasisTrainer::new(&x, &anchors, &c).unwrap();
+        serial.run(&x, 6, &mut |_| {}).unwrap();
+        let mut seen = Vec::new();
+        let mut piped = BasisTrainer::new(&x, &anchors, &c).unwrap();
+        piped
+            .run_pipelined(&x, 6, &pipe, &mut |l| seen.push(l.iteration))
+            .unwrap();
+        assert_eq!(seen, (0..6).collect::<Vec<_>>());
+        assert_eq!(piped.iteration(), 6);
+        assert!(piped.logs().iter().all(|l| l.wait_seconds.is_some()));
+        assert_eq!(tch::get_num_threads(), threads);
+        // A pipelined run stopped at 3 and checkpointed resumes serially, and a serial
+        // checkpoint resumes pipelined.
+        let dir = scratch("pipelined-resume");
+        let mut first = BasisTrainer::new(&x, &anchors, &c).unwrap();
+        first.run_pipelined(&x, 3, &pipe, &mut |_| {}).unwrap();
+        first.save_checkpoint(&dir).unwrap();
+        let mut resumed_serial = BasisTrainer::resume(&dir).unwrap();
+        resumed_serial.run(&x, 6, &mut |_| {}).unwrap();
+        let mut second = BasisTrainer::new(&x, &anchors, &c).unwrap();
+        second.run(&x, 2, &mut |_| {}).unwrap();
+        second.save_checkpoint(&dir).unwrap();
+        let mut resumed_piped = BasisTrainer::resume(&dir).unwrap();
+        resumed_piped
+            .run_pipelined(&x, 6, &PipelineConfig { depth: 1, ..pipe }, &mut |_| {})
+            .unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+
+        let (reference, logs) = serial.finish();
+        let bits = |l: &[IterationLog]| {
+            l.iter()
+                .map(|l| {
+                    (
+                        l.loss.to_bits(),
+                        l.anchor_rms_residual.to_bits(),
+                        l.inlier_fraction.to_bits(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        for other in [piped, resumed_serial, resumed_piped] {
+            let (m, l) = other.finish();
+            assert_eq!(bits(&l), bits(&logs));
+            assert_eq!(weight_bits(&m), weight_bits(&reference));
+            assert_eq!(m.embed(&x).unwrap(), reference.embed(&x).unwrap());
+        }
+        assert!(logs.iter().all(|l| l.wait_seconds.is_none()));
+    }
+
+    #[test]
+    fn pipelined_errors_are_typed_and_stop_both_sides() {
+        let x = data();
+        let anchors: Vec<usize> = (0..8).collect();
+        let mut t = BasisTrainer::new(&x, &anchors, &ransac_cfg()).unwrap();
+        for bad in [
+            PipelineConfig {
+                depth: 0,
+                torch_threads: None,
+            },
+            PipelineConfig {
+                depth: 2,
+                torch_threads: Some(0),
+            },
+        ] {
+            assert!(matches!(
+                t.run_pipelined(&x, 3, &bad, &mut |_| {}),
+                Err(NnError::InvalidConfig(_))
+            ));
+        }
+        assert_eq!(t.iteration(), 0);
+        // Nothing left to do is not an error.
+        let pipe = PipelineConfig {
+            depth: 2,
+            torch_threads: None,
+        };
+        t.run_pipelined(&x, 0, &pipe, &mut |_| {}).unwrap();
+        // Training data of another width, or fewer rows than the sampler draws from: typed
+        // errors before anything runs, serial or pipelined.
+        let wide = DMatrix::from_fn(60, 3, |i, j| ((i * 3 + j) as f64 * 0.41).cos());
+        let short = x.rows(0, 40).into_owned();
+        for bad in [&wide, &short] {
+            assert!(matches!(
+                t.run_pipelined(bad, 4, &pipe, &mut |_| {}),
+                Err(NnError::Shape(_))
+            ));
+            assert!(matches!(t.step(bad), Err(NnError::Shape(_))));
+        }
+        assert_eq!(t.iteration(), 0);
+    }
+
     #[test]
     fn the_schedule_sets_every_steps_learning_rate_and_bad_schedules_are_rejected() {
         let x = data();
@@ -960,9 +1279,9 @@ mod tests {
         for it in 0..4 {
             t.step(&x).unwrap();
             let expected = c.lr_schedule.learning_rate(1e-2, it, 4);
-            assert_eq!(t.opt.learning_rate(), expected, "iteration {it}");
+            assert_eq!(t.net.opt.learning_rate(), expected, "iteration {it}");
         }
-        assert!((t.opt.learning_rate() - 2.5e-3).abs() < 1e-15);
+        assert!((t.net.opt.learning_rate() - 2.5e-3).abs() < 1e-15);
         let bad = BasisConfig {
             lr_schedule: LrSchedule::Cosine {
                 final_fraction: 2.0,
