@@ -814,7 +814,14 @@ pub fn latents_figure(report: &GgaeReport) -> Figure {
         title: "Test latents, coloured by the ground truth (first seed)".into(),
         legend: Some(Legend {
             entries,
-            note: "colours: the Swiss roll's unrolled arc length s (sequential), the frames' rotation (cyclic)".into(),
+            note: datasets(&report.config)
+                .iter()
+                .map(|d| match d {
+                    GgaeDataset::SwissRoll => "the Swiss roll's unrolled arc length s (sequential)",
+                    GgaeDataset::Rotating => "the frames' rotation (cyclic)",
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
         }),
         ..Figure::new(2, (460, 440), cells)
     }

@@ -76,6 +76,11 @@ fn tiled_multithreaded_search_equals_naive_brute_force() {
     let x = xorshift_points(2600, 6, 3);
     assert_matches_naive(&x, 12, Metric::Euclidean, 2);
     assert_matches_naive(&x, 12, Metric::Euclidean, 3);
+    // k above a tile's rows: no preset threshold from the row's own tile (it holds too few
+    // points), the lists start open as before.
+    assert_matches_naive(&x, 300, Metric::Euclidean, 2);
+    // Cosine on the tiled path, where the preset thresholds come from unit rows.
+    assert_matches_naive(&x, 12, Metric::Cosine, 2);
 }
 
 #[test]
