@@ -682,12 +682,12 @@ pub fn run_seed(
     };
     while trainer.iteration() < basis.iterations {
         // Up to the next checkpoint (or the end), serial or pipelined.
-        let every = config.checkpoint_every;
-        let stop = if every > 0 {
-            ((trainer.iteration() / every + 1) * every).min(basis.iterations)
-        } else {
-            basis.iterations
-        };
+        let stop = trainer
+            .iteration()
+            .checked_div(config.checkpoint_every)
+            .map_or(basis.iterations, |c| {
+                ((c + 1) * config.checkpoint_every).min(basis.iterations)
+            });
         match &config.pipeline {
             Some(p) => trainer.run_pipelined(x, stop, p, &mut observe)?,
             None => trainer.run(x, stop, &mut observe)?,

@@ -85,6 +85,26 @@ fn basis_on_three_fashion_mnist_classes() {
     assert_eq!(again.siamese_seconds, 0.0);
     assert_eq!(again.runs[0].iterations_run, 0);
     assert_eq!(again.runs[0].report, first.runs[0].report);
+
+    // Pipelined training (batch preparation on a worker thread, checkpoints between the
+    // chunks), same libtorch thread count: the same scores and test embedding, bit for bit.
+    let piped_out = out.join("pipelined");
+    let piped_cfg = ExperimentConfig {
+        pipeline: Some(basis_methods::basis::PipelineConfig {
+            depth: 2,
+            torch_threads: Some(tch::get_num_threads() as usize),
+        }),
+        feature_cache: Some(out.join("features")),
+        out_dir: piped_out.clone(),
+        ..cfg.clone()
+    };
+    let piped = run_experiment(&piped_cfg, &[0], false).unwrap();
+    assert_eq!(piped.runs[0].iterations_run, 200);
+    assert_eq!(piped.runs[0].report, first.runs[0].report);
+    assert_eq!(
+        basis_data::npy::read_npy(piped_out.join("seed-0/test_embedding.npy")).unwrap(),
+        exported
+    );
     std::fs::remove_dir_all(&out).unwrap();
 }
 

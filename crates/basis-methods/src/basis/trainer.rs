@@ -1103,18 +1103,23 @@ mod tests {
         c
     }
 
-    #[test]
-    fn resumed_training_is_bit_identical_to_an_uninterrupted_run() {
-        let x = data();
-        let anchors: Vec<usize> = (0..8).collect();
-        // With a schedule: the step size depends on the iteration, which the checkpoint holds.
-        let c = BasisConfig {
+    /// Six iterations with a schedule: the step size depends on the iteration, which a
+    /// checkpoint must hold.
+    fn scheduled_cfg() -> BasisConfig {
+        BasisConfig {
             iterations: 6,
             lr_schedule: LrSchedule::Cosine {
                 final_fraction: 0.1,
             },
             ..ransac_cfg()
-        };
+        }
+    }
+
+    #[test]
+    fn resumed_training_is_bit_identical_to_an_uninterrupted_run() {
+        let x = data();
+        let anchors: Vec<usize> = (0..8).collect();
+        let c = scheduled_cfg();
         let mut whole = BasisTrainer::new(&x, &anchors, &c).unwrap();
         whole.run(&x, 6, &mut |_| {}).unwrap();
 
@@ -1160,13 +1165,7 @@ mod tests {
     fn pipelined_training_is_bit_identical_to_serial_and_resumes_either_way() {
         let x = data();
         let anchors: Vec<usize> = (0..8).collect();
-        let c = BasisConfig {
-            iterations: 6,
-            lr_schedule: LrSchedule::Cosine {
-                final_fraction: 0.1,
-            },
-            ..ransac_cfg()
-        };
+        let c = scheduled_cfg();
         let threads = tch::get_num_threads();
         // Same libtorch thread count on both sides: reductions then run in the same order.
         let pipe = PipelineConfig {
