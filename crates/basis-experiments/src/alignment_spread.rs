@@ -432,7 +432,7 @@ pub fn run_alignment_spread(
         rejected,
         outputs: vec![figure.png, figure.svg, json.clone()],
     };
-    basis_data::io::write_atomic(&json, serde_json::to_string_pretty(&report)?.as_bytes())?;
+    crate::write_report_json(&json, &report)?;
     Ok(report)
 }
 

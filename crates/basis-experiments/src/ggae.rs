@@ -566,10 +566,7 @@ pub fn run_ggae(config: &GgaeConfig, seeds: &[u64], progress: bool) -> Result<Gg
         trials,
         seconds: start.elapsed().as_secs_f64(),
     };
-    basis_data::io::write_atomic(
-        config.out_dir.join("ggae.json"),
-        serde_json::to_string_pretty(&report)?.as_bytes(),
-    )?;
+    crate::write_report_json(config.out_dir.join("ggae.json"), &report)?;
     write_table_and_figures(&report, &config.out_dir)?;
     Ok(report)
 }

@@ -43,3 +43,12 @@ pub mod table1;
 pub mod tightness;
 
 pub use error::{ExperimentError, Result};
+
+/// Writes a run's report as pretty JSON, atomically (no half-written file survives a crash).
+pub(crate) fn write_report_json(
+    path: impl AsRef<std::path::Path>,
+    report: &impl serde::Serialize,
+) -> Result<()> {
+    basis_data::io::write_atomic(path, serde_json::to_string_pretty(report)?.as_bytes())?;
+    Ok(())
+}

@@ -164,10 +164,7 @@ pub fn run_link_prediction(
         trials,
         seconds: start.elapsed().as_secs_f64(),
     };
-    basis_data::io::write_atomic(
-        config.out_dir.join("link_prediction.json"),
-        serde_json::to_string_pretty(&report)?.as_bytes(),
-    )?;
+    crate::write_report_json(config.out_dir.join("link_prediction.json"), &report)?;
     write_table_and_figure(&report, &config.out_dir)?;
     Ok(report)
 }

@@ -774,10 +774,7 @@ pub fn run_segmentation(
         nuclei,
     };
     let out = &config.out_dir;
-    basis_data::io::write_atomic(
-        out.join("segmentation.json"),
-        serde_json::to_string_pretty(&report)?.as_bytes(),
-    )?;
+    crate::write_report_json(out.join("segmentation.json"), &report)?;
     basis_data::io::write_atomic(
         out.join("segmentation.md"),
         segmentation_markdown(&report).as_bytes(),
