@@ -265,15 +265,20 @@ struct RowLists {
 }
 
 impl RowLists {
-    fn reset(&mut self, n: usize, k: usize) {
+    /// Empty lists of `n` rows whose thresholds start at `preset` (one valid
+    /// upper bound per row, see [`preset_thresholds`]).
+    fn reset(&mut self, n: usize, k: usize, preset: &[f32]) {
         self.entries.resize_with(n, Vec::new);
         for e in &mut self.entries {
             e.clear();
+            // With preset thresholds a list rarely outgrows k + a few entries:
+            // one allocation instead of a chain of reallocations.
+            e.reserve(k + 8);
         }
         self.cap.clear();
         self.cap.resize(n, 2 * k + 32);
         self.tau.clear();
-        self.tau.resize(n, f32::INFINITY);
+        self.tau.extend_from_slice(preset);
     }
 
     #[inline]
@@ -282,7 +287,9 @@ impl RowLists {
         e.push(pack(d, j));
         if e.len() >= self.cap[i] {
             e.select_nth_unstable(k - 1);
-            let tau = unpack_distance(e[k - 1]) + margin;
+            // A thread's list may hold fewer than k entries below a preset bound
+            // and its k-th may lie above it: the threshold never grows.
+            let tau = (unpack_distance(e[k - 1]) + margin).min(self.tau[i]);
             let limit = key_limit(tau);
             e.retain(|&p| p <= limit);
             self.tau[i] = tau;
@@ -317,6 +324,8 @@ fn key_limit(tau: f32) -> u64 {
 struct ThreadScratch {
     tile: Vec<f32>,
     lists: RowLists,
+    /// Offsets and marks of the marked chunks of the current tile row.
+    hits: Vec<(u32, u32)>,
 }
 
 /// Reusable buffers of [`knn_exact_with`]: keep one per training loop to avoid
@@ -331,6 +340,8 @@ pub struct KnnWorkspace {
     scratch: Vec<ThreadScratch>,
     merge: Vec<MergeBuf>,
     full: Vec<f32>,
+    preset: Vec<f32>,
+    order: Vec<u32>,
 }
 
 impl KnnWorkspace {
@@ -370,11 +381,13 @@ pub fn knn_exact_with(
     let pairs: Vec<(usize, usize)> = (0..blocks)
         .flat_map(|a| (a..blocks).map(move |b| (a, b)))
         .collect();
+    preset_thresholds(ws, n, d, k, threads);
     let next = AtomicUsize::new(0);
     {
-        let (xf, norms, margin) = (&ws.xf[..], &ws.norms[..], &ws.margin[..]);
+        let (xf, norms, margin, preset) =
+            (&ws.xf[..], &ws.norms[..], &ws.margin[..], &ws.preset[..]);
         let work = |s: &mut ThreadScratch| {
-            s.lists.reset(n, k);
+            s.lists.reset(n, k, preset);
             s.tile.resize(TILE * TILE, 0.0);
             loop {
                 let t = next.fetch_add(1, Ordering::Relaxed);
@@ -615,6 +628,158 @@ fn prepare(ws: &mut KnnWorkspace, x: &DMatrix<f64>, metric: Metric) -> Result<()
     Ok(())
 }
 
+/// Points per leaf of the partition behind [`preset_thresholds`] (at least).
+const LEAF: usize = 256;
+
+/// Starting thresholds of the tiled search: row `i`'s approximate distance to
+/// its `k`-th nearest point *within its leaf* of a k-d partition (median splits
+/// on the coordinate of largest spread, leaves of `LEAF`–`2·LEAF` points),
+/// plus the row's margin.
+///
+/// Why it is valid: the leaf holds `k` points other than `i` whose exact
+/// distances are at most `a + E_i` (`a` their approximate `k`-th, `E_i` the
+/// `f32` error bound); so the true `k`-th exact distance is too, and every
+/// true neighbour's approximate distance is at most `a + 2E_i`, the margin.
+/// No true neighbour is ever refused. Why it helps: the streaming thresholds
+/// of the scan otherwise start at infinity and tighten only as candidates
+/// arrive, and most candidate pushes (random writes into the lists) happen
+/// while they are loose; neighbours in a leaf are near neighbours, so the
+/// bound is close to the final threshold from the first tile on.
+fn preset_thresholds(ws: &mut KnnWorkspace, n: usize, d: usize, k: usize, threads: usize) {
+    let leaf_min = LEAF.max(2 * (k + 1));
+    ws.order.clear();
+    ws.order.extend(0..n as u32);
+    ws.preset.clear();
+    ws.preset.resize(n, f32::INFINITY);
+    let (xf, order) = (&ws.xf[..], &mut ws.order);
+    // Median splits, iteratively (a stack of index ranges): O(n d log n).
+    let mut leaves = Vec::new();
+    let (mut mn, mut mx) = (Vec::new(), Vec::new());
+    let mut stack = vec![(0usize, n)];
+    while let Some((lo, hi)) = stack.pop() {
+        let m = hi - lo;
+        if m < 2 * leaf_min {
+            leaves.push((lo, hi));
+            continue;
+        }
+        // The coordinate of largest spread over this range (row by row: one
+        // contiguous pass per point).
+        let ids = &mut order[lo..hi];
+        mn.clear();
+        mn.resize(d, f32::INFINITY);
+        mx.clear();
+        mx.resize(d, f32::NEG_INFINITY);
+        for &i in ids.iter() {
+            let row = &xf[i as usize * d..(i as usize + 1) * d];
+            for ((lo, hi), &v) in mn.iter_mut().zip(mx.iter_mut()).zip(row) {
+                *lo = lo.min(v);
+                *hi = hi.max(v);
+            }
+        }
+        let mut best = (0usize, -1.0f32);
+        for (c, (lo, hi)) in mn.iter().zip(mx.iter()).enumerate() {
+            if hi - lo > best.1 {
+                best = (c, hi - lo);
+            }
+        }
+        let c = best.0;
+        let half = m / 2;
+        ids.select_nth_unstable_by(half, |&p, &q| {
+            xf[p as usize * d + c].total_cmp(&xf[q as usize * d + c])
+        });
+        stack.push((lo, lo + half));
+        stack.push((lo + half, hi));
+    }
+    // The leaves' own distance tiles, spread over the threads.
+    let (norms, margin, order) = (&ws.norms[..], &ws.margin[..], &ws.order[..]);
+    let per = leaves.len().div_ceil(threads.max(1));
+    let found: Vec<Vec<(u32, f32)>> = std::thread::scope(|sc| {
+        let handles: Vec<_> = leaves
+            .chunks(per.max(1))
+            .map(|part| {
+                sc.spawn(move || {
+                    let (mut leaf, mut tile, mut out) = (Vec::new(), Vec::new(), Vec::new());
+                    for &(lo, hi) in part {
+                        leaf_thresholds(
+                            xf,
+                            norms,
+                            margin,
+                            &order[lo..hi],
+                            d,
+                            k,
+                            &mut leaf,
+                            &mut tile,
+                            &mut out,
+                        );
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    for (i, t) in found.into_iter().flatten() {
+        ws.preset[i as usize] = t;
+    }
+}
+
+/// The preset thresholds of one leaf (`ids`, at least `k + 1` points), pushed to `out`.
+#[allow(clippy::too_many_arguments)]
+fn leaf_thresholds(
+    xf: &[f32],
+    norms: &[f32],
+    margin: &[f32],
+    ids: &[u32],
+    d: usize,
+    k: usize,
+    leaf: &mut Vec<f32>,
+    tile: &mut Vec<f32>,
+    out: &mut Vec<(u32, f32)>,
+) {
+    let m = ids.len();
+    leaf.clear();
+    for &i in ids {
+        leaf.extend_from_slice(&xf[i as usize * d..(i as usize + 1) * d]);
+    }
+    tile.resize(m * m, 0.0);
+    // SAFETY: `leaf` is `m × d` and `tile` `m × m`, both row-major.
+    unsafe {
+        matrixmultiply::sgemm(
+            m,
+            d,
+            m,
+            -2.0,
+            leaf.as_ptr(),
+            d as isize,
+            1,
+            leaf.as_ptr(),
+            1,
+            d as isize,
+            0.0,
+            tile.as_mut_ptr(),
+            m as isize,
+            1,
+        );
+    }
+    for (r, &i) in ids.iter().enumerate() {
+        let row = &mut tile[r * m..(r + 1) * m];
+        let ni = norms[i as usize];
+        for (v, &j) in row.iter_mut().zip(ids) {
+            *v += ni + norms[j as usize];
+        }
+        row[r] = f32::INFINITY;
+        let (_, kth, _) = row.select_nth_unstable_by(k - 1, f32::total_cmp);
+        // Finite features give a finite bound; an infinite one is simply no preset.
+        let t = kth.max(0.0) + margin[i as usize];
+        if t.is_finite() {
+            out.push((i, t));
+        }
+    }
+}
+
 /// One tile `X_I X_Jᵀ`: distances into `s.tile`, then offered to rows of `I` and `J`.
 #[allow(clippy::too_many_arguments)]
 fn scan_tile(
@@ -653,41 +818,190 @@ fn scan_tile(
         );
     }
     let nj = &norms[j0..j0 + bj];
-    let lists = &mut s.lists;
+    let (lists, hits) = (&mut s.lists, &mut s.hits);
+    let avx2 = has_avx2();
     for r in 0..bi {
         let i = i0 + r;
         let row = &mut tile[r * bj..(r + 1) * bj];
-        let ni = norms[i];
-        for (v, &q) in row.iter_mut().zip(nj) {
-            *v += ni + q;
-        }
         // On the diagonal tile only pairs j > i are visited (both directions are offered).
         let start = if a == b { r + 1 } else { 0 };
-        // Most entries beat neither threshold: test eight at a time without
-        // branches (vectorised), and take the scalar path only for a hit.
-        let mut c = start;
-        while c < bj {
-            let end = (c + 8).min(bj);
-            let ti = lists.tau[i];
-            let tj = &lists.tau[j0 + c..j0 + end];
-            let vals = &row[c..end];
-            let mut hit = false;
-            for (v, t) in vals.iter().zip(tj) {
-                hit |= (*v <= ti) | (*v <= *t);
-            }
-            if hit {
-                for (cc, &dist) in row.iter().enumerate().take(end).skip(c) {
-                    let j = j0 + cc;
+        // Most entries beat neither threshold: one branch-free (vectorised) pass
+        // adds the norms and marks the chunks holding a possible hit; only those
+        // take the scalar path. The marks use the thresholds at the start of the
+        // row, which only shrink: a superset of the chunks to visit.
+        hits.clear();
+        mark_row(
+            avx2,
+            &mut row[start..],
+            &nj[start..],
+            norms[i],
+            lists.tau[i],
+            &lists.tau[j0 + start..j0 + bj],
+            hits,
+        );
+        // Bit `l` of a mark: entry `l` of the chunk may join row `i`'s list; bit
+        // `MARK_CHUNK + l`: row `i` may join column `l`'s. Both are re-tested
+        // against the current thresholds.
+        for &(h, mut m) in hits.iter() {
+            let c = start + h as usize;
+            while m != 0 {
+                let bit = m.trailing_zeros() as usize;
+                m &= m - 1;
+                let (col, own) = if bit < MARK_CHUNK {
+                    (c + bit, true)
+                } else {
+                    (c + bit - MARK_CHUNK, false)
+                };
+                let dist = row[col];
+                let j = j0 + col;
+                if own {
                     if dist <= lists.tau[i] {
                         lists.offer(i, dist, j as u32, k, margin[i]);
                     }
-                    if dist <= lists.tau[j] {
-                        lists.offer(j, dist, i as u32, k, margin[j]);
-                    }
+                } else if dist <= lists.tau[j] {
+                    lists.offer(j, dist, i as u32, k, margin[j]);
                 }
             }
-            c = end;
         }
+    }
+}
+
+/// Width of the chunks [`mark_row`] marks.
+const MARK_CHUNK: usize = 16;
+const _: () = assert!(2 * MARK_CHUNK <= 32);
+
+/// Whether the CPU runs [`mark_row_avx2`] (checked once per tile; the answer is cached by std).
+#[inline]
+fn has_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Turns one row of `−2 X_I X_Jᵀ` into squared distances (`+ ‖x_i‖² + ‖x_j‖²`)
+/// and pushes, for every [`MARK_CHUNK`]-wide chunk in which some entry is at
+/// most the row's threshold `ti` or its column's `tj`, its offset and a mask
+/// (low bits: `≤ ti`, high bits: `≤ tj`).
+#[inline]
+fn mark_row(
+    avx2: bool,
+    row: &mut [f32],
+    nj: &[f32],
+    ni: f32,
+    ti: f32,
+    tj: &[f32],
+    hits: &mut Vec<(u32, u32)>,
+) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if avx2 {
+            // SAFETY: the caller checked that the CPU supports AVX2.
+            unsafe { mark_row_avx2(row, nj, ni, ti, tj, hits) };
+            return;
+        }
+    }
+    let _ = avx2;
+    mark_row_lanes(row, nj, ni, ti, tj, hits);
+}
+
+/// [`mark_row_lanes`] with AVX2 compares and move-masks (the default target is
+/// baseline x86-64, and the compiler packs the mask bits poorly by itself).
+/// The same additions in the same order: the same values as the portable path.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn mark_row_avx2(
+    row: &mut [f32],
+    nj: &[f32],
+    ni: f32,
+    ti: f32,
+    tj: &[f32],
+    hits: &mut Vec<(u32, u32)>,
+) {
+    use std::arch::x86_64::*;
+    const _: () = assert!(MARK_CHUNK == 16);
+    let n = row.len().min(nj.len()).min(tj.len());
+    let chunks = n / MARK_CHUNK;
+    let (vni, vti) = (_mm256_set1_ps(ni), _mm256_set1_ps(ti));
+    let (pr, pq, pt) = (row.as_mut_ptr(), nj.as_ptr(), tj.as_ptr());
+    for ch in 0..chunks {
+        let c = ch * MARK_CHUNK;
+        // SAFETY: `c + 16 ≤ n`, within all three slices; unaligned loads and stores.
+        let m = unsafe {
+            let v0 = _mm256_add_ps(
+                _mm256_loadu_ps(pr.add(c)),
+                _mm256_add_ps(vni, _mm256_loadu_ps(pq.add(c))),
+            );
+            let v1 = _mm256_add_ps(
+                _mm256_loadu_ps(pr.add(c + 8)),
+                _mm256_add_ps(vni, _mm256_loadu_ps(pq.add(c + 8))),
+            );
+            _mm256_storeu_ps(pr.add(c), v0);
+            _mm256_storeu_ps(pr.add(c + 8), v1);
+            let own = _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_LE_OQ>(v0, vti)) as u32
+                | (_mm256_movemask_ps(_mm256_cmp_ps::<_CMP_LE_OQ>(v1, vti)) as u32) << 8;
+            let col =
+                _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_LE_OQ>(v0, _mm256_loadu_ps(pt.add(c))))
+                    as u32
+                    | (_mm256_movemask_ps(_mm256_cmp_ps::<_CMP_LE_OQ>(
+                        v1,
+                        _mm256_loadu_ps(pt.add(c + 8)),
+                    )) as u32)
+                        << 8;
+            own | col << MARK_CHUNK
+        };
+        if m != 0 {
+            hits.push((c as u32, m));
+        }
+    }
+    let c = chunks * MARK_CHUNK;
+    mark_chunk(&mut row[c..n], &nj[c..n], ni, ti, &tj[c..n], c as u32, hits);
+}
+
+/// Fixed-width chunks, then the tail: the portable path.
+#[inline(always)]
+fn mark_row_lanes(
+    row: &mut [f32],
+    nj: &[f32],
+    ni: f32,
+    ti: f32,
+    tj: &[f32],
+    hits: &mut Vec<(u32, u32)>,
+) {
+    let mut c = 0;
+    for ((v, q), t) in row
+        .chunks_mut(MARK_CHUNK)
+        .zip(nj.chunks(MARK_CHUNK))
+        .zip(tj.chunks(MARK_CHUNK))
+    {
+        mark_chunk(v, q, ni, ti, t, c, hits);
+        c += MARK_CHUNK as u32;
+    }
+}
+
+/// One chunk of at most [`MARK_CHUNK`] entries starting at offset `c`.
+#[inline(always)]
+fn mark_chunk(
+    v: &mut [f32],
+    q: &[f32],
+    ni: f32,
+    ti: f32,
+    t: &[f32],
+    c: u32,
+    hits: &mut Vec<(u32, u32)>,
+) {
+    let mut m = 0u32;
+    for (l, ((v, &q), &t)) in v.iter_mut().zip(q).zip(t).enumerate().take(MARK_CHUNK) {
+        *v += ni + q;
+        m |= ((*v <= ti) as u32) << l;
+        m |= ((*v <= t) as u32) << (MARK_CHUNK + l);
+    }
+    if m != 0 {
+        hits.push((c, m));
     }
 }
 
@@ -844,6 +1158,48 @@ mod tests {
             all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
             let want: Vec<usize> = all[..5].iter().map(|p| p.1).collect();
             assert_eq!(g.neighbors(i), want.as_slice(), "row {i}");
+        }
+    }
+
+    #[test]
+    fn marking_paths_agree_bit_for_bit() {
+        // Rows of odd lengths (tails), thresholds hit and missed, ties at the threshold.
+        let mut state = 7u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 40) as f32 / (1u64 << 24) as f32
+        };
+        for len in [0usize, 5, 16, 37, 256] {
+            let row: Vec<f32> = (0..len).map(|_| next() - 1.5).collect();
+            let nj: Vec<f32> = (0..len).map(|_| next()).collect();
+            let mut tj: Vec<f32> = (0..len).map(|_| 0.2 + 0.5 * next()).collect();
+            if len > 3 {
+                tj[3] = f32::INFINITY;
+            }
+            let (ni, ti) = (0.75f32, 0.1f32);
+            let (mut a, mut b) = (row.clone(), row.clone());
+            let (mut ha, mut hb) = (Vec::new(), Vec::new());
+            mark_row_lanes(&mut a, &nj, ni, ti, &tj, &mut ha);
+            mark_row(has_avx2(), &mut b, &nj, ni, ti, &tj, &mut hb);
+            assert_eq!(a, b, "values, length {len}");
+            assert_eq!(ha, hb, "marks, length {len}");
+            // Every mark bit is exactly an entry within a threshold.
+            for (c, v) in a.iter().enumerate() {
+                let mark = ha
+                    .iter()
+                    .find(|h| h.0 as usize == c / MARK_CHUNK * MARK_CHUNK)
+                    .map_or(0, |h| h.1);
+                let l = c % MARK_CHUNK;
+                assert_eq!(mark >> l & 1 == 1, *v <= ti, "own bit {c}");
+                assert_eq!(
+                    mark >> (MARK_CHUNK + l) & 1 == 1,
+                    *v <= tj[c],
+                    "column bit {c}"
+                );
+                assert_eq!(*v, row[c] + (ni + nj[c]));
+            }
         }
     }
 

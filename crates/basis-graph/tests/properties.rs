@@ -76,11 +76,24 @@ fn tiled_multithreaded_search_equals_naive_brute_force() {
     let x = xorshift_points(2600, 6, 3);
     assert_matches_naive(&x, 12, Metric::Euclidean, 2);
     assert_matches_naive(&x, 12, Metric::Euclidean, 3);
-    // k above a tile's rows: no preset threshold from the row's own tile (it holds too few
-    // points), the lists start open as before.
+    // k above a tile's rows: the k-d leaves behind the preset thresholds grow to
+    // at least 2(k + 1) points.
     assert_matches_naive(&x, 300, Metric::Euclidean, 2);
     // Cosine on the tiled path, where the preset thresholds come from unit rows.
     assert_matches_naive(&x, 12, Metric::Cosine, 2);
+}
+
+#[test]
+fn tiled_search_with_massive_ties_breaks_them_by_index() {
+    // 2,600 points on only 13 distinct positions: every k-d leaf is full of
+    // exact duplicates, so the preset thresholds are the margin alone, and the
+    // neighbours are decided by index among hundreds of ties spread over all tiles.
+    let base = xorshift_points(13, 5, 21);
+    let x = DMatrix::from_fn(2600, 5, |i, j| base[((i * 7) % 13, j)]);
+    for threads in [1, 2] {
+        assert_matches_naive(&x, 12, Metric::Euclidean, threads);
+    }
+    assert_matches_naive(&x, 250, Metric::Euclidean, 2);
 }
 
 #[test]
