@@ -269,14 +269,16 @@ impl RowLists {
     /// upper bound per row, see [`preset_thresholds`]).
     fn reset(&mut self, n: usize, k: usize, preset: &[f32]) {
         self.entries.resize_with(n, Vec::new);
+        // With preset thresholds few candidates beyond the k-th arrive, so a list
+        // is compacted once it holds k + k/4 + 8 entries and allocated once at that
+        // size (a list that keeps more than half after compaction doubles it).
+        let cap = list_capacity(k);
         for e in &mut self.entries {
             e.clear();
-            // With preset thresholds a list rarely outgrows k + a few entries:
-            // one allocation instead of a chain of reallocations.
-            e.reserve(k + 8);
+            e.reserve_exact(cap);
         }
         self.cap.clear();
-        self.cap.resize(n, 2 * k + 32);
+        self.cap.resize(n, cap);
         self.tau.clear();
         self.tau.extend_from_slice(preset);
     }
@@ -298,6 +300,11 @@ impl RowLists {
             }
         }
     }
+}
+
+/// Entries a candidate list holds before its first compaction.
+fn list_capacity(k: usize) -> usize {
+    k + k / 4 + 8
 }
 
 /// Packs a non-negative `f32` distance and an index into one `u64` whose
