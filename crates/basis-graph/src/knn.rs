@@ -295,7 +295,9 @@ impl RowLists {
             let limit = key_limit(tau);
             e.retain(|&p| p <= limit);
             self.tau[i] = tau;
-            if 2 * e.len() > self.cap[i] {
+            // Compaction freed less than half the slack above k (many ties
+            // within the margin): grow, so that compactions stay rare.
+            if e.len() > k + (self.cap[i] - k) / 2 {
                 self.cap[i] *= 2;
             }
         }
