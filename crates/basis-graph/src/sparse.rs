@@ -12,6 +12,7 @@ use crate::laplacian::{LaplacianKind, RandomWalkSide};
 use nalgebra::{DMatrix, DVector};
 use nalgebra_sparse::CsrMatrix;
 use petgraph::unionfind::UnionFind;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// Gaussian weight of an edge of length `dist` between points with scales
@@ -37,55 +38,140 @@ pub fn knn_affinity(knn: &KnnGraph, params: &AffinityParams) -> Result<CsrMatrix
     params.check(knn.k)?;
     let sigma = gaussian_scales(knn, params.scale)?;
     let (n, k) = (knn.n, knn.k);
-    // Bucket every directed edge i→j into rows i (outgoing) and j (incoming).
+    let edges = n
+        .checked_mul(k)
+        .filter(|&e| e == knn.indices.len() && e == knn.distances.len())
+        .ok_or_else(|| {
+            GraphError::BadAffinity(format!(
+                "kNN graph of {n} points × {k} neighbours holds {} indices and {} distances",
+                knn.indices.len(),
+                knn.distances.len()
+            ))
+        })?;
+    // Every directed edge i→j is bucketed into rows i and j as one u64 key,
+    // (column << 32) | edge id, so a row sorts as plain integers and a bucket
+    // entry costs 8 bytes; the weight is looked up by edge id.
+    if n > u32::MAX as usize || edges > u32::MAX as usize {
+        return Err(GraphError::InvalidParameter(format!(
+            "{n} points × {k} neighbours: the CSR affinity builder indexes edges with 32 bits"
+        )));
+    }
+    if let Some(e) = knn.indices.iter().position(|&j| j >= n) {
+        return Err(GraphError::BadAffinity(format!(
+            "neighbour {} of point {} is out of range (n = {n})",
+            knn.indices[e],
+            e / k
+        )));
+    }
+    let weights: Vec<f64> = (0..edges)
+        .into_par_iter()
+        .with_min_len(PAR_MIN_ROWS)
+        .map(|e| gaussian_weight(params.scale, knn.distances[e], sigma[e / k], sigma[knn.indices[e]]))
+        .collect();
+    // Row i holds its k outgoing edges and its incoming ones.
     let mut counts = vec![k; n];
     for &j in &knn.indices {
         counts[j] += 1;
     }
-    let mut start = vec![0usize; n + 1];
-    for i in 0..n {
-        start[i + 1] = start[i] + counts[i];
+    let mut start = Vec::with_capacity(n + 1);
+    start.push(0);
+    for c in &counts {
+        start.push(start[start.len() - 1] + c);
     }
     let total = start[n];
     let mut fill = start.clone();
-    let mut entries = vec![(0usize, 0.0f64, false); total];
-    for i in 0..n {
-        for (&j, &d) in knn.neighbors(i).iter().zip(knn.neighbor_distances(i)) {
-            let w = gaussian_weight(params.scale, d, sigma[i], sigma[j]);
-            entries[fill[i]] = (j, w, true);
-            fill[i] += 1;
-            entries[fill[j]] = (i, w, false);
-            fill[j] += 1;
-        }
+    let mut keys = vec![0u64; total];
+    for e in 0..edges {
+        let (i, j) = (e / k, knn.indices[e]);
+        keys[fill[i]] = ((j as u64) << 32) | e as u64;
+        fill[i] += 1;
+        keys[fill[j]] = ((i as u64) << 32) | e as u64;
+        fill[j] += 1;
     }
-    let mut offsets = Vec::with_capacity(n + 1);
-    let mut cols = Vec::with_capacity(total);
-    let mut vals = Vec::with_capacity(total);
-    offsets.push(0);
-    for i in 0..n {
-        let row = &mut entries[start[i]..start[i + 1]];
-        row.sort_unstable_by_key(|e| e.0);
+    drop(fill);
+    // Row r's kept entries, in column order: (column, weight) for every column
+    // listed once or twice (both directions), combined by the rule.
+    let kept = |r: usize, row: &[u64], emit: &mut dyn FnMut(usize, f64)| {
         let mut t = 0;
         while t < row.len() {
-            let (j, w, _) = row[t];
-            let both = t + 1 < row.len() && row[t + 1].0 == j;
-            let w2 = if both { w.max(row[t + 1].1) } else { w };
+            let j = (row[t] >> 32) as usize;
+            let w = weights[(row[t] & 0xFFFF_FFFF) as usize];
+            let both = t + 1 < row.len() && (row[t + 1] >> 32) as usize == j;
+            let w2 = if both {
+                w.max(weights[(row[t + 1] & 0xFFFF_FFFF) as usize])
+            } else {
+                w
+            };
             t += if both { 2 } else { 1 };
             let v = match (params.symmetrize, both) {
                 (Symmetrize::Max, _) | (Symmetrize::Mean, true) | (Symmetrize::Mutual, true) => w2,
                 (Symmetrize::Mean, false) => 0.5 * w2,
                 (Symmetrize::Mutual, false) => 0.0,
             };
-            if v > 0.0 && j != i {
-                cols.push(j);
-                vals.push(v);
+            if v > 0.0 && j != r {
+                emit(j, v);
             }
         }
-        offsets.push(cols.len());
+    };
+    // Pass 1: sort each row, count what it keeps.
+    let mut rows: Vec<&mut [u64]> = Vec::with_capacity(n);
+    let mut rest = &mut keys[..];
+    for i in 0..n {
+        let (head, tail) = rest.split_at_mut(start[i + 1] - start[i]);
+        rows.push(head);
+        rest = tail;
     }
+    counts.fill(0);
+    rows.par_iter_mut()
+        .zip(counts.par_iter_mut())
+        .enumerate()
+        .with_min_len(PAR_MIN_ROWS)
+        .for_each(|(r, (row, c))| {
+            row.sort_unstable();
+            kept(r, row, &mut |_, _| *c += 1);
+        });
+    let mut offsets = Vec::with_capacity(n + 1);
+    offsets.push(0);
+    for c in &counts {
+        offsets.push(offsets[offsets.len() - 1] + c);
+    }
+    drop(counts);
+    // Pass 2: write the rows.
+    let nnz = offsets[n];
+    let mut cols = vec![0usize; nnz];
+    let mut vals = vec![0.0f64; nnz];
+    let mut out: Vec<(&mut [usize], &mut [f64])> = Vec::with_capacity(n);
+    let (mut cr, mut vr) = (&mut cols[..], &mut vals[..]);
+    for i in 0..n {
+        let len = offsets[i + 1] - offsets[i];
+        let (ch, ct) = cr.split_at_mut(len);
+        let (vh, vt) = vr.split_at_mut(len);
+        out.push((ch, vh));
+        cr = ct;
+        vr = vt;
+    }
+    rows.par_iter()
+        .zip(out.par_iter_mut())
+        .enumerate()
+        .with_min_len(PAR_MIN_ROWS)
+        .for_each(|(r, (row, (c, v)))| {
+            let mut t = 0;
+            kept(r, row, &mut |j, w| {
+                c[t] = j;
+                v[t] = w;
+                t += 1;
+            });
+        });
+    drop(out);
+    drop(rows);
+    drop(keys);
     CsrMatrix::try_from_csr_data(n, n, offsets, cols, vals)
         .map_err(|e| GraphError::BadAffinity(format!("CSR assembly: {e}")))
 }
+
+/// Rows (or edges) per rayon task in the CSR builders: smaller graphs run on
+/// the calling thread.
+const PAR_MIN_ROWS: usize = 4096;
 
 /// Checks that a CSR affinity is square, finite, non-negative and symmetric.
 pub fn check_affinity_csr(w: &CsrMatrix<f64>) -> Result<()> {
@@ -578,5 +664,114 @@ mod numerical_component_tests {
             v /= v.norm();
             assert!((&l * &v).norm() <= 1e-8, "component {comp}");
         }
+    }
+}
+
+#[cfg(test)]
+mod affinity_tests {
+    use super::*;
+    use crate::knn::{KnnParams, knn_exact};
+
+    /// The affinity by its definition, pair by pair: `W_ij` from the directed
+    /// edges `i→j` and `j→i` that the kNN lists hold.
+    fn affinity_by_definition(knn: &KnnGraph, params: &AffinityParams) -> DMatrix<f64> {
+        let sigma = gaussian_scales(knn, params.scale).unwrap();
+        let n = knn.n;
+        let mut directed = DMatrix::<f64>::from_element(n, n, -1.0);
+        for i in 0..n {
+            for (&j, &d) in knn.neighbors(i).iter().zip(knn.neighbor_distances(i)) {
+                directed[(i, j)] = gaussian_weight(params.scale, d, sigma[i], sigma[j]);
+            }
+        }
+        DMatrix::from_fn(n, n, |i, j| {
+            let (a, b) = (directed[(i, j)], directed[(j, i)]);
+            let w = a.max(b);
+            if i == j || w < 0.0 {
+                return 0.0;
+            }
+            match (params.symmetrize, a >= 0.0 && b >= 0.0) {
+                (Symmetrize::Max, _) | (Symmetrize::Mean, true) | (Symmetrize::Mutual, true) => w,
+                (Symmetrize::Mean, false) => 0.5 * w,
+                (Symmetrize::Mutual, false) => 0.0,
+            }
+        })
+    }
+
+    #[test]
+    fn csr_affinity_equals_its_definition_bit_for_bit() {
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        for (n, dim, k) in [(40usize, 2usize, 5usize), (300, 3, 12), (9000, 2, 6)] {
+            // Coordinates on a coarse grid: many equal distances.
+            let x = DMatrix::from_fn(n, dim, |_, _| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state % 50) as f64 * 0.1
+            });
+            let knn = knn_exact(
+                &x,
+                &KnnParams {
+                    k,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            for symmetrize in [Symmetrize::Max, Symmetrize::Mean, Symmetrize::Mutual] {
+                for scale in [Scale::MedianKth, Scale::Local(k.min(7)), Scale::Fixed(0.3)] {
+                    let params = AffinityParams { scale, symmetrize };
+                    let w = knn_affinity(&knn, &params).unwrap();
+                    if n > 1000 {
+                        // Too large for the dense definition: every stored entry
+                        // is checked against it one by one instead.
+                        let sigma = gaussian_scales(&knn, scale).unwrap();
+                        for (i, row) in w.row_iter().enumerate() {
+                            assert!(row.col_indices().windows(2).all(|c| c[0] < c[1]));
+                            for (&j, &v) in row.col_indices().iter().zip(row.values()) {
+                                let find = |a: usize, b: usize| {
+                                    let p = knn.neighbors(a).iter().position(|&c| c == b)?;
+                                    let d = knn.neighbor_distances(a)[p];
+                                    Some(gaussian_weight(scale, d, sigma[a], sigma[b]))
+                                };
+                                let (a, b) = (find(i, j), find(j, i));
+                                let both = a.is_some() && b.is_some();
+                                let m = a.unwrap_or(-1.0).max(b.unwrap_or(-1.0));
+                                let want = match (symmetrize, both) {
+                                    (Symmetrize::Mean, false) => 0.5 * m,
+                                    _ => m,
+                                };
+                                assert!(m > 0.0 && (both || symmetrize != Symmetrize::Mutual));
+                                assert_eq!(v.to_bits(), want.to_bits(), "({i}, {j})");
+                            }
+                        }
+                        continue;
+                    }
+                    let want = affinity_by_definition(&knn, &params);
+                    let got = csr_to_dense(&w);
+                    for (g, e) in got.iter().zip(want.iter()) {
+                        assert_eq!(g.to_bits(), e.to_bits(), "{symmetrize:?} {scale:?} n = {n}");
+                    }
+                    // Zeros are not stored.
+                    assert!(w.values().iter().all(|&v| v > 0.0));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_hand_made_graph_with_bad_parts_is_a_typed_error() {
+        let knn = KnnGraph {
+            n: 3,
+            k: 1,
+            indices: vec![1, 2, 7],
+            distances: vec![1.0, 1.0, 1.0],
+        };
+        assert!(knn_affinity(&knn, &AffinityParams::default()).is_err());
+        let short = KnnGraph {
+            n: 3,
+            k: 1,
+            indices: vec![1, 2],
+            distances: vec![1.0, 1.0],
+        };
+        assert!(knn_affinity(&short, &AffinityParams::default()).is_err());
     }
 }
