@@ -27,8 +27,37 @@ import numpy as np
 import scipy
 import scipy.sparse as sp
 import sklearn
-from scipy.sparse.linalg import eigsh, lobpcg
+from scipy.sparse.linalg import LinearOperator, eigsh, lobpcg
 from sklearn.neighbors import NearestNeighbors
+
+
+def status_kib(field):
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def peak_start():
+    """Resets the resident high-water mark (Linux clear_refs 5), as the Rust side does."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        return None
+    return status_kib("VmRSS:")
+
+
+def peak_above(start_kib):
+    """Bytes the peak rose above the resident size at peak_start(), or None."""
+    hwm = status_kib("VmHWM:")
+    if start_kib is None or hwm is None:
+        return None
+    return max(hwm - start_kib, 0) * 1024
 
 
 def load_w(out_dir, stem):
@@ -71,6 +100,23 @@ def solve_eigsh(sym, k, tol, seed):
     return seconds, 2.0 - theta, vecs
 
 
+def count_eigsh_products(sym, k, tol, seed):
+    """Operator products ARPACK takes for the same solve (same start vector), counted
+    in a second, untimed run through a LinearOperator."""
+    n = sym.shape[0]
+    a = (sp.identity(n, format="csr") + sym).tocsr()
+    count = [0]
+
+    def matvec(x):
+        count[0] += 1
+        return a @ x
+
+    op = LinearOperator((n, n), matvec=matvec, dtype=np.float64)
+    v0 = np.random.default_rng(seed).uniform(-1, 1, n)
+    eigsh(op, k=k, which="LA", tol=tol, v0=v0)
+    return count[0]
+
+
 def main(out_dir):
     with open(os.path.join(out_dir, "report.json")) as f:
         report = json.load(f)
@@ -86,7 +132,8 @@ def main(out_dir):
         for tol, name in [(0.0, "eigsh tol=0"), (1e-6, "eigsh tol=1e-6")]:
             seconds, lam, vecs = solve_eigsh(sym, k, tol, cfg["seed"])
             r = {"stem": stem, "method": name, "seconds": seconds,
-                 "max_residual": residual(sym, vecs, lam), "max_sine_vs_ours": max_sine(vecs, ours)}
+                 "max_residual": residual(sym, vecs, lam), "max_sine_vs_ours": max_sine(vecs, ours),
+                 "products": count_eigsh_products(sym, k, tol, cfg["seed"])}
             print(f"{stem} {name}: {seconds:.3f} s, residual {r['max_residual']:.1e}, "
                   f"sin vs ours {r['max_sine_vs_ours']:.1e}", file=sys.stderr)
             rows.append(r)
@@ -103,6 +150,7 @@ def main(out_dir):
 
         # The whole pipeline on the same features.
         x = np.load(os.path.join(out_dir, f"{stem}_x.npy"))
+        probe = peak_start()
         t = time.perf_counter()
         dist, idx = NearestNeighbors(n_neighbors=knn_k, algorithm="brute").fit(x).kneighbors()
         knn_seconds = time.perf_counter() - t
@@ -115,7 +163,8 @@ def main(out_dir):
         v0 = np.random.default_rng(cfg["seed"]).uniform(-1, 1, n)
         theta, vecs = eigsh(a2, k=k, which="LA", tol=1e-6, v0=v0)
         seconds = time.perf_counter() - t
-        r = {"stem": stem, "method": "pipeline", "seconds": seconds,
+        peak = peak_above(probe)
+        r = {"stem": stem, "method": "pipeline", "seconds": seconds, "peak_bytes": peak,
              "max_residual": residual(sym2, vecs, 2.0 - theta),
              "max_sine_vs_ours": max_sine(vecs, ours), "knn_seconds": knn_seconds}
         print(f"{stem} pipeline: {seconds:.2f} s (kNN {knn_seconds:.2f} s)", file=sys.stderr)

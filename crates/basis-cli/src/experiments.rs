@@ -660,6 +660,12 @@ pub struct SpectralSweepArgs {
     /// Threads (0 = all cores)
     #[arg(long, default_value_t = SpectralSweepConfig::default().threads)]
     threads: usize,
+    /// Lanczos basis size (0 = automatic, max(2K + 1, 20))
+    #[arg(long, default_value_t = SpectralSweepConfig::default().krylov_dim)]
+    krylov_dim: usize,
+    /// Skip the solver's missed-copy check (ARPACK has none)
+    #[arg(long)]
+    no_verify: bool,
     /// Fashion-MNIST IDX directory [default: $BASIS_FASHION_MNIST_DIR or
     /// /usr/share/datasets/fashion-mnist]
     #[arg(long, value_name = "DIR")]
@@ -1226,6 +1232,10 @@ fn spectral_sweep(a: &SpectralSweepArgs, g: &Given) -> CliResult<()> {
     g.set("eigenpairs", &a.eigenpairs, &mut cfg.eigenpairs);
     g.set("tols", &a.tols, &mut cfg.tolerances);
     g.set("threads", &a.threads, &mut cfg.threads);
+    g.set("krylov_dim", &a.krylov_dim, &mut cfg.krylov_dim);
+    if a.no_verify {
+        cfg.verify = false;
+    }
     if a.data_dir.is_some() {
         cfg.fashion_mnist.dir = a.data_dir.clone();
     }

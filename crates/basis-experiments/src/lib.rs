@@ -19,6 +19,7 @@
 pub mod alignment_spread;
 pub mod error;
 pub mod graph_sweep;
+pub mod memory;
 pub mod spectral_sweep;
 
 #[cfg(feature = "nn")]

@@ -12,6 +12,7 @@
 
 use crate::error::{ExperimentError, Result};
 use crate::graph_sweep::project;
+use crate::memory::PeakProbe;
 use basis_data::fashion_mnist::{FashionMnistConfig, Split, load_fashion_mnist};
 use basis_data::io::write_atomic;
 use basis_data::npy::encode_npy;
@@ -38,6 +39,10 @@ pub struct SpectralSweepConfig {
     pub tolerances: Vec<f64>,
     /// Threads (0 = all cores).
     pub threads: usize,
+    /// Lanczos basis size (0 = the solver's automatic `max(2K + 1, 20)`).
+    pub krylov_dim: usize,
+    /// Run the solver's missed-copy check ([`SolverParams::verify`], the default).
+    pub verify: bool,
     /// Seed of the projection and of the start vector.
     pub seed: u64,
     /// Where Fashion-MNIST is.
@@ -53,6 +58,8 @@ impl Default for SpectralSweepConfig {
             eigenpairs: 10,
             tolerances: vec![1e-6, 1e-12],
             threads: 0,
+            krylov_dim: 0,
+            verify: SolverParams::default().verify,
             seed: 0,
             fashion_mnist: FashionMnistConfig::default(),
         }
@@ -117,6 +124,8 @@ impl SpectralSweepConfig {
                 tol,
                 seed: self.seed,
                 threads: self.threads,
+                krylov_dim: self.krylov_dim,
+                verify: self.verify,
                 ..Default::default()
             },
         }
@@ -153,6 +162,10 @@ pub struct DatasetRow {
     pub graph_seconds: f64,
     /// Solves, one per tolerance.
     pub solves: Vec<SolveRow>,
+    /// Most the first end-to-end run (kNN → affinity → solve) raised the
+    /// resident memory above what was resident before it ([`crate::memory`]).
+    #[serde(default)]
+    pub peak_bytes: Option<u64>,
     /// Eigenvalues of the first solve.
     pub eigenvalues: Vec<f64>,
     /// File stem of the exported arrays (`STEM_x.npy`, `STEM_indptr.npy`, ...).
@@ -190,12 +203,21 @@ pub fn run_spectral_sweep(
         let stem = format!("fmnist_{split}_{n}x{}", config.dim);
         let mut solves = Vec::new();
         let mut first = None;
+        let mut peak_bytes = None;
         for &tol in &config.tolerances {
+            let probe = if first.is_none() {
+                PeakProbe::start()
+            } else {
+                None
+            };
             log(&format!(
                 "{split}: {n} × {}, Lanczos tol {tol:e} ...",
                 config.dim
             ));
             let a = analytic_embedding(&x, &config.graph(), &config.embedding(tol))?;
+            if let Some(p) = probe {
+                peak_bytes = p.peak_above_start();
+            }
             let row = SolveRow {
                 tol,
                 seconds: a.timings.eigen_seconds,
@@ -243,6 +265,7 @@ pub fn run_spectral_sweep(
             knn_seconds: a.timings.knn_seconds,
             graph_seconds: a.timings.graph_seconds,
             solves,
+            peak_bytes,
             eigenvalues: a.embedding.values.iter().copied().collect(),
             stem,
         });
@@ -274,6 +297,18 @@ pub struct ScipyRow {
     /// Of the pipeline: seconds of its kNN search.
     #[serde(default)]
     pub knn_seconds: Option<f64>,
+    /// Of the pipeline: the most it raised the resident memory (bytes).
+    #[serde(default)]
+    pub peak_bytes: Option<u64>,
+    /// Of the `eigsh` rows: the operator products ARPACK took (counted in a second,
+    /// untimed run from the same start vector).
+    #[serde(default)]
+    pub products: Option<usize>,
+}
+
+/// Bytes as MiB, or "n/a".
+fn mib(bytes: Option<u64>) -> String {
+    bytes.map_or("n/a".into(), |b| format!("{:.0}", b as f64 / (1u64 << 20) as f64))
 }
 
 /// The reference side.
@@ -290,10 +325,23 @@ pub fn spectral_sweep_markdown(r: &SpectralSweepReport, sp: Option<&ScipySpectra
     let c = &r.config;
     let mut s = format!(
         "K = {} eigenpairs of L_N, {}-NN Gaussian graph (σ = median k-th distance, max-symmetrised) \
-         of {}-dimensional Fashion-MNIST features, {} threads.\n\n\
+         of {}-dimensional Fashion-MNIST features, {} threads; Lanczos basis {}, {}.\n\n\
          | data | n | nnz(W) | solver | seconds | max residual | reference | ref. seconds | ref. residual | speed-up | max sin θ vs ours |\n\
          |---|---|---|---|---|---|---|---|---|---|---|\n",
-        c.eigenpairs, c.k_neighbors, c.dim, r.threads
+        c.eigenpairs,
+        c.k_neighbors,
+        c.dim,
+        r.threads,
+        if c.krylov_dim == 0 {
+            "automatic".to_string()
+        } else {
+            c.krylov_dim.to_string()
+        },
+        if c.verify {
+            "missed-copy check on (its products counted)"
+        } else {
+            "missed-copy check off"
+        }
     );
     let find = |stem: &str, method: &str| {
         sp.and_then(|p| p.rows.iter().find(|x| x.stem == stem && x.method == method))
@@ -315,7 +363,8 @@ pub fn spectral_sweep_markdown(r: &SpectralSweepReport, sp: Option<&ScipySpectra
                 solve.matvecs,
                 solve.seconds,
                 solve.max_residual,
-                reference,
+                refr.and_then(|x| x.products)
+                    .map_or(reference.to_string(), |p| format!("{reference} ({p} products)")),
                 refr.map_or("–".into(), |x| format!("{:.3}", x.seconds)),
                 refr.map_or("–".into(), |x| format!("{:.1e}", x.max_residual)),
                 refr.map_or("–".into(), |x| format!("{:.1}×", x.seconds / solve.seconds)),
@@ -334,14 +383,14 @@ pub fn spectral_sweep_markdown(r: &SpectralSweepReport, sp: Option<&ScipySpectra
     }
     s.push_str(
         "\nEnd to end (features → kNN → affinity → K eigenpairs at tol 1e-6).\n\n\
-         | data | ours kNN | ours graph | ours solve | ours total (s) | scikit-learn + scipy total (s) | of which kNN | speed-up |\n\
-         |---|---|---|---|---|---|---|---|\n",
+         | data | ours kNN | ours graph | ours solve | ours total (s) | scikit-learn + scipy total (s) | of which kNN | speed-up | ours peak (MiB) | scikit-learn + scipy peak (MiB) |\n\
+         |---|---|---|---|---|---|---|---|---|---|\n",
     );
     for row in &r.rows {
         let ours = row.knn_seconds + row.graph_seconds + row.solves[0].seconds;
         let p = find(&row.stem, "pipeline");
         s.push_str(&format!(
-            "| {} ({}) | {:.2} | {:.2} | {:.2} | {:.2} | {} | {} | {} |\n",
+            "| {} ({}) | {:.2} | {:.2} | {:.2} | {:.2} | {} | {} | {} | {} | {} |\n",
             row.split,
             row.n,
             row.knn_seconds,
@@ -352,8 +401,14 @@ pub fn spectral_sweep_markdown(r: &SpectralSweepReport, sp: Option<&ScipySpectra
             p.and_then(|x| x.knn_seconds)
                 .map_or("–".into(), |v| format!("{v:.2}")),
             p.map_or("–".into(), |x| format!("{:.1}×", x.seconds / ours)),
+            mib(row.peak_bytes),
+            mib(p.and_then(|x| x.peak_bytes)),
         ));
     }
+    s.push_str(
+        "\nPeak: the most each side's end-to-end run raised its resident memory above what was \
+         resident just before it (Linux `VmHWM` after `clear_refs`; the loaded data set not counted).\n",
+    );
     if let Some(sp) = sp {
         let v: Vec<String> = sp
             .versions
