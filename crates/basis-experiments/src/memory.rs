@@ -57,7 +57,9 @@ mod tests {
         }
         std::hint::black_box(&v);
         drop(v);
-        let peak = probe.peak_above_start().expect("VmHWM readable once VmRSS was");
+        let peak = probe
+            .peak_above_start()
+            .expect("VmHWM readable once VmRSS was");
         assert!(peak >= 60 << 20, "peak rose by only {peak} bytes");
     }
 }

@@ -308,7 +308,9 @@ pub struct ScipyRow {
 
 /// Bytes as MiB, or "n/a".
 fn mib(bytes: Option<u64>) -> String {
-    bytes.map_or("n/a".into(), |b| format!("{:.0}", b as f64 / (1u64 << 20) as f64))
+    bytes.map_or("n/a".into(), |b| {
+        format!("{:.0}", b as f64 / (1u64 << 20) as f64)
+    })
 }
 
 /// The reference side.

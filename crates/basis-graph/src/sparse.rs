@@ -66,7 +66,14 @@ pub fn knn_affinity(knn: &KnnGraph, params: &AffinityParams) -> Result<CsrMatrix
     let weights: Vec<f64> = (0..edges)
         .into_par_iter()
         .with_min_len(PAR_MIN_ROWS)
-        .map(|e| gaussian_weight(params.scale, knn.distances[e], sigma[e / k], sigma[knn.indices[e]]))
+        .map(|e| {
+            gaussian_weight(
+                params.scale,
+                knn.distances[e],
+                sigma[e / k],
+                sigma[knn.indices[e]],
+            )
+        })
         .collect();
     // Row i holds its k outgoing edges and its incoming ones.
     let mut counts = vec![k; n];
