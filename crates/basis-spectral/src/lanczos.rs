@@ -200,9 +200,9 @@ fn col(v: &[f64], n: usize, j: usize) -> &[f64] {
 /// of one).
 fn dot(x: &[f64], y: &[f64]) -> f64 {
     let mut acc = [0.0f64; 8];
-    let (x8, x_rest) = x.as_chunks::<8>();
-    let (y8, y_rest) = y.as_chunks::<8>();
-    for (a, b) in x8.iter().zip(y8) {
+    let (x8, y8) = (x.chunks_exact(8), y.chunks_exact(8));
+    let (x_rest, y_rest) = (x8.remainder(), y8.remainder());
+    for (a, b) in x8.zip(y8) {
         for l in 0..8 {
             acc[l] += a[l] * b[l];
         }

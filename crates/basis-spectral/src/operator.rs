@@ -343,9 +343,9 @@ fn row_product(
     mut scatter: impl FnMut(usize, f64),
 ) -> f64 {
     let mut acc = [0.0f64; 4];
-    let (c4, c_rest) = cols.as_chunks::<4>();
-    let (v4, v_rest) = vals.as_chunks::<4>();
-    for (c, v) in c4.iter().zip(v4) {
+    let (c4, v4) = (cols.chunks_exact(4), vals.chunks_exact(4));
+    let (c_rest, v_rest) = (c4.remainder(), v4.remainder());
+    for (c, v) in c4.zip(v4) {
         for l in 0..4 {
             let j = c[l] as usize;
             acc[l] += v[l] * x[j];
