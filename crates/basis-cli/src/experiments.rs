@@ -330,6 +330,12 @@ pub struct ComparisonArgs {
     /// A subset of the methods, comma-separated [default: all five]
     #[arg(long, value_enum, value_delimiter = ',')]
     methods: Vec<MethodArg>,
+    /// Prepare each method's next batch on a worker thread while its network steps (all but
+    /// Diffusion Net, which trains on one batch); libtorch gets 1 thread. On 2 cores this pays
+    /// for BASiS only (docs/benchmarks.md); the models equal serial training's at the same
+    /// libtorch thread count, bit for bit
+    #[arg(long)]
+    pipeline: bool,
     #[command(flatten)]
     subset: SubsetArgs,
 }
@@ -345,6 +351,9 @@ impl ComparisonArgs {
         self.subset.apply(g, e);
         if g.has("methods") {
             t.methods = self.methods.iter().map(|m| m.method()).collect();
+        }
+        if self.pipeline {
+            t.experiment.pipeline = Some(basis_methods::pipeline::PipelineConfig::default());
         }
     }
 }

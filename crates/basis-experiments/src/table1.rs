@@ -395,7 +395,8 @@ fn run_method_seed(
         labels: Some(&p.data.train.labels),
     };
     let t = Instant::now();
-    let fitted = method.fit(&train, &methods, seed, &mut |it, loss| {
+    let pipeline = exp.pipeline.as_ref();
+    let fitted = method.fit_with(&train, &methods, seed, pipeline, &mut |it, loss| {
         bar.inc(1);
         if it % 10 == 0 {
             bar.set_message(format!("loss {loss:.4}"));

@@ -8,6 +8,7 @@
 //! `config.seed`.
 
 use crate::method::{Embedder, Method};
+use crate::pipeline::{PipelineConfig, run_pipelined};
 use crate::spectralnet::orthonorm::OrthonormLayer;
 use crate::{MethodError, Result};
 use basis_graph::{BatchGraphBuilder, BatchGraphParams, LaplacianKind};
@@ -225,6 +226,8 @@ pub(crate) struct BaselineSetup<'a> {
     pub(crate) normalized: bool,
     pub(crate) losses: Vec<f64>,
     pub(crate) skipped: usize,
+    /// Pipelined batch preparation ([`crate::pipeline`]); `None`: serial.
+    pub(crate) pipeline: Option<PipelineConfig>,
 }
 
 impl BaselineSetup<'_> {
@@ -233,15 +236,46 @@ impl BaselineSetup<'_> {
         index::sample(&mut self.rng, self.x.nrows(), self.config.batch_size).into_vec()
     }
 
-    /// A fresh training batch: the network's inputs (standardised features) and the batch
-    /// graph's dense affinity (built on the raw features), as tensors.
-    pub(crate) fn training_batch(&mut self) -> Result<(tch::Tensor, tch::Tensor)> {
-        let rows = self.draw();
-        let w = batch_affinity(&mut self.graphs, self.x, &rows)?;
-        Ok((
-            matrix_to_tensor(&self.z.select_rows(&rows)),
-            matrix_to_tensor(&w),
-        ))
+    /// `config.iterations` training batches, each handed to `step` with its iteration, the
+    /// network's inputs (standardised features) and the batch graph's dense affinity (built
+    /// on the raw features), as tensors. Serial, or with [`BaselineSetup::pipeline`] prepared
+    /// on a worker thread while `step` runs on the previous batch: the same batches in the
+    /// same order either way, and the generator left where serial training leaves it.
+    pub(crate) fn train_batches(
+        &mut self,
+        step: &mut dyn FnMut(&mut Self, usize, tch::Tensor, tch::Tensor) -> Result<()>,
+    ) -> Result<()> {
+        let iterations = self.config.iterations;
+        let Some(pipeline) = self.pipeline else {
+            for it in 0..iterations {
+                let rows = self.draw();
+                let w = batch_affinity(&mut self.graphs, self.x, &rows)?;
+                let xt = matrix_to_tensor(&self.z.select_rows(&rows));
+                step(self, it, xt, matrix_to_tensor(&w))?;
+            }
+            return Ok(());
+        };
+        let (x, m) = (self.x, self.config.batch_size);
+        let state = (
+            self.rng.clone(),
+            BatchGraphBuilder::new(self.config.graph).map_err(nn_err)?,
+        );
+        let (rng, _) = run_pipelined(
+            &pipeline,
+            iterations,
+            state,
+            |(rng, graphs), _| {
+                let rows = index::sample(rng, x.nrows(), m).into_vec();
+                let w = batch_affinity(graphs, x, &rows)?;
+                Ok((rows, w))
+            },
+            |it, (rows, w)| {
+                let xt = matrix_to_tensor(&self.z.select_rows(&rows));
+                step(self, it, xt, matrix_to_tensor(&w))
+            },
+        )?;
+        self.rng = rng;
+        Ok(())
     }
 
     /// Counts a skipped batch (loss NaN); too many is `NnError::TooManySkipped`.
@@ -266,6 +300,23 @@ pub fn fit_baseline(
     config: &BaselineConfig,
     observer: &mut dyn FnMut(usize, f64),
 ) -> Result<TrainedBaseline> {
+    fit_baseline_with(method, x, config, None, observer)
+}
+
+/// [`fit_baseline`], with SpectralNet's and SpecNet2's batches (sampling and batch graph)
+/// prepared on a worker thread while the network steps when `pipeline` is given
+/// ([`crate::pipeline`]). The result is bit-identical to serial training at the same
+/// libtorch thread count. Diffusion Net trains on one fixed batch and ignores `pipeline`.
+pub fn fit_baseline_with(
+    method: Method,
+    x: &DMatrix<f64>,
+    config: &BaselineConfig,
+    pipeline: Option<&PipelineConfig>,
+    observer: &mut dyn FnMut(usize, f64),
+) -> Result<TrainedBaseline> {
+    if let Some(p) = pipeline {
+        p.check().map_err(nn_err)?;
+    }
     let (n, d) = x.shape();
     let c = config;
     if c.mlp.hidden.contains(&0) {
@@ -316,6 +367,7 @@ pub fn fit_baseline(
         normalized: c.graph.laplacian == LaplacianKind::SymmetricNormalized,
         losses: Vec::with_capacity(c.iterations),
         skipped: 0,
+        pipeline: pipeline.copied(),
     };
     let post = match method {
         Method::SpectralNet => crate::spectralnet::train(&mut setup, observer)?,

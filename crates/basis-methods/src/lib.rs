@@ -7,6 +7,7 @@
 //! - [`specnet2`]: Chen et al.'s SpecNet2 (Eq. 9–10) and its Rayleigh–Ritz post-processing;
 //! - [`neuralef`]: NeuralEF / Neural Eigenmaps (Deng et al.) with the Gumbel-softmax head;
 //! - [`baselines`]: what the three baselines share (configuration, trained model, setup);
+//! - [`pipeline`]: pipelined training (batch t + 1 prepared while the network steps on t);
 //! - [`anchors`]: BASiS's anchors per class (the paper) or without labels (uniform, k-means++).
 //!
 //! A new method adds a module here and a variant of [`method::Method`] (`docs/architecture.md`). Experiments that compare methods live in `basis-experiments`.
@@ -35,6 +36,7 @@ pub mod basis;
 pub mod diffusion_net;
 pub mod method;
 pub mod neuralef;
+pub mod pipeline;
 pub mod specnet2;
 pub mod spectralnet;
 

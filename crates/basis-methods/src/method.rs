@@ -4,9 +4,12 @@
 //! here and a module of its own beside `basis`, `diffusion_net`, `spectralnet` and `specnet2`.
 
 use crate::anchors::select_anchors;
-use crate::baselines::{BaselineConfig, TrainedBaseline, fit_baseline};
-use crate::basis::{AnchorStrategy, BasisConfig, BasisModel, seeded_basis_config};
-use crate::neuralef::{NeuralEfConfig, NeuralEfModel, fit_neuralef};
+use crate::baselines::{BaselineConfig, TrainedBaseline, fit_baseline_with};
+use crate::basis::{
+    AnchorStrategy, BasisConfig, BasisModel, BasisTrainer, IterationLog, seeded_basis_config,
+};
+use crate::neuralef::{NeuralEfConfig, NeuralEfModel, fit_neuralef_with};
+use crate::pipeline::PipelineConfig;
 use crate::{MethodError, Result};
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
@@ -87,6 +90,26 @@ impl Method {
         seed: u64,
         observer: &mut dyn FnMut(usize, f64),
     ) -> Result<Box<dyn Embedder>> {
+        self.fit_with(train, config, seed, None, observer)
+    }
+
+    /// [`Method::fit`], pipelined when `pipeline` is given: each batch's preparation
+    /// (sampling, graph, and for BASiS eigenvectors and alignment) runs on a worker thread
+    /// while the network steps on the previous batch ([`crate::pipeline`],
+    /// [`crate::basis::BasisTrainer::run_pipelined`]). The trained model is bit-identical to
+    /// [`Method::fit`]'s at the same libtorch thread count. Diffusion Net, trained on one
+    /// fixed batch, has nothing to overlap and trains serially.
+    pub fn fit_with(
+        self,
+        train: &TrainingSet<'_>,
+        config: &MethodConfig,
+        seed: u64,
+        pipeline: Option<&PipelineConfig>,
+        observer: &mut dyn FnMut(usize, f64),
+    ) -> Result<Box<dyn Embedder>> {
+        if let Some(p) = pipeline {
+            p.check()?;
+        }
         if let Some(labels) = train.labels
             && labels.len() != train.features.nrows()
         {
@@ -108,20 +131,27 @@ impl Method {
                     config.label_free_anchor_count(),
                     seed,
                 )?;
-                let (model, _) = BasisModel::fit(train.features, &anchors, &basis, &mut |log| {
-                    observer(log.iteration, log.loss)
-                })?;
-                Ok(Box::new(model))
+                let mut trainer = BasisTrainer::new(train.features, &anchors, &basis)?;
+                let mut observe = |log: &IterationLog| observer(log.iteration, log.loss);
+                match pipeline {
+                    Some(p) => {
+                        trainer.run_pipelined(train.features, basis.iterations, p, &mut observe)?
+                    }
+                    None => trainer.run(train.features, basis.iterations, &mut observe)?,
+                }
+                Ok(Box::new(trainer.finish().0))
             }
-            Method::NeuralEf => Ok(Box::new(fit_neuralef(
+            Method::NeuralEf => Ok(Box::new(fit_neuralef_with(
                 train.features,
                 &config.neuralef_config(seed),
+                pipeline,
                 observer,
             )?)),
-            baseline => Ok(Box::new(fit_baseline(
+            baseline => Ok(Box::new(fit_baseline_with(
                 baseline,
                 train.features,
                 &config.baseline_config(seed),
+                pipeline,
                 observer,
             )?)),
         }

@@ -6,6 +6,7 @@ use basis_graph::{BatchGraphParams, KnnParams};
 use basis_methods::anchors::AnchorStrategy;
 use basis_methods::baselines::{BaselineConfig, fit_baseline};
 use basis_methods::method::{Method, MethodConfig, TrainingSet};
+use basis_methods::pipeline::PipelineConfig;
 use basis_metrics::{KMeansParams, NmiNormalization, clustering_accuracy, kmeans, nmi};
 
 /// k-means with k = 3 on an embedding (three blobs), seed 0.
@@ -235,5 +236,77 @@ fn basis_fits_unlabelled_data_with_label_free_anchors() {
         let km = kmeans3(&y);
         let score = nmi(&test.labels, &km.labels, NmiNormalization::Max).unwrap();
         assert!(score > 0.95, "{strategy:?}: NMI {score}");
+    }
+}
+
+#[test]
+fn pipelined_training_is_bit_identical_to_serial_for_every_method() {
+    let train = gaussian_blobs(
+        &ToyParams {
+            n_samples: 600,
+            noise: 0.0,
+            seed: 3,
+        },
+        3,
+        0.6,
+    )
+    .unwrap();
+    let set = TrainingSet {
+        features: &train.features,
+        labels: Some(&train.labels),
+    };
+    let mut methods = method_config();
+    methods.basis.iterations = 30;
+    methods.baseline.iterations = 30;
+    methods.neuralef.iterations = 30;
+    let mut gumbel = methods.clone();
+    gumbel.neuralef.head = basis_methods::neuralef::Head::Gumbel;
+    gumbel.neuralef.objective = basis_methods::neuralef::Objective::NeuralEigenmaps;
+    // Same libtorch thread count on both sides: reductions then run in the same order.
+    let threads = tch::get_num_threads();
+    let pipeline = PipelineConfig {
+        depth: 2,
+        torch_threads: Some(threads as usize),
+    };
+    let runs = Method::ALL
+        .into_iter()
+        .map(|m| (m, &methods))
+        .chain([(Method::NeuralEf, &gumbel)]);
+    for (method, config) in runs {
+        let mut serial_losses = Vec::new();
+        let serial = method
+            .fit(&set, config, 7, &mut |it, l| {
+                serial_losses.push((it, l.to_bits()))
+            })
+            .unwrap();
+        let mut piped_losses = Vec::new();
+        let piped = method
+            .fit_with(&set, config, 7, Some(&pipeline), &mut |it, l| {
+                piped_losses.push((it, l.to_bits()))
+            })
+            .unwrap();
+        assert!(serial_losses.len() >= 27, "{}", method.name());
+        assert_eq!(piped_losses, serial_losses, "{}", method.name());
+        // The embeddings cover what is fitted after training from the generator's state
+        // (SpectralNet's orthonormalisation batch, SpecNet2's Rayleigh–Ritz batches).
+        assert_eq!(
+            piped.embed(&train.features).unwrap(),
+            serial.embed(&train.features).unwrap(),
+            "{}",
+            method.name()
+        );
+        assert_eq!(tch::get_num_threads(), threads);
+    }
+    // A queue of depth 0 is a typed error for every method, Diffusion Net included.
+    let bad = PipelineConfig {
+        depth: 0,
+        torch_threads: None,
+    };
+    for method in Method::ALL {
+        assert!(
+            method
+                .fit_with(&set, &methods, 0, Some(&bad), &mut |_, _| {})
+                .is_err()
+        );
     }
 }

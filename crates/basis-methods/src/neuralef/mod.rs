@@ -19,6 +19,6 @@ pub mod network;
 
 pub use hyperparams::{Head, KernelSpec, NeuralEfConfig, Objective};
 pub use model::{
-    BatchKernel, KernelBatch, NeuralEfModel, fit_neuralef, fit_neuralef_with_batches,
-    normalized_affinity,
+    BatchKernel, KernelBatch, NeuralEfModel, fit_neuralef, fit_neuralef_with,
+    fit_neuralef_with_batches, fit_neuralef_with_batches_pipelined, normalized_affinity,
 };

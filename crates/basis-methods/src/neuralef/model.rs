@@ -9,6 +9,7 @@ use super::loss::{
 use super::network::NeuralEfNet;
 use crate::baselines::{nn_err, standardize};
 use crate::method::Method;
+use crate::pipeline::{PipelineConfig, run_pipelined};
 use crate::{MethodError, Result};
 use basis_graph::BatchGraphBuilder;
 use basis_nn::NnError;
@@ -199,6 +200,18 @@ pub fn fit_neuralef(
     config: &NeuralEfConfig,
     observer: &mut dyn FnMut(usize, f64),
 ) -> Result<NeuralEfModel> {
+    fit_neuralef_with(x, config, None, observer)
+}
+
+/// [`fit_neuralef`], with each batch (its rows and kernel) prepared on a worker thread while
+/// the network steps on the previous one when `pipeline` is given ([`crate::pipeline`]);
+/// bit-identical to serial training at the same libtorch thread count.
+pub fn fit_neuralef_with(
+    x: &DMatrix<f64>,
+    config: &NeuralEfConfig,
+    pipeline: Option<&PipelineConfig>,
+    observer: &mut dyn FnMut(usize, f64),
+) -> Result<NeuralEfModel> {
     config.check()?;
     let n = x.nrows();
     if config.batch_size > n {
@@ -209,16 +222,27 @@ pub fn fit_neuralef(
     }
     let mut kernels = KernelBuilder::new(config)?;
     let b = config.batch_size;
-    fit_neuralef_with_batches(
-        x,
-        config,
-        &mut |_, rng| {
-            let rows = index::sample(rng, n, b).into_vec();
-            let kernel = BatchKernel::Dense(kernels.matrix(&x.select_rows(&rows))?);
-            Ok(KernelBatch { rows, kernel })
-        },
-        observer,
-    )
+    let mut uniform = |_: usize, rng: &mut ChaCha8Rng| {
+        let rows = index::sample(rng, n, b).into_vec();
+        let kernel = BatchKernel::Dense(kernels.matrix(&x.select_rows(&rows))?);
+        Ok(KernelBatch { rows, kernel })
+    };
+    let source = match pipeline {
+        Some(p) => BatchSource::Pipelined(&mut uniform, *p),
+        None => BatchSource::Serial(&mut uniform),
+    };
+    fit_from(x, config, source, observer)
+}
+
+/// Where the training loop's batches come from.
+enum BatchSource<'a> {
+    /// Called in line, before each step.
+    Serial(&'a mut dyn FnMut(usize, &mut ChaCha8Rng) -> Result<KernelBatch>),
+    /// Called on a worker thread, ahead of the steps.
+    Pipelined(
+        &'a mut (dyn FnMut(usize, &mut ChaCha8Rng) -> Result<KernelBatch> + Send),
+        PipelineConfig,
+    ),
 }
 
 /// Trains NeuralEF on the rows of `x` with batches from `next_batch` (called with the
@@ -229,6 +253,34 @@ pub fn fit_neuralef_with_batches(
     x: &DMatrix<f64>,
     config: &NeuralEfConfig,
     next_batch: &mut dyn FnMut(usize, &mut ChaCha8Rng) -> Result<KernelBatch>,
+    observer: &mut dyn FnMut(usize, f64),
+) -> Result<NeuralEfModel> {
+    fit_from(x, config, BatchSource::Serial(next_batch), observer)
+}
+
+/// [`fit_neuralef_with_batches`] with `next_batch` called on a worker thread, ahead of the
+/// network's steps ([`crate::pipeline`]): the same batches in the same order, the same
+/// weights bit for bit at the same libtorch thread count.
+pub fn fit_neuralef_with_batches_pipelined(
+    x: &DMatrix<f64>,
+    config: &NeuralEfConfig,
+    next_batch: &mut (dyn FnMut(usize, &mut ChaCha8Rng) -> Result<KernelBatch> + Send),
+    pipeline: &PipelineConfig,
+    observer: &mut dyn FnMut(usize, f64),
+) -> Result<NeuralEfModel> {
+    fit_from(
+        x,
+        config,
+        BatchSource::Pipelined(next_batch, *pipeline),
+        observer,
+    )
+}
+
+/// The training loop behind every `fit_neuralef*`.
+fn fit_from(
+    x: &DMatrix<f64>,
+    config: &NeuralEfConfig,
+    source: BatchSource<'_>,
     observer: &mut dyn FnMut(usize, f64),
 ) -> Result<NeuralEfModel> {
     config.check()?;
@@ -255,7 +307,7 @@ pub fn fit_neuralef_with_batches(
     let net = NeuralEfNet::new(&vs.root(), d, c);
     let mut opt =
         Adam::new(&vs, AdamParams::with_learning_rate(c.learning_rate)).map_err(nn_err)?;
-    let mut batches = ChaCha8Rng::seed_from_u64(c.seed ^ 0x4E45_F00D);
+    let batches = ChaCha8Rng::seed_from_u64(c.seed ^ 0x4E45_F00D);
     let mut noise = ChaCha8Rng::seed_from_u64(c.seed ^ 0x6A3B_E110);
     let k = c.k;
     let root_t = c.output_scale.sqrt();
@@ -263,8 +315,7 @@ pub fn fit_neuralef_with_batches(
     let mut eigenvalues = Vec::new();
     let mut history = Vec::new();
     let mut losses = Vec::with_capacity(c.iterations);
-    for it in 0..c.iterations {
-        let KernelBatch { rows, kernel } = next_batch(it, &mut batches)?;
+    let mut step = |it: usize, KernelBatch { rows, kernel }: KernelBatch| -> Result<()> {
         let b = rows.len();
         if b <= k || kernel.shape() != (b, b) || rows.iter().any(|&r| r >= n) {
             return Err(MethodError::Shape(format!(
@@ -317,6 +368,24 @@ pub fn fit_neuralef_with_batches(
         }
         observer(it, value);
         losses.push(value);
+        Ok(())
+    };
+    match source {
+        BatchSource::Serial(next_batch) => {
+            let mut batches = batches;
+            for it in 0..c.iterations {
+                step(it, next_batch(it, &mut batches)?)?;
+            }
+        }
+        BatchSource::Pipelined(next_batch, pipeline) => {
+            run_pipelined(
+                &pipeline,
+                c.iterations,
+                batches,
+                |rng, it| next_batch(it, rng),
+                &mut step,
+            )?;
+        }
     }
     Ok(NeuralEfModel {
         config: c.clone(),

@@ -26,11 +26,10 @@ pub fn specnet2_loss(y: &Tensor, w: &Tensor) -> Tensor {
 /// The training loop and the Rayleigh–Ritz rotation from training batches.
 pub(crate) fn train(s: &mut BaselineSetup, observer: &mut dyn FnMut(usize, f64)) -> Result<Post> {
     let c = s.config.clone();
-    for it in 0..c.iterations {
-        let (xt, wt) = s.training_batch()?;
+    s.train_batches(&mut |s, it, xt, wt| {
         let loss = specnet2_loss(&s.net.forward(&xt), &wt);
-        adam_step(&mut s.opt, &loss, it, observer, &mut s.losses)?;
-    }
+        adam_step(&mut s.opt, &loss, it, observer, &mut s.losses)
+    })?;
     let _g = tch::no_grad_guard();
     // Rayleigh–Ritz from training batches only: Σ YᵀWY and Σ YᵀDY.
     let mut y_all = DMatrix::zeros(0, c.k);

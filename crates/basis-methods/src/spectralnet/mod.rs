@@ -40,8 +40,7 @@ pub fn spectralnet_loss(y: &Tensor, w: &Tensor, degree_normalized: bool) -> Tens
 /// The training loop and the fitted orthonormalisation layer.
 pub(crate) fn train(s: &mut BaselineSetup, observer: &mut dyn FnMut(usize, f64)) -> Result<Post> {
     let c = s.config.clone();
-    for it in 0..c.iterations {
-        let (xt, wt) = s.training_batch()?;
+    s.train_batches(&mut |s, it, xt, wt| {
         // The orthonormalisation of this batch's outputs, differentiated through
         // (SpectralNet's layer in training mode): Y = √m Q with Y_raw = QR. The
         // rank is checked first, so a collapsed output skips the batch instead of
@@ -49,14 +48,13 @@ pub(crate) fn train(s: &mut BaselineSetup, observer: &mut dyn FnMut(usize, f64))
         let out = s.net.forward(&xt);
         let y_raw = tensor_to_matrix(&out.detach()).map_err(crate::baselines::nn_err)?;
         if let Err(e) = OrthonormLayer::fit(&y_raw, DEFAULT_RCOND) {
-            s.skip(it, e.to_string())?;
-            continue;
+            return s.skip(it, e.to_string());
         }
         let (q, _) = Tensor::linalg_qr(&out, "reduced");
         let y = q * (c.batch_size as f64).sqrt();
         let loss = spectralnet_loss(&y, &wt, s.normalized);
-        adam_step(&mut s.opt, &loss, it, observer, &mut s.losses)?;
-    }
+        adam_step(&mut s.opt, &loss, it, observer, &mut s.losses)
+    })?;
     let _g = tch::no_grad_guard();
     let rows = s.draw();
     let y = tensor_to_matrix(&s.net.forward(&matrix_to_tensor(&s.z.select_rows(&rows))))
