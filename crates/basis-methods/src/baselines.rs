@@ -245,17 +245,24 @@ impl BaselineSetup<'_> {
         &mut self,
         step: &mut dyn FnMut(&mut Self, usize, tch::Tensor, tch::Tensor) -> Result<()>,
     ) -> Result<()> {
-        let iterations = self.config.iterations;
+        let (iterations, x, m) = (self.config.iterations, self.x, self.config.batch_size);
+        // A batch: m distinct rows (as `draw`) and their affinity.
+        let next = |rng: &mut ChaCha8Rng, graphs: &mut BatchGraphBuilder| {
+            let rows = index::sample(rng, x.nrows(), m).into_vec();
+            let w = batch_affinity(graphs, x, &rows)?;
+            Ok((rows, w))
+        };
+        let mut train = |s: &mut Self, it: usize, (rows, w): (Vec<usize>, DMatrix<f64>)| {
+            let xt = matrix_to_tensor(&s.z.select_rows(&rows));
+            step(s, it, xt, matrix_to_tensor(&w))
+        };
         let Some(pipeline) = self.pipeline else {
             for it in 0..iterations {
-                let rows = self.draw();
-                let w = batch_affinity(&mut self.graphs, self.x, &rows)?;
-                let xt = matrix_to_tensor(&self.z.select_rows(&rows));
-                step(self, it, xt, matrix_to_tensor(&w))?;
+                let batch = next(&mut self.rng, &mut self.graphs)?;
+                train(self, it, batch)?;
             }
             return Ok(());
         };
-        let (x, m) = (self.x, self.config.batch_size);
         let state = (
             self.rng.clone(),
             BatchGraphBuilder::new(self.config.graph).map_err(nn_err)?,
@@ -264,15 +271,8 @@ impl BaselineSetup<'_> {
             &pipeline,
             iterations,
             state,
-            |(rng, graphs), _| {
-                let rows = index::sample(rng, x.nrows(), m).into_vec();
-                let w = batch_affinity(graphs, x, &rows)?;
-                Ok((rows, w))
-            },
-            |it, (rows, w)| {
-                let xt = matrix_to_tensor(&self.z.select_rows(&rows));
-                step(self, it, xt, matrix_to_tensor(&w))
-            },
+            |(rng, graphs), _| next(rng, graphs),
+            |it, batch, _| train(self, it, batch),
         )?;
         self.rng = rng;
         Ok(())

@@ -1,5 +1,5 @@
 //! Pipelined training for the methods whose batch preparation does not depend on the network
-//! (SpectralNet, SpecNet2, NeuralEF; BASiS has its own, [`crate::basis::BasisTrainer::run_pipelined`]):
+//! (BASiS through [`crate::basis::BasisTrainer::run_pipelined`], SpectralNet, SpecNet2, NeuralEF):
 //! a worker thread prepares batch t + 1 (sampling, the batch graph or kernel) while the
 //! network steps on batch t, through a bounded queue of [`PipelineConfig::depth`] batches.
 //!
@@ -9,33 +9,36 @@
 //! has nothing to overlap.
 
 pub use crate::basis::PipelineConfig;
-use crate::{MethodError, Result};
+use basis_nn::NnError;
 use std::sync::mpsc::sync_channel;
+use std::time::Instant;
 
-/// Runs `produce(state, t)` for `t` in `0..count` on a worker thread and `consume(t, item)`
-/// on the calling thread, in order, with at most `pipeline.depth` items waiting between
-/// them. libtorch runs with `pipeline.torch_threads` meanwhile and gets its previous setting
-/// back afterwards. Returns the producer's state after the last item (e.g. its generator,
-/// for what the caller draws next), or the first error of either side; a failure on one
-/// side stops the other.
-pub(crate) fn run_pipelined<S, T>(
+/// Runs `produce(state, t)` for `t` in `0..count` on a worker thread and
+/// `consume(t, item, waited)` on the calling thread, in order, with at most `pipeline.depth`
+/// items waiting between them; `waited` is how long (seconds) the calling thread waited for
+/// the item. libtorch runs with `pipeline.torch_threads` meanwhile and gets its previous
+/// setting back afterwards. Returns the producer's state after the last item (e.g. its
+/// generator, for what the caller draws next), or the first error of either side; a failure
+/// on one side stops the other.
+pub(crate) fn run_pipelined<S, T, E>(
     pipeline: &PipelineConfig,
     count: usize,
     mut state: S,
-    mut produce: impl FnMut(&mut S, usize) -> Result<T> + Send,
-    mut consume: impl FnMut(usize, T) -> Result<()>,
-) -> Result<S>
+    mut produce: impl FnMut(&mut S, usize) -> std::result::Result<T, E> + Send,
+    mut consume: impl FnMut(usize, T, f64) -> std::result::Result<(), E>,
+) -> std::result::Result<S, E>
 where
     S: Send,
     T: Send,
+    E: From<NnError> + Send,
 {
     pipeline.check()?;
     let previous_threads = tch::get_num_threads();
     if let Some(t) = pipeline.torch_threads {
         tch::set_num_threads(t as i32);
     }
-    let result = std::thread::scope(|scope| -> Result<S> {
-        let (tx, rx) = sync_channel::<Result<T>>(pipeline.depth);
+    let result = std::thread::scope(|scope| {
+        let (tx, rx) = sync_channel::<std::result::Result<T, E>>(pipeline.depth);
         let worker = scope.spawn(move || {
             for t in 0..count {
                 let item = produce(&mut state, t);
@@ -49,20 +52,25 @@ where
         });
         let mut outcome = Ok(());
         for t in 0..count {
+            let start = Instant::now();
             let Ok(item) = rx.recv() else {
-                outcome = Err(MethodError::InvalidConfig(
+                outcome = Err(NnError::InvalidConfig(
                     "pipeline: the batch worker stopped early".into(),
-                ));
+                )
+                .into());
                 break;
             };
-            if let Err(e) = item.and_then(|item| consume(t, item)) {
+            let waited = start.elapsed().as_secs_f64();
+            if let Err(e) = item.and_then(|item| consume(t, item, waited)) {
                 outcome = Err(e);
                 break;
             }
         }
         drop(rx);
         let state = worker.join().map_err(|_| {
-            MethodError::InvalidConfig("pipeline: the batch worker panicked".into())
+            E::from(NnError::InvalidConfig(
+                "pipeline: the batch worker panicked".into(),
+            ))
         })?;
         outcome.map(|()| state)
     });
@@ -75,6 +83,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{MethodError, Result};
 
     #[test]
     fn items_arrive_in_order_and_the_state_comes_back() {
@@ -91,7 +100,7 @@ mod tests {
                 *s += 1;
                 Ok((t, *s))
             },
-            |t, item| {
+            |t, item, _| -> Result<()> {
                 seen.push((t, item));
                 Ok(())
             },
@@ -119,7 +128,7 @@ mod tests {
                     Ok(t)
                 }
             },
-            |_, _| Ok(()),
+            |_, _, _| Ok(()),
         );
         assert!(matches!(producer_fails, Err(MethodError::Shape(m)) if m == "batch 3"));
         let mut consumed = 0;
@@ -131,7 +140,7 @@ mod tests {
                 *s += 1;
                 Ok(t)
             },
-            |t, _| {
+            |t, _, _| {
                 consumed += 1;
                 if t == 2 {
                     Err(MethodError::NonFinite("step 2".into()))
@@ -146,6 +155,7 @@ mod tests {
             depth: 0,
             torch_threads: None,
         };
-        assert!(run_pipelined(&bad, 1, (), |_, _| Ok(()), |_, ()| Ok(())).is_err());
+        let refused: Result<()> = run_pipelined(&bad, 1, (), |_, _| Ok(()), |_, (), _| Ok(()));
+        assert!(refused.is_err());
     }
 }

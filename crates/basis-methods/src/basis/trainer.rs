@@ -815,58 +815,21 @@ impl BasisTrainer {
         if remaining == 0 {
             return Ok(());
         }
-        let previous_threads = tch::get_num_threads();
-        if let Some(t) = pipeline.torch_threads {
-            tch::set_num_threads(t as i32);
-        }
         let config = self.net.model.config.clone();
         let (prep, net) = (&mut self.prep, &mut self.net);
-        let result = std::thread::scope(|scope| -> Result<()> {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<PreparedBatch>>(pipeline.depth);
-            let worker = scope.spawn(move || {
-                let features = |rows: &[usize]| Ok(x.select_rows(rows));
-                for _ in 0..remaining {
-                    let p = prep.prepare(&config, &features);
-                    let failed = p.is_err();
-                    // A closed channel: the network side stopped on an error.
-                    if tx.send(p).is_err() || failed {
-                        return;
-                    }
-                }
-            });
-            let mut outcome = Ok(());
-            for _ in 0..remaining {
-                let t = Instant::now();
-                let next = match rx.recv() {
-                    Ok(p) => p,
-                    Err(_) => {
-                        outcome = Err(NnError::InvalidConfig(
-                            "pipeline: the batch worker stopped early".into(),
-                        ));
-                        break;
-                    }
-                };
-                let waited = t.elapsed().as_secs_f64();
-                match next.and_then(|p| net.step(p, Some(waited))) {
-                    Ok(log) => observer(&log),
-                    Err(e) => {
-                        outcome = Err(e);
-                        break;
-                    }
-                }
-            }
-            drop(rx);
-            if worker.join().is_err() {
-                return Err(NnError::InvalidConfig(
-                    "pipeline: the batch worker panicked".into(),
-                ));
-            }
-            outcome
-        });
-        if pipeline.torch_threads.is_some() {
-            tch::set_num_threads(previous_threads);
-        }
-        result
+        let features = |rows: &[usize]| Ok(x.select_rows(rows));
+        crate::pipeline::run_pipelined(
+            pipeline,
+            remaining,
+            prep,
+            |prep, _| prep.prepare(&config, &features),
+            |_, p, waited| {
+                let log = net.step(p, Some(waited))?;
+                observer(&log);
+                Ok(())
+            },
+        )?;
+        Ok(())
     }
 
     /// The trained model and every iteration's log.

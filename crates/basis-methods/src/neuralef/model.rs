@@ -383,7 +383,7 @@ fn fit_from(
                 c.iterations,
                 batches,
                 |rng, it| next_batch(it, rng),
-                &mut step,
+                |it, batch, _| step(it, batch),
             )?;
         }
     }
