@@ -10,8 +10,8 @@ use basis::graph::{
     knn_exact,
 };
 use basis::spectral::{
-    CsrOperator, EigenMethod, EmbeddingParams, SolverParams, SymmetricOperator, laplacian_eigenmap,
-    laplacian_eigenmap_csr,
+    CsrOperator, EigenMethod, EmbeddingParams, SolverParams, SymmetricOperator, ValuePrecision,
+    laplacian_eigenmap, laplacian_eigenmap_csr,
 };
 use criterion::{Criterion, criterion_group, criterion_main};
 use nalgebra::DMatrix;
@@ -108,17 +108,28 @@ fn bench(c: &mut Criterion) {
         let mut yv = vec![0.0; n];
         for threads in [1, 2] {
             for reordered in [false, true] {
-                let mut op = CsrOperator::new(&w, threads).unwrap();
-                if reordered {
-                    op = op.reordered().unwrap();
+                for precision in [ValuePrecision::F64, ValuePrecision::F32] {
+                    let mut op = CsrOperator::new(&w, threads)
+                        .unwrap()
+                        .with_value_precision(precision)
+                        .unwrap();
+                    if reordered {
+                        op = op.reordered().unwrap();
+                    }
+                    // F32: the leading parts only, the product the solver iterates with.
+                    let name = format!(
+                        "{threads} thread(s), {}, {}",
+                        if reordered { "reordered" } else { "kNN order" },
+                        match precision {
+                            ValuePrecision::F64 => "f64 values",
+                            ValuePrecision::F32 => "f32 leading parts",
+                        }
+                    );
+                    let rounded = op.rounded();
+                    group.bench_function(name, |b| {
+                        b.iter(|| rounded.apply(black_box(&xv), black_box(&mut yv)))
+                    });
                 }
-                let name = format!(
-                    "{threads} thread(s), {}",
-                    if reordered { "reordered" } else { "kNN order" }
-                );
-                group.bench_function(name, |b| {
-                    b.iter(|| op.apply(black_box(&xv), black_box(&mut yv)))
-                });
             }
         }
         group.finish();

@@ -23,7 +23,7 @@ pub use dense::{EigenPairs, Which, canonicalize_signs, symmetric_eigen_dense};
 pub use diffusion::{DiffusionMap, DiffusionParams, diffusion_map, diffusion_map_csr};
 pub use embedding::{
     AnalyticEmbedding, BatchEmbedder, BatchTimings, EigenMethod, EigenmapWorkspace,
-    EmbeddingParams, PipelineTimings, SolveStats, SolverParams, SpectralEmbedding,
+    EmbeddingParams, OperatorValues, PipelineTimings, SolveStats, SolverParams, SpectralEmbedding,
     analytic_embedding, embed_batch, laplacian_eigenmap, laplacian_eigenmap_csr,
     laplacian_eigenmap_with,
 };
@@ -31,4 +31,4 @@ pub use error::{Result, SpectralError};
 pub use lanczos::{
     LanczosParams, LanczosProgress, LanczosWorkspace, PartialEigen, lanczos, lanczos_with,
 };
-pub use operator::{CsrOperator, DenseOperator, SymmetricOperator};
+pub use operator::{CsrOperator, DenseOperator, SymmetricOperator, ValuePrecision};

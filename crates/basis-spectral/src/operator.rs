@@ -1,15 +1,21 @@
 //! Symmetric linear operators for the matrix-free eigensolver.
 //!
 //! The Lanczos solver only needs `y = A x`. [`CsrOperator`] does that for a
-//! sparse graph operator with 32-bit column indices (a 60,000-node 50-NN graph
-//! streams ~12 bytes per non-zero instead of 16) and splits rows over threads
-//! when the matrix is large; [`DenseOperator`] does it for a dense symmetric
-//! matrix by column dot products.
+//! sparse graph operator: one triangle stored, column indices of 16 bits when
+//! the order is at most 65,536 and 32 bits otherwise, rows split over threads
+//! when the matrix is large. Its values are `f64`, or split into an `f32`
+//! leading part and an `f32` remainder ([`ValuePrecision::F32`]): the
+//! operator's own product then still applies the matrix to about 15 digits,
+//! while [`CsrOperator::rounded`] streams only the leading parts (6 bytes per
+//! stored entry instead of 10) and applies a matrix within a certified
+//! distance ([`CsrOperator::rounding_error_bound`]). [`DenseOperator`] applies
+//! a dense symmetric matrix by column dot products.
 
 use crate::error::{Result, SpectralError};
 use nalgebra::DMatrix;
 use nalgebra_sparse::CsrMatrix;
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
 
 /// A real symmetric operator `A` of order [`Self::dim`].
@@ -24,21 +30,158 @@ pub trait SymmetricOperator: Sync {
 /// small product costs more than it saves.
 const PARALLEL_MIN_NNZ: usize = 1 << 18;
 
+/// Largest order whose column indices fit in 16 bits.
+const U16_MAX_ORDER: usize = u16::MAX as usize + 1;
+
+/// How the stored off-diagonal values of a [`CsrOperator`] are held (the
+/// diagonal is always `f64`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum ValuePrecision {
+    /// Double precision: every product is the matrix's, to rounding.
+    #[default]
+    F64,
+    /// Each value `a` as `hi = f32(a)` and `lo = f32(a − hi)`. [`CsrOperator`]'s
+    /// own product uses `hi + lo`, within `2⁻⁴⁷ |a|` of every value
+    /// ([`CsrOperator::split_error_bound`]); [`CsrOperator::rounded`] reads `hi` only:
+    /// 6 instead of 10 bytes per stored entry (16-bit columns), the product of a
+    /// matrix within [`CsrOperator::rounding_error_bound`] (about `6e-8` times the
+    /// largest absolute row sum) of the original. Products accumulate in `f64` either way.
+    F32,
+}
+
+/// Stored column indices, in the narrowest type the order allows.
+#[derive(Debug, Clone)]
+enum Cols {
+    U16(Vec<u16>),
+    U32(Vec<u32>),
+}
+
+/// Stored off-diagonal values.
+#[derive(Debug, Clone)]
+enum Values {
+    F64(Vec<f64>),
+    Split { hi: Vec<f32>, lo: Vec<f32> },
+}
+
+/// A stored column index (`u16` or `u32`).
+trait ColIndex: Copy + Send + Sync {
+    fn at(self) -> usize;
+}
+impl ColIndex for u16 {
+    #[inline(always)]
+    fn at(self) -> usize {
+        self as usize
+    }
+}
+impl ColIndex for u32 {
+    #[inline(always)]
+    fn at(self) -> usize {
+        self as usize
+    }
+}
+
+/// Read access to stored value `t` as an `f64`: the values themselves, the
+/// leading `f32` parts alone, or leading part plus remainder.
+trait ValueSource: Copy + Send + Sync {
+    fn at(self, t: usize) -> f64;
+}
+impl ValueSource for &[f64] {
+    #[inline(always)]
+    fn at(self, t: usize) -> f64 {
+        self[t]
+    }
+}
+/// The leading `f32` parts only.
+#[derive(Clone, Copy)]
+struct Hi<'a>(&'a [f32]);
+impl ValueSource for Hi<'_> {
+    #[inline(always)]
+    fn at(self, t: usize) -> f64 {
+        f64::from(self.0[t])
+    }
+}
+/// Leading part plus remainder.
+#[derive(Clone, Copy)]
+struct HiLo<'a>(&'a [f32], &'a [f32]);
+impl ValueSource for HiLo<'_> {
+    #[inline(always)]
+    fn at(self, t: usize) -> f64 {
+        f64::from(self.0[t]) + f64::from(self.1[t])
+    }
+}
+
+impl Cols {
+    fn new(n: usize, cols: Vec<u32>) -> Self {
+        if n <= U16_MAX_ORDER {
+            Self::U16(cols.into_iter().map(|c| c as u16).collect())
+        } else {
+            Self::U32(cols)
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Self::U16(c) => c.len(),
+            Self::U32(c) => c.len(),
+        }
+    }
+
+    fn get(&self, t: usize) -> usize {
+        match self {
+            Self::U16(c) => c[t] as usize,
+            Self::U32(c) => c[t] as usize,
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        match self {
+            Self::U16(_) => 2,
+            Self::U32(_) => 4,
+        }
+    }
+}
+
+impl Values {
+    /// Value `t` as the operator's own product reads it.
+    fn get(&self, t: usize) -> f64 {
+        match self {
+            Self::F64(v) => v[t],
+            Self::Split { hi, lo } => HiLo(hi, lo).at(t),
+        }
+    }
+}
+
+/// Which values a product reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// All the precision stored (`f64`, or `hi + lo`).
+    Full,
+    /// The leading `f32` parts only (the same as `Full` for `f64` values).
+    Rounded,
+}
+
 /// A symmetric sparse matrix stored as its diagonal plus its strict upper
-/// triangle (CSR rows, 32-bit column indices), applied as `y = A x`.
+/// triangle (CSR rows), applied as `y = A x`.
 ///
-/// Storing one triangle halves the bytes a product streams, which is what a
-/// product costs on a kNN graph: each stored `a_ij` is used for `y_i += a_ij x_j`
-/// and `y_j += a_ij x_i`. With several threads, each takes a block of rows of
-/// equal non-zero count and accumulates its `y_j` contributions in a private
-/// buffer that is summed at the end.
+/// Storing one triangle halves the bytes a product streams: each stored `a_ij`
+/// is used for `y_i += a_ij x_j` and `y_j += a_ij x_i`. Column indices take 16
+/// bits when the order is at most 65,536 (10 bytes per stored `f64` entry
+/// instead of 12); values are `f64` or, with [`ValuePrecision::F32`], split
+/// `f32` parts of which [`Self::rounded`] reads only the leading one. With
+/// several threads, each takes a block of rows of equal non-zero count and
+/// accumulates its `y_j` contributions in a private buffer that is summed at
+/// the end.
 #[derive(Debug)]
 pub struct CsrOperator {
     n: usize,
     diag: Vec<f64>,
     offsets: Vec<usize>,
-    cols: Vec<u32>,
-    vals: Vec<f64>,
+    cols: Cols,
+    values: Values,
+    /// Largest row sum of `|a_ij − hi_ij|` over both triangles (0 for `f64`).
+    rounding_bound: f64,
+    /// Largest row sum of `|a_ij − (hi_ij + lo_ij)|` over both triangles (0 for `f64`).
+    split_bound: f64,
     /// Row boundaries of the thread blocks (`threads + 1` entries).
     blocks: Vec<usize>,
     scratch: Mutex<Vec<Vec<f64>>>,
@@ -196,8 +339,10 @@ impl CsrOperator {
             n,
             diag,
             offsets,
-            cols,
-            vals,
+            cols: Cols::new(n, cols),
+            values: Values::F64(vals),
+            rounding_bound: 0.0,
+            split_bound: 0.0,
             blocks,
             scratch: Mutex::new(scratch),
             perm: None,
@@ -210,6 +355,7 @@ impl CsrOperator {
     /// hit cache. Products still take and return vectors in the original order
     /// (two extra permutations of `n` entries per product).
     pub fn reordered(self) -> Result<Self> {
+        let precision = self.value_precision();
         let n = self.n;
         if n < 2 {
             return Ok(self);
@@ -218,8 +364,8 @@ impl CsrOperator {
         let mut deg = vec![0usize; n];
         for i in 0..n {
             deg[i] += self.offsets[i + 1] - self.offsets[i];
-            for &c in &self.cols[self.offsets[i]..self.offsets[i + 1]] {
-                deg[c as usize] += 1;
+            for t in self.offsets[i]..self.offsets[i + 1] {
+                deg[self.cols.get(t)] += 1;
             }
         }
         let mut start = vec![0usize; n + 1];
@@ -230,8 +376,8 @@ impl CsrOperator {
         let mut adj = vec![(0u32, 0.0f64); start[n]];
         for i in 0..n {
             for t in self.offsets[i]..self.offsets[i + 1] {
-                let (c, v) = (self.cols[t], self.vals[t]);
-                let j = c as usize;
+                let (j, v) = (self.cols.get(t), self.values.get(t));
+                let c = j as u32;
                 adj[fill[i]] = (c, v);
                 fill[i] += 1;
                 adj[fill[j]] = (i as u32, v);
@@ -271,8 +417,8 @@ impl CsrOperator {
         }
         // New row r = old row order[r]: its neighbours renumbered, those after r kept.
         let mut offsets = Vec::with_capacity(n + 1);
-        let mut cols = Vec::with_capacity(self.vals.len());
-        let mut vals = Vec::with_capacity(self.vals.len());
+        let mut cols = Vec::with_capacity(self.cols.len());
+        let mut vals = Vec::with_capacity(self.cols.len());
         let mut row: Vec<(u32, f64)> = Vec::new();
         offsets.push(0);
         for (r, &o) in order.iter().enumerate() {
@@ -291,71 +437,238 @@ impl CsrOperator {
         }
         let diag = order.iter().map(|&o| self.diag[o as usize]).collect();
         let threads = self.blocks.len() - 1;
+        let split = self.split_bound;
         let mut out = Self::from_upper_parts(n, diag, offsets, cols, vals, threads, 0)?;
         out.perm = Some(order);
+        if precision == ValuePrecision::F32 {
+            // The values read back are hi + lo, within the split bound of the original
+            // ones; splitting them again measures the new parts against hi + lo, so the
+            // bounds against the original values add the old split bound.
+            out = out.with_value_precision(ValuePrecision::F32)?;
+            out.rounding_bound += split;
+            out.split_bound += split;
+        }
         Ok(out)
+    }
+
+    /// The same operator with its off-diagonal values held in `precision`.
+    ///
+    /// [`ValuePrecision::F32`] splits each value `a` into `hi = f32(a)` and
+    /// `lo = f32(a − hi)`, and records the bounds [`Self::rounding_error_bound`]
+    /// (of [`Self::rounded`]) and [`Self::split_error_bound`] (of this operator's own
+    /// product). A value beyond `f32`'s range is an error. Asking for `F64` after `F32`
+    /// joins the parts again (`hi + lo`, within the split bound of the original).
+    pub fn with_value_precision(mut self, precision: ValuePrecision) -> Result<Self> {
+        let values = std::mem::replace(&mut self.values, Values::F64(Vec::new()));
+        self.values = match (values, precision) {
+            (Values::F64(v), ValuePrecision::F32) => {
+                if let Some(t) = v.iter().position(|a| a.abs() > f64::from(f32::MAX)) {
+                    let row = self.offsets.partition_point(|&o| o <= t) - 1;
+                    return Err(SpectralError::InvalidParameter {
+                        name: "value precision",
+                        reason: format!(
+                            "the value {:e} at ({row}, {}) is beyond the range of f32",
+                            v[t],
+                            self.cols.get(t)
+                        ),
+                    });
+                }
+                let hi: Vec<f32> = v.iter().map(|&a| a as f32).collect();
+                let lo: Vec<f32> = v
+                    .iter()
+                    .zip(&hi)
+                    .map(|(&a, &h)| (a - f64::from(h)) as f32)
+                    .collect();
+                self.rounding_bound = self.row_error_bound(|t| (f64::from(hi[t]) - v[t]).abs());
+                self.split_bound = self.row_error_bound(|t| (HiLo(&hi, &lo).at(t) - v[t]).abs());
+                Values::Split { hi, lo }
+            }
+            (Values::Split { hi, lo }, ValuePrecision::F64) => {
+                let joined = (0..hi.len()).map(|t| HiLo(&hi, &lo).at(t)).collect();
+                self.rounding_bound = self.split_bound;
+                Values::F64(joined)
+            }
+            (same, _) => same,
+        };
+        Ok(self)
+    }
+
+    /// The largest row sum of `err(t)` over both triangles, `t` running over the
+    /// stored entries (a bound on the 1-, ∞- and so 2-norm of a symmetric error).
+    fn row_error_bound(&self, err: impl Fn(usize) -> f64) -> f64 {
+        let mut rows = vec![0.0f64; self.n];
+        for i in 0..self.n {
+            for t in self.offsets[i]..self.offsets[i + 1] {
+                let e = err(t);
+                rows[i] += e;
+                rows[self.cols.get(t)] += e;
+            }
+        }
+        // The sums above are rounded themselves; the relative slack covers that.
+        rows.iter().copied().fold(0.0, f64::max) * (1.0 + 1e-12)
+    }
+
+    /// How the stored off-diagonal values are held.
+    pub fn value_precision(&self) -> ValuePrecision {
+        match self.values {
+            Values::F64(_) => ValuePrecision::F64,
+            Values::Split { .. } => ValuePrecision::F32,
+        }
+    }
+
+    /// A bound on `‖Ã − A‖₂`, `Ã` the matrix [`Self::rounded`] applies and `A` the
+    /// one this operator was built from: the largest row sum of the absolute
+    /// rounding errors of the leading `f32` parts (over both triangles); 0 for `f64`
+    /// values.
+    pub fn rounding_error_bound(&self) -> f64 {
+        self.rounding_bound
+    }
+
+    /// The same bound for this operator's own product (`hi + lo`): at most `2⁻⁴⁷`
+    /// times the largest absolute row sum; 0 for `f64` values.
+    pub fn split_error_bound(&self) -> f64 {
+        self.split_bound
+    }
+
+    /// The largest absolute row sum of the stored off-diagonal part plus the
+    /// diagonal entry: a bound on `‖A‖₂`.
+    pub fn abs_row_sum_bound(&self) -> f64 {
+        let mut rows: Vec<f64> = self.diag.iter().map(|d| d.abs()).collect();
+        for i in 0..self.n {
+            for t in self.offsets[i]..self.offsets[i + 1] {
+                let a = self.values.get(t).abs();
+                rows[i] += a;
+                rows[self.cols.get(t)] += a;
+            }
+        }
+        rows.iter().copied().fold(0.0, f64::max)
+    }
+
+    /// The largest `|a_ii|`: a lower bound on `‖A‖₂`.
+    pub fn diagonal_abs_max(&self) -> f64 {
+        self.diag.iter().fold(0.0f64, |m, d| m.max(d.abs()))
+    }
+
+    /// Bytes a [`Self::rounded`] product streams for the stored upper triangle
+    /// (column indices and the values it reads; diagonal, offsets and vectors not
+    /// counted).
+    pub fn stored_bytes(&self) -> usize {
+        let value = match self.values {
+            Values::F64(_) => 8,
+            Values::Split { .. } => 4,
+        };
+        self.cols.len() * (self.cols.bytes() + value)
+    }
+
+    /// This operator with the products of the leading `f32` parts only: the matrix
+    /// within [`Self::rounding_error_bound`] of this one, 6 bytes per stored entry
+    /// instead of 10. For `f64` values it is this operator's own product.
+    pub fn rounded(&self) -> RoundedOperator<'_> {
+        RoundedOperator(self)
     }
 
     /// Stored off-diagonal non-zeros (one triangle).
     pub fn nnz_upper(&self) -> usize {
-        self.vals.len()
+        self.cols.len()
     }
 
     /// Rows `rows`: `y_i += d_i x_i + Σ_{j>i} a_ij x_j` into `y_rows` (indexed
     /// from `rows.start`) and `t[j] += a_ij x_i`.
-    fn block(&self, rows: std::ops::Range<usize>, x: &[f64], y_rows: &mut [f64], t: &mut [f64]) {
+    #[allow(clippy::too_many_arguments)]
+    fn block<C: ColIndex, V: ValueSource>(
+        &self,
+        cols: &[C],
+        vals: V,
+        rows: std::ops::Range<usize>,
+        x: &[f64],
+        y_rows: &mut [f64],
+        t: &mut [f64],
+    ) {
         let first = rows.start;
         for i in rows {
             let (a, b) = (self.offsets[i], self.offsets[i + 1]);
             let xi = x[i];
-            let s = row_product(&self.cols[a..b], &self.vals[a..b], x, xi, |j, w| t[j] += w);
+            let s = row_product(cols, vals, a, b, x, xi, |j, w| t[j] += w);
             y_rows[i - first] += self.diag[i] * xi + s;
         }
     }
 
     /// The last row block: every `j > i` lies inside it, so both
     /// contributions go into `y_rows` (indexed from `rows.start`).
-    fn block_in_place(&self, rows: std::ops::Range<usize>, x: &[f64], y_rows: &mut [f64]) {
+    fn block_in_place<C: ColIndex, V: ValueSource>(
+        &self,
+        cols: &[C],
+        vals: V,
+        rows: std::ops::Range<usize>,
+        x: &[f64],
+        y_rows: &mut [f64],
+    ) {
         let first = rows.start;
         for i in rows {
             let (a, b) = (self.offsets[i], self.offsets[i + 1]);
             let xi = x[i];
-            let s = row_product(&self.cols[a..b], &self.vals[a..b], x, xi, |j, w| {
-                y_rows[j - first] += w
-            });
+            let s = row_product(cols, vals, a, b, x, xi, |j, w| y_rows[j - first] += w);
             y_rows[i - first] += self.diag[i] * xi + s;
         }
     }
 }
 
-/// One stored row `i` of the upper triangle: returns `Σ_j a_ij x_j` and calls
-/// `scatter(j, a_ij x_i)` for each entry (the mirrored lower-triangle
-/// contribution). The sum runs in four interleaved partial sums, so that
-/// consecutive additions do not wait on each other's latency (one chain was
-/// the bound of the product: about four cycles per stored entry); the
-/// scattered updates touch distinct `j` and need no such care.
+/// [`CsrOperator::rounded`]: the product of the leading `f32` parts of the values.
+#[derive(Debug, Clone, Copy)]
+pub struct RoundedOperator<'a>(&'a CsrOperator);
+
+impl RoundedOperator<'_> {
+    /// [`CsrOperator::rounding_error_bound`] of the operator viewed.
+    pub fn rounding_error_bound(&self) -> f64 {
+        self.0.rounding_bound
+    }
+}
+
+impl SymmetricOperator for RoundedOperator<'_> {
+    fn dim(&self) -> usize {
+        self.0.n
+    }
+
+    fn apply(&self, x: &[f64], y: &mut [f64]) {
+        self.0.apply_mode(x, y, Mode::Rounded);
+    }
+}
+
+/// Entries `a..b` of one stored row `i` of the upper triangle: returns
+/// `Σ_j a_ij x_j` and calls `scatter(j, a_ij x_i)` for each entry (the mirrored
+/// lower-triangle contribution). The sum runs in four interleaved partial
+/// sums, so that consecutive additions do not wait on each other's latency
+/// (one chain was the bound of the product: about four cycles per stored
+/// entry); the scattered updates touch distinct `j` and need no such care.
 #[inline(always)]
-fn row_product(
-    cols: &[u32],
-    vals: &[f64],
+#[allow(clippy::too_many_arguments)]
+fn row_product<C: ColIndex, V: ValueSource>(
+    cols: &[C],
+    vals: V,
+    a: usize,
+    b: usize,
     x: &[f64],
     xi: f64,
     mut scatter: impl FnMut(usize, f64),
 ) -> f64 {
     let mut acc = [0.0f64; 4];
-    let (c4, v4) = (cols.chunks_exact(4), vals.chunks_exact(4));
-    let (c_rest, v_rest) = (c4.remainder(), v4.remainder());
-    for (c, v) in c4.zip(v4) {
+    let row = &cols[a..b];
+    let c4 = row.chunks_exact(4);
+    let rest = c4.remainder();
+    let mut t = a;
+    for c in c4 {
         for l in 0..4 {
-            let j = c[l] as usize;
-            acc[l] += v[l] * x[j];
-            scatter(j, v[l] * xi);
+            let (j, v) = (c[l].at(), vals.at(t + l));
+            acc[l] += v * x[j];
+            scatter(j, v * xi);
         }
+        t += 4;
     }
-    for (&c, &v) in c_rest.iter().zip(v_rest) {
-        let j = c as usize;
+    for &c in rest {
+        let (j, v) = (c.at(), vals.at(t));
         acc[0] += v * x[j];
         scatter(j, v * xi);
+        t += 1;
     }
     (acc[0] + acc[1]) + (acc[2] + acc[3])
 }
@@ -366,31 +679,61 @@ impl SymmetricOperator for CsrOperator {
     }
 
     fn apply(&self, x: &[f64], y: &mut [f64]) {
+        self.apply_mode(x, y, Mode::Full);
+    }
+}
+
+impl CsrOperator {
+    fn apply_mode(&self, x: &[f64], y: &mut [f64], mode: Mode) {
         assert_eq!(x.len(), self.n, "operator input length");
         assert_eq!(y.len(), self.n, "operator output length");
         match &self.perm {
-            None => self.apply_internal(x, y),
+            None => self.apply_internal(x, y, mode),
             Some(p) => {
                 let mut guard = self.permuted.lock().unwrap_or_else(|e| e.into_inner());
                 let (xp, yp) = &mut *guard;
                 xp.clear();
                 xp.extend(p.iter().map(|&o| x[o as usize]));
                 yp.resize(self.n, 0.0);
-                self.apply_internal(xp, yp);
+                self.apply_internal(xp, yp, mode);
                 for (r, &o) in p.iter().enumerate() {
                     y[o as usize] = yp[r];
                 }
             }
         }
     }
-}
 
-impl CsrOperator {
-    fn apply_internal(&self, x: &[f64], y: &mut [f64]) {
+    fn apply_internal(&self, x: &[f64], y: &mut [f64], mode: Mode) {
+        macro_rules! with_values {
+            ($cols:expr) => {
+                match (&self.values, mode) {
+                    (Values::F64(v), _) => self.apply_typed($cols, v.as_slice(), x, y),
+                    (Values::Split { hi, .. }, Mode::Rounded) => {
+                        self.apply_typed($cols, Hi(hi), x, y)
+                    }
+                    (Values::Split { hi, lo }, Mode::Full) => {
+                        self.apply_typed($cols, HiLo(hi, lo), x, y)
+                    }
+                }
+            };
+        }
+        match &self.cols {
+            Cols::U16(c) => with_values!(c.as_slice()),
+            Cols::U32(c) => with_values!(c.as_slice()),
+        }
+    }
+
+    fn apply_typed<C: ColIndex, V: ValueSource>(
+        &self,
+        cols: &[C],
+        vals: V,
+        x: &[f64],
+        y: &mut [f64],
+    ) {
         let nb = self.blocks.len() - 1;
         y.fill(0.0);
         if nb == 1 {
-            self.block_in_place(0..self.n, x, y);
+            self.block_in_place(cols, vals, 0..self.n, x, y);
             return;
         }
         let mut guard = self.scratch.lock().unwrap_or_else(|e| e.into_inner());
@@ -404,7 +747,7 @@ impl CsrOperator {
         }
         let last = parts.pop().unwrap_or_default();
         rayon::join(
-            || self.block_in_place(self.blocks[nb - 1]..self.n, x, last),
+            || self.block_in_place(cols, vals, self.blocks[nb - 1]..self.n, x, last),
             || {
                 parts
                     .into_par_iter()
@@ -413,7 +756,7 @@ impl CsrOperator {
                     .for_each(|(b, (yp, t))| {
                         let rows = self.blocks[b]..self.blocks[b + 1];
                         t[rows.start..].fill(0.0);
-                        self.block(rows, x, yp, t);
+                        self.block(cols, vals, rows, x, yp, t);
                     })
             },
         );
@@ -467,6 +810,16 @@ impl SymmetricOperator for DenseOperator<'_> {
 }
 
 #[cfg(test)]
+impl CsrOperator {
+    /// The stored upper triangle's columns and values (as `u32` and `f64`).
+    fn upper_entries(&self) -> (Vec<u32>, Vec<f64>) {
+        (0..self.cols.len())
+            .map(|t| (self.cols.get(t) as u32, self.values.get(t)))
+            .unzip()
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use nalgebra::DVector;
@@ -515,13 +868,14 @@ mod tests {
         let x: Vec<f64> = (0..n).map(|i| (i as f64 * 0.37).sin()).collect();
         let want = &d * DVector::from_column_slice(&x);
         let base = CsrOperator::from_dense(&d, 1).unwrap();
+        let (cols, vals) = base.upper_entries();
         for threads in 1..=4 {
             let op = CsrOperator::from_upper_parts(
                 n,
                 base.diag.clone(),
                 base.offsets.clone(),
-                base.cols.clone(),
-                base.vals.clone(),
+                cols.clone(),
+                vals.clone(),
                 threads,
                 0,
             )
@@ -538,6 +892,179 @@ mod tests {
                 assert!(err < 1e-12, "{threads} threads: {err}");
             }
         }
+    }
+
+    /// A random symmetric matrix with about 5 % non-zeros and values of mixed magnitude.
+    fn random_symmetric(n: usize, seed: u64) -> DMatrix<f64> {
+        let mut state = seed;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut d = DMatrix::<f64>::zeros(n, n);
+        for i in 0..n {
+            d[(i, i)] = next();
+            for j in i + 1..n {
+                if next() < 0.05 {
+                    let v = (next() - 0.5) * 10f64.powi((next() * 6.0) as i32 - 3);
+                    d[(i, j)] = v;
+                    d[(j, i)] = v;
+                }
+            }
+        }
+        d
+    }
+
+    #[test]
+    fn sixteen_and_thirty_two_bit_columns_give_the_same_product() {
+        let n = 300;
+        let d = random_symmetric(n, 7);
+        let x: Vec<f64> = (0..n).map(|i| (i as f64 * 0.61).cos()).collect();
+        for threads in [1, 3] {
+            let narrow = CsrOperator::from_dense(&d, threads).unwrap();
+            assert!(matches!(narrow.cols, Cols::U16(_)));
+            let (cols, vals) = narrow.upper_entries();
+            let mut wide = CsrOperator::from_upper_parts(
+                n,
+                narrow.diag.clone(),
+                narrow.offsets.clone(),
+                cols.clone(),
+                vals.clone(),
+                threads,
+                0,
+            )
+            .unwrap();
+            let mut narrow = narrow;
+            narrow.blocks.clone_from(&wide.blocks);
+            narrow.scratch = Mutex::new(wide.scratch.lock().unwrap().clone());
+            wide.cols = Cols::U32(cols);
+            let (mut a, mut b) = (vec![0.0; n], vec![0.0; n]);
+            narrow.apply(&x, &mut a);
+            wide.apply(&x, &mut b);
+            assert_eq!(a, b, "{threads} threads");
+            assert_eq!(narrow.stored_bytes() * 12, wide.stored_bytes() * 10);
+        }
+    }
+
+    #[test]
+    fn the_column_width_follows_the_order() {
+        // Path graphs of order 65,536 (last column 65,535: 16 bits) and 65,537.
+        for (n, wide) in [(65_536usize, false), (65_537, true)] {
+            let mut coo = nalgebra_sparse::CooMatrix::new(n, n);
+            for i in 0..n {
+                coo.push(i, i, 2.0);
+                if i + 1 < n {
+                    coo.push(i, i + 1, -1.0);
+                    coo.push(i + 1, i, -1.0);
+                }
+            }
+            let op = CsrOperator::new(&CsrMatrix::from(&coo), 2).unwrap();
+            assert_eq!(matches!(op.cols, Cols::U32(_)), wide, "n = {n}");
+            let x: Vec<f64> = (0..n).map(|i| (i % 7) as f64).collect();
+            let mut y = vec![0.0; n];
+            op.apply(&x, &mut y);
+            for i in [0, 1, n / 2, n - 2, n - 1] {
+                let left = if i > 0 { x[i - 1] } else { 0.0 };
+                let right = if i + 1 < n { x[i + 1] } else { 0.0 };
+                assert_eq!(y[i], 2.0 * x[i] - left - right, "n = {n}, row {i}");
+            }
+        }
+    }
+
+    /// The matrix an operator applies, column by column (products with `e_j`).
+    fn applied(op: &dyn SymmetricOperator) -> DMatrix<f64> {
+        let n = op.dim();
+        let mut m = DMatrix::<f64>::zeros(n, n);
+        let mut e = vec![0.0; n];
+        let mut col = vec![0.0; n];
+        for j in 0..n {
+            e.fill(0.0);
+            e[j] = 1.0;
+            op.apply(&e, &mut col);
+            m.column_mut(j).copy_from_slice(&col);
+        }
+        m
+    }
+
+    fn inf_norm(m: &DMatrix<f64>) -> f64 {
+        m.row_iter()
+            .map(|r| r.iter().map(|v| v.abs()).sum::<f64>())
+            .fold(0.0, f64::max)
+    }
+
+    #[test]
+    fn split_values_stay_within_their_certified_bounds() {
+        let n = 257;
+        let d = random_symmetric(n, 11);
+        let exact = CsrOperator::from_dense(&d, 1).unwrap();
+        assert_eq!(exact.rounding_error_bound(), 0.0);
+        assert_eq!(exact.value_precision(), ValuePrecision::F64);
+        let split = CsrOperator::from_dense(&d, 1)
+            .unwrap()
+            .with_value_precision(ValuePrecision::F32)
+            .unwrap();
+        assert_eq!(split.value_precision(), ValuePrecision::F32);
+        assert_eq!(split.stored_bytes() * 10, exact.stored_bytes() * 6);
+        let abs_row = inf_norm(&d.abs());
+        assert!((split.abs_row_sum_bound() - abs_row).abs() <= 1e-12 * abs_row);
+
+        // The rounded product: a symmetric matrix within the certified bound, and the
+        // bound is f32 rounding, not a loose constant.
+        let rounded = applied(&split.rounded());
+        assert_eq!(rounded, rounded.transpose());
+        let err = inf_norm(&(&rounded - &d));
+        let bound = split.rounding_error_bound();
+        assert_eq!(split.rounded().rounding_error_bound(), bound);
+        assert!(err > 0.0 && err <= bound, "{err} vs {bound}");
+        assert!(
+            bound <= abs_row * f64::from(f32::EPSILON),
+            "{bound} vs {abs_row}"
+        );
+
+        // The operator's own product reads hi + lo: within 2^-47 of the values.
+        let full = applied(&split);
+        let err = inf_norm(&(&full - &d));
+        let split_bound = split.split_error_bound();
+        assert!(err <= split_bound, "{err} vs {split_bound}");
+        assert!(split_bound <= abs_row * 2f64.powi(-47), "{split_bound}");
+
+        // An f64 operator's rounded view is itself.
+        assert_eq!(applied(&exact.rounded()), applied(&exact));
+
+        // Reordering keeps the precision and the bounds, and the same matrices.
+        let x: Vec<f64> = (0..n).map(|i| (i as f64 * 0.23).sin()).collect();
+        let (mut a, mut b) = (vec![0.0; n], vec![0.0; n]);
+        split.rounded().apply(&x, &mut a);
+        let re = split.reordered().unwrap();
+        assert_eq!(re.value_precision(), ValuePrecision::F32);
+        assert!(re.rounding_error_bound() >= bound);
+        assert!(re.rounding_error_bound() <= bound * (1.0 + 1e-6));
+        re.rounded().apply(&x, &mut b);
+        for (a, b) in a.iter().zip(&b) {
+            assert!((a - b).abs() <= 1e-12 * abs_row);
+        }
+        assert!(inf_norm(&(&applied(&re) - &d)) <= re.split_error_bound());
+        // Joining the parts again gives an f64 operator within the split bound.
+        let joined = re.with_value_precision(ValuePrecision::F64).unwrap();
+        assert_eq!(joined.value_precision(), ValuePrecision::F64);
+        assert!(inf_norm(&(&applied(&joined) - &d)) <= joined.rounding_error_bound());
+    }
+
+    #[test]
+    fn values_beyond_f32_are_refused() {
+        let mut d = DMatrix::<f64>::identity(3, 3);
+        d[(0, 2)] = 1e300;
+        d[(2, 0)] = 1e300;
+        let err = CsrOperator::from_dense(&d, 1)
+            .unwrap()
+            .with_value_precision(ValuePrecision::F32)
+            .unwrap_err();
+        assert!(
+            matches!(&err, SpectralError::InvalidParameter { reason, .. } if reason.contains("(0, 2)")),
+            "{err}"
+        );
     }
 
     #[test]
