@@ -36,7 +36,7 @@
 //! every basis vector is kept orthogonal to them, so the solver returns the
 //! next `k` pairs exactly instead of approximating the trivial one.
 
-use crate::dense::{Which, symmetric_eigen_dense};
+use crate::dense::{EigenPairs, Which, symmetric_eigen_dense};
 use crate::error::{Result, SpectralError};
 use crate::operator::SymmetricOperator;
 use faer::linalg::matmul::matmul;
@@ -77,6 +77,10 @@ pub struct LanczosParams {
     /// orthogonal to every pair found, and a further solve when it finds a smaller Ritz value
     /// than the k-th eigenvalue (see [`lanczos_with`]).
     pub verify: bool,
+    /// Recompute each returned pair's residual with one product ([`PartialEigen::residuals`]);
+    /// `false` returns the Lanczos estimates `|β eₘᵀ yᵢ|` instead, for a caller that
+    /// re-scores the pairs itself.
+    pub explicit_residuals: bool,
 }
 
 impl Default for LanczosParams {
@@ -90,6 +94,7 @@ impl Default for LanczosParams {
             seed: 0,
             threads: 0,
             verify: true,
+            explicit_residuals: true,
         }
     }
 }
@@ -148,7 +153,8 @@ pub struct PartialEigen {
     pub values: DVector<f64>,
     /// `n × k` orthonormal eigenvectors.
     pub vectors: DMatrix<f64>,
-    /// `‖A v_i − λ_i v_i‖`, recomputed with one product per pair.
+    /// `‖A v_i − λ_i v_i‖`, recomputed with one product per pair (or the Lanczos
+    /// estimates, without [`LanczosParams::explicit_residuals`]).
     pub residuals: DVector<f64>,
     /// The estimate of `‖A‖` the tolerance was relative to.
     pub norm_estimate: f64,
@@ -189,6 +195,7 @@ pub struct LanczosWorkspace {
     w: Vec<f64>,
     coeff: Vec<f64>,
     hcol: Vec<f64>,
+    hcol_scratch: Vec<f64>,
 }
 
 fn col(v: &[f64], n: usize, j: usize) -> &[f64] {
@@ -217,60 +224,95 @@ fn norm(x: &[f64]) -> f64 {
     dot(x, x).sqrt()
 }
 
-/// `w ← w − Σ_c (v_cᵀ w) v_c` over the last (at most) two basis vectors
-/// `cols`, with the coefficients added into `out[c]`: the three-term
-/// recurrence's own components, removed before the full pass so that the
-/// full pass's DGKS test measures only what rounding left along the rest of
-/// the basis (it would otherwise see the large α and β drop and always run
-/// twice).
-fn subtract_recent(
-    basis: &[f64],
-    n: usize,
-    cols: std::ops::Range<usize>,
-    w: &mut [f64],
-    out: &mut [f64],
-) {
-    let mut coef = [0.0f64; 2];
-    for (slot, c) in cols.clone().enumerate() {
-        coef[slot] = dot(col(basis, n, c), w);
-    }
-    match cols.len() {
-        1 => {
-            let v = col(basis, n, cols.start);
-            for (w, v) in w.iter_mut().zip(v) {
-                *w -= coef[0] * v;
+/// The three-term recurrence's own part of a Lanczos step, fused into two
+/// passes over `w` (which holds `A v_j` on entry):
+/// `w ← s·w − c·u` (`u = v_{j−1}`, `c = β_{j−1}` the coupling the previous step
+/// produced; skipped when `u` is `None`), `α = vᵀ w` (`v = v_j`), `w ← w − α v`.
+/// Returns `(α, ‖s·A v_j‖, ‖w‖)`: the product's norm is the reference of the
+/// breakdown test, the last one the reference of the full pass's DGKS test.
+///
+/// Removing these two components first leaves the full re-orthogonalisation
+/// only what rounding left along the rest of the basis, so its DGKS test
+/// rarely asks for a second pass (it would always see the large α and β
+/// drop otherwise).
+fn local_step(w: &mut [f64], s: f64, u: Option<(&[f64], f64)>, v: &[f64]) -> (f64, f64, f64) {
+    let mut prod = [0.0f64; 4];
+    let mut alpha = [0.0f64; 4];
+    let n = w.len();
+    let head = n - n % 4;
+    match u {
+        Some((u, c)) => {
+            for b in (0..head).step_by(4) {
+                for l in 0..4 {
+                    let a = s * w[b + l];
+                    prod[l] += a * a;
+                    let r = a - c * u[b + l];
+                    w[b + l] = r;
+                    alpha[l] += v[b + l] * r;
+                }
+            }
+            for i in head..n {
+                let a = s * w[i];
+                prod[0] += a * a;
+                let r = a - c * u[i];
+                w[i] = r;
+                alpha[0] += v[i] * r;
             }
         }
-        2 => {
-            let (a, b) = (col(basis, n, cols.start), col(basis, n, cols.start + 1));
-            for ((w, a), b) in w.iter_mut().zip(a).zip(b) {
-                *w -= coef[0] * a + coef[1] * b;
+        None => {
+            for b in (0..head).step_by(4) {
+                for l in 0..4 {
+                    let a = s * w[b + l];
+                    prod[l] += a * a;
+                    w[b + l] = a;
+                    alpha[l] += v[b + l] * a;
+                }
+            }
+            for i in head..n {
+                let a = s * w[i];
+                prod[0] += a * a;
+                w[i] = a;
+                alpha[0] += v[i] * a;
             }
         }
-        _ => return,
     }
-    for (slot, c) in cols.enumerate() {
-        out[c] += coef[slot];
+    let sum = |x: [f64; 4]| (x[0] + x[1]) + (x[2] + x[3]);
+    let alpha = sum(alpha);
+    let mut rest = [0.0f64; 4];
+    for b in (0..head).step_by(4) {
+        for l in 0..4 {
+            let r = w[b + l] - alpha * v[b + l];
+            w[b + l] = r;
+            rest[l] += r * r;
+        }
     }
+    for i in head..n {
+        let r = w[i] - alpha * v[i];
+        w[i] = r;
+        rest[0] += r * r;
+    }
+    (alpha, sum(prod).sqrt(), sum(rest).sqrt())
 }
 
 /// `w ← w − Q (Qᵀ w)` (classical Gram–Schmidt), repeated once when the
-/// first pass cancelled more than `1 − 1/√2` of `w`'s norm (the DGKS
+/// first pass cancelled more than `1 − 1/√2` of `w`'s norm `before` (the DGKS
 /// criterion: only then can rounding have left a visible component along `Q`).
-/// The coefficients of both passes are added into `out` if given.
+/// The coefficients of both passes are added into `out[..Q.ncols()]` if given.
+/// Returns `w`'s norm afterwards.
 fn orthogonalize(
     q: MatRef<'_, f64>,
     w: &mut [f64],
     c1: &mut [f64],
     mut out: Option<&mut [f64]>,
+    mut before: f64,
     par: Par,
-) {
+) -> f64 {
     let cols = q.ncols();
     if cols == 0 {
-        return;
+        return before;
     }
     let n = w.len();
-    let mut before = norm(w);
+    let mut after = before;
     for _pass in 0..2 {
         let c: &mut [f64] = &mut c1[..cols];
         {
@@ -298,12 +340,13 @@ fn orthogonalize(
                 *o += c;
             }
         }
-        let after = norm(w);
+        after = norm(w);
         if after > std::f64::consts::FRAC_1_SQRT_2 * before {
             break;
         }
         before = after;
     }
+    after
 }
 
 /// `k` eigenpairs of a symmetric operator from one end of its spectrum.
@@ -367,6 +410,7 @@ pub fn lanczos_with(
             max_restarts: 1,
             seed: params.seed ^ (0x9E37_79B9_7F4A_7C15u64.wrapping_mul(round as u64 + 1)),
             verify: false,
+            explicit_residuals: false,
             ..*params
         };
         let probe = match lanczos_core(ws, op, &check, Some(&z), &mut |_| {}) {
@@ -484,27 +528,33 @@ fn lanczos_core(
     } else {
         Par::Seq
     };
-    let zref = deflate.map(|z| MatRef::from_column_major_slice(z.as_slice(), n, q));
-
-    ws.basis.clear();
-    ws.basis.resize(n * (m + 1), 0.0);
+    // The basis buffer holds the deflated vectors first, then the Krylov basis
+    // v_0..v_m: one pass of Gram–Schmidt covers both.
+    let width = q + m + 1;
+    ws.basis.resize(n * width, 0.0);
+    if let Some(z) = deflate {
+        ws.basis[..n * q].copy_from_slice(z.as_slice());
+    }
     ws.w.resize(n, 0.0);
-    ws.coeff.resize(m + 1 + q, 0.0);
+    ws.coeff.resize(width, 0.0);
     let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
     let mut matvecs = 0usize;
     let mut h = DMatrix::<f64>::zeros(m, m);
 
     // Start vector: uniform in [−1, 1]ⁿ, orthogonal to the deflated vectors.
-    let start = fresh_vector(ws, &mut rng, zref, 0, n, par);
+    let start = fresh_vector(ws, &mut rng, q, n, par);
     if !start {
         return Err(SpectralError::SolverFailed(
             "no start vector outside the deflated space".into(),
         ));
     }
-    ws.basis[..n].copy_from_slice(&ws.w);
+    ws.basis[q * n..(q + 1) * n].copy_from_slice(&ws.w);
 
     let mut p = 0usize; // columns whose products are already in `h`
     let mut beta = 0.0;
+    // β of the previous step when v_j came from v_{j−1} by the recurrence (0 after a
+    // restart, whose first step couples to every kept vector, and after a breakdown).
+    let mut coupling = 0.0;
     let mut restarts = 0usize;
     // The last extension step reached an invariant subspace: its zero residuals
     // say nothing about directions the basis has not seen yet.
@@ -513,55 +563,65 @@ fn lanczos_core(
         // Extend the basis from p to m vectors.
         broke_down = false;
         for j in p..m {
+            let vj = q + j;
             {
-                let (done, _) = ws.basis.split_at(n * (j + 1));
-                op.apply(col(done, n, j), &mut ws.w);
+                let (done, _) = ws.basis.split_at(n * (vj + 1));
+                op.apply(col(done, n, vj), &mut ws.w);
             }
             matvecs += 1;
-            if sign < 0.0 {
-                ws.w.iter_mut().for_each(|v| *v = -*v);
-            }
-            let before = norm(&ws.w);
             ws.hcol.clear();
             ws.hcol.resize(j + 1, 0.0);
-            {
-                let v = MatRef::from_column_major_slice(&ws.basis[..n * (j + 1)], n, j + 1);
-                // Deflated vectors before and after the basis: the basis carries
-                // rounding-level components along them, and since a deflated vector is
-                // often the most wanted direction (the trivial eigenvector), any such
-                // component left in w would grow step after step.
-                if let Some(z) = zref {
-                    orthogonalize(z, &mut ws.w, &mut ws.coeff, None, par);
+            let (product_norm, local_norm) = {
+                let prev = (coupling != 0.0).then(|| (col(&ws.basis, n, vj - 1), coupling));
+                let (alpha, product_norm, local_norm) =
+                    local_step(&mut ws.w, sign, prev, col(&ws.basis, n, vj));
+                ws.hcol[j] = alpha;
+                if j > 0 {
+                    ws.hcol[j - 1] = coupling;
                 }
-                subtract_recent(
-                    &ws.basis[..n * (j + 1)],
-                    n,
-                    j.saturating_sub(1)..j + 1,
-                    &mut ws.w,
-                    &mut ws.hcol,
-                );
-                orthogonalize(v, &mut ws.w, &mut ws.coeff, Some(&mut ws.hcol), par);
-                if let Some(z) = zref {
-                    orthogonalize(z, &mut ws.w, &mut ws.coeff, None, par);
-                }
+                (product_norm, local_norm)
+            };
+            // Full re-orthogonalisation against the deflated vectors and v_0..v_j in one
+            // pass: the basis carries rounding-level components along the deflated
+            // vectors, and since a deflated vector is often the most wanted direction
+            // (the trivial eigenvector), any such component left in w would grow step
+            // after step.
+            let all = MatRef::from_column_major_slice(&ws.basis[..n * (vj + 1)], n, vj + 1);
+            ws.coeff[..=vj].fill(0.0);
+            let mut total = std::mem::take(&mut ws.coeff);
+            let mut scratch = std::mem::take(&mut ws.hcol_scratch);
+            scratch.resize(width, 0.0);
+            beta = orthogonalize(
+                all,
+                &mut ws.w,
+                &mut scratch,
+                Some(&mut total),
+                local_norm,
+                par,
+            );
+            for (i, c) in total[q..=vj].iter().enumerate() {
+                ws.hcol[i] += c;
             }
+            ws.coeff = total;
+            ws.hcol_scratch = scratch;
             for (i, &c) in ws.hcol.iter().enumerate() {
                 h[(i, j)] = c;
                 h[(j, i)] = c;
             }
-            beta = norm(&ws.w);
-            let next = j + 1;
-            if beta > 1e-10 * before && beta > 0.0 {
+            let next = vj + 1;
+            if beta > 1e-10 * product_norm && beta > 0.0 {
                 let inv = 1.0 / beta;
                 let dst = &mut ws.basis[next * n..(next + 1) * n];
                 for (d, s) in dst.iter_mut().zip(&ws.w) {
                     *d = s * inv;
                 }
+                coupling = beta;
             } else {
                 // Invariant subspace: continue from a fresh direction (coupling 0).
                 beta = 0.0;
-                let found = next < space && fresh_vector(ws, &mut rng, zref, next, n, par);
-                broke_down = found && next == m;
+                coupling = 0.0;
+                let found = j + 1 < space && fresh_vector(ws, &mut rng, next, n, par);
+                broke_down = found && j + 1 == m;
                 let dst = &mut ws.basis[next * n..(next + 1) * n];
                 if found {
                     dst.copy_from_slice(&ws.w);
@@ -590,8 +650,11 @@ fn lanczos_core(
         let done = converged == k && !broke_down;
         let exhausted = restarts >= params.max_restarts;
         if done || exhausted || m == space {
-            let mut result = finish(ws, op, &ritz.vectors, &ritz.values, n, m, k, sign, par);
-            matvecs += k;
+            let explicit = params.explicit_residuals.then_some(op);
+            let mut result = finish(ws, explicit, &ritz, beta, n, q, m, k, sign, par);
+            if explicit.is_some() {
+                matvecs += k;
+            }
             result.norm_estimate = norm_est;
             result.restarts = restarts;
             result.matvecs = matvecs;
@@ -609,15 +672,17 @@ fn lanczos_core(
         }
         restarts += 1;
 
-        // Thick restart: keep the p best Ritz vectors, then v_m.
+        // Thick restart: keep the p best Ritz vectors, then v_m, written into the
+        // second buffer (with the deflated vectors) which then becomes the basis.
         p = (k + (m - k) / 2).clamp(k, m - 1);
-        ws.restart.resize(n * p, 0.0);
+        ws.restart.resize(n * width, 0.0);
+        ws.restart[..n * q].copy_from_slice(&ws.basis[..n * q]);
         {
-            let v = MatRef::from_column_major_slice(&ws.basis[..n * m], n, m);
+            let v = MatRef::from_column_major_slice(&ws.basis[n * q..n * (q + m)], n, m);
             // The first p columns of the column-major m × m matrix are contiguous.
             let y = MatRef::from_column_major_slice(&ritz.vectors.as_slice()[..m * p], m, p);
             matmul(
-                MatMut::from_column_major_slice_mut(&mut ws.restart, n, p),
+                MatMut::from_column_major_slice_mut(&mut ws.restart[n * q..n * (q + p)], n, p),
                 Accum::Replace,
                 v,
                 y,
@@ -625,8 +690,10 @@ fn lanczos_core(
                 par,
             );
         }
-        ws.basis[..n * p].copy_from_slice(&ws.restart);
-        ws.basis.copy_within(m * n..(m + 1) * n, p * n);
+        ws.restart[n * (q + p)..n * (q + p + 1)]
+            .copy_from_slice(&ws.basis[n * (q + m)..n * (q + m + 1)]);
+        std::mem::swap(&mut ws.basis, &mut ws.restart);
+        coupling = 0.0;
         h.fill(0.0);
         for i in 0..p {
             h[(i, i)] = ritz.values[i];
@@ -635,11 +702,11 @@ fn lanczos_core(
 }
 
 /// Fills `ws.w` with a random unit vector orthogonal to the first `cols`
-/// basis vectors and the deflated ones; false if none survives.
+/// columns of the basis buffer (the deflated vectors, then the Krylov basis);
+/// false if none survives.
 fn fresh_vector(
     ws: &mut LanczosWorkspace,
     rng: &mut ChaCha8Rng,
-    zref: Option<MatRef<'_, f64>>,
     cols: usize,
     n: usize,
     par: Par,
@@ -649,14 +716,14 @@ fn fresh_vector(
             *v = rng.random_range(-1.0..1.0);
         }
         let before = norm(&ws.w);
-        if cols > 0 {
+        let after = if cols > 0 {
             let v = MatRef::from_column_major_slice(&ws.basis[..n * cols], n, cols);
-            orthogonalize(v, &mut ws.w, &mut ws.coeff, None, par);
-        }
-        if let Some(z) = zref {
-            orthogonalize(z, &mut ws.w, &mut ws.coeff, None, par);
-        }
-        let after = norm(&ws.w);
+            let first = orthogonalize(v, &mut ws.w, &mut ws.coeff, None, before, par);
+            // Always a second pass: a random vector may lie almost inside the span.
+            orthogonalize(v, &mut ws.w, &mut ws.coeff, None, first, par)
+        } else {
+            before
+        };
         if after > 1e-8 * before {
             let inv = 1.0 / after;
             ws.w.iter_mut().for_each(|v| *v *= inv);
@@ -670,10 +737,11 @@ fn fresh_vector(
 #[allow(clippy::too_many_arguments)]
 fn finish(
     ws: &mut LanczosWorkspace,
-    op: &dyn SymmetricOperator,
-    y: &DMatrix<f64>,
-    theta: &DVector<f64>,
+    op: Option<&dyn SymmetricOperator>,
+    ritz: &EigenPairs,
+    beta: f64,
     n: usize,
+    q: usize,
     m: usize,
     k: usize,
     sign: f64,
@@ -681,8 +749,8 @@ fn finish(
 ) -> PartialEigen {
     let mut vectors = DMatrix::<f64>::zeros(n, k);
     {
-        let v = MatRef::from_column_major_slice(&ws.basis[..n * m], n, m);
-        let yf = MatRef::from_column_major_slice(&y.as_slice()[..m * k], m, k);
+        let v = MatRef::from_column_major_slice(&ws.basis[n * q..n * (q + m)], n, m);
+        let yf = MatRef::from_column_major_slice(&ritz.vectors.as_slice()[..m * k], m, k);
         matmul(
             MatMut::from_column_major_slice_mut(vectors.as_mut_slice(), n, k),
             Accum::Replace,
@@ -692,7 +760,18 @@ fn finish(
             par,
         );
     }
-    let values = DVector::from_fn(k, |i, _| sign * theta[i]);
+    let values = DVector::from_fn(k, |i, _| sign * ritz.values[i]);
+    let Some(op) = op else {
+        let residuals = DVector::from_fn(k, |i, _| (beta * ritz.vectors[(m - 1, i)]).abs());
+        return PartialEigen {
+            values,
+            vectors,
+            residuals,
+            norm_estimate: 0.0,
+            restarts: 0,
+            matvecs: 0,
+        };
+    };
     let mut residuals = DVector::zeros(k);
     for i in 0..k {
         let v = vectors.column(i);
