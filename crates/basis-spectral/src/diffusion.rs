@@ -21,7 +21,7 @@ use crate::dense::{Which, canonicalize_signs, symmetric_eigen_dense};
 use crate::embedding::{SolveStats, SolverParams};
 use crate::error::{Result, SpectralError};
 use crate::lanczos::{LanczosProgress, LanczosWorkspace, lanczos_with};
-use crate::operator::CsrOperator;
+use crate::operator::{CsrOperator, ValuePrecision};
 use basis_graph::{
     GraphError, RandomWalkSide, alpha_normalized_kernel, alpha_normalized_kernel_csr,
     components_csr, degrees, degrees_csr,
@@ -214,6 +214,7 @@ pub fn diffusion_map_csr(
     let stats = SolveStats {
         restarts: e.restarts,
         matvecs: e.matvecs,
+        values: ValuePrecision::F64,
     };
     assemble(&d, e.values, e.vectors, e.residuals, params, stats)
 }

@@ -34,7 +34,7 @@ use crate::error::{Result, SpectralError};
 use crate::lanczos::{
     LanczosParams, LanczosProgress, LanczosWorkspace, PartialEigen, lanczos_with,
 };
-use crate::operator::{CsrOperator, SymmetricOperator};
+use crate::operator::{CsrOperator, SymmetricOperator, ValuePrecision};
 use crate::progress::SolveProgress;
 use basis_graph::{
     BatchGraph, BatchGraphBuilder, BatchGraphParams, GraphError, LaplacianKind, bridge_edges,
@@ -76,7 +76,38 @@ pub struct SolverParams {
     pub threads: usize,
     /// Look for eigenvalues Lanczos missed after it converged ([`LanczosParams::verify`]).
     pub verify: bool,
+    /// How the sparse Laplacian eigenmaps ([`laplacian_eigenmap_csr`],
+    /// [`analytic_embedding`], the batch eigenmap) hold the operator's values while
+    /// Lanczos iterates; other solves (diffusion maps) use `f64`.
+    #[serde(default)]
+    pub values: OperatorValues,
 }
+
+/// How a sparse solve holds the Laplacian's off-diagonal values while Lanczos iterates
+/// ([`SolverParams::values`]). Whatever the choice, the returned eigenvalues and
+/// residuals are those of the exact (`f64`) Laplacian.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum OperatorValues {
+    /// [`Self::F32`] when the tolerance leaves room for its rounding (its bound at
+    /// most a quarter of `tol` times a lower bound of `‖L‖`: on `L_N`, from
+    /// `tol ≈ 5e-7` up), [`Self::F64`] otherwise.
+    #[default]
+    Auto,
+    /// Products in double precision throughout.
+    F64,
+    /// Lanczos iterates with the values' leading `f32` parts
+    /// ([`ValuePrecision::F32`], [`CsrOperator::rounded`]): 6 instead of 10 bytes per
+    /// stored entry, the operator within a certified distance `b` of the Laplacian. It
+    /// converges to `0.74 tol`, and every returned pair is re-scored with the exact
+    /// operator (Rayleigh quotient and residual), which leaves each residual below
+    /// `0.74 tol ‖L‖ + b ≤ tol ‖L‖`. A tolerance too tight for the rounding
+    /// (`b > tol ‖L‖ / 4`) is an [`SpectralError::InvalidParameter`].
+    F32,
+}
+
+/// Fraction of the tolerance Lanczos converges to on a rounded operator: the rest
+/// (a quarter, plus slack) is the rounding's.
+const ROUNDED_TOL_FRACTION: f64 = 0.74;
 
 impl Default for SolverParams {
     fn default() -> Self {
@@ -89,6 +120,7 @@ impl Default for SolverParams {
             seed: l.seed,
             threads: l.threads,
             verify: l.verify,
+            values: OperatorValues::default(),
         }
     }
 }
@@ -105,6 +137,7 @@ impl SolverParams {
             seed: self.seed,
             threads: self.threads,
             verify: self.verify,
+            explicit_residuals: true,
         }
     }
 
@@ -271,7 +304,7 @@ pub fn laplacian_eigenmap_with(
     let k = params.k;
     let wanted = k + usize::from(params.drop_trivial);
     if params.solver.use_lanczos(n, wanted) {
-        let op = CsrOperator::from_dense(l, 1)?;
+        let op = operator_values(CsrOperator::from_dense(l, 1)?, &params.solver)?;
         let t = trivial_eigenvector(&graph.affinity, graph.kind);
         let comps = numerical_components_dense(&graph.affinity, graph.kind, split_tol(params));
         let null = null_space_basis(&t, &comps.labels, comps.count);
@@ -406,6 +439,66 @@ pub fn embed_batch(
     BatchEmbedder::new(*graph, *params)?.embed(x)
 }
 
+/// `op` with split `f32` values when [`SolverParams::values`] asks for them, or for
+/// [`OperatorValues::Auto`] when the tolerance leaves room for their rounding; a
+/// tolerance too tight for an explicit [`OperatorValues::F32`] is a typed error.
+fn operator_values(op: CsrOperator, solver: &SolverParams) -> Result<CsrOperator> {
+    let tol = solver.tol.max(1e-14);
+    // ‖L‖ ≥ |l_ii| for every i; the rounding may take a quarter of tol · ‖L‖.
+    let allowed = tol * op.diagonal_abs_max() / 4.0;
+    let wanted = match solver.values {
+        OperatorValues::F64 => false,
+        OperatorValues::F32 => true,
+        // A priori: rounding to f32 moves each value by at most 2⁻²⁴ of itself.
+        OperatorValues::Auto => 0.5 * f64::from(f32::EPSILON) * op.abs_row_sum_bound() <= allowed,
+    };
+    if !wanted {
+        return Ok(op);
+    }
+    let op = op.with_value_precision(ValuePrecision::F32)?;
+    if op.rounding_error_bound() > allowed {
+        return Err(SpectralError::InvalidParameter {
+            name: "values",
+            reason: format!(
+                "f32 values move the operator by up to {:.1e}, more than tol · ‖L‖ / 4 ≥ {allowed:.1e} allows; use F64 or a looser tolerance",
+                op.rounding_error_bound()
+            ),
+        });
+    }
+    Ok(op)
+}
+
+/// Re-scores pairs found on the rounded operator with the exact one: each
+/// eigenvalue becomes the Rayleigh quotient `vᵀ A v` and each residual
+/// `‖A v − λ v‖` (one product per pair, counted); the pairs are put back in
+/// ascending order of the new values.
+fn rescore_exactly(op: &CsrOperator, mut found: PartialEigen) -> PartialEigen {
+    let n = op.dim();
+    let k = found.values.len();
+    let mut av = vec![0.0; n];
+    let mut scored: Vec<(f64, f64, usize)> = (0..k)
+        .map(|c| {
+            let v = found.vectors.column(c);
+            op.apply(v.as_slice(), &mut av);
+            let lam: f64 = av.iter().zip(v.iter()).map(|(a, b)| a * b).sum();
+            let res = av
+                .iter()
+                .zip(v.iter())
+                .map(|(a, x)| (a - lam * x).powi(2))
+                .sum::<f64>()
+                .sqrt();
+            (lam, res, c)
+        })
+        .collect();
+    scored.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.2.cmp(&b.2)));
+    let vectors = DMatrix::from_fn(n, k, |i, c| found.vectors[(i, scored[c].2)]);
+    found.values = DVector::from_iterator(k, scored.iter().map(|s| s.0));
+    found.residuals = DVector::from_iterator(k, scored.iter().map(|s| s.1));
+    found.vectors = vectors;
+    found.matvecs += k;
+    found
+}
+
 /// The Laplacian of a CSR affinity as a [`CsrOperator`] and its unit trivial eigenvector.
 fn laplacian_operator(
     w: &CsrMatrix<f64>,
@@ -444,8 +537,11 @@ fn laplacian_operator(
 pub struct SolveStats {
     /// Lanczos restart cycles (0 for the dense solver).
     pub restarts: usize,
-    /// Operator products (0 for the dense solver).
+    /// Operator products (0 for the dense solver), the exact re-scoring's included.
     pub matvecs: usize,
+    /// The values Lanczos iterated with ([`SolverParams::values`]).
+    #[serde(default)]
+    pub values: ValuePrecision,
 }
 
 /// The K leading eigenvectors of the Laplacian of a sparse affinity `W`
@@ -471,6 +567,7 @@ pub fn laplacian_eigenmap_csr(
     }
     let comps = numerical_components_csr(w, kind, split_tol(params));
     let (op, t) = laplacian_operator(w, kind, params.solver.threads)?;
+    let op = operator_values(op, &params.solver)?;
     let null = null_space_basis(&t, &comps.labels, comps.count);
     sparse_solve(
         &mut EigenmapWorkspace::default(),
@@ -530,7 +627,7 @@ fn complement_of_trivial(null: &DMatrix<f64>, t: &DVector<f64>) -> DMatrix<f64> 
 /// the right multiplicity of 0 — something a single-vector Krylov method cannot promise.
 fn sparse_solve(
     ws: &mut EigenmapWorkspace,
-    op: &dyn SymmetricOperator,
+    op: &CsrOperator,
     t: &DVector<f64>,
     null: &DMatrix<f64>,
     params: &EmbeddingParams,
@@ -554,6 +651,18 @@ fn sparse_solve(
             SolveStats::default(),
         )
     } else {
+        let rounded = op.value_precision() == ValuePrecision::F32;
+        let mut lanczos = params.solver.lanczos(solve_k, Which::Smallest);
+        let view = op.rounded();
+        let iterate: &dyn SymmetricOperator = if rounded {
+            lanczos.tol = lanczos.tol.max(1e-14) * ROUNDED_TOL_FRACTION;
+            // The pairs are re-scored with the exact operator below.
+            lanczos.explicit_residuals = false;
+            &view
+        } else {
+            op
+        };
+        let found = lanczos_with(&mut ws.lanczos, iterate, &lanczos, z, progress)?;
         let PartialEigen {
             values,
             vectors,
@@ -561,14 +670,17 @@ fn sparse_solve(
             restarts,
             matvecs,
             ..
-        } = lanczos_with(
-            &mut ws.lanczos,
-            op,
-            &params.solver.lanczos(solve_k, Which::Smallest),
-            z,
-            progress,
-        )?;
-        (values, vectors, residuals, SolveStats { restarts, matvecs })
+        } = if rounded {
+            rescore_exactly(op, found)
+        } else {
+            found
+        };
+        let stats = SolveStats {
+            restarts,
+            matvecs,
+            values: op.value_precision(),
+        };
+        (values, vectors, residuals, stats)
     };
     if take > 0 {
         // Prepend the kept null vectors with their Rayleigh quotients (0 up to rounding).
@@ -689,6 +801,7 @@ pub fn analytic_embedding(
         });
     }
     let (op, t) = laplacian_operator(&w, graph.laplacian, params.solver.threads)?;
+    let op = operator_values(op, &params.solver)?;
     let graph_seconds = t1.elapsed().as_secs_f64();
     let t2 = Instant::now();
     let mut bar = SolveProgress::new("analytic embedding");

@@ -9,8 +9,9 @@ use basis_graph::{
     csr_to_dense, knn_affinity, knn_exact,
 };
 use basis_spectral::{
-    CsrOperator, EigenMethod, EmbeddingParams, SolverParams, SpectralError, SymmetricOperator,
-    analytic_embedding, laplacian_eigenmap, laplacian_eigenmap_csr,
+    CsrOperator, EigenMethod, EmbeddingParams, OperatorValues, SolverParams, SpectralError,
+    SymmetricOperator, ValuePrecision, analytic_embedding, laplacian_eigenmap,
+    laplacian_eigenmap_csr,
 };
 use nalgebra::DMatrix;
 use nalgebra_sparse::{CooMatrix, CsrMatrix};
@@ -100,6 +101,79 @@ proptest! {
             prop_assert!(max_sine(&sparse.coords, &dense.coords) < 1e-6, "sin θ {}", max_sine(&sparse.coords, &dense.coords));
             prop_assert!(max_sine(&csr.coords, &dense.coords) < 1e-6);
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    /// Lanczos on the rounded (f32) operator, re-scored exactly: the pairs are the
+    /// exact Laplacian's to the tolerance, checked against a dense Laplacian and a tight
+    /// f64 solve.
+    #[test]
+    fn f32_values_give_the_exact_laplacians_pairs_to_the_tolerance(
+        n in 200usize..500,
+        c in 2usize..6,
+        knn_k in 6usize..15,
+        k in 2usize..8,
+        normalized in any::<bool>(),
+        drop_trivial in any::<bool>(),
+        seed in 0u64..1000,
+    ) {
+        let x = clustered(n, 5, c, seed);
+        let w = affinity(&x, knn_k);
+        let kind = if normalized { LaplacianKind::SymmetricNormalized } else { LaplacianKind::Unnormalized };
+        let g = BatchGraph::from_affinity(csr_to_dense(&w), kind).unwrap();
+        prop_assume!(g.components == 1);
+        let tol = 1e-6;
+        let mut p = params(k, drop_trivial, EigenMethod::Lanczos, tol);
+        p.solver.values = OperatorValues::F32;
+        let (e, stats) = laplacian_eigenmap_csr(&w, kind, &p, &mut |_| {}).unwrap();
+        prop_assert_eq!(stats.values, ValuePrecision::F32);
+        let (reference, ref_stats) = laplacian_eigenmap_csr(&w, kind, &params(k, drop_trivial, EigenMethod::Lanczos, 1e-11), &mut |_| {}).unwrap();
+        prop_assert_eq!(ref_stats.values, ValuePrecision::F64);
+        let l = &g.laplacian;
+        let norm = l.abs().row_sum().max();
+        for t in 0..k {
+            // Residual and Rayleigh quotient recomputed here with the dense Laplacian.
+            let v = e.coords.column(t);
+            let lv = l * v;
+            let lam = v.dot(&lv);
+            let res = (&lv - lam * v).norm();
+            prop_assert!((lam - e.values[t]).abs() < 1e-12 * norm, "λ_{}: {} vs {}", t, lam, e.values[t]);
+            prop_assert!((res - e.residuals[t]).abs() < 1e-10 * norm, "r_{}: {} vs {}", t, res, e.residuals[t]);
+            prop_assert!(res <= tol * norm, "r_{} = {:e} above tol · ‖L‖ = {:e}", t, res, tol * norm);
+            prop_assert!((e.values[t] - reference.values[t]).abs() < tol * norm, "λ_{}: {} vs {}", t, e.values[t], reference.values[t]);
+        }
+        let orth = e.coords.transpose() * &e.coords - DMatrix::identity(k, k);
+        prop_assert!(orth.abs().max() < 1e-9);
+    }
+}
+
+#[test]
+fn auto_values_follow_the_tolerance_and_a_tolerance_too_tight_for_f32_is_typed() {
+    let x = clustered(600, 5, 4, 9);
+    let w = affinity(&x, 10);
+    for kind in [
+        LaplacianKind::SymmetricNormalized,
+        LaplacianKind::Unnormalized,
+    ] {
+        for (tol, want) in [(1e-6, ValuePrecision::F32), (1e-8, ValuePrecision::F64)] {
+            let p = params(5, true, EigenMethod::Lanczos, tol);
+            let (_, stats) = laplacian_eigenmap_csr(&w, kind, &p, &mut |_| {}).unwrap();
+            assert_eq!(stats.values, want, "{kind:?}, tol {tol:e}");
+        }
+        let mut p = params(5, true, EigenMethod::Lanczos, 1e-12);
+        p.solver.values = OperatorValues::F32;
+        let err = laplacian_eigenmap_csr(&w, kind, &p, &mut |_| {}).unwrap_err();
+        assert!(
+            matches!(err, SpectralError::InvalidParameter { name: "values", .. }),
+            "{err}"
+        );
+        p.solver.values = OperatorValues::F64;
+        p.solver.tol = 1e-6;
+        let (_, stats) = laplacian_eigenmap_csr(&w, kind, &p, &mut |_| {}).unwrap();
+        assert_eq!(stats.values, ValuePrecision::F64);
     }
 }
 
