@@ -464,7 +464,16 @@ pub fn numerical_components_csr(w: &CsrMatrix<f64>, kind: LaplacianKind, tol: f6
             .filter(|&t| vals[t] > 0.0)
             .map(move |t| (i, cols[t], vals[t]))
     });
-    numerical_components(w.nrows(), edges, kind, tol)
+    // Degrees as row sums of the positive off-diagonal weights (one pass over each row).
+    let degree = (0..w.nrows())
+        .map(|i| {
+            (offsets[i]..offsets[i + 1])
+                .filter(|&t| cols[t] != i && vals[t] > 0.0)
+                .map(|t| vals[t])
+                .sum()
+        })
+        .collect();
+    numerical_components(w.nrows(), edges, degree, kind, tol)
 }
 
 /// [`numerical_components_csr`] of a dense affinity.
@@ -479,21 +488,22 @@ pub fn numerical_components_dense(w: &DMatrix<f64>, kind: LaplacianKind, tol: f6
             }
         }
     }
-    numerical_components(n, edges.iter().copied(), kind, tol)
+    let mut degree = vec![0.0; n];
+    for &(i, _, v) in &edges {
+        degree[i] += v;
+    }
+    numerical_components(n, edges.iter().copied(), degree, kind, tol)
 }
 
+/// `degree[i]`: the sum of node i's positive off-diagonal weights (`edges` lists
+/// them, each direction of a pair once).
 fn numerical_components(
     n: usize,
     edges: impl Iterator<Item = (usize, usize, f64)> + Clone,
+    degree: Vec<f64>,
     kind: LaplacianKind,
     tol: f64,
 ) -> Components {
-    let mut degree = vec![0.0; n];
-    for (i, j, v) in edges.clone() {
-        if i != j {
-            degree[i] += v;
-        }
-    }
     let strong = |i: usize, j: usize, v: f64| v > tol * (degree[i] * degree[j]).sqrt();
     let exact = || Components::from_edges(n, edges.clone().map(|(i, j, _)| (i, j)));
     if tol.is_nan() || tol <= 0.0 {
@@ -504,6 +514,10 @@ fn numerical_components(
     for (i, j, v) in edges.clone() {
         if i != j && strong(i, j, v) && uf.union(i, j) {
             joined += 1;
+            if joined + 1 == n {
+                // Every node is in one tree: the rest of the edges cannot split it.
+                break;
+            }
         }
     }
     if n > 1 && joined + 1 == n {
