@@ -1,0 +1,100 @@
+//! Times repeated sparse solves of the L_N eigenpairs of a graph exported by
+//! `cargo xtask sweep spectral` (`STEM_indptr.npy`, `STEM_indices.npy`,
+//! `STEM_data.npy`), in one process, so that a profiler can watch the solve
+//! alone:
+//!
+//! ```sh
+//! cargo run --release -p basis-experiments --example lanczos_profile -- \
+//!     target/spectral-sweep fmnist_train_60000x32 1e-6 5
+//! ```
+//!
+//! Arguments: directory, stem, tolerance, repetitions, then optionally `k`
+//! (default 10) and `krylov_dim` (default 0 = automatic).
+
+use basis_data::npy::read_npy;
+use basis_graph::LaplacianKind;
+use basis_spectral::{
+    EigenMethod, EmbeddingParams, OperatorValues, SolverParams, laplacian_eigenmap_csr,
+};
+use nalgebra_sparse::CsrMatrix;
+use std::path::Path;
+use std::time::Instant;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.len() < 4 {
+        return Err("usage: lanczos_profile DIR STEM TOL REPS [K] [KRYLOV_DIM]".into());
+    }
+    let dir = Path::new(&args[0]);
+    let stem = &args[1];
+    let tol: f64 = args[2].parse()?;
+    let reps: usize = args[3].parse()?;
+    let k: usize = args.get(4).map_or(Ok(10), |s| s.parse())?;
+    let krylov_dim: usize = args.get(5).map_or(Ok(0), |s| s.parse())?;
+    let values = match args.get(6).map(String::as_str) {
+        None | Some("auto") => OperatorValues::Auto,
+        Some("f64") => OperatorValues::F64,
+        Some("f32") => OperatorValues::F32,
+        Some(other) => return Err(format!("values: auto, f64 or f32, not {other}").into()),
+    };
+    let load = |part: &str| -> Result<Vec<f64>, Box<dyn std::error::Error>> {
+        Ok(read_npy(dir.join(format!("{stem}_{part}.npy")))?
+            .as_slice()
+            .to_vec())
+    };
+    let indptr: Vec<usize> = load("indptr")?.iter().map(|&v| v as usize).collect();
+    let indices: Vec<usize> = load("indices")?.iter().map(|&v| v as usize).collect();
+    let data = load("data")?;
+    let n = indptr.len() - 1;
+    let w = CsrMatrix::try_from_csr_data(n, n, indptr, indices, data)?;
+    let params = EmbeddingParams {
+        k,
+        drop_trivial: false,
+        solver: SolverParams {
+            method: EigenMethod::Lanczos,
+            tol,
+            krylov_dim,
+            values,
+            ..Default::default()
+        },
+    };
+    println!("{stem}: n = {n}, nnz = {}, K = {k}, tol {tol:e}", w.nnz());
+    for _ in 0..2 {
+        let t = Instant::now();
+        let c = basis_graph::numerical_components_csr(&w, LaplacianKind::SymmetricNormalized, tol);
+        println!(
+            "numerical components: {} in {:.1} ms",
+            c.count,
+            t.elapsed().as_secs_f64() * 1e3
+        );
+        let t = Instant::now();
+        basis_graph::sparse::check_affinity_csr(&w)?;
+        println!(
+            "check_affinity_csr: {:.1} ms",
+            t.elapsed().as_secs_f64() * 1e3
+        );
+    }
+    let mut times = Vec::with_capacity(reps);
+    for r in 0..reps {
+        let t = Instant::now();
+        let (e, stats) =
+            laplacian_eigenmap_csr(&w, LaplacianKind::SymmetricNormalized, &params, &mut |_| {})?;
+        println!(
+            "run {r}: {:.3} s, {} products ({:?} values), {} restarts, max residual {:.1e}, λ_K = {:.6}",
+            t.elapsed().as_secs_f64(),
+            stats.matvecs,
+            stats.values,
+            stats.restarts,
+            e.max_residual(),
+            e.values[k - 1]
+        );
+        times.push(t.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "min {:.3} s, median {:.3} s over {reps} runs",
+        times[0],
+        times[times.len() / 2]
+    );
+    Ok(())
+}
