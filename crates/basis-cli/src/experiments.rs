@@ -675,6 +675,13 @@ pub struct SpectralSweepArgs {
     /// Skip the solver's missed-copy check (ARPACK has none)
     #[arg(long)]
     no_verify: bool,
+    /// Operator values Lanczos iterates with: auto (f32 where the tolerance leaves room for
+    /// its rounding), f64 or f32; every pair is re-scored with the exact operator
+    #[arg(long, value_enum, default_value_t = ValuesArg::Auto)]
+    values: ValuesArg,
+    /// Do not repeat an f32 solve with f64 values beside it
+    #[arg(long)]
+    no_f64_beside: bool,
     /// Fashion-MNIST IDX directory [default: $BASIS_FASHION_MNIST_DIR or
     /// /usr/share/datasets/fashion-mnist]
     #[arg(long, value_name = "DIR")]
@@ -691,6 +698,24 @@ pub struct SpectralSweepArgs {
     report: bool,
     #[command(flatten)]
     run: RunArgs,
+}
+
+/// Operator values of the spectral sweep's solves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValuesArg {
+    Auto,
+    F64,
+    F32,
+}
+
+impl From<ValuesArg> for basis_spectral::OperatorValues {
+    fn from(v: ValuesArg) -> Self {
+        match v {
+            ValuesArg::Auto => Self::Auto,
+            ValuesArg::F64 => Self::F64,
+            ValuesArg::F32 => Self::F32,
+        }
+    }
 }
 
 /// Toy shapes of the demo.
@@ -1244,6 +1269,12 @@ fn spectral_sweep(a: &SpectralSweepArgs, g: &Given) -> CliResult<()> {
     g.set("krylov_dim", &a.krylov_dim, &mut cfg.krylov_dim);
     if a.no_verify {
         cfg.verify = false;
+    }
+    if g.has("values") {
+        cfg.values = a.values.into();
+    }
+    if a.no_f64_beside {
+        cfg.compare_f64 = false;
     }
     if a.data_dir.is_some() {
         cfg.fashion_mnist.dir = a.data_dir.clone();

@@ -9,7 +9,11 @@
 //! ```
 //!
 //! Arguments: directory, stem, tolerance, repetitions, then optionally `k`
-//! (default 10) and `krylov_dim` (default 0 = automatic).
+//! (default 10), `krylov_dim` (default 0 = automatic) and the operator values
+//! (`auto`, `f64` or `f32`). Environment: `THREADS=n` for the solver's threads,
+//! `PRODUCTS=1` to time single products first (1 and 2 threads, f64 values and
+//! f32 leading parts; back to back, after a 16 MB sweep of another buffer, and
+//! after 200 µs asleep — a product inside the solver meets cold caches).
 
 use basis_data::npy::read_npy;
 use basis_graph::LaplacianKind;
@@ -55,6 +59,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             tol,
             krylov_dim,
             values,
+            threads: std::env::var("THREADS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
             ..Default::default()
         },
     };
@@ -74,6 +82,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             t.elapsed().as_secs_f64() * 1e3
         );
     }
+    if std::env::var("PRODUCTS").is_ok() {
+        products(&w)?;
+    }
     let mut times = Vec::with_capacity(reps);
     for r in 0..reps {
         let t = Instant::now();
@@ -90,11 +101,62 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
         times.push(t.elapsed().as_secs_f64());
     }
+    if times.is_empty() {
+        return Ok(());
+    }
     times.sort_by(f64::total_cmp);
     println!(
         "min {:.3} s, median {:.3} s over {reps} runs",
         times[0],
         times[times.len() / 2]
     );
+    Ok(())
+}
+
+/// Times products with the graph's `L_N` in isolation.
+fn products(w: &CsrMatrix<f64>) -> Result<(), Box<dyn std::error::Error>> {
+    use basis_spectral::{CsrOperator, SymmetricOperator, ValuePrecision};
+    let n = w.nrows();
+    let d = basis_graph::degrees_csr(w);
+    let s: Vec<f64> = d.iter().map(|v| 1.0 / v.sqrt()).collect();
+    let x: Vec<f64> = (0..n).map(|i| ((i % 97) as f64).sin()).collect();
+    let mut y = vec![0.0; n];
+    let big = vec![1.0f64; 2_000_000];
+    let median = |mut t: Vec<f64>| {
+        t.sort_by(f64::total_cmp);
+        t[t.len() / 2] * 1e3
+    };
+    for threads in [1, 2] {
+        for precision in [ValuePrecision::F64, ValuePrecision::F32] {
+            let op = CsrOperator::from_csr_map(
+                w,
+                threads,
+                |i, j, v| -v * s[i] * s[j],
+                |i, own| 1.0 - own * s[i] * s[i],
+            )?
+            .with_value_precision(precision)?;
+            let r = op.rounded();
+            let mut time = |before: &mut dyn FnMut()| {
+                (0..40)
+                    .map(|_| {
+                        before();
+                        let t = Instant::now();
+                        r.apply(&x, &mut y);
+                        t.elapsed().as_secs_f64()
+                    })
+                    .collect::<Vec<_>>()
+            };
+            let hot = median(time(&mut || {}));
+            let mut sink = 0.0;
+            let swept = median(time(&mut || sink += big.iter().sum::<f64>()));
+            let slept = median(time(&mut || {
+                std::thread::sleep(std::time::Duration::from_micros(200))
+            }));
+            println!(
+                "product, {threads} thread(s), {precision:?}: median {hot:.3} ms back to back, \
+                 {swept:.3} ms after a 16 MB sweep, {slept:.3} ms after 200 µs asleep ({sink})"
+            );
+        }
+    }
     Ok(())
 }
