@@ -39,7 +39,7 @@ fn main() {
     let r = e.embed(&train.features.select_rows(&b)).unwrap();
     println!(
         "ref comps {} eig {:.3e}",
-        e.graph().components,
+        e.graph().map_or(0, |g| g.components),
         r.values.transpose()
     );
     let dense = EmbeddingParams {
@@ -52,8 +52,11 @@ fn main() {
     let mut ed = BatchEmbedder::new(graph, dense).unwrap();
     let rd = ed.embed(&train.features.select_rows(&b)).unwrap();
     println!("dense eig {:.3e}", rd.values.transpose());
+    let last = ed.graph().expect("the batch was embedded");
+    let laplacian = basis_graph::laplacian(&basis_graph::csr_to_dense(&last.affinity), last.kind)
+        .expect("a valid affinity");
     let all = basis_spectral::dense::symmetric_eigen_dense(
-        &ed.graph().laplacian,
+        &laplacian,
         14,
         basis_spectral::dense::Which::Smallest,
     )
@@ -67,7 +70,7 @@ fn main() {
     for it in 0..10 {
         let b = s.draw(512 - 250, &mut rng).unwrap();
         let r = e.embed(&train.features.select_rows(&b)).unwrap();
-        let comps = e.graph().components;
+        let comps = e.graph().map_or(0, |g| g.components);
         match al.align(&r.coords, &rows) {
             Ok(a) => {
                 let maxabs = a.coords.iter().fold(0.0f64, |m, v| m.max(v.abs()));

@@ -1,14 +1,17 @@
 //! The per-iteration batch graph: features → kNN → Gaussian affinity →
-//! Laplacian, dense, with every buffer kept across calls by
-//! [`BatchGraphBuilder`].
+//! Laplacian, with every buffer kept across calls by [`BatchGraphBuilder`]:
+//! dense ([`BatchGraphBuilder::build`], affinity and Laplacian as matrices) or
+//! sparse ([`BatchGraphBuilder::build_sparse`], the affinity as CSR, for a
+//! solver that only needs products).
 
 use crate::affinity::{AffinityParams, Symmetrize, gaussian_scales};
 use crate::connect::bridge_edges;
 use crate::error::{GraphError, Result};
 use crate::knn::{KnnGraph, KnnParams, KnnWorkspace, knn_exact_with};
 use crate::laplacian::{LaplacianKind, laplacian_into};
-use crate::sparse::{Components, gaussian_weight};
+use crate::sparse::{Components, components_csr, gaussian_weight, knn_affinity, with_bridges};
 use nalgebra::DMatrix;
+use nalgebra_sparse::CsrMatrix;
 use serde::{Deserialize, Serialize};
 
 /// Everything needed to turn a batch of features into its Laplacian.
@@ -111,6 +114,22 @@ impl BatchGraph {
     }
 }
 
+/// A batch graph kept sparse ([`BatchGraphBuilder::build_sparse`]): the same
+/// affinity as [`BatchGraph::affinity`], entry for entry, as CSR.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SparseBatchGraph {
+    /// Symmetric affinity `W` (bridges included), no diagonal.
+    pub affinity: CsrMatrix<f64>,
+    /// The Laplacian chosen in the parameters (not built here).
+    pub kind: LaplacianKind,
+    /// Connected components of the kNN graph before any bridge was added.
+    pub components: usize,
+    /// Nodes without an edge in the kNN graph (possible with `Mutual`).
+    pub isolated: Vec<usize>,
+    /// Edges added by `connect_components`, as `(i, j)`.
+    pub bridges: Vec<(usize, usize)>,
+}
+
 /// Builds batch graphs again and again without reallocating: the kNN
 /// workspace, neighbour lists, affinity and Laplacian are all reused while
 /// the batch size stays the same.
@@ -161,6 +180,37 @@ impl BatchGraphBuilder {
     /// Seconds the neighbour search of the last [`Self::build`] took.
     pub fn last_knn_seconds(&self) -> f64 {
         self.knn_seconds
+    }
+
+    /// The graph of `x` (`m × d`, one point per row) with a sparse affinity: the
+    /// neighbour search of [`Self::build`], then [`knn_affinity`] (the same weights
+    /// and symmetrisation), components and bridges as [`Self::build`] treats them. No
+    /// dense matrix is formed, so the cost grows with the edges, not with `m²`.
+    pub fn build_sparse(&mut self, x: &DMatrix<f64>) -> Result<SparseBatchGraph> {
+        let p = self.params;
+        let started = std::time::Instant::now();
+        knn_exact_with(&mut self.workspace, x, &p.knn, &mut self.knn)?;
+        self.knn_seconds = started.elapsed().as_secs_f64();
+        let mut affinity = knn_affinity(&self.knn, &p.affinity)?;
+        let comps = components_csr(&affinity);
+        let mut bridges = Vec::new();
+        if comps.count > 1 {
+            if p.connect_components {
+                let found = bridge_edges(x, &comps, p.knn.metric)?;
+                let sigma = gaussian_scales(&self.knn, p.affinity.scale)?;
+                affinity = with_bridges(&affinity, &found, p.affinity.scale, &sigma);
+                bridges = found.iter().map(|b| (b.i, b.j)).collect();
+            } else if !p.allow_disconnected {
+                comps.ensure_connected()?;
+            }
+        }
+        Ok(SparseBatchGraph {
+            affinity,
+            kind: p.laplacian,
+            components: comps.count,
+            isolated: comps.isolated,
+            bridges,
+        })
     }
 
     /// The graph of `x` (`m × d`, one point per row).

@@ -28,7 +28,7 @@ pub mod laplacian;
 pub mod sparse;
 
 pub use affinity::{AffinityParams, Scale, Symmetrize, gaussian_affinity_dense, gaussian_scales};
-pub use batch::{BatchGraph, BatchGraphBuilder, BatchGraphParams, batch_graph};
+pub use batch::{BatchGraph, BatchGraphBuilder, BatchGraphParams, SparseBatchGraph, batch_graph};
 pub use connect::{Bridge, bridge_edges};
 pub use error::{GraphError, Result};
 pub use geometry::{
@@ -47,5 +47,5 @@ pub use laplacian::{
 pub use sparse::{
     Components, alpha_normalized_kernel_csr, components_csr, components_dense, csr_to_dense,
     degrees_csr, knn_affinity, laplacian_csr, normalized_laplacian_csr, numerical_components_csr,
-    numerical_components_dense, random_walk_csr, unnormalized_laplacian_csr,
+    numerical_components_dense, random_walk_csr, unnormalized_laplacian_csr, with_bridges,
 };

@@ -63,18 +63,23 @@ pub fn knn_affinity(knn: &KnnGraph, params: &AffinityParams) -> Result<CsrMatrix
             e / k
         )));
     }
-    let weights: Vec<f64> = (0..edges)
-        .into_par_iter()
-        .with_min_len(PAR_MIN_ROWS)
-        .map(|e| {
-            gaussian_weight(
-                params.scale,
-                knn.distances[e],
-                sigma[e / k],
-                sigma[knn.indices[e]],
-            )
-        })
-        .collect();
+    let weight = |e: usize| {
+        gaussian_weight(
+            params.scale,
+            knn.distances[e],
+            sigma[e / k],
+            sigma[knn.indices[e]],
+        )
+    };
+    let weights: Vec<f64> = if n < PAR_MIN_ROWS {
+        (0..edges).map(weight).collect()
+    } else {
+        (0..edges)
+            .into_par_iter()
+            .with_min_len(PAR_MIN_ROWS * k)
+            .map(weight)
+            .collect()
+    };
     // Row i holds its k outgoing edges and its incoming ones.
     let mut counts = vec![k; n];
     for &j in &knn.indices {
@@ -129,14 +134,22 @@ pub fn knn_affinity(knn: &KnnGraph, params: &AffinityParams) -> Result<CsrMatrix
         rest = tail;
     }
     counts.fill(0);
-    rows.par_iter_mut()
-        .zip(counts.par_iter_mut())
-        .enumerate()
-        .with_min_len(PAR_MIN_ROWS)
-        .for_each(|(r, (row, c))| {
-            row.sort_unstable();
-            kept(r, row, &mut |_, _| *c += 1);
-        });
+    let count_row = |(r, (row, c)): (usize, (&mut &mut [u64], &mut usize))| {
+        row.sort_unstable();
+        kept(r, row, &mut |_, _| *c += 1);
+    };
+    if n < PAR_MIN_ROWS {
+        rows.iter_mut()
+            .zip(counts.iter_mut())
+            .enumerate()
+            .for_each(count_row);
+    } else {
+        rows.par_iter_mut()
+            .zip(counts.par_iter_mut())
+            .enumerate()
+            .with_min_len(PAR_MIN_ROWS)
+            .for_each(count_row);
+    }
     let mut offsets = Vec::with_capacity(n + 1);
     offsets.push(0);
     for c in &counts {
@@ -157,18 +170,26 @@ pub fn knn_affinity(knn: &KnnGraph, params: &AffinityParams) -> Result<CsrMatrix
         cr = ct;
         vr = vt;
     }
-    rows.par_iter()
-        .zip(out.par_iter_mut())
-        .enumerate()
-        .with_min_len(PAR_MIN_ROWS)
-        .for_each(|(r, (row, (c, v)))| {
-            let mut t = 0;
-            kept(r, row, &mut |j, w| {
-                c[t] = j;
-                v[t] = w;
-                t += 1;
-            });
+    let write_row = |(r, (row, (c, v))): (usize, (&&mut [u64], &mut RowOut<'_>))| {
+        let mut t = 0;
+        kept(r, row, &mut |j, w| {
+            c[t] = j;
+            v[t] = w;
+            t += 1;
         });
+    };
+    if n < PAR_MIN_ROWS {
+        rows.iter()
+            .zip(out.iter_mut())
+            .enumerate()
+            .for_each(write_row);
+    } else {
+        rows.par_iter()
+            .zip(out.par_iter_mut())
+            .enumerate()
+            .with_min_len(PAR_MIN_ROWS)
+            .for_each(write_row);
+    }
     drop(out);
     drop(rows);
     drop(keys);
@@ -176,8 +197,34 @@ pub fn knn_affinity(knn: &KnnGraph, params: &AffinityParams) -> Result<CsrMatrix
         .map_err(|e| GraphError::BadAffinity(format!("CSR assembly: {e}")))
 }
 
-/// Rows (or edges) per rayon task in the CSR builders: smaller graphs run on
-/// the calling thread.
+/// `w` with the bridging edges added (both directions), weighted as the
+/// affinity weighs a pair at that distance (`sigma` the points' scales), never
+/// below the smallest positive `f64` so that a bridge always joins.
+pub fn with_bridges(
+    w: &CsrMatrix<f64>,
+    bridges: &[crate::connect::Bridge],
+    scale: Scale,
+    sigma: &[f64],
+) -> CsrMatrix<f64> {
+    let mut coo = nalgebra_sparse::CooMatrix::new(w.nrows(), w.ncols());
+    for (i, row) in w.row_iter().enumerate() {
+        for (&j, &v) in row.col_indices().iter().zip(row.values()) {
+            coo.push(i, j, v);
+        }
+    }
+    for b in bridges {
+        let v = gaussian_weight(scale, b.distance, sigma[b.i], sigma[b.j]).max(f64::MIN_POSITIVE);
+        coo.push(b.i, b.j, v);
+        coo.push(b.j, b.i, v);
+    }
+    CsrMatrix::from(&coo)
+}
+
+/// One output row of the CSR builder: its columns and values.
+type RowOut<'a> = (&'a mut [usize], &'a mut [f64]);
+
+/// Rows per rayon task in the CSR builders: smaller graphs run on the calling
+/// thread (a batch graph never leaves it).
 const PAR_MIN_ROWS: usize = 4096;
 
 /// Checks that a CSR affinity is square, finite, non-negative and symmetric.

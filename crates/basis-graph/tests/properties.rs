@@ -184,13 +184,23 @@ fn disconnected_batches_error_or_get_the_fewest_bridges() {
     assert_eq!((g.components, g.bridges.len()), (2, 0));
     params.connect_components = true;
     let mut builder = BatchGraphBuilder::new(params).unwrap();
-    let g = builder.build(&x).unwrap();
+    let g = builder.build(&x).unwrap().clone();
     assert_eq!(g.components, 2);
     assert_eq!(g.bridges.len(), 1);
     let (i, j) = g.bridges[0];
     assert!((i < 30) != (j < 30), "the bridge joins the two clusters");
     assert!(g.affinity[(i, j)] > 0.0 && g.affinity[(i, j)] == g.affinity[(j, i)]);
     assert_eq!(basis_graph::connected_components(&g.affinity).0, 1);
+    // The sparse build finds the same components and bridge, with the same weights.
+    let s = builder.build_sparse(&x).unwrap();
+    assert_eq!((s.components, s.bridges.clone()), (2, g.bridges.clone()));
+    assert_eq!(csr_to_dense(&s.affinity), g.affinity);
+    params.connect_components = false;
+    params.allow_disconnected = false;
+    assert!(matches!(
+        BatchGraphBuilder::new(params).unwrap().build_sparse(&x),
+        Err(GraphError::Disconnected { count: 2, .. })
+    ));
     // The builder is reusable on another batch size.
     let y = xorshift_points(40, 2, 4);
     assert_eq!(builder.build(&y).unwrap().laplacian.nrows(), 40);
@@ -276,6 +286,26 @@ proptest! {
                 prop_assert!((dj - (x.row(i) - x.row(j)).norm()).abs() < 1e-9);
             }
         }
+    }
+
+    /// The sparse batch graph is the dense one entry for entry (every symmetrisation,
+    /// split graphs included), with the same components and isolated nodes.
+    #[test]
+    fn sparse_batch_graph_equals_the_dense_one(x in points_strategy(), k in 2usize..8, sym in symmetrize_strategy()) {
+        let k = k.min(x.nrows() - 1);
+        let params = BatchGraphParams {
+            knn: KnnParams { k, ..Default::default() },
+            affinity: AffinityParams { scale: Scale::Local(k.min(7)), symmetrize: sym },
+            allow_disconnected: true,
+            ..Default::default()
+        };
+        let mut builder = BatchGraphBuilder::new(params).unwrap();
+        let sparse = builder.build_sparse(&x).unwrap();
+        let dense = builder.build(&x).unwrap();
+        prop_assert_eq!(&csr_to_dense(&sparse.affinity), &dense.affinity);
+        prop_assert_eq!(sparse.components, dense.components);
+        prop_assert_eq!(&sparse.isolated, &dense.isolated);
+        prop_assert_eq!(sparse.kind, dense.kind);
     }
 
     /// W symmetric with zero diagonal; L·1 = 0; L_N symmetric PSD with spectrum

@@ -37,12 +37,12 @@ use crate::lanczos::{
 use crate::operator::{CsrOperator, SymmetricOperator, ValuePrecision};
 use crate::progress::SolveProgress;
 use basis_graph::{
-    BatchGraph, BatchGraphBuilder, BatchGraphParams, GraphError, LaplacianKind, bridge_edges,
-    components_csr, degrees_csr, knn_affinity, knn_exact, numerical_components_csr,
+    BatchGraph, BatchGraphBuilder, BatchGraphParams, GraphError, LaplacianKind, SparseBatchGraph,
+    bridge_edges, components_csr, degrees_csr, knn_affinity, knn_exact, numerical_components_csr,
     numerical_components_dense, trivial_eigenvector,
 };
 use nalgebra::{DMatrix, DVector};
-use nalgebra_sparse::{CooMatrix, CsrMatrix};
+use nalgebra_sparse::CsrMatrix;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
@@ -372,12 +372,20 @@ impl BatchTimings {
 
 /// Features (`m × d`) → batch graph → K eigenvectors, again and again with
 /// the same buffers: the per-iteration call of BASiS Algorithm 1 (line 7).
+///
+/// The batch graph stays sparse ([`BatchGraphBuilder::build_sparse`]): the
+/// neighbour lists become a CSR affinity and the solver multiplies with the
+/// Laplacian built from it, so no `m × m` matrix is formed (on a 512-point
+/// 50-NN batch that is 2 MB written and scanned four times less per
+/// iteration). A batch too small for Lanczos takes the dense solver on the
+/// same affinity.
 #[derive(Debug)]
 pub struct BatchEmbedder {
     graphs: BatchGraphBuilder,
     params: EmbeddingParams,
     workspace: EigenmapWorkspace,
     timings: BatchTimings,
+    last: Option<SparseBatchGraph>,
 }
 
 impl BatchEmbedder {
@@ -391,6 +399,7 @@ impl BatchEmbedder {
             params,
             workspace: EigenmapWorkspace::default(),
             timings: BatchTimings::default(),
+            last: None,
         })
     }
 
@@ -399,9 +408,10 @@ impl BatchEmbedder {
         &self.params
     }
 
-    /// The graph of the last batch.
-    pub fn graph(&self) -> &BatchGraph {
-        self.graphs.graph()
+    /// The graph of the last batch (`None` before the first [`Self::embed`], or when
+    /// its graph could not be built).
+    pub fn graph(&self) -> Option<&SparseBatchGraph> {
+        self.last.as_ref()
     }
 
     /// Embeds one batch (one point per row).
@@ -410,18 +420,26 @@ impl BatchEmbedder {
         // cannot be met is named as such, not as whatever the batch graph then fails on.
         basis_graph::check_features(x)?;
         self.params.check(x.nrows())?;
+        self.last = None;
         let t0 = Instant::now();
-        self.graphs.build(x)?;
+        let g = self.graphs.build_sparse(x)?;
         let built = t0.elapsed().as_secs_f64();
         let knn_seconds = self.graphs.last_knn_seconds();
         let t1 = Instant::now();
-        let e = laplacian_eigenmap_with(&mut self.workspace, self.graphs.graph(), &self.params);
+        let e = eigenmap_of_affinity(
+            &mut self.workspace,
+            &g.affinity,
+            g.kind,
+            &self.params,
+            &mut |_| {},
+        );
         self.timings = BatchTimings {
             knn_seconds,
             graph_seconds: (built - knn_seconds).max(0.0),
             eigen_seconds: t1.elapsed().as_secs_f64(),
         };
-        e
+        self.last = Some(g);
+        e.map(|(e, _)| e)
     }
 
     /// Stage times of the last [`Self::embed`] call.
@@ -558,25 +576,35 @@ pub fn laplacian_eigenmap_csr(
     progress: &mut dyn FnMut(&LanczosProgress),
 ) -> Result<(SpectralEmbedding, SolveStats)> {
     basis_graph::sparse::check_affinity_csr(w)?;
+    params.check(w.nrows())?;
+    eigenmap_of_affinity(&mut EigenmapWorkspace::default(), w, kind, params, progress)
+}
+
+/// [`laplacian_eigenmap_csr`] without the checks of `w` and of `params` against its
+/// size (the caller built or checked them): the dense solver on the densified
+/// affinity when the graph is too small for Lanczos, otherwise Lanczos on the
+/// Laplacian operator with the null space deflated exactly.
+fn eigenmap_of_affinity(
+    ws: &mut EigenmapWorkspace,
+    w: &CsrMatrix<f64>,
+    kind: LaplacianKind,
+    params: &EmbeddingParams,
+    progress: &mut dyn FnMut(&LanczosProgress),
+) -> Result<(SpectralEmbedding, SolveStats)> {
     let n = w.nrows();
-    params.check(n)?;
     let wanted = params.k + usize::from(params.drop_trivial);
     if !params.solver.use_lanczos(n, wanted) {
         let g = BatchGraph::from_affinity(basis_graph::csr_to_dense(w), kind)?;
-        return Ok((laplacian_eigenmap(&g, params)?, SolveStats::default()));
+        return Ok((
+            laplacian_eigenmap_with(ws, &g, params)?,
+            SolveStats::default(),
+        ));
     }
     let comps = numerical_components_csr(w, kind, split_tol(params));
     let (op, t) = laplacian_operator(w, kind, params.solver.threads)?;
     let op = operator_values(op, &params.solver)?;
     let null = null_space_basis(&t, &comps.labels, comps.count);
-    sparse_solve(
-        &mut EigenmapWorkspace::default(),
-        &op,
-        &t,
-        &null,
-        params,
-        progress,
-    )
+    sparse_solve(ws, &op, &t, &null, params, progress)
 }
 
 /// An orthonormal basis of the Laplacian's null space on a graph with `count` components:
@@ -772,7 +800,8 @@ pub fn analytic_embedding(
     if comps.count > 1 {
         if graph.connect_components {
             let bridges = bridge_edges(x, &comps, graph.knn.metric)?;
-            w = with_bridges(&w, &bridges, graph, &knn)?;
+            let sigma = basis_graph::gaussian_scales(&knn, graph.affinity.scale)?;
+            w = basis_graph::with_bridges(&w, &bridges, graph.affinity.scale, &sigma);
         } else if !graph.allow_disconnected {
             comps.ensure_connected()?;
         }
@@ -829,34 +858,6 @@ pub fn analytic_embedding(
         components: comps.count,
         affinity: w,
     })
-}
-
-/// `w` plus the bridging edges, weighted like the batch builder weights them.
-fn with_bridges(
-    w: &CsrMatrix<f64>,
-    bridges: &[basis_graph::Bridge],
-    graph: &BatchGraphParams,
-    knn: &basis_graph::KnnGraph,
-) -> Result<CsrMatrix<f64>> {
-    let sigma = basis_graph::gaussian_scales(knn, graph.affinity.scale)?;
-    let mut coo = CooMatrix::new(w.nrows(), w.ncols());
-    for (i, row) in w.row_iter().enumerate() {
-        for (&j, &v) in row.col_indices().iter().zip(row.values()) {
-            coo.push(i, j, v);
-        }
-    }
-    for b in bridges {
-        let v = basis_graph::sparse::gaussian_weight(
-            graph.affinity.scale,
-            b.distance,
-            sigma[b.i],
-            sigma[b.j],
-        )
-        .max(f64::MIN_POSITIVE);
-        coo.push(b.i, b.j, v);
-        coo.push(b.j, b.i, v);
-    }
-    Ok(CsrMatrix::from(&coo))
 }
 
 #[cfg(test)]

@@ -150,6 +150,66 @@ proptest! {
     }
 }
 
+/// The trainer's batch path (sparse affinity, no m × m matrix) against the dense batch
+/// graph's eigenmap: connected, split (null space deflated) and bridged batches.
+#[test]
+fn the_sparse_batch_path_equals_the_dense_batch_graphs_eigenmap() {
+    for (seed, spread, allow, connect) in [
+        (1u64, 0.0, false, false),
+        (2, 0.0, true, false),
+        (3, 200.0, true, false),
+        (4, 200.0, false, true),
+    ] {
+        let mut x = clustered(300, 4, 3, seed);
+        for r in (0..300).filter(|r| r % 3 == 0) {
+            x[(r, 0)] += spread;
+        }
+        let graph = BatchGraphParams {
+            knn: KnnParams {
+                k: 10,
+                ..Default::default()
+            },
+            laplacian: LaplacianKind::SymmetricNormalized,
+            allow_disconnected: allow,
+            connect_components: connect,
+            ..Default::default()
+        };
+        let p = params(6, true, EigenMethod::Auto, 1e-10);
+        let mut embedder = basis_spectral::BatchEmbedder::new(graph, p).unwrap();
+        let sparse = embedder.embed(&x).unwrap();
+        let g = basis_graph::batch_graph(&x, &graph).unwrap();
+        let dense = laplacian_eigenmap(&g, &p).unwrap();
+        let last = embedder.graph().unwrap();
+        assert_eq!(csr_to_dense(&last.affinity), g.affinity, "seed {seed}");
+        assert_eq!(
+            (last.components, last.bridges.clone()),
+            (g.components, g.bridges.clone())
+        );
+        assert_eq!(sparse.components, dense.components, "seed {seed}");
+        let split = spread > 0.0;
+        assert_eq!(last.components, if split { 2 } else { 1 }, "seed {seed}");
+        assert_eq!(last.bridges.len(), usize::from(connect), "seed {seed}");
+        for t in 0..6 {
+            assert!(
+                (sparse.values[t] - dense.values[t]).abs() < 1e-9,
+                "seed {seed}, λ_{t}: {} vs {}",
+                sparse.values[t],
+                dense.values[t]
+            );
+        }
+        // Where the spectrum has a gap after λ_6 the subspaces agree.
+        let full =
+            basis_spectral::symmetric_eigen_dense(&g.laplacian, 8, basis_spectral::Which::Smallest)
+                .unwrap();
+        if full.values[7] - full.values[6] > 1e-3 {
+            assert!(
+                max_sine(&sparse.coords, &dense.coords) < 1e-6,
+                "seed {seed}"
+            );
+        }
+    }
+}
+
 #[test]
 fn auto_values_follow_the_tolerance_and_a_tolerance_too_tight_for_f32_is_typed() {
     let x = clustered(600, 5, 4, 9);
