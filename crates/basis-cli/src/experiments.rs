@@ -284,8 +284,9 @@ pub struct BasisArgs {
     #[arg(long)]
     start_over: bool,
     /// Prepare the next batch (sampling, graph, eigenvectors, alignment) on a worker thread
-    /// while the network steps on this one; libtorch gets 1 thread (the same results as serial
-    /// training with 1 libtorch thread, bit for bit)
+    /// while the network steps on this one. libtorch keeps its threads and the worker runs at
+    /// idle priority, so the results equal serial training's bit for bit (set threads and
+    /// priority in the config's "pipeline")
     #[arg(long)]
     pipeline: bool,
     #[command(flatten)]
@@ -330,10 +331,9 @@ pub struct ComparisonArgs {
     /// A subset of the methods, comma-separated [default: all five]
     #[arg(long, value_enum, value_delimiter = ',')]
     methods: Vec<MethodArg>,
-    /// Prepare each method's next batch on a worker thread while its network steps (all but
-    /// Diffusion Net, which trains on one batch); libtorch gets 1 thread. On 2 cores this pays
-    /// for BASiS only (docs/benchmarks.md); the models equal serial training's at the same
-    /// libtorch thread count, bit for bit
+    /// Prepare each method's next batch on a worker thread at idle priority while its network
+    /// steps (all but Diffusion Net, which trains on one batch); libtorch keeps its threads, so
+    /// the models equal serial training's bit for bit (docs/benchmarks.md for what it gains)
     #[arg(long)]
     pipeline: bool,
     #[command(flatten)]

@@ -90,10 +90,7 @@ fn basis_on_three_fashion_mnist_classes() {
     // chunks), same libtorch thread count: the same scores and test embedding, bit for bit.
     let piped_out = out.join("pipelined");
     let piped_cfg = ExperimentConfig {
-        pipeline: Some(basis_methods::basis::PipelineConfig {
-            depth: 2,
-            torch_threads: Some(tch::get_num_threads() as usize),
-        }),
+        pipeline: Some(basis_methods::basis::PipelineConfig::default()),
         feature_cache: Some(out.join("features")),
         out_dir: piped_out.clone(),
         ..cfg.clone()

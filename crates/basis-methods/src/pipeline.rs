@@ -39,7 +39,11 @@ where
     }
     let result = std::thread::scope(|scope| {
         let (tx, rx) = sync_channel::<std::result::Result<T, E>>(pipeline.depth);
+        let idle = pipeline.idle_worker;
         let worker = scope.spawn(move || {
+            if idle {
+                lower_to_idle_priority();
+            }
             for t in 0..count {
                 let item = produce(&mut state, t);
                 let failed = item.is_err();
@@ -80,16 +84,62 @@ where
     result
 }
 
+/// Puts the calling thread in Linux's `SCHED_IDLE` class: it then runs only when no
+/// normal thread wants the core. Best effort (elsewhere, or when refused, nothing changes);
+/// returns whether it took effect.
+fn lower_to_idle_priority() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: pid 0 is the calling thread; `param` is a valid sched_param for SCHED_IDLE.
+        unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) == 0 }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        false
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::{MethodError, Result};
 
+    /// The worker runs in `SCHED_IDLE` by default and at normal priority when asked; the
+    /// calling thread keeps its class either way.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_worker_runs_at_idle_priority_unless_told_otherwise() {
+        // SAFETY: querying the calling thread's scheduling class.
+        let class = || unsafe { libc::sched_getscheduler(0) };
+        let before = class();
+        for (idle, want) in [(true, libc::SCHED_IDLE), (false, before)] {
+            let p = PipelineConfig {
+                idle_worker: idle,
+                ..Default::default()
+            };
+            let mut seen = Vec::new();
+            run_pipelined(
+                &p,
+                3,
+                (),
+                |_, _| -> Result<i32> { Ok(class()) },
+                |_, c, _| {
+                    seen.push(c);
+                    Ok(())
+                },
+            )
+            .unwrap();
+            assert_eq!(seen, vec![want; 3], "idle_worker {idle}");
+            assert_eq!(class(), before);
+        }
+    }
+
     #[test]
     fn items_arrive_in_order_and_the_state_comes_back() {
         let p = PipelineConfig {
             depth: 1,
-            torch_threads: None,
+            ..Default::default()
         };
         let mut seen = Vec::new();
         let state = run_pipelined(
@@ -113,10 +163,7 @@ mod tests {
 
     #[test]
     fn an_error_on_either_side_stops_the_run() {
-        let p = PipelineConfig {
-            depth: 2,
-            torch_threads: None,
-        };
+        let p = PipelineConfig::default();
         let producer_fails = run_pipelined(
             &p,
             100,
@@ -153,7 +200,7 @@ mod tests {
         assert_eq!(consumed, 3);
         let bad = PipelineConfig {
             depth: 0,
-            torch_threads: None,
+            ..Default::default()
         };
         let refused: Result<()> = run_pipelined(&bad, 1, (), |_, _| Ok(()), |_, (), _| Ok(()));
         assert!(refused.is_err());

@@ -267,6 +267,7 @@ fn pipelined_training_is_bit_identical_to_serial_for_every_method() {
     let pipeline = PipelineConfig {
         depth: 2,
         torch_threads: Some(threads as usize),
+        idle_worker: true,
     };
     let runs = Method::ALL
         .into_iter()
@@ -300,7 +301,7 @@ fn pipelined_training_is_bit_identical_to_serial_for_every_method() {
     // A queue of depth 0 is a typed error for every method, Diffusion Net included.
     let bad = PipelineConfig {
         depth: 0,
-        torch_threads: None,
+        ..Default::default()
     };
     for method in Method::ALL {
         assert!(

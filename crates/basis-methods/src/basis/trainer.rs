@@ -513,21 +513,35 @@ impl BatchPreparer {
 /// (sampling, graph, eigenvectors, alignment) while the network takes its step on batch t.
 /// Runtime settings, not part of the model: a pipelined run resumes a serial checkpoint and
 /// the other way round, with the same result bit for bit.
+///
+/// The defaults leave libtorch its own thread count, so a pipelined run gives the serial run's
+/// weights bit for bit, and put the worker at the lowest scheduling priority, so that it only
+/// takes the CPU time the network leaves idle instead of slowing its step down. On 2 cores the
+/// network's two threads leave little: see `docs/benchmarks.md` for what each setting gives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PipelineConfig {
     /// Prepared batches the worker may hold ahead of the network (the bounded queue), ≥ 1.
     pub depth: usize,
-    /// libtorch's intra-op threads during the run (`None`: leave libtorch's setting). On 2
-    /// cores, 1 leaves the other core to the worker's spectral work.
+    /// libtorch's intra-op threads during the run (`None`, the default: leave libtorch's
+    /// setting). A count other than the serial run's changes the order of libtorch's
+    /// reductions, and with it the weights in their last bits.
     pub torch_threads: Option<usize>,
+    /// Run the worker at the lowest scheduling priority (Linux `SCHED_IDLE`; elsewhere a
+    /// no-op): it then runs only on a core nothing else wants. Best effort: a refusal by the
+    /// system leaves it at normal priority. libgomp's threads spin for a while after each
+    /// parallel region before they sleep and count as busy meanwhile; a short spin
+    /// (`GOMP_SPINCOUNT=3000`, which `.cargo/config.toml` sets for runs through cargo) leaves
+    /// the worker more of the network's gaps.
+    pub idle_worker: bool,
 }
 
 impl Default for PipelineConfig {
     fn default() -> Self {
         Self {
             depth: 2,
-            torch_threads: Some(1),
+            torch_threads: None,
+            idle_worker: true,
         }
     }
 }
@@ -1130,11 +1144,8 @@ mod tests {
         let anchors: Vec<usize> = (0..8).collect();
         let c = scheduled_cfg();
         let threads = tch::get_num_threads();
-        // Same libtorch thread count on both sides: reductions then run in the same order.
-        let pipe = PipelineConfig {
-            depth: 2,
-            torch_threads: Some(threads as usize),
-        };
+        // The default leaves libtorch's thread count: reductions run in the same order.
+        let pipe = PipelineConfig::default();
         let mut serial = BasisTrainer::new(&x, &anchors, &c).unwrap();
         serial.run(&x, 6, &mut |_| {}).unwrap();
         let mut seen = Vec::new();
@@ -1159,7 +1170,16 @@ mod tests {
         second.save_checkpoint(&dir).unwrap();
         let mut resumed_piped = BasisTrainer::resume(&dir).unwrap();
         resumed_piped
-            .run_pipelined(&x, 6, &PipelineConfig { depth: 1, ..pipe }, &mut |_| {})
+            .run_pipelined(
+                &x,
+                6,
+                &PipelineConfig {
+                    depth: 1,
+                    torch_threads: Some(threads as usize),
+                    idle_worker: false,
+                },
+                &mut |_| {},
+            )
             .unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
 
@@ -1192,11 +1212,11 @@ mod tests {
         for bad in [
             PipelineConfig {
                 depth: 0,
-                torch_threads: None,
+                ..Default::default()
             },
             PipelineConfig {
-                depth: 2,
                 torch_threads: Some(0),
+                ..Default::default()
             },
         ] {
             assert!(matches!(
@@ -1206,10 +1226,7 @@ mod tests {
         }
         assert_eq!(t.iteration(), 0);
         // Nothing left to do is not an error.
-        let pipe = PipelineConfig {
-            depth: 2,
-            torch_threads: None,
-        };
+        let pipe = PipelineConfig::default();
         t.run_pipelined(&x, 0, &pipe, &mut |_| {}).unwrap();
         // Training data of another width, or fewer rows than the sampler draws from: typed
         // errors before anything runs, serial or pipelined.
