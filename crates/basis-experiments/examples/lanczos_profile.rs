@@ -156,6 +156,23 @@ fn products(w: &CsrMatrix<f64>) -> Result<(), Box<dyn std::error::Error>> {
                 "product, {threads} thread(s), {precision:?}: median {hot:.3} ms back to back, \
                  {swept:.3} ms after a 16 MB sweep, {slept:.3} ms after 200 µs asleep ({sink})"
             );
+            for b in [2usize, 4, 8] {
+                let xb: Vec<f64> = (0..n * b).map(|i| ((i % 89) as f64).cos()).collect();
+                let mut yb = vec![0.0; n * b];
+                let t = median(
+                    (0..20)
+                        .map(|_| {
+                            let t = Instant::now();
+                            r.apply_block(&xb, &mut yb, b);
+                            t.elapsed().as_secs_f64()
+                        })
+                        .collect(),
+                );
+                println!(
+                    "  block of {b}: median {t:.3} ms ({:.3} ms per vector)",
+                    t / b as f64
+                );
+            }
         }
     }
     Ok(())

@@ -493,11 +493,11 @@ fn operator_values(op: CsrOperator, solver: &SolverParams) -> Result<CsrOperator
 fn rescore_exactly(op: &CsrOperator, mut found: PartialEigen) -> PartialEigen {
     let n = op.dim();
     let k = found.values.len();
-    let mut av = vec![0.0; n];
+    let products = crate::lanczos::apply_columns(op, &found.vectors);
     let mut scored: Vec<(f64, f64, usize)> = (0..k)
         .map(|c| {
             let v = found.vectors.column(c);
-            op.apply(v.as_slice(), &mut av);
+            let av = products.column(c);
             let lam: f64 = av.iter().zip(v.iter()).map(|(a, b)| a * b).sum();
             let res = av
                 .iter()

@@ -772,18 +772,16 @@ fn finish(
             matvecs: 0,
         };
     };
-    let mut residuals = DVector::zeros(k);
-    for i in 0..k {
-        let v = vectors.column(i);
-        op.apply(v.as_slice(), &mut ws.w);
-        let lam = values[i];
-        residuals[i] =
-            ws.w.iter()
-                .zip(v.iter())
-                .map(|(a, x)| (a - lam * x).powi(2))
-                .sum::<f64>()
-                .sqrt();
-    }
+    let products = apply_columns(op, &vectors);
+    let residuals = DVector::from_fn(k, |i, _| {
+        products
+            .column(i)
+            .iter()
+            .zip(vectors.column(i).iter())
+            .map(|(a, x)| (a - values[i] * x).powi(2))
+            .sum::<f64>()
+            .sqrt()
+    });
     PartialEigen {
         values,
         vectors,
@@ -792,6 +790,44 @@ fn finish(
         restarts: 0,
         matvecs: 0,
     }
+}
+
+/// Columns multiplied together by [`apply_columns`]: on a 60,000-node graph a
+/// block of four costs about 1 ms per vector against 2–3 ms for one alone
+/// (`docs/benchmarks.md`).
+const PRODUCT_BLOCK: usize = 4;
+
+/// `A V` for the columns of `v`, [`PRODUCT_BLOCK`] at a time through
+/// [`SymmetricOperator::apply_block`].
+pub(crate) fn apply_columns(op: &dyn SymmetricOperator, v: &DMatrix<f64>) -> DMatrix<f64> {
+    let (n, k) = v.shape();
+    let mut out = DMatrix::<f64>::zeros(n, k);
+    let mut xb = Vec::new();
+    let mut yb = Vec::new();
+    let mut c = 0;
+    while c < k {
+        let b = PRODUCT_BLOCK.min(k - c);
+        if b == 1 {
+            op.apply(v.column(c).as_slice(), out.column_mut(c).as_mut_slice());
+            c += 1;
+            continue;
+        }
+        xb.resize(n * b, 0.0);
+        yb.resize(n * b, 0.0);
+        for l in 0..b {
+            for (i, x) in v.column(c + l).iter().enumerate() {
+                xb[i * b + l] = *x;
+            }
+        }
+        op.apply_block(&xb, &mut yb, b);
+        for l in 0..b {
+            for (i, y) in out.column_mut(c + l).iter_mut().enumerate() {
+                *y = yb[i * b + l];
+            }
+        }
+        c += b;
+    }
+    out
 }
 
 #[cfg(test)]
