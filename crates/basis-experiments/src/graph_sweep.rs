@@ -164,6 +164,10 @@ pub struct BatchRow {
     pub median_micros: f64,
     /// Mean microseconds per call.
     pub mean_micros: f64,
+    /// Median microseconds per call of the sparse build the trainer uses (kNN + CSR
+    /// affinity + components, [`BatchGraphBuilder::build_sparse`]).
+    #[serde(default)]
+    pub sparse_median_micros: Option<f64>,
 }
 
 /// What [`run_graph_sweep`] measured.
@@ -263,6 +267,7 @@ pub fn run_graph_sweep(
         let full = project(&data.features, d, config.seed.wrapping_add(1));
         let mut builder = BatchGraphBuilder::new(b.graph)?;
         let mut times = Vec::with_capacity(b.calls);
+        let mut sparse_times = Vec::with_capacity(b.calls);
         for call in 0..2 * b.calls {
             let idx = sample(&mut rng, full.nrows(), b.size);
             let x = DMatrix::from_fn(b.size, d, |i, j| full[(idx.index(i), j)]);
@@ -270,17 +275,24 @@ pub fn run_graph_sweep(
             let g = builder.build(&x)?;
             let dt = t.elapsed().as_secs_f64();
             std::hint::black_box(g.laplacian[(0, 0)]);
+            let t = Instant::now();
+            let sg = builder.build_sparse(&x)?;
+            let ds = t.elapsed().as_secs_f64();
+            std::hint::black_box(sg.affinity.nnz());
             if call >= b.calls {
                 times.push(dt * 1e6);
+                sparse_times.push(ds * 1e6);
             }
         }
         times.sort_by(f64::total_cmp);
+        sparse_times.sort_by(f64::total_cmp);
         let row = BatchRow {
             m: b.size,
             d,
             k: b.graph.knn.k,
             median_micros: times[times.len() / 2],
             mean_micros: times.iter().sum::<f64>() / times.len() as f64,
+            sparse_median_micros: Some(sparse_times[sparse_times.len() / 2]),
         };
         log(&format!(
             "batch graph {} × {d}, k = {}: median {:.0} µs per call",
@@ -355,13 +367,20 @@ pub fn graph_sweep_markdown(r: &GraphSweepReport, sk: Option<&SklearnKnn>) -> St
         ));
     }
     s.push_str(
-        "\nBatch graph per call (kNN + Gaussian affinity + L_N, dense, buffers reused, threads as configured).\n\n\
-         | points × dims | k | median (µs) | mean (µs) |\n|---|---|---|---|\n",
+        "\nBatch graph per call (buffers reused, threads as configured): dense (kNN + Gaussian affinity + L_N \
+         as matrices) and sparse (kNN + CSR affinity + components, what the trainer builds).\n\n\
+         | points × dims | k | dense median (µs) | dense mean (µs) | sparse median (µs) |\n|---|---|---|---|---|\n",
     );
     for b in &r.batch {
         s.push_str(&format!(
-            "| {} × {} | {} | {:.0} | {:.0} |\n",
-            b.m, b.d, b.k, b.median_micros, b.mean_micros
+            "| {} × {} | {} | {:.0} | {:.0} | {} |\n",
+            b.m,
+            b.d,
+            b.k,
+            b.median_micros,
+            b.mean_micros,
+            b.sparse_median_micros
+                .map_or("–".into(), |v| format!("{v:.0}"))
         ));
     }
     if let Some(sk) = sk {
