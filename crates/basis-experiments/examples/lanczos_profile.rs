@@ -135,6 +135,14 @@ fn products(w: &CsrMatrix<f64>) -> Result<(), Box<dyn std::error::Error>> {
                 |i, own| 1.0 - own * s[i] * s[i],
             )?
             .with_value_precision(precision)?;
+            if precision == ValuePrecision::F32 && threads == 1 {
+                println!(
+                    "rounding bound of the f32 leading parts {:.2e}, of hi + lo {:.2e}, ‖L‖ ≤ {:.3}",
+                    op.rounding_error_bound(),
+                    op.split_error_bound(),
+                    op.abs_row_sum_bound()
+                );
+            }
             let r = op.rounded();
             let mut time = |before: &mut dyn FnMut()| {
                 (0..40)
