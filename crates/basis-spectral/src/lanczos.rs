@@ -761,27 +761,21 @@ fn finish(
         );
     }
     let values = DVector::from_fn(k, |i, _| sign * ritz.values[i]);
-    let Some(op) = op else {
-        let residuals = DVector::from_fn(k, |i, _| (beta * ritz.vectors[(m - 1, i)]).abs());
-        return PartialEigen {
-            values,
-            vectors,
-            residuals,
-            norm_estimate: 0.0,
-            restarts: 0,
-            matvecs: 0,
-        };
+    let residuals = match op {
+        None => DVector::from_fn(k, |i, _| (beta * ritz.vectors[(m - 1, i)]).abs()),
+        Some(op) => {
+            let products = apply_columns(op, &vectors);
+            DVector::from_fn(k, |i, _| {
+                products
+                    .column(i)
+                    .iter()
+                    .zip(vectors.column(i).iter())
+                    .map(|(a, x)| (a - values[i] * x).powi(2))
+                    .sum::<f64>()
+                    .sqrt()
+            })
+        }
     };
-    let products = apply_columns(op, &vectors);
-    let residuals = DVector::from_fn(k, |i, _| {
-        products
-            .column(i)
-            .iter()
-            .zip(vectors.column(i).iter())
-            .map(|(a, x)| (a - values[i] * x).powi(2))
-            .sum::<f64>()
-            .sqrt()
-    });
     PartialEigen {
         values,
         vectors,

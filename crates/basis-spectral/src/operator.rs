@@ -973,18 +973,8 @@ mod tests {
         let x: Vec<f64> = (0..n).map(|i| (i as f64 * 0.37).sin()).collect();
         let want = &d * DVector::from_column_slice(&x);
         let base = CsrOperator::from_dense(&d, 1).unwrap();
-        let (cols, vals) = base.upper_entries();
         for threads in 1..=4 {
-            let op = CsrOperator::from_upper_parts(
-                n,
-                base.diag.clone(),
-                base.offsets.clone(),
-                cols.clone(),
-                vals.clone(),
-                threads,
-                0,
-            )
-            .unwrap();
+            let op = on_threads(&base, threads);
             assert_eq!(op.blocks.len(), threads + 1);
             for _ in 0..2 {
                 let mut y = vec![f64::NAN; n];
@@ -997,6 +987,21 @@ mod tests {
                 assert!(err < 1e-12, "{threads} threads: {err}");
             }
         }
+    }
+
+    /// `base`'s matrix as an operator split over `threads` row blocks, however small.
+    fn on_threads(base: &CsrOperator, threads: usize) -> CsrOperator {
+        let (cols, vals) = base.upper_entries();
+        CsrOperator::from_upper_parts(
+            base.n,
+            base.diag.clone(),
+            base.offsets.clone(),
+            cols,
+            vals,
+            threads,
+            0,
+        )
+        .unwrap()
     }
 
     /// A random symmetric matrix with about 5 % non-zeros and values of mixed magnitude.
@@ -1028,23 +1033,11 @@ mod tests {
         let d = random_symmetric(n, 7);
         let x: Vec<f64> = (0..n).map(|i| (i as f64 * 0.61).cos()).collect();
         for threads in [1, 3] {
-            let narrow = CsrOperator::from_dense(&d, threads).unwrap();
+            let base = CsrOperator::from_dense(&d, 1).unwrap();
+            let narrow = on_threads(&base, threads);
             assert!(matches!(narrow.cols, Cols::U16(_)));
-            let (cols, vals) = narrow.upper_entries();
-            let mut wide = CsrOperator::from_upper_parts(
-                n,
-                narrow.diag.clone(),
-                narrow.offsets.clone(),
-                cols.clone(),
-                vals.clone(),
-                threads,
-                0,
-            )
-            .unwrap();
-            let mut narrow = narrow;
-            narrow.blocks.clone_from(&wide.blocks);
-            narrow.scratch = Mutex::new(wide.scratch.lock().unwrap().clone());
-            wide.cols = Cols::U32(cols);
+            let mut wide = on_threads(&base, threads);
+            wide.cols = Cols::U32(base.upper_entries().0);
             let (mut a, mut b) = (vec![0.0; n], vec![0.0; n]);
             narrow.apply(&x, &mut a);
             wide.apply(&x, &mut b);
@@ -1164,20 +1157,10 @@ mod tests {
         let n = 301;
         let d = random_symmetric(n, 5);
         let base = CsrOperator::from_dense(&d, 1).unwrap();
-        let (cols, vals) = base.upper_entries();
         for threads in 1..=3 {
-            let op = CsrOperator::from_upper_parts(
-                n,
-                base.diag.clone(),
-                base.offsets.clone(),
-                cols.clone(),
-                vals.clone(),
-                threads,
-                0,
-            )
-            .unwrap()
-            .with_value_precision(ValuePrecision::F32)
-            .unwrap();
+            let op = on_threads(&base, threads)
+                .with_value_precision(ValuePrecision::F32)
+                .unwrap();
             let re = CsrOperator::from_dense(&d, threads)
                 .unwrap()
                 .reordered()

@@ -54,6 +54,25 @@ fn params(k: usize, drop_trivial: bool, method: EigenMethod, tol: f64) -> Embedd
     }
 }
 
+/// A random clustered point set's kNN affinity, the Laplacian asked for, and its dense graph.
+fn knn_case(
+    n: usize,
+    c: usize,
+    knn_k: usize,
+    normalized: bool,
+    seed: u64,
+) -> (CsrMatrix<f64>, LaplacianKind, BatchGraph) {
+    let x = clustered(n, 5, c, seed);
+    let w = affinity(&x, knn_k);
+    let kind = if normalized {
+        LaplacianKind::SymmetricNormalized
+    } else {
+        LaplacianKind::Unnormalized
+    };
+    let g = BatchGraph::from_affinity(csr_to_dense(&w), kind).unwrap();
+    (w, kind, g)
+}
+
 /// Largest sine of the principal angles between the column spaces of two orthonormal bases.
 fn max_sine(a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
     let s = (a.transpose() * b).singular_values();
@@ -74,10 +93,7 @@ proptest! {
         drop_trivial in any::<bool>(),
         seed in 0u64..1000,
     ) {
-        let x = clustered(n, 5, c, seed);
-        let w = affinity(&x, knn_k);
-        let kind = if normalized { LaplacianKind::SymmetricNormalized } else { LaplacianKind::Unnormalized };
-        let g = BatchGraph::from_affinity(csr_to_dense(&w), kind).unwrap();
+        let (w, kind, g) = knn_case(n, c, knn_k, normalized, seed);
         prop_assume!(g.components == 1);
         let dense = laplacian_eigenmap(&g, &params(k, drop_trivial, EigenMethod::Dense, 1e-10)).unwrap();
         let sparse = laplacian_eigenmap(&g, &params(k, drop_trivial, EigenMethod::Lanczos, 1e-10)).unwrap();
@@ -120,10 +136,7 @@ proptest! {
         drop_trivial in any::<bool>(),
         seed in 0u64..1000,
     ) {
-        let x = clustered(n, 5, c, seed);
-        let w = affinity(&x, knn_k);
-        let kind = if normalized { LaplacianKind::SymmetricNormalized } else { LaplacianKind::Unnormalized };
-        let g = BatchGraph::from_affinity(csr_to_dense(&w), kind).unwrap();
+        let (w, kind, g) = knn_case(n, c, knn_k, normalized, seed);
         prop_assume!(g.components == 1);
         let tol = 1e-6;
         let mut p = params(k, drop_trivial, EigenMethod::Lanczos, tol);
