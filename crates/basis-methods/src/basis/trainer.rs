@@ -531,8 +531,9 @@ pub struct PipelineConfig {
     /// no-op): it then runs only on a core nothing else wants. Best effort: a refusal by the
     /// system leaves it at normal priority. libgomp's threads spin for a while after each
     /// parallel region before they sleep and count as busy meanwhile; a short spin
-    /// (`GOMP_SPINCOUNT=3000`, which `.cargo/config.toml` sets for runs through cargo) leaves
-    /// the worker more of the network's gaps.
+    /// (`GOMP_SPINCOUNT=3000`, which `.cargo/config.toml` sets for runs through cargo; export
+    /// it before starting an installed `basis` binary or your own program, since libgomp reads
+    /// it when it loads) leaves the worker more of the network's gaps.
     pub idle_worker: bool,
 }
 
