@@ -224,7 +224,7 @@ struct FusedConstants {
 fn fusable(p: &Tensor, g: &Tensor, m: &Tensor, v: &Tensor) -> bool {
     let all = [p, g, m, v];
     let n = p.numel();
-    let ptrs: Vec<usize> = all.iter().map(|t| t.data_ptr() as usize).collect();
+    let ptrs = all.map(|t| t.data_ptr() as usize);
     all.iter().all(|t| {
         t.kind() == Kind::Float
             && t.device() == tch::Device::Cpu

@@ -33,6 +33,7 @@ use crate::dense::{EigenPairs, Which, canonicalize_signs, symmetric_eigen_dense}
 use crate::error::{Result, SpectralError};
 use crate::lanczos::{
     LanczosParams, LanczosProgress, LanczosWorkspace, PartialEigen, lanczos_with,
+    rayleigh_residual, residual_norm,
 };
 use crate::operator::{CsrOperator, SymmetricOperator, ValuePrecision};
 use crate::progress::SolveProgress;
@@ -237,11 +238,7 @@ fn residuals_of(
     DVector::from_fn(values.len(), |c, _| {
         let v = vectors.column(c);
         apply(v.as_slice(), &mut av);
-        av.iter()
-            .zip(v.iter())
-            .map(|(a, x)| (a - values[c] * x).powi(2))
-            .sum::<f64>()
-            .sqrt()
+        residual_norm(&av, v.as_slice(), values[c])
     })
 }
 
@@ -502,15 +499,10 @@ fn rescore_exactly(op: &CsrOperator, mut found: PartialEigen) -> PartialEigen {
     let products = crate::lanczos::apply_columns(op, &found.vectors);
     let mut scored: Vec<(f64, f64, usize)> = (0..k)
         .map(|c| {
-            let v = found.vectors.column(c);
-            let av = products.column(c);
-            let lam: f64 = av.iter().zip(v.iter()).map(|(a, b)| a * b).sum();
-            let res = av
-                .iter()
-                .zip(v.iter())
-                .map(|(a, x)| (a - lam * x).powi(2))
-                .sum::<f64>()
-                .sqrt();
+            let (lam, res) = rayleigh_residual(
+                products.column(c).as_slice(),
+                found.vectors.column(c).as_slice(),
+            );
             (lam, res, c)
         })
         .collect();
@@ -724,14 +716,7 @@ fn sparse_solve(
         for j in 0..take {
             let v = kept.column(j);
             op.apply(v.as_slice(), &mut at);
-            let lam: f64 = at.iter().zip(v.iter()).map(|(a, b)| a * b).sum();
-            head_values[j] = lam;
-            head_residuals[j] = at
-                .iter()
-                .zip(v.iter())
-                .map(|(a, b)| (a - lam * b).powi(2))
-                .sum::<f64>()
-                .sqrt();
+            (head_values[j], head_residuals[j]) = rayleigh_residual(&at, v.as_slice());
         }
         let mut all = DMatrix::zeros(n, take + vectors.ncols());
         all.columns_mut(0, take).copy_from(&kept.columns(0, take));

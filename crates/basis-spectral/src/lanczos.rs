@@ -766,13 +766,11 @@ fn finish(
         Some(op) => {
             let products = apply_columns(op, &vectors);
             DVector::from_fn(k, |i, _| {
-                products
-                    .column(i)
-                    .iter()
-                    .zip(vectors.column(i).iter())
-                    .map(|(a, x)| (a - values[i] * x).powi(2))
-                    .sum::<f64>()
-                    .sqrt()
+                residual_norm(
+                    products.column(i).as_slice(),
+                    vectors.column(i).as_slice(),
+                    values[i],
+                )
             })
         }
     };
@@ -784,6 +782,22 @@ fn finish(
         restarts: 0,
         matvecs: 0,
     }
+}
+
+/// `‖A v − λ v‖` from the product `av = A v`.
+pub(crate) fn residual_norm(av: &[f64], v: &[f64], lam: f64) -> f64 {
+    av.iter()
+        .zip(v)
+        .map(|(a, x)| (a - lam * x).powi(2))
+        .sum::<f64>()
+        .sqrt()
+}
+
+/// The Rayleigh quotient `λ = vᵀ A v` of a unit vector and its residual
+/// `‖A v − λ v‖`, from the product `av = A v`.
+pub(crate) fn rayleigh_residual(av: &[f64], v: &[f64]) -> (f64, f64) {
+    let lam: f64 = av.iter().zip(v).map(|(a, b)| a * b).sum();
+    (lam, residual_norm(av, v, lam))
 }
 
 /// Columns multiplied together by [`apply_columns`]: on a 60,000-node graph a

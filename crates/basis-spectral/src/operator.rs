@@ -29,16 +29,26 @@ pub trait SymmetricOperator: Sync {
     /// `dim · b`. The default applies [`Self::apply`] to each vector;
     /// [`CsrOperator`] streams its entries once for all of them.
     fn apply_block(&self, x: &[f64], y: &mut [f64], b: usize) {
-        let n = self.dim();
-        let (mut xc, mut yc) = (vec![0.0; n], vec![0.0; n]);
-        for l in 0..b {
-            for (i, v) in xc.iter_mut().enumerate() {
-                *v = x[i * b + l];
-            }
-            self.apply(&xc, &mut yc);
-            for (i, v) in yc.iter().enumerate() {
-                y[i * b + l] = *v;
-            }
+        apply_each_vector(self.dim(), x, y, b, |xc, yc| self.apply(xc, yc));
+    }
+}
+
+/// `Y = A X` for `b` interleaved vectors one vector at a time, `apply` being `y = A x`.
+fn apply_each_vector(
+    n: usize,
+    x: &[f64],
+    y: &mut [f64],
+    b: usize,
+    apply: impl Fn(&[f64], &mut [f64]),
+) {
+    let (mut xc, mut yc) = (vec![0.0; n], vec![0.0; n]);
+    for l in 0..b {
+        for (i, v) in xc.iter_mut().enumerate() {
+            *v = x[i * b + l];
+        }
+        apply(&xc, &mut yc);
+        for (i, v) in yc.iter().enumerate() {
+            y[i * b + l] = *v;
         }
     }
 }
@@ -787,18 +797,7 @@ impl CsrOperator {
             2 => permuted(&|x, y| self.dispatch::<2>(x, y, mode)),
             4 => permuted(&|x, y| self.dispatch::<4>(x, y, mode)),
             8 => permuted(&|x, y| self.dispatch::<8>(x, y, mode)),
-            _ => {
-                let (mut xc, mut yc) = (vec![0.0; n], vec![0.0; n]);
-                for l in 0..b {
-                    for (i, v) in xc.iter_mut().enumerate() {
-                        *v = x[i * b + l];
-                    }
-                    self.apply_mode(&xc, &mut yc, mode);
-                    for (i, v) in yc.iter().enumerate() {
-                        y[i * b + l] = *v;
-                    }
-                }
-            }
+            _ => apply_each_vector(n, x, y, b, |xc, yc| self.apply_mode(xc, yc, mode)),
         }
     }
 
