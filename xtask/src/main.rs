@@ -75,6 +75,10 @@ Commands:
                     latents.{png,svg} and curves.{png,svg}
   embed --model DIR --input FILE --out FILE.npy [--siamese DIR]
                     embed new points with a saved model (`basis embed`)
+  data digits [--out DIR]
+                    scikit-learn's 8x8 digits (1,437 training / 360 test, upsampled
+                    to 16x16) as train_x.npy ... test_y.npy in DIR (default
+                    target/digits), for `reproduce basis --dataset DIR`
   basis [ARGS]      the `basis` command itself (fit / embed / evaluate / analytic on
                     your own files, and every command above; docs/cli.md)
 
@@ -144,6 +148,26 @@ fn sweep(root: &Path, args: &[String], name: &str, script: &str) -> Result<(), S
     status(
         basis(root)
             .args(["sweep", name, "--report", "--out"])
+            .arg(&out),
+    )
+}
+
+/// `cargo xtask data digits [--out DIR]`: scikit-learn's 8×8 digits as `.npy` splits
+/// (`scripts/export_digits.py`, in the sweeps' scikit-learn environment).
+fn export_digits(root: &Path, args: &[String]) -> Result<(), String> {
+    let out = match args {
+        [] => root.join("target").join("digits"),
+        [flag, dir] if flag == "--out" => PathBuf::from(dir),
+        _ => {
+            return Err(format!(
+                "usage: cargo xtask data digits [--out DIR], got {args:?}"
+            ));
+        }
+    };
+    let py = provision::ensure_sklearn_venv()?;
+    status(
+        Command::new(py)
+            .arg(root.join("scripts").join("export_digits.py"))
             .arg(&out),
     )
 }
@@ -295,6 +319,10 @@ fn main() -> ExitCode {
             other => Err(format!(
                 "unknown sweep {other:?} (graph, spectral, neighbors, tightness)\n\n{HELP}"
             )),
+        },
+        Some("data") => match args.get(1).map(String::as_str) {
+            Some("digits") => export_digits(&root, &args[2..]),
+            other => Err(format!("unknown data set {other:?} (digits)\n\n{HELP}")),
         },
         Some("basis") => setup(false, false).and_then(|_| status(basis(&root).args(&args[1..]))),
         Some("bench") => setup(false, false)

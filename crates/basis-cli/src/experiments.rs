@@ -152,6 +152,13 @@ pub struct SubsetArgs {
     /// centroid distance
     #[arg(long, default_value_t = default_spread())]
     spread: f64,
+    /// subspace-blobs: within-class spread of the test split as a multiple of --spread
+    /// (above 1: test classes wider than the training classes)
+    #[arg(long, value_name = "F", default_value_t = 1.0)]
+    test_spread_factor: f64,
+    /// subspace-blobs: fraction of test points placed between two clusters
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    test_between: f64,
     /// Keep these classes only, comma-separated [default: all]
     #[arg(long, value_delimiter = ',', value_name = "A,B,…")]
     classes: Vec<usize>,
@@ -169,6 +176,16 @@ pub struct SubsetArgs {
 impl SubsetArgs {
     fn apply(&self, g: &Given, e: &mut ExperimentConfig) {
         g.set("spread", &self.spread, &mut e.blobs.spread);
+        g.set(
+            "test_spread_factor",
+            &self.test_spread_factor,
+            &mut e.blobs.test_spread_factor,
+        );
+        g.set(
+            "test_between",
+            &self.test_between,
+            &mut e.blobs.test_between_fraction,
+        );
         g.set("classes", &self.classes, &mut e.classes);
         if g.has("limit_train") {
             e.limit_train = self.limit_train;
@@ -289,6 +306,14 @@ pub struct BasisArgs {
     /// priority in the config's "pipeline")
     #[arg(long)]
     pipeline: bool,
+    /// Input noise of the network step, as a multiple of the batch graph's neighbourhood
+    /// radius (ours; 0 is the paper's Algorithm 1; docs/out-of-sample.md)
+    #[arg(long, value_name = "X", default_value_t = ExperimentConfig::default().basis.input_noise)]
+    input_noise: f64,
+    /// Diagnostic: draw the anchors from the test set, as the official code does
+    /// (transductive: test points enter the training batches)
+    #[arg(long)]
+    test_set_anchors: bool,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -897,6 +922,12 @@ fn reproduce_basis(a: &BasisArgs, g: &Given) -> CliResult<()> {
     if a.pipeline {
         cfg.pipeline = Some(basis_methods::basis::PipelineConfig::default());
     }
+    g.set("input_noise", &a.input_noise, &mut cfg.basis.input_noise);
+    g.set(
+        "test_set_anchors",
+        &a.test_set_anchors,
+        &mut cfg.test_set_anchors,
+    );
     if a.run.printed(&cfg, &cfg.out_dir)? {
         return Ok(());
     }

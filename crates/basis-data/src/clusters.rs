@@ -48,8 +48,24 @@ pub struct SubspaceBlobsParams {
     /// not all zero.
     #[serde(default)]
     pub class_weights: Option<Vec<f64>>,
+    /// Within-class spread of the **test** split as a multiple of [`SubspaceBlobsParams::spread`]
+    /// (1: the test points come from the training distribution). Above 1 the test classes are
+    /// wider than the training classes: the shape of contrastive features on held-out data,
+    /// which a network fitted to the tight training clusters never saw.
+    #[serde(default = "one")]
+    pub test_spread_factor: f64,
+    /// Fraction of **test** points placed between two clusters: the point's own centroid moved
+    /// a fraction `t ~ U(0.1, 0.4)` of the way toward another class's centroid (drawn
+    /// uniformly), plus the test split's within-class noise. Labelled with its own (the
+    /// nearer) class. 0: none.
+    #[serde(default)]
+    pub test_between_fraction: f64,
     /// Seed of every draw.
     pub seed: u64,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 impl Default for SubspaceBlobsParams {
@@ -63,6 +79,8 @@ impl Default for SubspaceBlobsParams {
             n_train: 8000,
             n_test: 2000,
             class_weights: None,
+            test_spread_factor: 1.0,
+            test_between_fraction: 0.0,
             seed: 0,
         }
     }
@@ -91,6 +109,18 @@ impl SubspaceBlobsParams {
             return bad(format!(
                 "ambient noise must be finite and >= 0, got {}",
                 self.ambient_noise
+            ));
+        }
+        if !(self.test_spread_factor.is_finite() && self.test_spread_factor > 0.0) {
+            return bad(format!(
+                "test spread factor must be finite and > 0, got {}",
+                self.test_spread_factor
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.test_between_fraction) {
+            return bad(format!(
+                "test between-cluster fraction must be in [0, 1], got {}",
+                self.test_between_fraction
             ));
         }
         if self.n_train < self.classes || self.n_test == 0 {
@@ -188,16 +218,24 @@ pub fn subspace_blobs(p: &SubspaceBlobsParams) -> Result<(LabeledData, LabeledDa
                 .collect()
         }
     };
-    let s = p.axis_std();
-    let split = |n: usize, rng: &mut ChaCha8Rng| -> Result<LabeledData> {
+    let split = |n: usize, s: f64, between: f64, rng: &mut ChaCha8Rng| -> Result<LabeledData> {
         let mut labels = Vec::with_capacity(n);
         let mut inner = DMatrix::zeros(n, d);
         for i in 0..n {
             let u: f64 = rng.random();
             let label = cumulative.iter().position(|&q| u < q).unwrap_or(c - 1);
             labels.push(label);
+            // Only a split with between-cluster points draws these (the default draws stay
+            // as they were).
+            let (toward, t) = if between > 0.0 && rng.random::<f64>() < between {
+                let other = (label + 1 + rng.random_range(0..c - 1)) % c;
+                (other, 0.1 + 0.3 * rng.random::<f64>())
+            } else {
+                (label, 0.0)
+            };
             for j in 0..d {
-                inner[(i, j)] = centroids[(label, j)] + s * gaussian(rng);
+                let centre = (1.0 - t) * centroids[(label, j)] + t * centroids[(toward, j)];
+                inner[(i, j)] = centre + s * gaussian(rng);
             }
         }
         let mut x = inner * basis.transpose();
@@ -206,8 +244,14 @@ pub fn subspace_blobs(p: &SubspaceBlobsParams) -> Result<(LabeledData, LabeledDa
         }
         LabeledData::new(x, labels)
     };
-    let train = split(p.n_train, &mut rng)?;
-    let test = split(p.n_test, &mut rng)?;
+    let s = p.axis_std();
+    let train = split(p.n_train, s, 0.0, &mut rng)?;
+    let test = split(
+        p.n_test,
+        s * p.test_spread_factor,
+        p.test_between_fraction,
+        &mut rng,
+    )?;
     Ok((train, test))
 }
 
@@ -292,6 +336,72 @@ mod tests {
         // Without ambient noise the points span exactly the 5-dimensional subspace.
         let sv = train.features.clone().svd(false, false).singular_values;
         assert!(sv[4] > 1e-3 * sv[0] && sv[5] < 1e-10 * sv[0], "{sv}");
+    }
+
+    #[test]
+    fn wider_test_classes_and_between_cluster_points() {
+        let base = SubspaceBlobsParams {
+            ambient_noise: 0.0,
+            ..small()
+        };
+        let wide = SubspaceBlobsParams {
+            test_spread_factor: 3.0,
+            ..base.clone()
+        };
+        let (train, test) = subspace_blobs(&base).unwrap();
+        let (wtrain, wtest) = subspace_blobs(&wide).unwrap();
+        // The training split and the test labels are the same draws; only the test noise grows.
+        assert_eq!(train, wtrain);
+        assert_eq!(test.labels, wtest.labels);
+        let means: Vec<_> = (0..10)
+            .map(|c| {
+                let rows: Vec<usize> = (0..train.len()).filter(|&i| train.labels[i] == c).collect();
+                train.features.select_rows(&rows).row_mean()
+            })
+            .collect();
+        let spread = |d: &LabeledData| {
+            (0..d.len())
+                .map(|i| (d.features.row(i) - &means[d.labels[i]]).norm())
+                .sum::<f64>()
+                / d.len() as f64
+        };
+        assert!((spread(&test) - 0.035).abs() < 0.003);
+        assert!((spread(&wtest) - 0.105).abs() < 0.008, "{}", spread(&wtest));
+        // Every between-cluster point sits 10–40 % of the way to another centroid: farther
+        // from its own class mean than any within-class point of the plain split.
+        let between = SubspaceBlobsParams {
+            test_between_fraction: 0.2,
+            ..base.clone()
+        };
+        let (_, btest) = subspace_blobs(&between).unwrap();
+        let far = (0..btest.len())
+            .filter(|&i| (btest.features.row(i) - &means[btest.labels[i]]).norm() > 0.08)
+            .count() as f64
+            / btest.len() as f64;
+        assert!(
+            (far - 0.2).abs() < 0.06,
+            "fraction far from its centroid {far}"
+        );
+        for bad in [0.0, f64::NAN, -1.0] {
+            let p = SubspaceBlobsParams {
+                test_spread_factor: bad,
+                ..small()
+            };
+            assert!(matches!(
+                subspace_blobs(&p),
+                Err(DataError::InvalidParameter(_))
+            ));
+        }
+        for bad in [-0.1, 1.5, f64::NAN] {
+            let p = SubspaceBlobsParams {
+                test_between_fraction: bad,
+                ..small()
+            };
+            assert!(matches!(
+                subspace_blobs(&p),
+                Err(DataError::InvalidParameter(_))
+            ));
+        }
     }
 
     #[test]

@@ -90,6 +90,7 @@ impl Default for DemoConfig {
                 max_skipped_fraction: 0.1,
                 seed: 0,
                 standardize_inputs: true,
+                input_noise: 0.0,
             },
             out_dir: PathBuf::from("runs/demo"),
         }

@@ -85,6 +85,12 @@ pub struct ExperimentConfig {
     /// several reproductions can share one trained feature network.
     #[serde(default)]
     pub feature_cache: Option<PathBuf>,
+    /// A diagnostic, not a method setting: draw the anchors from the **test** set, as the
+    /// official code does (transductive: the anchors are test points, and they enter every
+    /// training batch). The network is still scored on the whole test set. `false` (the
+    /// default): anchors are training points, and no test point is seen in training.
+    #[serde(default)]
+    pub test_set_anchors: bool,
     /// Where everything goes.
     pub out_dir: PathBuf,
 }
@@ -107,6 +113,7 @@ impl Default for ExperimentConfig {
             checkpoint_every: 250,
             pipeline: None,
             feature_cache: None,
+            test_set_anchors: false,
             out_dir: PathBuf::from("results/basis-fashion-mnist"),
         }
     }
@@ -453,6 +460,26 @@ pub struct SeedResult {
     pub train_seconds: f64,
     /// Iterations run by this process (fewer than configured when resumed).
     pub iterations_run: usize,
+    /// The same network scored on its own **training** points: d_G against the analytic
+    /// eigenvectors of the training graph, NMI and ACC of k-means on the training embedding.
+    /// Beside the test scores it shows what is lost out of sample (`None` in reports written
+    /// before it was recorded).
+    #[serde(default)]
+    pub train: Option<Report>,
+}
+
+impl SeedResult {
+    /// Test d_G over training d_G: how much of the eigenspace the network loses out of sample
+    /// (NaN when either is missing).
+    pub fn grassmann_ratio(&self) -> f64 {
+        let test = self.report.grassmann.unwrap_or(f64::NAN);
+        let train = self
+            .train
+            .as_ref()
+            .and_then(|r| r.grassmann)
+            .unwrap_or(f64::NAN);
+        test / train
+    }
 }
 
 /// Mean and sample standard deviation.
@@ -504,6 +531,10 @@ pub struct ExperimentSummary {
     /// The analytic eigenvectors of the test graph scored the same way (NMI and ACC are what
     /// a perfect network would reach; d_G = 0 by definition; no probe).
     pub analytic: Report,
+    /// k-means on the test **features** themselves (the network's inputs, not standardised):
+    /// the clustering the embedding must not lose (NMI, ACC; no d_G).
+    #[serde(default)]
+    pub features_kmeans: Option<Report>,
     /// Median per-stage times over all seeds' iterations.
     pub timing: StageTimes,
     /// Points and feature dimension of the training and test sets.
@@ -577,22 +608,43 @@ pub fn run_seed(
     features: &Features,
     train_labels: &[usize],
     test_labels: &[usize],
-    analytic: &DMatrix<f64>,
+    [analytic, analytic_train]: [&DMatrix<f64>; 2],
     seed: u64,
     dir: &Path,
     progress: bool,
 ) -> Result<SeedResult> {
     let basis = seeded_basis_config(&config.basis, seed);
-    let x = &features.train;
-    let anchors = select_anchors(
+    let (anchor_pool, anchor_labels) = if config.test_set_anchors {
+        (&features.test, test_labels)
+    } else {
+        (&features.train, train_labels)
+    };
+    let mut anchors = select_anchors(
         config.anchor_strategy,
-        x,
-        Some(train_labels),
+        anchor_pool,
+        Some(anchor_labels),
         config.anchors_per_class,
         config.anchors_per_class * config.basis.embedding.k,
         seed,
     )
     .map_err(method_error)?;
+    // Test-set anchors (the official code's transductive choice): the chosen test rows are
+    // appended to the training features and become the anchors.
+    let transductive;
+    let x = if config.test_set_anchors {
+        let n = features.train.nrows();
+        let extra = features.test.select_rows(&anchors);
+        let mut joined = features
+            .train
+            .clone()
+            .resize_vertically(n + anchors.len(), 0.0);
+        joined.rows_mut(n, anchors.len()).copy_from(&extra);
+        anchors = (n..n + anchors.len()).collect();
+        transductive = joined;
+        &transductive
+    } else {
+        &features.train
+    };
     let ckpt = dir.join("checkpoint");
     let fingerprint = DataFingerprint::of(x);
     let fingerprint_path = dir.join("data-fingerprint.json");
@@ -724,6 +776,21 @@ pub fn run_seed(
             ..config.report
         },
     )?;
+    let train_report = Report::evaluate(
+        &ReportInputs {
+            embedding: &train_out,
+            labels: Some(train_labels),
+            analytic: Some(analytic_train),
+            probe_train: None,
+        },
+        &ReportParams {
+            kmeans: basis_metrics::KMeansParams {
+                seed,
+                ..config.report.kmeans
+            },
+            ..config.report
+        },
+    )?;
     let principal_sin2 = basis_metrics::principal_angles(&test_out, analytic)?
         .into_iter()
         .map(|t| t.sin().powi(2))
@@ -741,6 +808,7 @@ pub fn run_seed(
             / trained.len().max(1) as f64,
         train_seconds,
         iterations_run: logs.len().saturating_sub(start),
+        train: Some(train_report),
     };
     basis_data::io::write_atomic(
         dir.join("report.json"),
@@ -767,6 +835,11 @@ pub struct Prepared {
     pub analytic_seconds: f64,
     /// The analytic embedding scored like a method (no probe).
     pub analytic_report: Report,
+    /// The analytic embedding of the **training** graph (n_train × K), the reference of the
+    /// training-side d_G in the generalisation check.
+    pub analytic_train: DMatrix<f64>,
+    /// k-means on the test features themselves, scored like a method (NMI, ACC).
+    pub features_report: Report,
 }
 
 /// Loads the data, computes (or reads the cached) features and the analytic test embedding,
@@ -831,6 +904,23 @@ pub fn prepare(config: &ExperimentConfig, progress: bool) -> Result<Prepared> {
         },
         &config.report,
     )?;
+    let features_report = Report::evaluate(
+        &ReportInputs {
+            embedding: &features.test,
+            labels: Some(&data.test.labels),
+            analytic: None,
+            probe_train: None,
+        },
+        &config.report,
+    )?;
+    // The training side of the generalisation check: the training graph's own eigenvectors.
+    let analytic_train = analytic_embedding(
+        &features.train,
+        &config.basis.graph,
+        &config.basis.embedding,
+    )?
+    .embedding
+    .coords;
     Ok(Prepared {
         data,
         features,
@@ -839,6 +929,8 @@ pub fn prepare(config: &ExperimentConfig, progress: bool) -> Result<Prepared> {
         test_eigenvalues,
         analytic_seconds,
         analytic_report,
+        analytic_train,
+        features_report,
     })
 }
 
@@ -860,6 +952,8 @@ pub fn run_experiment(
         test_eigenvalues,
         analytic_seconds,
         analytic_report,
+        analytic_train,
+        features_report,
     } = prepare(config, progress)?;
     let out = &config.out_dir;
     let mut runs = Vec::with_capacity(seeds.len());
@@ -869,7 +963,7 @@ pub fn run_experiment(
             &features,
             &data.train.labels,
             &data.test.labels,
-            &analytic,
+            [&analytic, &analytic_train],
             seed,
             &out.join(format!("seed-{seed}")),
             progress,
@@ -895,6 +989,7 @@ pub fn run_experiment(
         runs,
         aggregate,
         analytic: analytic_report,
+        features_kmeans: Some(features_report),
         timing,
         sizes: [data.train.len(), data.test.len(), features.train.ncols()],
         siamese_seconds: features.train_seconds,
@@ -951,6 +1046,7 @@ pub fn summary_markdown(s: &ExperimentSummary) -> String {
         .analytic
         .markdown_row("analytic eigenvectors of the test graph");
     out += "\n\n";
+    out += &generalisation_markdown(s);
     let k = s.config.basis.embedding.k;
     // Eigenvalues are numbered from 1 with the trivial one first.
     let first = usize::from(s.config.basis.embedding.drop_trivial);
@@ -1009,6 +1105,80 @@ pub fn summary_markdown(s: &ExperimentSummary) -> String {
             }
         );
     }
+    out
+}
+
+/// The generalisation check of a BASiS run: the test features\' own k-means clustering and the
+/// analytic test eigenvectors beside the network on its training and its test points, with the
+/// two ratios a user should look at first (the embedding must not cluster worse than its
+/// inputs; test d_G should stay near training d_G).
+pub fn generalisation_markdown(s: &ExperimentSummary) -> String {
+    let pm = |m: &MeanStd| format!("{:.3} ± {:.3}", m.mean, m.std);
+    let opt = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.3}"));
+    let train: Vec<&Report> = s.runs.iter().filter_map(|r| r.train.as_ref()).collect();
+    let Some(features) = &s.features_kmeans else {
+        return String::new();
+    };
+    if train.len() != s.runs.len() {
+        return String::new();
+    }
+    let of = |f: fn(&Report) -> Option<f64>, rs: &[&Report]| {
+        MeanStd::of(rs.iter().map(|r| f(r).unwrap_or(f64::NAN)))
+    };
+    let test: Vec<&Report> = s.runs.iter().map(|r| &r.report).collect();
+    let mut out = String::from(
+        "Generalisation check (k-means with as many clusters as classes):\n\n\
+         | | d_G ↓ | NMI ↑ | ACC ↑ |\n|---|---|---|---|\n",
+    );
+    out += &format!(
+        "| k-means on the test features | – | {} | {} |\n",
+        opt(features.nmi),
+        opt(features.acc)
+    );
+    out += &format!(
+        "| analytic eigenvectors of the test graph | 0 | {} | {} |\n",
+        opt(s.analytic.nmi),
+        opt(s.analytic.acc)
+    );
+    out += &format!(
+        "| BASiS on its training points | {} | {} | {} |\n",
+        pm(&of(|r| r.grassmann, &train)),
+        pm(&of(|r| r.nmi, &train)),
+        pm(&of(|r| r.acc, &train))
+    );
+    out += &format!(
+        "| BASiS on the test points | {} | {} | {} |\n\n",
+        pm(&of(|r| r.grassmann, &test)),
+        pm(&of(|r| r.nmi, &test)),
+        pm(&of(|r| r.acc, &test))
+    );
+    let best = |f: fn(&Report) -> Option<f64>| {
+        f(features)
+            .unwrap_or(f64::NAN)
+            .max(f(&s.analytic).unwrap_or(f64::NAN))
+    };
+    let gap_nmi = MeanStd::of(
+        test.iter()
+            .map(|r| r.nmi.unwrap_or(f64::NAN) - best(|r| r.nmi)),
+    );
+    let gap_acc = MeanStd::of(
+        test.iter()
+            .map(|r| r.acc.unwrap_or(f64::NAN) - best(|r| r.acc)),
+    );
+    let ratio = MeanStd::of(s.runs.iter().map(SeedResult::grassmann_ratio));
+    let lost = gap_nmi.mean < -0.01 || gap_acc.mean < -0.01 || ratio.mean > 1.5;
+    out += &format!(
+        "Test NMI − the better of the two references: {}; ACC: {}; test d_G / training d_G: {}{}\n\n",
+        pm(&gap_nmi),
+        pm(&gap_acc),
+        pm(&ratio),
+        if lost {
+            ". **The test embedding loses information its inputs had** (a gap below −0.01 or a \
+             ratio above 1.5): see docs/out-of-sample.md."
+        } else {
+            "."
+        }
+    );
     out
 }
 

@@ -46,6 +46,7 @@ pub fn paper_basis_config() -> BasisConfig {
         max_skipped_fraction: 0.1,
         seed: 0,
         standardize_inputs: true,
+        input_noise: 0.0,
     }
 }
 

@@ -61,6 +61,16 @@ pub struct BasisConfig {
     /// the model). Off when the features themselves are being learned (Algorithm 2).
     #[serde(default = "default_true")]
     pub standardize_inputs: bool,
+    /// Ours, not the paper's (0, the default of [`BasisConfig`], is Algorithm 1 as published):
+    /// every network step sees its batch's inputs moved by Gaussian noise (targets unchanged),
+    /// of expected length `input_noise` × the batch graph's neighbourhood radius (the median
+    /// distance from a reference-set point to its k-th neighbour, in the network's standardised
+    /// input units). The network then maps a neighbourhood of every training point, not only
+    /// the point, to its target, so points outside the training support (wider test classes,
+    /// points between clusters) are not extrapolated off the embedding
+    /// (`docs/out-of-sample.md`).
+    #[serde(default)]
+    pub input_noise: f64,
 }
 
 fn default_true() -> bool {
@@ -81,6 +91,7 @@ impl Default for BasisConfig {
             max_skipped_fraction: 0.1,
             seed: 0,
             standardize_inputs: true,
+            input_noise: 0.0,
         }
     }
 }
@@ -112,6 +123,12 @@ impl BasisConfig {
         }
         if self.mlp.hidden.contains(&0) {
             return bad("hidden widths must be >= 1".into());
+        }
+        if !(self.input_noise.is_finite() && self.input_noise >= 0.0) {
+            return bad(format!(
+                "input_noise must be finite and >= 0, got {}",
+                self.input_noise
+            ));
         }
         if !(0.0..1.0).contains(&self.max_skipped_fraction) {
             return bad("max_skipped_fraction must be in [0, 1)".into());
@@ -237,6 +254,122 @@ struct TrainerState {
     aligner: BatchAligner,
     reference_rows: Vec<usize>,
     logs: Vec<IterationLog>,
+    /// Input noise of the network step (absent in checkpoints written before it existed,
+    /// which had none).
+    #[serde(default)]
+    noise: Option<InputNoise>,
+}
+
+/// The network step's input noise: per-coordinate standard deviation, the bandwidth of the
+/// moved points' targets and the generator.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct InputNoise {
+    std: f64,
+    /// Gaussian bandwidth of [`InputNoise::targets`]: the median distance to the 7th
+    /// neighbour (the self-tuning scale's neighbour) in the reference set.
+    bandwidth: f64,
+    rng: ChaCha8Rng,
+}
+
+/// The neighbour whose distance sets the bandwidth of the moved points' targets (as the
+/// self-tuning affinity's local scale).
+const TARGET_BANDWIDTH_NEIGHBOUR: usize = 7;
+
+impl InputNoise {
+    /// Noise of expected length `factor` × the median distance from a row of `z` to its
+    /// k-th nearest other row (`None` when `factor` is 0), its generator seeded from `seed`
+    /// on a stream of its own (the batches' draws are not touched).
+    fn new(factor: f64, z: &DMatrix<f64>, k: usize, seed: u64) -> Option<Self> {
+        if factor <= 0.0 {
+            return None;
+        }
+        let (m, d) = z.shape();
+        // Median distance to the j-th nearest other row (1-based, clamped to what exists).
+        let median_kth = |j: usize| -> f64 {
+            let mut radii: Vec<f64> = (0..m)
+                .map(|i| {
+                    let mut dist: Vec<f64> = (0..m)
+                        .filter(|&o| o != i)
+                        .map(|o| (z.row(i) - z.row(o)).norm_squared())
+                        .collect();
+                    if dist.is_empty() {
+                        return 0.0;
+                    }
+                    let kth = j.clamp(1, dist.len()) - 1;
+                    dist.select_nth_unstable_by(kth, f64::total_cmp);
+                    dist[kth].sqrt()
+                })
+                .collect();
+            let mid = radii.len() / 2;
+            radii.select_nth_unstable_by(mid, f64::total_cmp);
+            radii[mid]
+        };
+        // E‖N(0, s² I_d)‖ ≈ s √d.
+        let std = factor * median_kth(k) / (d as f64).sqrt();
+        let bandwidth = median_kth(TARGET_BANDWIDTH_NEIGHBOUR);
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(1);
+        Some(Self {
+            std,
+            bandwidth,
+            rng,
+        })
+    }
+
+    /// Targets of the moved rows `moved` (m × d) from the batch's own rows `clean` and their
+    /// targets `targets` (m × K): the Nyström-style extension of the batch embedding, each
+    /// moved row taking the Gaussian-weighted mean `Σ_j w_ij t_j / Σ_j w_ij`,
+    /// `w_ij = exp(−‖x̃_i − x_j‖² / h²)`. Inside the training support this is a local average
+    /// at the graph's own scale (the within-cluster profile is kept); outside it, the targets
+    /// of the nearest batch points (a point off a cluster takes that cluster's coordinates).
+    /// Weights are computed relative to each row's nearest batch point, so they never all
+    /// underflow.
+    ///
+    /// Also returns, per moved row, whether it left the support: its nearest batch point is
+    /// farther than the bandwidth (the typical distance to a 7th neighbour inside it).
+    fn targets(
+        &self,
+        clean: &DMatrix<f64>,
+        moved: &DMatrix<f64>,
+        targets: &DMatrix<f64>,
+    ) -> (DMatrix<f64>, Vec<bool>) {
+        let h2 = (self.bandwidth * self.bandwidth).max(f64::MIN_POSITIVE);
+        let cross = moved * clean.transpose();
+        let clean_sq: Vec<f64> = clean.row_iter().map(|r| r.norm_squared()).collect();
+        let mut w = DMatrix::zeros(moved.nrows(), clean.nrows());
+        let mut outside = Vec::with_capacity(moved.nrows());
+        for i in 0..moved.nrows() {
+            let own = moved.row(i).norm_squared();
+            let d2: Vec<f64> = (0..clean.nrows())
+                .map(|j| (own + clean_sq[j] - 2.0 * cross[(i, j)]).max(0.0))
+                .collect();
+            let nearest = d2.iter().copied().fold(f64::INFINITY, f64::min);
+            outside.push(nearest > h2);
+            let mut total = 0.0;
+            for (j, &v) in d2.iter().enumerate() {
+                let e = (-(v - nearest) / h2).exp();
+                w[(i, j)] = e;
+                total += e;
+            }
+            w.row_mut(i).unscale_mut(total);
+        }
+        (w * targets, outside)
+    }
+
+    /// `z` moved by a fresh draw of the noise: row i by `std · u_i · g_i` with `u_i ~ U(0, 1)`
+    /// and `g_i ~ N(0, I_d)`, so the moves fill the whole ball up to the noise length instead
+    /// of a thin shell at it (a Gaussian in d dimensions concentrates at length `std √d`).
+    fn perturb(&mut self, z: &mut DMatrix<f64>) {
+        use rand::RngExt;
+        let normal = rand_distr::StandardNormal;
+        for mut row in z.row_iter_mut() {
+            let u: f64 = self.rng.random();
+            for v in row.iter_mut() {
+                let g: f64 = rand_distr::Distribution::sample(&normal, &mut self.rng);
+                *v += self.std * u * g;
+            }
+        }
+    }
 }
 
 fn check_finite(x: &DMatrix<f64>) -> Result<()> {
@@ -446,6 +579,7 @@ struct NetSide {
     iteration: usize,
     skipped: usize,
     logs: Vec<IterationLog>,
+    noise: Option<InputNoise>,
 }
 
 /// What a batch's target needs, none of it touched by the network: the sampler and its
@@ -606,16 +740,37 @@ impl NetSide {
             }
         };
         let scale = (config.batch_size as f64).sqrt();
-        let target = matrix_to_tensor(&(&aligned.coords * scale));
-        let y = self
-            .model
-            .net
-            .forward(&matrix_to_tensor(&self.model.standardize(&p.xb)));
-        // Eq. 15: (1/m) Σ_i ‖y_i − φ_i‖².
-        let loss = (y - target)
-            .pow_tensor_scalar(2)
-            .sum_dim_intlist(1, false, tch::Kind::Float)
-            .mean(tch::Kind::Float);
+        let mut target = &aligned.coords * scale;
+        let mut z = self.model.standardize(&p.xb);
+        if let Some(noise) = &mut self.noise {
+            // The batch as it is (the paper's step) and the moved copies that left the
+            // training support, with their kernel targets: inside the support the paper's
+            // targets alone decide.
+            let m = z.nrows();
+            let mut moved = z.clone();
+            noise.perturb(&mut moved);
+            let (moved_target, outside) = noise.targets(&z, &moved, &target);
+            let kept: Vec<usize> = (0..m).filter(|&i| outside[i]).collect();
+            let extra = kept.len();
+            z = z.resize_vertically(m + extra, 0.0);
+            z.rows_mut(m, extra).copy_from(&moved.select_rows(&kept));
+            target = target.resize_vertically(m + extra, 0.0);
+            target
+                .rows_mut(m, extra)
+                .copy_from(&moved_target.select_rows(&kept));
+        }
+        let target = matrix_to_tensor(&target);
+        let y = self.model.net.forward(&matrix_to_tensor(&z));
+        // Eq. 15: (1/m) Σ_i ‖y_i − φ_i‖², over the batch's m rows. Moved copies (input noise)
+        // add their squared errors to the same sum, so the batch's own rows keep their weight.
+        let squared = (y - target).pow_tensor_scalar(2);
+        let loss = if z.nrows() == p.xb.nrows() {
+            squared
+                .sum_dim_intlist(1, false, tch::Kind::Float)
+                .mean(tch::Kind::Float)
+        } else {
+            squared.sum(tch::Kind::Float) / p.xb.nrows() as f64
+        };
         self.opt
             .set_learning_rate(config.lr_schedule.learning_rate(
                 config.learning_rate,
@@ -691,9 +846,16 @@ impl BasisTrainer {
         let mut last_reason = String::new();
         for _ in 0..20 {
             sampler.draw_into(fresh, &mut rng, &mut batch)?;
-            match embed_checked(&mut embedder, &features(&batch)?, config) {
+            let xb = features(&batch)?;
+            match embed_checked(&mut embedder, &xb, config) {
                 Ok((coords, _)) => {
                     let aligner = BatchAligner::new(coords.rows(0, l).into_owned(), config.align)?;
+                    let noise = InputNoise::new(
+                        config.input_noise,
+                        &model.standardize(&xb),
+                        config.graph.knn.k,
+                        config.seed,
+                    );
                     return Ok(Self {
                         net: NetSide {
                             model,
@@ -701,6 +863,7 @@ impl BasisTrainer {
                             iteration: 0,
                             skipped: 0,
                             logs: Vec::with_capacity(config.iterations),
+                            noise,
                         },
                         reference_rows: batch.clone(),
                         prep: BatchPreparer {
@@ -867,6 +1030,7 @@ impl BasisTrainer {
                 aligner: self.prep.aligner.clone(),
                 reference_rows: self.reference_rows.clone(),
                 logs: self.net.logs.clone(),
+                noise: self.net.noise.clone(),
             }),
         };
         write_checkpoint(dir, &tensors, &meta)?;
@@ -903,6 +1067,7 @@ impl BasisTrainer {
                 iteration: state.iteration,
                 skipped: state.skipped,
                 logs: state.logs,
+                noise: state.noise,
             },
             reference_rows: state.reference_rows,
         })
@@ -962,6 +1127,54 @@ mod tests {
     }
 
     #[test]
+    fn input_noise_moves_inputs_and_re_targets_them_by_the_batch_kernel() {
+        // Three clean rows on a line with one-hot targets.
+        let clean = DMatrix::from_row_slice(3, 1, &[0.0, 1.0, 2.0]);
+        let targets = DMatrix::<f64>::identity(3, 3);
+        let noise = |bandwidth: f64| InputNoise {
+            std: 0.0,
+            bandwidth,
+            rng: ChaCha8Rng::seed_from_u64(0),
+        };
+        // A tiny bandwidth: an unmoved row keeps its own target exactly.
+        let (same, outside) = noise(1e-3).targets(&clean, &clean, &targets);
+        assert_eq!(outside, [false; 3]);
+        assert!((same - &targets).abs().max() < 1e-12);
+        // Far outside the support, beyond row 2: row 2's target (no underflow to 0/0).
+        let far = DMatrix::from_row_slice(1, 1, &[1e6]);
+        let (t, outside) = noise(0.5).targets(&clean, &far, &targets);
+        assert_eq!(outside, [true]);
+        assert!((t[(0, 2)] - 1.0).abs() < 1e-12 && t[(0, 0)] == 0.0, "{t}");
+        // Halfway between rows 0 and 1: the kernel's weights exp(−0.25/h²) for both, and
+        // exp(−2.25/h²) for row 2.
+        let mid = DMatrix::from_row_slice(1, 1, &[0.5]);
+        let (t, outside) = noise(1.0).targets(&clean, &mid, &targets);
+        assert_eq!(outside, [false], "0.5 from its nearest point, bandwidth 1");
+        let (a, b) = ((-0.25f64).exp(), (-2.25f64).exp());
+        let expected = [a / (2.0 * a + b), a / (2.0 * a + b), b / (2.0 * a + b)];
+        for (j, e) in expected.iter().enumerate() {
+            assert!((t[(0, j)] - e).abs() < 1e-12);
+        }
+        // Rows of the targets stay convex combinations.
+        assert!((t.row(0).sum() - 1.0).abs() < 1e-12);
+        // The noise: off by default, a length of about `factor` radii otherwise, every row
+        // moved within the ball of radius std·|g|.
+        let z = DMatrix::from_fn(40, 4, |i, j| ((i * 4 + j) as f64 * 0.37).sin());
+        assert!(InputNoise::new(0.0, &z, 5, 0).is_none());
+        let mut n = InputNoise::new(2.0, &z, 5, 0).unwrap();
+        assert!(n.std > 0.0 && n.bandwidth > 0.0);
+        let mut moved = z.clone();
+        n.perturb(&mut moved);
+        assert!(moved != z);
+        let again = {
+            let mut m2 = z.clone();
+            InputNoise::new(2.0, &z, 5, 0).unwrap().perturb(&mut m2);
+            m2
+        };
+        assert_eq!(moved, again, "the noise is a function of the seed");
+    }
+
+    #[test]
     fn bad_configurations_are_typed_errors() {
         let x = data();
         let anchors: Vec<usize> = (0..5).collect();
@@ -978,6 +1191,14 @@ mod tests {
             BasisModel::fit(&x, &anchors, &c, &mut none),
             Err(NnError::InvalidConfig(_))
         ));
+        for noise in [f64::NAN, -1.0, f64::INFINITY] {
+            let mut c = cfg();
+            c.input_noise = noise;
+            assert!(matches!(
+                BasisModel::fit(&x, &anchors, &c, &mut none),
+                Err(NnError::InvalidConfig(s)) if s.contains("input_noise")
+            ));
+        }
         let mut c = cfg();
         c.graph.knn.k = 30;
         assert!(matches!(
@@ -1093,11 +1314,25 @@ mod tests {
         }
     }
 
+    /// [`scheduled_cfg`] with input noise: its generator is part of the state too.
+    fn noisy_cfg() -> BasisConfig {
+        BasisConfig {
+            input_noise: 2.0,
+            ..scheduled_cfg()
+        }
+    }
+
     #[test]
     fn resumed_training_is_bit_identical_to_an_uninterrupted_run() {
+        for c in [scheduled_cfg(), noisy_cfg()] {
+            resume_matches_uninterrupted(&c);
+        }
+    }
+
+    fn resume_matches_uninterrupted(c: &BasisConfig) {
         let x = data();
         let anchors: Vec<usize> = (0..8).collect();
-        let c = scheduled_cfg();
+        let c = c.clone();
         let mut whole = BasisTrainer::new(&x, &anchors, &c).unwrap();
         whole.run(&x, 6, &mut |_| {}).unwrap();
 
@@ -1141,9 +1376,15 @@ mod tests {
 
     #[test]
     fn pipelined_training_is_bit_identical_to_serial_and_resumes_either_way() {
+        for c in [scheduled_cfg(), noisy_cfg()] {
+            pipelined_matches_serial(&c);
+        }
+    }
+
+    fn pipelined_matches_serial(c: &BasisConfig) {
         let x = data();
         let anchors: Vec<usize> = (0..8).collect();
-        let c = scheduled_cfg();
+        let c = c.clone();
         let threads = tch::get_num_threads();
         // The default leaves libtorch's thread count: reductions run in the same order.
         let pipe = PipelineConfig::default();
