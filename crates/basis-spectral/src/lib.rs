@@ -15,6 +15,7 @@ pub mod dense;
 pub mod diffusion;
 pub mod embedding;
 pub mod error;
+pub mod extension;
 pub mod lanczos;
 pub mod operator;
 pub mod progress;
@@ -28,6 +29,7 @@ pub use embedding::{
     laplacian_eigenmap_with,
 };
 pub use error::{Result, SpectralError};
+pub use extension::{KernelExtensionParams, kernel_extension};
 pub use lanczos::{
     LanczosParams, LanczosProgress, LanczosWorkspace, PartialEigen, lanczos, lanczos_with,
 };
