@@ -50,6 +50,8 @@ report = {
     "test_beyond_q99": float((d_test > q99).mean()),
     "test_beyond_training_max": float((d_test > d_train.max()).mean()),
     "nearest_centroid_error": float((nearest_centroid != yte).mean()),
+    "train_singular_values_relative": (lambda sv: (sv / sv[0]).tolist())(
+        np.linalg.svd(xtr - xtr.mean(0), compute_uv=False)),
     "feature_std_train": xtr.std(0).tolist(),
     "feature_std_test": xte.std(0).tolist(),
     "seeds": [],

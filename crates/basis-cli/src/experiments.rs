@@ -306,8 +306,9 @@ pub struct BasisArgs {
     /// priority in the config's "pipeline")
     #[arg(long)]
     pipeline: bool,
-    /// Input noise of the network step, as a multiple of the batch graph's neighbourhood
-    /// radius (ours; 0 is the paper's Algorithm 1; docs/out-of-sample.md)
+    /// Fit moved copies of every batch too, moved up to X cluster widths (the distance to the
+    /// (m/K)-th neighbour), for test points off the training support (ours; 0 is the paper's
+    /// Algorithm 1; 4 is the measured setting; docs/out-of-sample.md)
     #[arg(long, value_name = "X", default_value_t = ExperimentConfig::default().basis.input_noise)]
     input_noise: f64,
     /// Diagnostic: draw the anchors from the test set, as the official code does

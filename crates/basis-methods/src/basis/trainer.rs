@@ -62,13 +62,14 @@ pub struct BasisConfig {
     #[serde(default = "default_true")]
     pub standardize_inputs: bool,
     /// Ours, not the paper's (0, the default of [`BasisConfig`], is Algorithm 1 as published):
-    /// every network step sees its batch's inputs moved by Gaussian noise (targets unchanged),
-    /// of expected length `input_noise` × the batch graph's neighbourhood radius (the median
-    /// distance from a reference-set point to its k-th neighbour, in the network's standardised
-    /// input units). The network then maps a neighbourhood of every training point, not only
-    /// the point, to its target, so points outside the training support (wider test classes,
-    /// points between clusters) are not extrapolated off the embedding
-    /// (`docs/out-of-sample.md`).
+    /// every network step also fits a copy of its batch moved by noise of length up to
+    /// `input_noise` × r, where r is the median distance from a reference-set point to its
+    /// (m/K)-th neighbour (m/K batch points per eigenvector: about a cluster's width), in the
+    /// network's standardised input units. The moved points that leave the training support
+    /// get the batch's aligned coordinates carried to them by the graph's kernel. Points off
+    /// the support (test classes wider than the training classes, points between clusters) are
+    /// then embedded like their nearest training points instead of extrapolated toward the
+    /// origin (`docs/out-of-sample.md`; 4 is the setting measured there).
     #[serde(default)]
     pub input_noise: f64,
 }
@@ -276,7 +277,7 @@ struct InputNoise {
 const TARGET_BANDWIDTH_NEIGHBOUR: usize = 7;
 
 impl InputNoise {
-    /// Noise of expected length `factor` × the median distance from a row of `z` to its
+    /// Noise of length up to about `factor` × the median distance from a row of `z` to its
     /// k-th nearest other row (`None` when `factor` is 0), its generator seeded from `seed`
     /// on a stream of its own (the batches' draws are not touched).
     fn new(factor: f64, z: &DMatrix<f64>, k: usize, seed: u64) -> Option<Self> {
@@ -853,7 +854,7 @@ impl BasisTrainer {
                     let noise = InputNoise::new(
                         config.input_noise,
                         &model.standardize(&xb),
-                        config.graph.knn.k,
+                        config.batch_size / k.max(1),
                         config.seed,
                     );
                     return Ok(Self {
