@@ -911,27 +911,24 @@ pub fn prepare(config: &ExperimentConfig, progress: bool) -> Result<Prepared> {
         let column = DMatrix::from_iterator(labels.len(), 1, labels.iter().map(|&v| v as f64));
         basis_data::io::write_atomic(out.join(name), &encode_npy(&column))?;
     }
-    // No probe for this row: the training graph's eigenvectors live in a different basis of
-    // their eigenspaces (signs, rotations), so a probe trained on them says nothing here.
-    let analytic_report = Report::evaluate(
-        &ReportInputs {
-            embedding: &analytic,
-            labels: Some(&data.test.labels),
-            analytic: Some(&analytic),
-            probe_train: None,
-        },
-        &config.report,
-    )?;
-    let features_report = Report::evaluate(
-        &ReportInputs {
-            embedding: &features.test,
-            labels: Some(&data.test.labels),
-            analytic: None,
-            probe_train: None,
-        },
-        &config.report,
-    )?;
-    // The training side of the generalisation check: the training graph's own eigenvectors.
+    // The rows scored on the test points without a network: no probe (the training graph's
+    // eigenvectors live in a different basis of their eigenspaces, signs and rotations, so a
+    // probe trained on them says nothing here).
+    let score_on_test = |embedding: &DMatrix<f64>, reference: Option<&DMatrix<f64>>| {
+        Report::evaluate(
+            &ReportInputs {
+                embedding,
+                labels: Some(&data.test.labels),
+                analytic: reference,
+                probe_train: None,
+            },
+            &config.report,
+        )
+    };
+    let analytic_report = score_on_test(&analytic, Some(&analytic))?;
+    let features_report = score_on_test(&features.test, None)?;
+    // The training side of the generalisation check: the training graph's own eigenvectors,
+    // and the same carried to the test points by the graph's kernel.
     let analytic_train = analytic_embedding(
         &features.train,
         &config.basis.graph,
@@ -939,24 +936,17 @@ pub fn prepare(config: &ExperimentConfig, progress: bool) -> Result<Prepared> {
     )?
     .embedding
     .coords;
-    let extended = basis_spectral::kernel_extension(
-        &features.train,
-        &analytic_train,
-        &features.test,
-        &basis_spectral::KernelExtensionParams {
-            k: config.basis.graph.knn.k.min(features.train.nrows()),
-            ..Default::default()
-        },
-    )?;
-    let extension_report = Report::evaluate(
-        &ReportInputs {
-            embedding: &extended,
-            labels: Some(&data.test.labels),
-            analytic: Some(&analytic),
-            probe_train: None,
-        },
-        &config.report,
-    )?;
+    let extended =
+        basis_spectral::kernel_extension(&features.train, &analytic_train, &features.test, &{
+            let k = config.basis.graph.knn.k.min(features.train.nrows());
+            basis_spectral::KernelExtensionParams {
+                k,
+                scale_neighbor: basis_spectral::KernelExtensionParams::default()
+                    .scale_neighbor
+                    .min(k),
+            }
+        })?;
+    let extension_report = score_on_test(&extended, Some(&analytic))?;
     Ok(Prepared {
         data,
         features,
