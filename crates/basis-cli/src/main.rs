@@ -171,6 +171,11 @@ struct FitArgs {
     /// Seed of every random choice
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// BASiS only: also fit moved copies of every batch, moved up to X cluster widths, for new
+    /// points off the training support (ours; 0 is the paper's Algorithm 1; 4 is the measured
+    /// setting; docs/out-of-sample.md)
+    #[arg(long, value_name = "X", default_value_t = 0.0)]
+    input_noise: f64,
     /// The whole method configuration as JSON (a MethodConfig); the options above are then
     /// ignored except --method, --input, --labels, --seed and --out
     #[arg(long)]
@@ -301,11 +306,18 @@ fn fit(a: &FitArgs) -> CliResult<()> {
             c.basis.embedding.k = a.k;
             c.basis.batch_size = a.batch_size;
             c.basis.iterations = a.iterations;
+            c.basis.input_noise = a.input_noise;
             c.anchors_per_class = a.anchors_per_class;
             c.anchor_strategy = a.anchors.strategy();
             c
         }
     };
+    if method != Method::Basis && a.input_noise != 0.0 {
+        return Err(format!(
+            "--input-noise is a BASiS setting; {} does not take it",
+            method.name()
+        ));
+    }
     if method == Method::Basis && config.anchor_strategy.needs_labels() && labels.is_none() {
         return Err("per-class anchors need --labels; use --anchors uniform or k-means-plus-plus for unlabelled data".into());
     }

@@ -381,6 +381,24 @@ fn cases(dir: &Path) -> Vec<Case> {
             "invalid value",
         ),
         (
+            "input noise NaN",
+            fit(&["--input-noise", "nan"]),
+            1,
+            "input_noise must be finite",
+        ),
+        (
+            "input noise below 0",
+            fit(&["--input-noise=-1"]),
+            1,
+            "input_noise must be finite",
+        ),
+        (
+            "input noise for a method that has none",
+            fit(&["--method", "spectralnet", "--input-noise", "2"]),
+            1,
+            "BASiS setting",
+        ),
+        (
             "a config that is not JSON",
             fit(&["--config", &file(dir, "bad.json", b"{")]),
             1,
