@@ -766,6 +766,14 @@ pub fn run_seed(
     let test_out = model.embed(&features.test)?;
     let train_out = model.embed(&features.train)?;
     basis_data::io::write_atomic(dir.join("test_embedding.npy"), &encode_npy(&test_out))?;
+    // k-means of the scores seeded by the run's seed.
+    let seeded_report = ReportParams {
+        kmeans: basis_metrics::KMeansParams {
+            seed,
+            ..config.report.kmeans
+        },
+        ..config.report
+    };
     let report = Report::evaluate(
         &ReportInputs {
             embedding: &test_out,
@@ -773,13 +781,7 @@ pub fn run_seed(
             analytic: Some(analytic),
             probe_train: Some((&train_out, train_labels)),
         },
-        &ReportParams {
-            kmeans: basis_metrics::KMeansParams {
-                seed,
-                ..config.report.kmeans
-            },
-            ..config.report
-        },
+        &seeded_report,
     )?;
     let train_report = Report::evaluate(
         &ReportInputs {
@@ -788,13 +790,7 @@ pub fn run_seed(
             analytic: Some(analytic_train),
             probe_train: None,
         },
-        &ReportParams {
-            kmeans: basis_metrics::KMeansParams {
-                seed,
-                ..config.report.kmeans
-            },
-            ..config.report
-        },
+        &seeded_report,
     )?;
     let principal_sin2 = basis_metrics::principal_angles(&test_out, analytic)?
         .into_iter()
