@@ -1133,7 +1133,7 @@ pub fn summary_markdown(s: &ExperimentSummary) -> String {
     out
 }
 
-/// The generalisation check of a BASiS run: the test features\' own k-means clustering and the
+/// The generalisation check of a BASiS run: the test features' own k-means clustering and the
 /// analytic test eigenvectors beside the network on its training and its test points, with the
 /// two ratios a user should look at first (the embedding must not cluster worse than its
 /// inputs; test d_G should stay near training d_G).

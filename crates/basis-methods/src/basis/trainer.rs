@@ -285,20 +285,24 @@ impl InputNoise {
             return None;
         }
         let (m, d) = z.shape();
+        // Every row's squared distances to the other rows, sorted once for both radii.
+        let sorted: Vec<Vec<f64>> = (0..m)
+            .map(|i| {
+                let mut dist: Vec<f64> = (0..m)
+                    .filter(|&o| o != i)
+                    .map(|o| (z.row(i) - z.row(o)).norm_squared())
+                    .collect();
+                dist.sort_unstable_by(f64::total_cmp);
+                dist
+            })
+            .collect();
         // Median distance to the j-th nearest other row (1-based, clamped to what exists).
         let median_kth = |j: usize| -> f64 {
-            let mut radii: Vec<f64> = (0..m)
-                .map(|i| {
-                    let mut dist: Vec<f64> = (0..m)
-                        .filter(|&o| o != i)
-                        .map(|o| (z.row(i) - z.row(o)).norm_squared())
-                        .collect();
-                    if dist.is_empty() {
-                        return 0.0;
-                    }
-                    let kth = j.clamp(1, dist.len()) - 1;
-                    dist.select_nth_unstable_by(kth, f64::total_cmp);
-                    dist[kth].sqrt()
+            let mut radii: Vec<f64> = sorted
+                .iter()
+                .map(|dist| match dist.len() {
+                    0 => 0.0,
+                    len => dist[j.clamp(1, len) - 1].sqrt(),
                 })
                 .collect();
             let mid = radii.len() / 2;
