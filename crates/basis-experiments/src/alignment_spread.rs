@@ -265,7 +265,9 @@ fn unusable(e: &ExperimentError) -> Option<String> {
         ExperimentError::Align(
             a @ (AlignError::RankDeficient { .. } | AlignError::NoConsensus { .. }),
         ) => Some(a.to_string()),
-        ExperimentError::InvalidConfig(s) if s.starts_with("degenerate batch") => Some(s.clone()),
+        ExperimentError::Spectral(e @ basis_spectral::SpectralError::TooManyComponents { .. }) => {
+            Some(e.to_string())
+        }
         _ => None,
     }
 }
@@ -277,13 +279,7 @@ fn embed(
     config: &AlignmentSpreadConfig,
 ) -> Result<DMatrix<f64>> {
     let g = batch_graph(&x.select_rows(batch), &config.graph)?;
-    let representable = config.embedding.k + usize::from(config.embedding.drop_trivial);
-    if g.components > representable {
-        return Err(ExperimentError::InvalidConfig(format!(
-            "degenerate batch: {} graph components but only {representable} eigenvectors",
-            g.components
-        )));
-    }
+    config.embedding.check_components(g.components)?;
     let e = laplacian_eigenmap(&g, &config.embedding)?;
     Ok(e.coords)
 }

@@ -6,6 +6,7 @@
 //! reports NMI and ACC. Writes a Fig. 1-style PNG (each embedding coordinate as
 //! colour over the plane, with the held-out clustering), the model and a JSON report.
 
+use crate::Result;
 use basis_align::AlignConfig;
 use basis_data::sampling::sample_anchors_per_class;
 use basis_data::toy::{ToyKind, ToyParams};
@@ -14,7 +15,6 @@ use basis_graph::{
 };
 use basis_methods::basis::{BasisConfig, BasisModel, IterationLog};
 use basis_metrics::{KMeansParams, Report, ReportInputs, ReportParams, kmeans};
-use basis_nn::Result;
 use basis_plot::{
     Cell, Chart, Field, Figure, Layer, Legend, LegendEntry, Mark, Points, Written, categorical,
     diverging, padded_range,

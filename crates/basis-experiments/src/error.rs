@@ -27,10 +27,15 @@ pub enum ExperimentError {
     /// Scoring.
     #[error(transparent)]
     Metrics(#[from] basis_metrics::MetricsError),
-    /// A method (feature `nn`).
+    /// A method (feature `nn`). Its graph, spectral, align, metrics, data and network errors
+    /// arrive as this enum's own variants (see the `From` impl), never nested here.
     #[cfg(feature = "nn")]
     #[error(transparent)]
-    Method(#[from] basis_methods::MethodError),
+    Method(basis_methods::MethodError),
+    /// The network crate: libtorch, checkpoints, a diverged loss (feature `nn`).
+    #[cfg(feature = "nn")]
+    #[error(transparent)]
+    Nn(basis_nn::NnError),
     /// The eigenvector networks (feature `nn`).
     #[cfg(feature = "nn")]
     #[error(transparent)]
@@ -56,6 +61,37 @@ pub enum ExperimentError {
         /// Why the last unusable batch was rejected.
         reason: String,
     },
+}
+
+#[cfg(feature = "nn")]
+impl From<basis_nn::NnError> for ExperimentError {
+    fn from(e: basis_nn::NnError) -> Self {
+        match e {
+            basis_nn::NnError::Data(e) => Self::Data(e),
+            basis_nn::NnError::Json(e) => Self::Json(e),
+            basis_nn::NnError::InvalidConfig(s) => Self::InvalidConfig(s),
+            e => Self::Nn(e),
+        }
+    }
+}
+
+#[cfg(feature = "nn")]
+impl From<basis_methods::MethodError> for ExperimentError {
+    /// Flattens: a method's graph, spectral, align, metrics, data or network error becomes the
+    /// same variant here, so a caller matches `ExperimentError::Graph(..)` wherever it arose.
+    fn from(e: basis_methods::MethodError) -> Self {
+        use basis_methods::MethodError as M;
+        match e {
+            M::Graph(e) => Self::Graph(e),
+            M::Spectral(e) => Self::Spectral(e),
+            M::Align(e) => Self::Align(e),
+            M::Metrics(e) => Self::Metrics(e),
+            M::Data(e) => Self::Data(e),
+            M::Nn(e) => e.into(),
+            M::InvalidConfig(s) => Self::InvalidConfig(s),
+            e => Self::Method(e),
+        }
+    }
 }
 
 /// Shorthand for results of this crate.

@@ -13,6 +13,7 @@
 //! - Every seed: anchors, batches, network weights and RANSAC draws come from it; training
 //!   is checkpointed and resumed when a checkpoint of the same configuration is found.
 
+use crate::{ExperimentError, Result};
 use basis_data::clusters::{SubspaceBlobsParams, subspace_blobs};
 use basis_data::fashion_mnist::{FashionMnistConfig, Split, load_fashion_mnist};
 use basis_data::npy::{encode_npy, read_npy};
@@ -23,7 +24,6 @@ use basis_methods::basis::{paper_basis_config, seeded_basis_config};
 use basis_metrics::{Report, ReportInputs, ReportParams};
 use basis_nn::progress::progress_bar;
 use basis_nn::siamese::{SiameseConfig, train_siamese};
-use basis_nn::{NnError, Result};
 use basis_spectral::analytic_embedding;
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
@@ -192,7 +192,7 @@ pub fn load_dataset(spec: &str) -> Result<Dataset> {
     }
     let part = |name: &str| {
         find(&dir, &[name]).ok_or_else(|| {
-            NnError::from(DataError::MissingDataset {
+            ExperimentError::from(DataError::MissingDataset {
                 path: dir.join(name),
                 hint: "a .npy data set needs train_x.npy, train_y.npy, test_x.npy, test_y.npy"
                     .into(),
@@ -344,7 +344,7 @@ pub fn siamese_features(
         }
     }
     let side = data.image_side.ok_or_else(|| {
-        NnError::InvalidConfig(format!(
+        ExperimentError::InvalidConfig(format!(
             "Siamese features need square images; rows have {} columns (use raw features)",
             data.train.dim()
         ))
@@ -564,15 +564,6 @@ fn report_values(r: &Report) -> [f64; 5] {
     ]
 }
 
-/// A method-crate error as this module's error type.
-fn method_error(e: basis_methods::MethodError) -> NnError {
-    match e {
-        basis_methods::MethodError::Nn(e) => e,
-        basis_methods::MethodError::Data(e) => e.into(),
-        other => NnError::InvalidConfig(other.to_string()),
-    }
-}
-
 /// What a checkpoint was trained on: the shape and an FNV-1a hash of the bits of every value of
 /// the training features, so a resume on other data (another subset, other features) is
 /// detected.
@@ -631,8 +622,7 @@ pub fn run_seed(
         config.anchors_per_class,
         config.anchors_per_class * config.basis.embedding.k,
         seed,
-    )
-    .map_err(method_error)?;
+    )?;
     // Test-set anchors (the official code's transductive choice): the chosen test rows are
     // appended to the training features and become the anchors.
     let transductive;
@@ -699,7 +689,7 @@ pub fn run_seed(
             (true, Some(t)) => Some(t),
             _ if config.start_over => None,
             _ => {
-                return Err(NnError::InvalidConfig(format!(
+                return Err(ExperimentError::InvalidConfig(format!(
                     "{} is not a checkpoint of this run: {}; pass --start-over to discard it and \
                      train seed {seed} from the start, or choose another --out",
                     ckpt.display(),
@@ -718,8 +708,7 @@ pub fn run_seed(
             if ckpt.exists() {
                 std::fs::remove_dir_all(&ckpt).map_err(|e| DataError::io(&ckpt, e))?;
             }
-            let text = serde_json::to_string_pretty(&fingerprint)
-                .map_err(|e| NnError::InvalidConfig(e.to_string()))?;
+            let text = serde_json::to_string_pretty(&fingerprint)?;
             basis_data::io::write_atomic(&fingerprint_path, text.as_bytes())?;
             BasisTrainer::new(x, &anchors, &basis)?
         }
@@ -965,7 +954,9 @@ pub fn run_experiment(
     progress: bool,
 ) -> Result<ExperimentSummary> {
     if seeds.is_empty() {
-        return Err(NnError::InvalidConfig("at least one seed is needed".into()));
+        return Err(ExperimentError::InvalidConfig(
+            "at least one seed is needed".into(),
+        ));
     }
     let Prepared {
         data,
@@ -1271,14 +1262,14 @@ mod tests {
     fn missing_or_incomplete_data_sets_are_typed_errors() {
         assert!(matches!(
             load_dataset("/nonexistent/data"),
-            Err(NnError::Data(DataError::MissingDataset { .. }))
+            Err(ExperimentError::Data(DataError::MissingDataset { .. }))
         ));
         let dir = std::env::temp_dir().join(format!("basis-npyset-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("train_x.npy"), encode_npy(&DMatrix::zeros(3, 2))).unwrap();
         assert!(matches!(
             load_dataset(dir.to_str().unwrap()),
-            Err(NnError::Data(DataError::MissingDataset { .. }))
+            Err(ExperimentError::Data(DataError::MissingDataset { .. }))
         ));
         std::fs::write(
             dir.join("train_y.npy"),
@@ -1289,7 +1280,7 @@ mod tests {
         std::fs::write(dir.join("test_y.npy"), encode_npy(&DMatrix::zeros(2, 1))).unwrap();
         assert!(matches!(
             load_dataset(dir.to_str().unwrap()),
-            Err(NnError::Data(DataError::InvalidParameter(_)))
+            Err(ExperimentError::Data(DataError::InvalidParameter(_)))
         ));
         std::fs::remove_dir_all(&dir).unwrap();
     }

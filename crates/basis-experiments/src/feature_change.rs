@@ -16,13 +16,13 @@
 //! [`plot_feature_change`] redraws both from a run's `report.json`.
 
 use crate::fashion_mnist::{ExperimentConfig, FeatureSource, load_dataset, restrict};
+use crate::{ExperimentError, Result};
 use basis_align::{AlignConfig, AlignModel, FeatureChangeAligner};
 use basis_data::sampling::sample_anchors_per_class;
 use basis_methods::basis::BasisTrainer;
 use basis_metrics::{KMeansParams, NmiNormalization, clustering_accuracy, kmeans, nmi};
 use basis_nn::progress::progress_bar;
 use basis_nn::siamese::{ImageTensor, SiameseConfig, SiameseTrainer};
-use basis_nn::{NnError, Result};
 use basis_plot::{
     CATEGORICAL, Cell, Chart, Figure, Layer, Legend, Points, Scale, Series, categorical,
     method_style,
@@ -176,18 +176,20 @@ pub fn run_feature_change(
 ) -> Result<FeatureChangeReport> {
     let c = config;
     if c.spectral_every == 0 || c.eval_every == 0 || c.feature_iterations == 0 {
-        return Err(NnError::InvalidConfig(
+        return Err(ExperimentError::InvalidConfig(
             "feature_iterations, spectral_every and eval_every must be >= 1".into(),
         ));
     }
     if c.data.features != FeatureSource::Siamese {
-        return Err(NnError::InvalidConfig(
+        return Err(ExperimentError::InvalidConfig(
             "Algorithm 2 learns the features: it needs the Siamese feature source".into(),
         ));
     }
     let data = load_dataset(&c.data.dataset)?;
     let side = data.image_side.ok_or_else(|| {
-        NnError::InvalidConfig("Algorithm 2 needs square images for the Siamese network".into())
+        ExperimentError::InvalidConfig(
+            "Algorithm 2 needs square images for the Siamese network".into(),
+        )
     })?;
     let train = restrict(&data.train, &c.data.classes, c.data.limit_train, "train")?;
     let test = restrict(&data.test, &c.data.classes, c.data.limit_test, "test")?;
@@ -223,7 +225,7 @@ pub fn run_feature_change(
     let out_dim = siamese_config.output_dim;
     let mut trainer =
         BasisTrainer::with_features(train.len(), out_dim, &anchors, &basis, None, &|rows| {
-            siamese.net().features_of(&images, rows)
+            Ok(siamese.net().features_of(&images, rows)?)
         })?;
     let l = anchors.len();
     let anchor_rows: Vec<usize> = (0..l).collect();
@@ -252,7 +254,7 @@ pub fn run_feature_change(
                 Err(e) => bar.println(format!("iteration {it}: reference not re-embedded: {e}")),
             }
             let net = siamese.net();
-            let s = trainer.step_with(&|rows| net.features_of(&images, rows))?;
+            let s = trainer.step_with(&|rows| Ok(net.features_of(&images, rows)?))?;
             curves.spectral_loss.push((it, s.loss));
             bar.set_message(format!(
                 "contrastive {:.4} spectral {:.4}",
@@ -269,7 +271,7 @@ pub fn run_feature_change(
             let seed = c.seed;
             let scores = [
                 analytic_embedding(&val_feats, &basis.graph, &basis.embedding)
-                    .map_err(NnError::from)
+                    .map_err(ExperimentError::from)
                     .and_then(|a| clustering(&a.embedding.coords, &val_labels, classes, seed)),
                 clustering(&train_out, &train_labels, classes, seed),
                 clustering(&val_out, &val_labels, classes, seed),

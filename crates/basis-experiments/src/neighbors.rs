@@ -8,8 +8,7 @@
 //! (one chart per metric, mean ± std over the seeds, and a legend).
 
 use crate::table1::{METRICS, MethodResults, Table1, Table1Config, run_table1};
-use basis_methods::{MethodError, Result};
-use basis_nn::NnError;
+use crate::{ExperimentError, Result};
 use basis_plot::{Cell, Chart, Figure, Layer, Legend, Series};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -44,7 +43,7 @@ impl NeighborSweepConfig {
         ks.sort_unstable();
         ks.dedup();
         if ks.is_empty() || ks.len() != self.neighbors.len() {
-            return Err(MethodError::InvalidConfig(format!(
+            return Err(ExperimentError::InvalidConfig(format!(
                 "neighbours must be a non-empty list without repeats, got {:?}",
                 self.neighbors
             )));
@@ -54,8 +53,7 @@ impl NeighborSweepConfig {
                 .experiment
                 .basis
                 .graph
-                .check_batch_size(self.table.experiment.basis.batch_size)
-                .map_err(NnError::from)?;
+                .check_batch_size(self.table.experiment.basis.batch_size)?;
         }
         Ok(())
     }
@@ -128,22 +126,15 @@ pub fn run_neighbor_sweep(
         points,
     };
     let out = &config.out_dir;
-    let io = |e: basis_data::DataError| MethodError::Nn(NnError::from(e));
     basis_data::io::write_atomic(
         out.join("neighbors.json"),
-        serde_json::to_string_pretty(&sweep)
-            .map_err(NnError::from)?
-            .as_bytes(),
-    )
-    .map_err(io)?;
+        serde_json::to_string_pretty(&sweep)?.as_bytes(),
+    )?;
     basis_data::io::write_atomic(
         out.join("neighbors.md"),
         neighbor_sweep_markdown(&sweep).as_bytes(),
-    )
-    .map_err(io)?;
-    neighbor_sweep_plot(&sweep)
-        .save(out.join("neighbors"))
-        .map_err(NnError::from)?;
+    )?;
+    neighbor_sweep_plot(&sweep).save(out.join("neighbors"))?;
     Ok(sweep)
 }
 

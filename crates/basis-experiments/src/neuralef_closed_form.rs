@@ -13,10 +13,9 @@
 //! in `L²(p)` (grid points weighted by the density), which is what the eigenfunctions are
 //! orthogonal in; outside the data the unweighted functions are not determined by samples.
 
+use crate::{ExperimentError, Result};
 use basis_methods::neuralef::{KernelSpec, NeuralEfConfig, Objective, fit_neuralef};
-use basis_methods::{MethodError, Result};
 use basis_nn::MlpConfig;
-use basis_nn::NnError;
 use basis_nn::schedule::LrSchedule;
 use basis_plot::figure::{Cell, Chart, Figure, Layer, Legend, Series};
 use basis_plot::method_style;
@@ -84,7 +83,7 @@ impl ClosedFormConfig {
     pub fn check(&self) -> Result<()> {
         let pos = |v: f64| v.is_finite() && v > 0.0;
         if !pos(self.input_std) || !pos(self.length_scale) || !pos(self.grid_half_width) {
-            return Err(MethodError::InvalidConfig(format!(
+            return Err(ExperimentError::InvalidConfig(format!(
                 "closed form: σ, ℓ and the grid width must be finite and > 0, got {}, {}, {}",
                 self.input_std, self.length_scale, self.grid_half_width
             )));
@@ -94,7 +93,7 @@ impl ClosedFormConfig {
             || self.batch_size > self.n_train
             || self.grid_points < 2
         {
-            return Err(MethodError::InvalidConfig(format!(
+            return Err(ExperimentError::InvalidConfig(format!(
                 "closed form: need 0 < K < batch size ≤ training points and ≥ 2 grid points, got K = {}, B = {}, n = {}, {} grid points",
                 self.k, self.batch_size, self.n_train, self.grid_points
             )));
@@ -205,7 +204,7 @@ pub fn run_closed_form(config: &ClosedFormConfig, progress: bool) -> Result<Clos
     let truth = GaussianEigenpairs::new(c.input_std, c.length_scale);
     let mut rng = ChaCha8Rng::seed_from_u64(c.seed ^ 0x00C1_05ED);
     let normal = Normal::new(0.0, c.input_std)
-        .map_err(|e| MethodError::InvalidConfig(format!("input density: {e}")))?;
+        .map_err(|e| ExperimentError::InvalidConfig(format!("input density: {e}")))?;
     let x = DMatrix::from_iterator(
         c.n_train,
         1,
@@ -253,7 +252,7 @@ pub fn run_closed_form(config: &ClosedFormConfig, progress: bool) -> Result<Clos
     let s = 2.0 * c.length_scale * c.length_scale;
     let kernel = |u: f64, v: f64| (-(u - v) * (u - v) / s).exp();
     let km = DMatrix::from_fn(c.n_train, c.n_train, |i, j| kernel(x[i], x[j]));
-    let op = DenseOperator::new(&km).map_err(NnError::from)?;
+    let op = DenseOperator::new(&km)?;
     let pairs = lanczos(
         &op,
         &LanczosParams {
@@ -263,8 +262,7 @@ pub fn run_closed_form(config: &ClosedFormConfig, progress: bool) -> Result<Clos
             seed: c.seed,
             ..Default::default()
         },
-    )
-    .map_err(NnError::from)?;
+    )?;
     let nystrom: Vec<Vec<f64>> = (0..c.k)
         .map(|j| {
             let mu = pairs.values[j];
@@ -311,22 +309,15 @@ pub fn run_closed_form(config: &ClosedFormConfig, progress: bool) -> Result<Clos
         curves,
     };
     let out = &c.out_dir;
-    let io = |e: basis_data::DataError| MethodError::Nn(NnError::from(e));
     basis_data::io::write_atomic(
         out.join("closed_form.json"),
-        serde_json::to_string_pretty(&report)
-            .map_err(NnError::from)?
-            .as_bytes(),
-    )
-    .map_err(io)?;
+        serde_json::to_string_pretty(&report)?.as_bytes(),
+    )?;
     basis_data::io::write_atomic(
         out.join("closed_form.md"),
         closed_form_markdown(&report).as_bytes(),
-    )
-    .map_err(io)?;
-    closed_form_plot(&report)
-        .save(out.join("eigenfunctions"))
-        .map_err(NnError::from)?;
+    )?;
+    closed_form_plot(&report).save(out.join("eigenfunctions"))?;
     Ok(report)
 }
 

@@ -16,11 +16,12 @@
 //! not fatal to the comparison.
 
 use crate::fashion_mnist::{ExperimentConfig, MeanStd, Prepared, prepare};
+use crate::{ExperimentError, Result};
+use basis_methods::MethodError;
 use basis_methods::baselines::BaselineConfig;
 use basis_methods::method::{Embedder, Method, MethodConfig, TrainingSet};
 use basis_methods::neuralef::NeuralEfConfig;
 use basis_methods::specnet2::rayleigh_ritz::rayleigh_ritz;
-use basis_methods::{MethodError, Result};
 use basis_metrics::{KMeansParams, Report, ReportInputs, ReportParams};
 use basis_nn::NnError;
 use nalgebra::{DMatrix, DVector};
@@ -327,8 +328,7 @@ fn score(
             },
             ..config.report
         },
-    )
-    .map_err(NnError::from)?)
+    )?)
 }
 
 /// Whether `e` is the outcome of training itself (recorded in the table) rather than of bad
@@ -337,7 +337,8 @@ fn is_training_failure(e: &MethodError) -> bool {
     matches!(
         e,
         MethodError::RankDeficient { .. }
-            | MethodError::Nn(NnError::Diverged { .. } | NnError::TooManySkipped { .. })
+            | MethodError::TooManySkipped { .. }
+            | MethodError::Nn(NnError::Diverged { .. })
     )
 }
 
@@ -406,7 +407,7 @@ fn run_method_seed(
     let ms_per_iteration = 1e3 * t.elapsed().as_secs_f64() / iterations as f64;
     let reports = match fitted {
         Err(e) if is_training_failure(&e) => Err(e.to_string()),
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
         Ok(model) => {
             model.save(&dir.join("model"))?;
             let test_out = model.embed(&p.features.test)?;
@@ -419,8 +420,7 @@ fn run_method_seed(
             if let Some(clusters) = model.clusters(&p.features.test) {
                 let own = reports[0]
                     .clone()
-                    .with_clusters(&p.data.test.labels, &clusters?)
-                    .map_err(NnError::from)?;
+                    .with_clusters(&p.data.test.labels, &clusters?)?;
                 reports.push(own);
             }
             Ok(reports)
@@ -434,13 +434,7 @@ fn run_method_seed(
         reports,
         ms_per_iteration,
     };
-    basis_data::io::write_atomic(
-        &path,
-        serde_json::to_string_pretty(&outcome)
-            .map_err(NnError::from)?
-            .as_bytes(),
-    )
-    .map_err(NnError::from)?;
+    basis_data::io::write_atomic(&path, serde_json::to_string_pretty(&outcome)?.as_bytes())?;
     Ok(outcome)
 }
 
@@ -471,7 +465,7 @@ fn row_names(config: &Table1Config, runs: &[Run]) -> Vec<(usize, String)> {
 /// `config.experiment.out_dir`.
 pub fn run_table1(config: &Table1Config, seeds: &[u64], progress: bool) -> Result<Table1> {
     if seeds.is_empty() || config.methods.is_empty() {
-        return Err(MethodError::InvalidConfig(
+        return Err(ExperimentError::InvalidConfig(
             "at least one seed and one method are needed".into(),
         ));
     }
@@ -520,13 +514,9 @@ pub fn run_table1(config: &Table1Config, seeds: &[u64], progress: bool) -> Resul
     };
     basis_data::io::write_atomic(
         out.join("table1.json"),
-        serde_json::to_string_pretty(&table)
-            .map_err(NnError::from)?
-            .as_bytes(),
-    )
-    .map_err(NnError::from)?;
-    basis_data::io::write_atomic(out.join("table1.md"), table1_markdown(&table).as_bytes())
-        .map_err(NnError::from)?;
+        serde_json::to_string_pretty(&table)?.as_bytes(),
+    )?;
+    basis_data::io::write_atomic(out.join("table1.md"), table1_markdown(&table).as_bytes())?;
     Ok(table)
 }
 

@@ -12,8 +12,8 @@
 use crate::fashion_mnist::{
     ExperimentConfig, FeatureSource, MeanStd, SUBSPACE_BLOBS, run_experiment,
 };
+use crate::{ExperimentError, Result};
 use basis_data::npy::read_npy;
-use basis_nn::{NnError, Result};
 use basis_plot::{Cell, Chart, Figure, Layer, Legend, Scale, Series};
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
@@ -87,7 +87,7 @@ pub fn run_tightness_sweep(
     progress: bool,
 ) -> Result<TightnessSweep> {
     if config.spreads.is_empty() {
-        return Err(NnError::InvalidConfig("no spreads to sweep".into()));
+        return Err(ExperimentError::InvalidConfig("no spreads to sweep".into()));
     }
     let mut points = Vec::with_capacity(config.spreads.len());
     for &spread in &config.spreads {

@@ -206,10 +206,6 @@ pub(crate) fn standardize(
     DMatrix::from_fn(x.nrows(), x.ncols(), |i, j| (x[(i, j)] - mean[j]) / std[j])
 }
 
-pub(crate) fn nn_err(e: impl Into<NnError>) -> MethodError {
-    MethodError::Nn(e.into())
-}
-
 /// A baseline run in progress: what every method's training loop works on.
 pub(crate) struct BaselineSetup<'a> {
     pub(crate) config: BaselineConfig,
@@ -263,10 +259,7 @@ impl BaselineSetup<'_> {
             }
             return Ok(());
         };
-        let state = (
-            self.rng.clone(),
-            BatchGraphBuilder::new(self.config.graph).map_err(nn_err)?,
-        );
+        let state = (self.rng.clone(), BatchGraphBuilder::new(self.config.graph)?);
         let (rng, _) = run_pipelined(
             &pipeline,
             iterations,
@@ -278,16 +271,16 @@ impl BaselineSetup<'_> {
         Ok(())
     }
 
-    /// Counts a skipped batch (loss NaN); too many is `NnError::TooManySkipped`.
+    /// Counts a skipped batch (loss NaN); too many is `MethodError::TooManySkipped`.
     pub(crate) fn skip(&mut self, it: usize, why: String) -> Result<()> {
         self.skipped += 1;
         self.losses.push(f64::NAN);
         if self.skipped as f64 > self.config.max_skipped_fraction * self.config.iterations as f64 {
-            return Err(MethodError::Nn(NnError::TooManySkipped {
+            return Err(MethodError::TooManySkipped {
                 skipped: self.skipped,
                 total: it + 1,
                 reason: why,
-            }));
+            });
         }
         Ok(())
     }
@@ -315,7 +308,7 @@ pub fn fit_baseline_with(
     observer: &mut dyn FnMut(usize, f64),
 ) -> Result<TrainedBaseline> {
     if let Some(p) = pipeline {
-        p.check().map_err(nn_err)?;
+        p.check()?;
     }
     let (n, d) = x.shape();
     let c = config;
@@ -341,7 +334,7 @@ pub fn fit_baseline_with(
             method.name()
         )));
     }
-    c.graph.check_batch_size(c.batch_size).map_err(nn_err)?;
+    c.graph.check_batch_size(c.batch_size)?;
     let mean = DVector::from_iterator(d, x.column_iter().map(|col| col.mean()));
     let std = DVector::from_iterator(
         d,
@@ -354,7 +347,7 @@ pub fn fit_baseline_with(
     let vs = nn::VarStore::new(Device::Cpu);
     let mut net = Mlp::new(&vs.root(), d, c.k, &c.mlp);
     net.init_from_seed(c.seed);
-    let opt = Adam::new(&vs, AdamParams::with_learning_rate(c.learning_rate)).map_err(nn_err)?;
+    let opt = Adam::new(&vs, AdamParams::with_learning_rate(c.learning_rate))?;
     let mut setup = BaselineSetup {
         config: c.clone(),
         x,
@@ -363,7 +356,7 @@ pub fn fit_baseline_with(
         net,
         opt,
         rng: ChaCha8Rng::seed_from_u64(c.seed ^ 0xBA5E_11E5),
-        graphs: BatchGraphBuilder::new(c.graph).map_err(nn_err)?,
+        graphs: BatchGraphBuilder::new(c.graph)?,
         normalized: c.graph.laplacian == LaplacianKind::SymmetricNormalized,
         losses: Vec::with_capacity(c.iterations),
         skipped: 0,
@@ -394,11 +387,7 @@ pub(crate) fn batch_affinity(
     x: &DMatrix<f64>,
     rows: &[usize],
 ) -> Result<DMatrix<f64>> {
-    Ok(graphs
-        .build(&x.select_rows(rows))
-        .map_err(nn_err)?
-        .affinity
-        .clone())
+    Ok(graphs.build(&x.select_rows(rows))?.affinity.clone())
 }
 
 /// One Adam step on `loss`; a non-finite loss is `NnError::Diverged`.
@@ -412,10 +401,11 @@ pub(crate) fn adam_step(
     opt.backward_step(loss);
     let v = loss.double_value(&[]);
     if !v.is_finite() {
-        return Err(nn_err(NnError::Diverged {
+        return Err(NnError::Diverged {
             iteration: it,
             loss: v,
-        }));
+        }
+        .into());
     }
     observer(it, v);
     losses.push(v);

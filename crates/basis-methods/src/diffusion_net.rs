@@ -4,7 +4,7 @@
 //! in advance, so it cannot use mini-batches).
 
 use crate::Result;
-use crate::baselines::{BaselineSetup, Post, adam_step, batch_affinity, nn_err};
+use crate::baselines::{BaselineSetup, Post, adam_step, batch_affinity};
 use basis_nn::convert::matrix_to_tensor;
 use basis_spectral::{DiffusionParams, diffusion_map};
 use nalgebra::DMatrix;
@@ -49,8 +49,7 @@ pub(crate) fn train(s: &mut BaselineSetup, observer: &mut dyn FnMut(usize, f64))
             t: c.diffusion_time,
             ..Default::default()
         },
-    )
-    .map_err(nn_err)?;
+    )?;
     let deg: Vec<f64> = w.row_iter().map(|r| r.sum()).collect();
     let p = DMatrix::from_fn(w.nrows(), w.ncols(), |i, j| w[(i, j)] / deg[i]);
     let (pt, target) = (matrix_to_tensor(&p), matrix_to_tensor(&dm.coords));

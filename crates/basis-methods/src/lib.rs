@@ -34,6 +34,7 @@ pub mod anchors;
 pub mod baselines;
 pub mod basis;
 pub mod diffusion_net;
+pub mod error;
 pub mod method;
 pub mod neuralef;
 pub mod pipeline;
@@ -42,54 +43,4 @@ pub mod spectralnet;
 
 pub use method::{Embedder, Method, MethodConfig, TrainingSet};
 
-/// Everything that can go wrong in a method.
-#[derive(Debug, thiserror::Error)]
-pub enum MethodError {
-    /// Input shapes that do not fit together.
-    #[error("shape mismatch: {0}")]
-    Shape(String),
-    /// A NaN or infinite value in the input.
-    #[error("non-finite input: {0}")]
-    NonFinite(String),
-    /// The model's coordinates of some points are NaN or infinite (inputs far outside the
-    /// training range, or a model whose weights are not finite).
-    #[error(
-        "the model gives non-finite coordinates for {rows} of {n} points (first: row {first}, whose largest input magnitude is {magnitude:e})"
-    )]
-    NonFiniteOutput {
-        /// Points with a non-finite coordinate.
-        rows: usize,
-        /// Points embedded.
-        n: usize,
-        /// The first such point.
-        first: usize,
-        /// Its largest input magnitude.
-        magnitude: f64,
-    },
-    /// The batch's outputs (or `YᵀDY`) have lost rank: no orthonormalisation exists.
-    #[error(
-        "rank deficient: {what} has numerical rank {rank} of {needed} (condition {condition:.3e})"
-    )]
-    RankDeficient {
-        /// Which matrix.
-        what: String,
-        /// Numerical rank found.
-        rank: usize,
-        /// Rank needed.
-        needed: usize,
-        /// Ratio of the largest to the smallest singular value (or diagonal of R).
-        condition: f64,
-    },
-    /// A configuration that cannot be used (the message says why).
-    #[error("invalid configuration: {0}")]
-    InvalidConfig(String),
-    /// Reading or sampling the data failed.
-    #[error(transparent)]
-    Data(#[from] basis_data::DataError),
-    /// The network crate failed.
-    #[error(transparent)]
-    Nn(#[from] basis_nn::NnError),
-}
-
-/// Shorthand for results of this crate.
-pub type Result<T> = std::result::Result<T, MethodError>;
+pub use error::{MethodError, Result};

@@ -8,8 +8,8 @@
 //! count, gives the same weights bit for bit. Diffusion Net trains on one fixed batch and
 //! has nothing to overlap.
 
+use crate::MethodError;
 pub use crate::basis::PipelineConfig;
-use basis_nn::NnError;
 use std::sync::mpsc::sync_channel;
 use std::time::Instant;
 
@@ -30,7 +30,7 @@ pub(crate) fn run_pipelined<S, T, E>(
 where
     S: Send,
     T: Send,
-    E: From<NnError> + Send,
+    E: From<MethodError> + Send,
 {
     pipeline.check()?;
     let previous_threads = tch::get_num_threads();
@@ -58,10 +58,7 @@ where
         for t in 0..count {
             let start = Instant::now();
             let Ok(item) = rx.recv() else {
-                outcome = Err(NnError::InvalidConfig(
-                    "pipeline: the batch worker stopped early".into(),
-                )
-                .into());
+                outcome = Err(MethodError::PipelineWorker("stopped early").into());
                 break;
             };
             let waited = start.elapsed().as_secs_f64();
@@ -71,11 +68,9 @@ where
             }
         }
         drop(rx);
-        let state = worker.join().map_err(|_| {
-            E::from(NnError::InvalidConfig(
-                "pipeline: the batch worker panicked".into(),
-            ))
-        })?;
+        let state = worker
+            .join()
+            .map_err(|_| E::from(MethodError::PipelineWorker("panicked")))?;
         outcome.map(|()| state)
     });
     if pipeline.torch_threads.is_some() {

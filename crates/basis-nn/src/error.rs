@@ -25,18 +25,6 @@ pub enum NnError {
         /// The loss value.
         loss: f64,
     },
-    /// Too many batches had to be skipped (degenerate graph or anchors).
-    #[error(
-        "{skipped} of {total} batches were skipped (last reason: {reason}); check the graph parameters"
-    )]
-    TooManySkipped {
-        /// Batches skipped.
-        skipped: usize,
-        /// Batches drawn.
-        total: usize,
-        /// Why the last one was skipped.
-        reason: String,
-    },
     /// A checkpoint is missing a tensor, has the wrong shapes or is corrupt.
     #[error("checkpoint: {0}")]
     Checkpoint(String),
@@ -46,21 +34,6 @@ pub enum NnError {
     /// Data loading, sampling or writing failed.
     #[error(transparent)]
     Data(#[from] basis_data::DataError),
-    /// Graph construction failed.
-    #[error(transparent)]
-    Graph(#[from] basis_graph::GraphError),
-    /// The eigen-decomposition failed.
-    #[error(transparent)]
-    Spectral(#[from] basis_spectral::SpectralError),
-    /// Alignment failed.
-    #[error(transparent)]
-    Align(#[from] basis_align::AlignError),
-    /// Scoring failed.
-    #[error(transparent)]
-    Metrics(#[from] basis_metrics::MetricsError),
-    /// Plotting failed.
-    #[error(transparent)]
-    Plot(#[from] basis_plot::PlotError),
     /// (De)serialising a configuration failed.
     #[error("JSON: {0}")]
     Json(#[from] serde_json::Error),

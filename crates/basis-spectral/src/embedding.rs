@@ -195,6 +195,24 @@ impl EmbeddingParams {
             .lanczos(self.k, Which::Smallest)
             .check(n.max(requested), usize::from(self.drop_trivial))
     }
+
+    /// Eigenvectors computed: K, plus the trivial one when it is dropped.
+    pub fn representable(&self) -> usize {
+        self.k + usize::from(self.drop_trivial)
+    }
+
+    /// [`SpectralError::TooManyComponents`] when a graph with `components` components has more
+    /// of them than the eigenvectors computed can represent (each adds a zero eigenvalue).
+    pub fn check_components(&self, components: usize) -> Result<()> {
+        let representable = self.representable();
+        if components > representable {
+            return Err(SpectralError::TooManyComponents {
+                components,
+                representable,
+            });
+        }
+        Ok(())
+    }
 }
 
 /// An embedding: `n × K` coordinates (row `i` is φ_i of Eq. 3), the
@@ -863,6 +881,24 @@ mod tests {
 
     fn path(n: usize) -> DMatrix<f64> {
         DMatrix::from_fn(n, n, |i, j| if i.abs_diff(j) == 1 { 1.0 } else { 0.0 })
+    }
+
+    #[test]
+    fn components_beyond_the_eigenvectors_are_a_typed_degenerate_batch() {
+        let p = EmbeddingParams {
+            k: 3,
+            drop_trivial: true,
+            ..Default::default()
+        };
+        assert_eq!(p.representable(), 4);
+        assert!(p.check_components(4).is_ok());
+        assert_eq!(
+            p.check_components(5),
+            Err(SpectralError::TooManyComponents {
+                components: 5,
+                representable: 4
+            })
+        );
     }
 
     fn params(k: usize, drop_trivial: bool, method: EigenMethod) -> EmbeddingParams {

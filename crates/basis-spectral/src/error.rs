@@ -56,6 +56,19 @@ pub enum SpectralError {
         /// The best estimate.
         best: Box<crate::lanczos::PartialEigen>,
     },
+    /// A batch graph with more connected components than the embedding has eigenvectors:
+    /// each component adds a zero eigenvalue, so the K leading eigenvectors cannot tell them
+    /// apart. A property of the random draw of a batch, which trainers may skip.
+    #[error(
+        "degenerate batch: {components} graph components but only {representable} eigenvectors"
+    )]
+    TooManyComponents {
+        /// Components of the graph (as counted by the caller: connected, or as the eigensolver
+        /// resolved them).
+        components: usize,
+        /// Eigenvectors the embedding computes (K, plus a dropped trivial one).
+        representable: usize,
+    },
     /// Building the graph failed.
     #[error(transparent)]
     Graph(#[from] GraphError),

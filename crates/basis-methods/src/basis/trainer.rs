@@ -14,15 +14,17 @@
 //! change the subspace. Inputs are standardised with the
 //! training set's per-feature mean and standard deviation (kept in the model).
 
+use crate::error::skippable;
+use crate::{MethodError, Result};
 use basis_align::{AlignConfig, AlignError, AlignedBatch, BatchAligner};
 use basis_data::sampling::BatchSampler;
-use basis_graph::{BatchGraphParams, GraphError};
+use basis_graph::BatchGraphParams;
+use basis_nn::NnError;
 use basis_nn::adam::{Adam, AdamParams};
 use basis_nn::checkpoint::{load_variables, named_variables, read_checkpoint, write_checkpoint};
 use basis_nn::convert::{matrix_to_tensor, tensor_to_matrix};
 use basis_nn::mlp::{Mlp, MlpConfig};
 use basis_nn::schedule::LrSchedule;
-use basis_nn::{NnError, Result};
 use basis_spectral::{BatchEmbedder, EmbeddingParams};
 use nalgebra::DMatrix;
 use rand::SeedableRng;
@@ -102,7 +104,7 @@ impl BasisConfig {
     /// called before anchors are drawn, so that K = 0, a batch larger than the data or zero
     /// iterations are named as such, not as an anchor count that cannot be drawn.
     pub fn check_settings(&self, n: usize) -> Result<()> {
-        let bad = |s: String| Err(NnError::InvalidConfig(s));
+        let bad = |s: String| Err(MethodError::InvalidConfig(s));
         if self.iterations == 0 {
             return bad("iterations must be >= 1".into());
         }
@@ -144,7 +146,7 @@ impl BasisConfig {
     pub fn check(&self, n: usize, l: usize) -> Result<()> {
         self.check_settings(n)?;
         if self.batch_size <= l {
-            return Err(NnError::InvalidConfig(format!(
+            return Err(MethodError::InvalidConfig(format!(
                 "batch size {} must exceed the {l} anchors",
                 self.batch_size
             )));
@@ -380,26 +382,10 @@ impl InputNoise {
 fn check_finite(x: &DMatrix<f64>) -> Result<()> {
     for (col, c) in x.column_iter().enumerate() {
         if let Some(row) = c.iter().position(|v| !v.is_finite()) {
-            return Err(NnError::NonFinite { row, col });
+            return Err(MethodError::NonFinite(format!("row {row}, column {col}")));
         }
     }
     Ok(())
-}
-
-/// A batch problem that justifies skipping the batch rather than failing the run.
-fn skippable(e: &NnError) -> Option<String> {
-    match e {
-        NnError::Graph(
-            g @ (GraphError::Disconnected { .. }
-            | GraphError::IsolatedNode { .. }
-            | GraphError::ZeroScale(_)),
-        ) => Some(g.to_string()),
-        NnError::Align(a @ (AlignError::RankDeficient { .. } | AlignError::NoConsensus { .. })) => {
-            Some(a.to_string())
-        }
-        NnError::InvalidConfig(s) if s.starts_with("degenerate batch") => Some(s.clone()),
-        _ => None,
-    }
 }
 
 /// Per-feature mean and standard deviation of the rows of `x` (deviation 1 for a constant feature).
@@ -453,20 +439,20 @@ impl BasisModel {
         meta: ModelMeta,
     ) -> Result<Self> {
         if meta.mean.len() != meta.input_dim || meta.std.len() != meta.input_dim {
-            return Err(NnError::Checkpoint(format!(
+            return Err(MethodError::Nn(NnError::Checkpoint(format!(
                 "standardisation has {}/{} entries for {} inputs",
                 meta.mean.len(),
                 meta.std.len(),
                 meta.input_dim
-            )));
+            ))));
         }
         if let Some(j) = (0..meta.input_dim)
             .find(|&j| !(meta.mean[j].is_finite() && meta.std[j].is_finite() && meta.std[j] > 0.0))
         {
-            return Err(NnError::Checkpoint(format!(
+            return Err(MethodError::Nn(NnError::Checkpoint(format!(
                 "input {j} is standardised with mean {} and deviation {}; a deviation must be finite and > 0",
                 meta.mean[j], meta.std[j]
-            )));
+            ))));
         }
         let mut model = BasisModel::build(
             meta.input_dim,
@@ -505,7 +491,7 @@ impl BasisModel {
     /// Network outputs for the rows of `x` (n × d) → n × K. Batched internally.
     pub fn embed(&self, x: &DMatrix<f64>) -> Result<DMatrix<f64>> {
         if x.ncols() != self.input_dim {
-            return Err(NnError::Shape(format!(
+            return Err(MethodError::Shape(format!(
                 "model expects {} features, got {}",
                 self.input_dim,
                 x.ncols()
@@ -634,7 +620,7 @@ impl BatchPreparer {
             self.aligner
                 .align(&coords, &self.anchor_rows)
                 .map(|a| (a, comps))
-                .map_err(NnError::from)
+                .map_err(MethodError::from)
         });
         Ok(PreparedBatch {
             xb,
@@ -690,7 +676,7 @@ impl PipelineConfig {
     /// Typed error for a queue of depth 0 or 0 libtorch threads.
     pub fn check(&self) -> Result<()> {
         if self.depth == 0 || self.torch_threads == Some(0) {
-            return Err(NnError::InvalidConfig(format!(
+            return Err(MethodError::InvalidConfig(format!(
                 "pipeline: depth {} and {:?} libtorch threads (both must be ≥ 1)",
                 self.depth, self.torch_threads
             )));
@@ -735,7 +721,7 @@ impl NetSide {
                 log.wall_seconds = before + start.elapsed().as_secs_f64();
                 self.logs.push(log.clone());
                 if self.skipped as f64 > config.max_skipped_fraction * config.iterations as f64 {
-                    return Err(NnError::TooManySkipped {
+                    return Err(MethodError::TooManySkipped {
                         skipped: self.skipped,
                         total: it + 1,
                         reason,
@@ -788,7 +774,8 @@ impl NetSide {
             return Err(NnError::Diverged {
                 iteration: it,
                 loss: loss_value,
-            });
+            }
+            .into());
         }
         log.loss = loss_value;
         log.anchor_rms_residual = aligned.fit.rms_residual();
@@ -808,7 +795,7 @@ impl BasisTrainer {
     pub fn new(x: &DMatrix<f64>, anchors: &[usize], config: &BasisConfig) -> Result<Self> {
         let (n, d) = x.shape();
         if n == 0 || d == 0 {
-            return Err(NnError::Shape(format!("empty training data ({n}×{d})")));
+            return Err(MethodError::Shape(format!("empty training data ({n}×{d})")));
         }
         check_finite(x)?;
         Self::with_features(n, d, anchors, config, Some(x), &|rows| {
@@ -887,7 +874,7 @@ impl BasisTrainer {
                 },
             }
         }
-        Err(NnError::TooManySkipped {
+        Err(MethodError::TooManySkipped {
             skipped: 20,
             total: 20,
             reason: format!("no usable reference set: {last_reason}"),
@@ -937,7 +924,7 @@ impl BasisTrainer {
     fn check_data(&self, x: &DMatrix<f64>) -> Result<()> {
         let n = self.prep.sampler.pool_size() + self.prep.sampler.anchors().len();
         if x.ncols() != self.net.model.input_dim() || x.nrows() != n {
-            return Err(NnError::Shape(format!(
+            return Err(MethodError::Shape(format!(
                 "training data {} × {} for a trainer of {n} points with {} features",
                 x.nrows(),
                 x.ncols(),
@@ -1047,7 +1034,9 @@ impl BasisTrainer {
     pub fn resume(dir: impl AsRef<Path>) -> Result<Self> {
         let (tensors, meta): (_, CheckpointMeta) = read_checkpoint(dir)?;
         let state = meta.trainer.ok_or_else(|| {
-            NnError::Checkpoint("this checkpoint holds a model only, no training state".into())
+            MethodError::Nn(NnError::Checkpoint(
+                "this checkpoint holds a model only, no training state".into(),
+            ))
         })?;
         let model = BasisModel::from_checkpoint(&tensors, meta.model)?;
         let config = model.config.clone();
@@ -1086,23 +1075,12 @@ fn embed_checked(
     xb: &DMatrix<f64>,
     config: &BasisConfig,
 ) -> Result<(DMatrix<f64>, usize)> {
-    let e = match graphs.embed(xb) {
-        // Graph failures (a split or degenerate batch) stay graph errors, so they can be skipped.
-        Err(basis_spectral::SpectralError::Graph(g)) => return Err(g.into()),
-        e => e,
-    };
-    let e = e?;
+    let e = graphs.embed(xb)?;
     // Components as the eigensolver saw them (never fewer than the connected ones): clusters
     // joined only by weights too small to register count separately, since each adds a zero
     // eigenvalue.
-    let components = e.components;
-    let representable = config.embedding.k + usize::from(config.embedding.drop_trivial);
-    if components > representable {
-        return Err(NnError::InvalidConfig(format!(
-            "degenerate batch: {components} graph components but only {representable} eigenvectors"
-        )));
-    }
-    Ok((e.coords, components))
+    config.embedding.check_components(e.components)?;
+    Ok((e.coords, e.components))
 }
 
 #[cfg(test)]
@@ -1188,32 +1166,35 @@ mod tests {
         c.batch_size = 100;
         assert!(matches!(
             BasisModel::fit(&x, &anchors, &c, &mut none),
-            Err(NnError::InvalidConfig(_))
+            Err(MethodError::InvalidConfig(_))
         ));
         let mut c = cfg();
         c.learning_rate = f64::NAN;
         assert!(matches!(
             BasisModel::fit(&x, &anchors, &c, &mut none),
-            Err(NnError::InvalidConfig(_))
+            Err(MethodError::InvalidConfig(_))
         ));
         for noise in [f64::NAN, -1.0, f64::INFINITY] {
             let mut c = cfg();
             c.input_noise = noise;
             assert!(matches!(
                 BasisModel::fit(&x, &anchors, &c, &mut none),
-                Err(NnError::InvalidConfig(s)) if s.contains("input_noise")
+                Err(MethodError::InvalidConfig(s)) if s.contains("input_noise")
             ));
         }
         let mut c = cfg();
         c.graph.knn.k = 30;
         assert!(matches!(
             BasisModel::fit(&x, &anchors, &c, &mut none),
-            Err(NnError::Graph(_))
+            Err(
+                MethodError::Spectral(basis_spectral::SpectralError::Graph(_))
+                    | MethodError::Graph(_)
+            )
         ));
         // Too few anchors for K = 2: K + 1 = 3 are needed.
         assert!(matches!(
             BasisModel::fit(&x, &[0, 1], &cfg(), &mut none),
-            Err(NnError::Align(AlignError::TooFewAnchors {
+            Err(MethodError::Align(AlignError::TooFewAnchors {
                 got: 2,
                 needed: 3,
                 ..
@@ -1223,11 +1204,11 @@ mod tests {
         bad[(4, 1)] = f64::INFINITY;
         assert!(matches!(
             BasisModel::fit(&bad, &anchors, &cfg(), &mut none),
-            Err(NnError::NonFinite { row: 4, col: 1 })
+            Err(MethodError::NonFinite(s)) if s == "row 4, column 1"
         ));
         assert!(matches!(
             BasisModel::fit(&DMatrix::zeros(0, 2), &anchors, &cfg(), &mut none),
-            Err(NnError::Shape(_))
+            Err(MethodError::Shape(_))
         ));
     }
 
@@ -1279,11 +1260,11 @@ mod tests {
         assert_eq!(m.embed(&x).unwrap().shape(), (60, 2));
         assert!(matches!(
             m.embed(&DMatrix::zeros(3, 5)),
-            Err(NnError::Shape(_))
+            Err(MethodError::Shape(_))
         ));
         let mut bad = x.clone();
         bad[(0, 0)] = f64::NAN;
-        assert!(matches!(m.embed(&bad), Err(NnError::NonFinite { .. })));
+        assert!(matches!(m.embed(&bad), Err(MethodError::NonFinite(_))));
     }
 
     fn scratch(tag: &str) -> std::path::PathBuf {
@@ -1359,7 +1340,7 @@ mod tests {
         a.save(&dir).unwrap();
         assert!(matches!(
             BasisTrainer::resume(&dir),
-            Err(NnError::Checkpoint(_))
+            Err(MethodError::Nn(NnError::Checkpoint(_)))
         ));
         std::fs::remove_dir_all(&dir).unwrap();
     }
@@ -1468,7 +1449,7 @@ mod tests {
         ] {
             assert!(matches!(
                 t.run_pipelined(&x, 3, &bad, &mut |_| {}),
-                Err(NnError::InvalidConfig(_))
+                Err(MethodError::InvalidConfig(_))
             ));
         }
         assert_eq!(t.iteration(), 0);
@@ -1482,9 +1463,9 @@ mod tests {
         for bad in [&wide, &short] {
             assert!(matches!(
                 t.run_pipelined(bad, 4, &pipe, &mut |_| {}),
-                Err(NnError::Shape(_))
+                Err(MethodError::Shape(_))
             ));
-            assert!(matches!(t.step(bad), Err(NnError::Shape(_))));
+            assert!(matches!(t.step(bad), Err(MethodError::Shape(_))));
         }
         assert_eq!(t.iteration(), 0);
     }
@@ -1516,7 +1497,7 @@ mod tests {
         };
         assert!(matches!(
             BasisTrainer::new(&x, &anchors, &bad),
-            Err(NnError::InvalidConfig(_))
+            Err(MethodError::InvalidConfig(_))
         ));
     }
 

@@ -223,11 +223,9 @@ impl NeuralEfConfig {
         if let KernelSpec::Gaussian { length_scale } = self.kernel {
             positive("the Gaussian kernel's length scale", length_scale)?;
         }
-        self.schedule.check().map_err(MethodError::Nn)?;
+        self.schedule.check()?;
         if self.kernel == KernelSpec::NormalizedGraph {
-            self.graph
-                .check_batch_size(self.batch_size)
-                .map_err(|e| MethodError::Nn(e.into()))?;
+            self.graph.check_batch_size(self.batch_size)?;
         }
         Ok(())
     }

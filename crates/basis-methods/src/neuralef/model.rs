@@ -7,7 +7,7 @@ use super::loss::{
     neuralef_loss,
 };
 use super::network::NeuralEfNet;
-use crate::baselines::{nn_err, standardize};
+use crate::baselines::standardize;
 use crate::method::Method;
 use crate::pipeline::{PipelineConfig, run_pipelined};
 use crate::{MethodError, Result};
@@ -81,9 +81,7 @@ struct KernelBuilder {
 impl KernelBuilder {
     fn new(config: &NeuralEfConfig) -> Result<Self> {
         let graphs = match config.kernel {
-            KernelSpec::NormalizedGraph => {
-                Some(BatchGraphBuilder::new(config.graph).map_err(nn_err)?)
-            }
+            KernelSpec::NormalizedGraph => Some(BatchGraphBuilder::new(config.graph)?),
             KernelSpec::Gaussian { .. } => None,
         };
         Ok(Self {
@@ -103,7 +101,7 @@ impl KernelBuilder {
                 }))
             }
             (_, Some(graphs)) => {
-                let w = &graphs.build(xb).map_err(nn_err)?.affinity;
+                let w = &graphs.build(xb)?.affinity;
                 Ok(normalized_affinity(w))
             }
             (KernelSpec::NormalizedGraph, None) => unreachable!("built with a graph builder"),
@@ -305,8 +303,7 @@ fn fit_from(
     let z = standardize(x, &mean, &std);
     let vs = nn::VarStore::new(Device::Cpu);
     let net = NeuralEfNet::new(&vs.root(), d, c);
-    let mut opt =
-        Adam::new(&vs, AdamParams::with_learning_rate(c.learning_rate)).map_err(nn_err)?;
+    let mut opt = Adam::new(&vs, AdamParams::with_learning_rate(c.learning_rate))?;
     let batches = ChaCha8Rng::seed_from_u64(c.seed ^ 0x4E45_F00D);
     let mut noise = ChaCha8Rng::seed_from_u64(c.seed ^ 0x6A3B_E110);
     let k = c.k;
@@ -352,13 +349,13 @@ fn fit_from(
             }
         };
         if !value.is_finite() {
-            return Err(nn_err(NnError::Diverged {
+            return Err(NnError::Diverged {
                 iteration: it,
                 loss: value,
-            }));
+            }
+            .into());
         }
-        opt.set_learning_rate(c.schedule.learning_rate(c.learning_rate, it, c.iterations))
-            .map_err(nn_err)?;
+        opt.set_learning_rate(c.schedule.learning_rate(c.learning_rate, it, c.iterations))?;
         opt.backward_step(&surrogate);
         ema(&mut running_rms, &rms, c.momentum);
         let lambda: Vec<f64> = rayleigh.iter().map(|r| r / c.output_scale).collect();

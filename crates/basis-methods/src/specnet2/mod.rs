@@ -6,7 +6,7 @@
 pub mod rayleigh_ritz;
 
 use crate::Result;
-use crate::baselines::{BaselineSetup, Post, adam_step, batch_affinity, nn_err};
+use crate::baselines::{BaselineSetup, Post, adam_step, batch_affinity};
 use crate::spectralnet::degrees;
 use basis_nn::convert::{matrix_to_tensor, tensor_to_matrix};
 use nalgebra::{DMatrix, DVector};
@@ -38,8 +38,7 @@ pub(crate) fn train(s: &mut BaselineSetup, observer: &mut dyn FnMut(usize, f64))
     for _ in 0..c.ritz_batches.max(1) {
         let rows = s.draw();
         let w = batch_affinity(&mut s.graphs, s.x, &rows)?;
-        let y = tensor_to_matrix(&s.net.forward(&matrix_to_tensor(&s.z.select_rows(&rows))))
-            .map_err(nn_err)?;
+        let y = tensor_to_matrix(&s.net.forward(&matrix_to_tensor(&s.z.select_rows(&rows))))?;
         let wy = &w * &y;
         d_all.extend(w.row_iter().map(|r| r.sum()));
         y_all = stack(&y_all, &y);

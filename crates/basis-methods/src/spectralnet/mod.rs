@@ -46,7 +46,7 @@ pub(crate) fn train(s: &mut BaselineSetup, observer: &mut dyn FnMut(usize, f64))
         // rank is checked first, so a collapsed output skips the batch instead of
         // differentiating a singular factorisation.
         let out = s.net.forward(&xt);
-        let y_raw = tensor_to_matrix(&out.detach()).map_err(crate::baselines::nn_err)?;
+        let y_raw = tensor_to_matrix(&out.detach())?;
         if let Err(e) = OrthonormLayer::fit(&y_raw, DEFAULT_RCOND) {
             return s.skip(it, e.to_string());
         }
@@ -57,8 +57,7 @@ pub(crate) fn train(s: &mut BaselineSetup, observer: &mut dyn FnMut(usize, f64))
     })?;
     let _g = tch::no_grad_guard();
     let rows = s.draw();
-    let y = tensor_to_matrix(&s.net.forward(&matrix_to_tensor(&s.z.select_rows(&rows))))
-        .map_err(crate::baselines::nn_err)?;
+    let y = tensor_to_matrix(&s.net.forward(&matrix_to_tensor(&s.z.select_rows(&rows))))?;
     Ok(Post::Orthonorm(OrthonormLayer::fit(&y, DEFAULT_RCOND)?))
 }
 
