@@ -2,7 +2,7 @@
 
 use basis::data::sampling::sample_anchors_per_class;
 use basis::data::toy::{ToyKind, ToyParams};
-use basis::experiments::demo::{DemoConfig, run_demo};
+use basis::experiments::demo::{Demo, DemoConfig};
 use basis::methods::basis::BasisModel;
 use basis::metrics::{KMeansParams, NmiNormalization, clustering_accuracy, kmeans, nmi};
 use basis::nn::MlpConfig;
@@ -99,10 +99,15 @@ fn demo_writes_its_outputs() {
     let mut cfg = tiny_network(small_config());
     cfg.basis.iterations = 30;
     cfg.out_dir = std::env::temp_dir().join(format!("basis-demo-{}", std::process::id()));
-    let r = run_demo(&cfg, false).unwrap();
-    for p in &r.outputs {
+    let outcome =
+        basis::experiments::engine::run::<Demo>(&cfg, &basis::experiments::RunContext::default())
+            .unwrap();
+    let r = &outcome.report;
+    for p in &outcome.written {
         assert!(p.exists(), "{} missing", p.display());
     }
+    // report.json, report.md, summary.json, embedding.png, embedding.svg, run.json
+    assert_eq!(outcome.written.len(), 6);
     // The model is a checkpoint directory that loads back.
     BasisModel::load(cfg.out_dir.join("model")).unwrap();
     let figure = basis::plot::Written {

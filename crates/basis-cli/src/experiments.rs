@@ -1,57 +1,35 @@
 //! `basis demo`, `basis reproduce …` and `basis sweep …`: the paper's experiments and the
-//! toolkit's sweeps, each a library function of `basis-experiments` with a serialisable
-//! configuration.
+//! toolkit's sweeps, each an [`Experiment`] of `basis-experiments` run by its engine.
 //!
-//! Every experiment takes `--config FILE` (its whole configuration as JSON, as
-//! `--print-config` shows it); an option given on the command line overrides the file. The
-//! defaults shown in `--help` are read from the configuration types' `Default`s, so help and
-//! behaviour cannot drift apart.
+//! Every command is the same generic handler ([`handle`]) around its own clap `Args`, which
+//! say only how its options map onto its configuration ([`ExperimentArgs`]). So every command
+//! takes `--config FILE` (its whole configuration as JSON, as `--print-config` shows it; an
+//! option given on the command line overrides the file), `--out DIR`, `--replot` (redraw the
+//! tables and figures from `OUT`'s report, running nothing) and `--no-progress`, and behaves
+//! the same with them. Tables go to stdout, progress and the list of files written to stderr.
+//! The defaults shown in `--help` are read from the configuration types' `Default`s, so help
+//! and behaviour cannot drift apart.
 
-use crate::{CliResult, MethodArg, err, write_json};
-use basis_data::io::write_atomic;
+use crate::{CliResult, MethodArg, err};
 use basis_data::toy::ToyKind;
-use basis_experiments::alignment_spread::{
-    AlignmentSpreadConfig, SpreadDataset, run_alignment_spread,
-};
-use basis_experiments::demo::{DemoConfig, run_demo};
-use basis_experiments::fashion_mnist::{
-    ExperimentConfig, FeatureSource, run_experiment, summary_markdown,
-};
-use basis_experiments::feature_change::{FeatureChangeConfig, run_feature_change};
-use basis_experiments::ggae::{
-    GgaeConfig, GgaeReport, ggae_markdown, run_ggae, write_table_and_figures as write_ggae_files,
-};
-use basis_experiments::graph_sweep::{
-    GraphSweepConfig, GraphSweepReport, SklearnKnn, graph_sweep_markdown, run_graph_sweep,
-};
-use basis_experiments::link_prediction::{
-    LinkPredictionConfig, LinkPredictionReport, link_prediction_markdown, run_link_prediction,
-    write_table_and_figure,
-};
-use basis_experiments::neighbors::{
-    NeighborSweepConfig, neighbor_sweep_markdown, neighbor_sweep_plot, run_neighbor_sweep,
-};
-use basis_experiments::neuralef_closed_form::{
-    ClosedFormConfig, closed_form_markdown, run_closed_form,
-};
-use basis_experiments::segmentation::{
-    SegmentationConfig, run_segmentation, segmentation_markdown,
-};
-use basis_experiments::spectral_sweep::{
-    ScipySpectral, SpectralSweepConfig, SpectralSweepReport, run_spectral_sweep,
-    spectral_sweep_markdown,
-};
-use basis_experiments::table1::{Table1Config, run_table1, table1_markdown};
-use basis_experiments::tightness::{
-    TightnessSweepConfig, run_tightness_sweep, tightness_markdown, tightness_plot,
-};
-use basis_metrics::Report;
+use basis_experiments::alignment_spread::{AlignmentSpreadConfig, Fig3, SpreadDataset};
+use basis_experiments::demo::{Demo, DemoConfig};
+use basis_experiments::engine::{self, Experiment, RunContext};
+use basis_experiments::fashion_mnist::{BasisRow, ExperimentConfig, FeatureSource};
+use basis_experiments::feature_change::{FeatureChange, FeatureChangeConfig};
+use basis_experiments::ggae::{Ggae, GgaeConfig};
+use basis_experiments::graph_sweep::{GraphSweep, GraphSweepConfig};
+use basis_experiments::link_prediction::{LinkPrediction, LinkPredictionConfig};
+use basis_experiments::neighbors::{NeighborSweepConfig, Neighbors};
+use basis_experiments::neuralef_closed_form::{ClosedForm, ClosedFormConfig};
+use basis_experiments::segmentation::{Segmentation, SegmentationConfig};
+use basis_experiments::spectral_sweep::{SpectralSweep, SpectralSweepConfig};
+use basis_experiments::table1::{NeuralefAblations, Table1Comparison, Table1Config};
+use basis_experiments::tightness::{Tightness, TightnessSweepConfig};
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, Subcommand, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Which options the user gave on the command line (the rest keep the configuration's value).
 pub struct Given<'a>(pub &'a ArgMatches);
@@ -70,7 +48,7 @@ impl Given<'_> {
     }
 }
 
-/// Options every experiment takes.
+/// Options every experiment takes, handled by [`handle`] the same way for all of them.
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// The whole configuration as JSON (as --print-config shows it); options given on the
@@ -80,6 +58,13 @@ pub struct RunArgs {
     /// Print the effective configuration as JSON and exit
     #[arg(long)]
     print_config: bool,
+    /// Output directory [default: the configuration's, see --print-config]
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Redraw the tables and figures from OUT's report without running anything (for the
+    /// timed sweeps: merge in the reference side's timings)
+    #[arg(long, visible_alias = "report")]
+    replot: bool,
     /// No progress bars
     #[arg(long)]
     no_progress: bool,
@@ -98,25 +83,60 @@ impl RunArgs {
             }
         }
     }
+}
 
-    /// Prints `config` and returns true when --print-config was given; otherwise checks,
-    /// before anything runs, that the output directory `out` can be one.
-    fn printed(&self, config: &impl Serialize, out: &Path) -> CliResult<bool> {
-        if !self.print_config && out.exists() && !out.is_dir() {
-            return Err(format!(
-                "--out {} is a file, not a directory",
-                out.display()
-            ));
-        }
-        if self.print_config {
-            println!("{}", serde_json::to_string_pretty(config).map_err(err)?);
-        }
-        Ok(self.print_config)
+/// One experiment's command-line part: its options and how they map onto its configuration.
+/// [`handle`] does everything else.
+pub trait ExperimentArgs {
+    /// The experiment these options configure.
+    type E: Experiment;
+    /// The options every experiment takes.
+    fn run_args(&self) -> &RunArgs;
+    /// The configuration before `--config` and the options: the experiment's default or a
+    /// preset an option selects.
+    fn preset(&self) -> CliResult<<Self::E as Experiment>::Config> {
+        Ok(Self::E::default_config())
     }
+    /// The options given on the command line, onto `config`.
+    fn apply(&self, g: &Given, config: &mut <Self::E as Experiment>::Config) -> CliResult<()>;
+    /// The run's seeds (empty where the configuration holds its seed).
+    fn seeds(&self) -> Vec<u64> {
+        Vec::new()
+    }
+}
 
-    fn progress(&self) -> bool {
-        !self.no_progress
+/// The one handler of every experiment command: configuration (preset, `--config`, options,
+/// `--out`), `--print-config`, then the engine's run or `--replot`; the table on stdout, the
+/// files written on stderr.
+pub fn handle<A: ExperimentArgs>(a: &A, g: &Given) -> CliResult<()> {
+    let r = a.run_args();
+    let mut config = r.load(a.preset()?)?;
+    a.apply(g, &mut config)?;
+    if let Some(out) = &r.out {
+        A::E::set_out_dir(&mut config, out.clone());
     }
+    if r.print_config {
+        println!("{}", serde_json::to_string_pretty(&config).map_err(err)?);
+        return Ok(());
+    }
+    let out = A::E::out_dir(&config).to_path_buf();
+    if out.exists() && !out.is_dir() {
+        return Err(format!(
+            "--out {} is a file, not a directory",
+            out.display()
+        ));
+    }
+    let outcome = if r.replot {
+        engine::replot::<A::E>(&out).map_err(err)?
+    } else {
+        let ctx = RunContext::new(a.seeds(), !r.no_progress);
+        engine::run::<A::E>(&config, &ctx).map_err(err)?
+    };
+    println!("{}", outcome.markdown);
+    for p in &outcome.written {
+        eprintln!("wrote {}", p.display());
+    }
+    Ok(())
 }
 
 /// Feature sources on the command line.
@@ -267,9 +287,6 @@ pub struct Fig3Args {
     /// Seed of every random choice
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Output directory [default: runs/fig3-<dataset>]
-    #[arg(long, value_name = "DIR")]
-    out: Option<PathBuf>,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -293,9 +310,6 @@ pub struct BasisArgs {
     iterations: usize,
     #[command(flatten)]
     subset: SubsetArgs,
-    /// Output directory
-    #[arg(long, default_value_os_t = ExperimentConfig::default().out_dir)]
-    out: PathBuf,
     /// Discard a seed's checkpoint that was trained on other data, settings or anchors and
     /// train that seed from the start (without it such a checkpoint is an error)
     #[arg(long)]
@@ -335,9 +349,6 @@ pub struct FeatureChangeArgs {
     iterations: usize,
     #[command(flatten)]
     subset: SubsetArgs,
-    /// Output directory [default: results/feature-change, with --fig8 results/feature-change-fig8]
-    #[arg(long, value_name = "DIR")]
-    out: Option<PathBuf>,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -391,9 +402,6 @@ pub struct Table1Args {
     /// Seeds 0..N
     #[arg(long, default_value_t = 10, value_name = "N")]
     seeds: u64,
-    /// Output directory; finished (method, seed) runs in it are reused on a re-run
-    #[arg(long, default_value_os_t = Table1Config::default().experiment.out_dir)]
-    out: PathBuf,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -406,9 +414,6 @@ pub struct ClosedFormArgs {
     /// Seed of the samples and of NeuralEF
     #[arg(long, default_value_t = ClosedFormConfig::default().seed)]
     seed: u64,
-    /// Output directory
-    #[arg(long, default_value_os_t = ClosedFormConfig::default().out_dir)]
-    out: PathBuf,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -434,9 +439,6 @@ pub struct SegmentationArgs {
     /// (`cargo xtask setup` fetches it; $BASIS_NUCLEI_DIR overrides where it is read from)
     #[arg(long)]
     no_nuclei: bool,
-    /// Output directory
-    #[arg(long, default_value_os_t = SegmentationConfig::default().out_dir)]
-    out: PathBuf,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -455,12 +457,6 @@ pub struct LinkPredictionArgs {
     /// Factor on the encodings (1: unit-norm columns, entries of order 1/√n, the protocol)
     #[arg(long, default_value_t = LinkPredictionConfig::default().protocol.encoding_scale)]
     encoding_scale: f64,
-    /// Output directory
-    #[arg(long, default_value_os_t = LinkPredictionConfig::default().out_dir)]
-    out: PathBuf,
-    /// Rewrite the table and figure from OUT/link_prediction.json without training
-    #[arg(long)]
-    replot: bool,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -508,12 +504,6 @@ pub struct GgaeArgs {
     /// GGAE's α on the rotating sequences
     #[arg(long, default_value_t = basis_experiments::ggae::RotatingSetup::default().alpha)]
     rotating_alpha: f64,
-    /// Output directory
-    #[arg(long, default_value_os_t = GgaeConfig::default().out_dir)]
-    out: PathBuf,
-    /// Rewrite the table and figures from OUT/ggae.json without training
-    #[arg(long)]
-    replot: bool,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -534,9 +524,6 @@ pub struct NeuralefAblationsArgs {
     /// Seeds 0..N
     #[arg(long, default_value_t = 3, value_name = "N")]
     seeds: u64,
-    /// Output directory; finished (configuration, seed) runs in it are reused on a re-run
-    #[arg(long, default_value = "results/neuralef-ablations")]
-    out: PathBuf,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -566,12 +553,6 @@ pub struct NeighborsArgs {
     /// Seeds 0..N at every k
     #[arg(long, default_value_t = 3, value_name = "N")]
     seeds: u64,
-    /// Output directory
-    #[arg(long, default_value_os_t = NeighborSweepConfig::default().out_dir)]
-    out: PathBuf,
-    /// Redraw the figure from OUT/neighbors.json without running anything
-    #[arg(long)]
-    replot: bool,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -595,12 +576,6 @@ pub struct TightnessArgs {
     iterations: usize,
     #[command(flatten)]
     subset: SubsetArgs,
-    /// Output directory
-    #[arg(long, default_value_os_t = TightnessSweepConfig::default().out_dir)]
-    out: PathBuf,
-    /// Redraw the figure from OUT/tightness.json without running anything
-    #[arg(long)]
-    replot: bool,
     /// Discard a seed's checkpoint that was trained on other data, settings or anchors and
     /// train that seed from the start (without it such a checkpoint is an error)
     #[arg(long)]
@@ -653,13 +628,6 @@ pub struct GraphSweepArgs {
     /// Seed of the projections and batch draws
     #[arg(long, default_value_t = GraphSweepConfig::default().seed)]
     seed: u64,
-    /// Output directory
-    #[arg(long, default_value_os_t = basis_experiments::graph_sweep::default_out_dir())]
-    out: PathBuf,
-    /// Only merge OUT/report.json with OUT/sklearn.json (scripts/bench_sklearn_knn.py) into
-    /// OUT/graph-sweep.md
-    #[arg(long)]
-    report: bool,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -715,13 +683,6 @@ pub struct SpectralSweepArgs {
     /// Seed
     #[arg(long, default_value_t = SpectralSweepConfig::default().seed)]
     seed: u64,
-    /// Output directory
-    #[arg(long, default_value_os_t = basis_experiments::spectral_sweep::default_out_dir())]
-    out: PathBuf,
-    /// Only merge OUT/report.json with OUT/scipy.json (scripts/bench_scipy_spectral.py) into
-    /// OUT/table.md
-    #[arg(long)]
-    report: bool,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -768,9 +729,6 @@ pub struct DemoArgs {
     /// Seed of every random choice
     #[arg(long, default_value_t = DemoConfig::default().basis.seed)]
     seed: u64,
-    /// Output directory
-    #[arg(long, default_value_os_t = DemoConfig::default().out_dir)]
-    out: PathBuf,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -781,543 +739,364 @@ fn seeds(n: u64) -> Vec<u64> {
 
 /// `basis demo`.
 pub fn demo(a: &DemoArgs, g: &Given) -> CliResult<()> {
-    let mut cfg = a.run.load(DemoConfig::default())?;
-    if g.has("toy") {
-        cfg.toy = match a.toy {
-            ToyArg::ThreeMoons => ToyKind::ThreeMoons,
-            ToyArg::TwoMoons => ToyKind::TwoMoons,
-            ToyArg::Circles => ToyKind::Circles,
-            ToyArg::Blobs => ToyKind::Blobs,
-            ToyArg::Spirals => ToyKind::Spirals,
-        };
-    }
-    g.set("iterations", &a.iterations, &mut cfg.basis.iterations);
-    g.set("noise", &a.noise, &mut cfg.train.noise);
-    if g.has("seed") {
-        cfg.basis.seed = a.seed;
-        cfg.basis.align.seed = a.seed;
-        cfg.train.seed = a.seed;
-    }
-    g.set("out", &a.out, &mut cfg.out_dir);
-    if a.run.printed(&cfg, &cfg.out_dir)? {
-        return Ok(());
-    }
-    println!(
-        "BASiS demo: {:?}, {} training points, batches of {} ({} anchors), K = {}, {} iterations",
-        cfg.toy,
-        cfg.train.n_samples,
-        cfg.basis.batch_size,
-        cfg.anchors_per_class * cfg.toy.num_classes(),
-        cfg.basis.embedding.k,
-        cfg.basis.iterations
-    );
-    let r = run_demo(&cfg, a.run.progress()).map_err(err)?;
-    let m = &r.metrics;
-    let show = |v: Option<f64>| v.map_or("—".to_string(), |x| format!("{x:.4}"));
-    println!("held-out points:        {}", cfg.test_size);
-    println!("d_G (Eq. 16):           {}", show(m.grassmann));
-    println!("d_⊥ (Eq. 17):           {}", show(m.orthogonality));
-    println!("NMI (max, Eq. 18):      {}", show(m.nmi));
-    println!("NMI (arithmetic):       {}", show(m.nmi_arithmetic));
-    println!("ACC (Eq. 19):           {}", show(m.acc));
-    println!("linear probe (Eq. 20):  {}", show(m.probe_accuracy));
-    println!("evaluation time:        {:.1} s", r.eval_seconds);
-    println!(
-        "\n{}\n{}\n",
-        Report::markdown_header(),
-        m.markdown_row("BASiS (ours)")
-    );
-    println!("final loss (Eq. 15):    {:.5}", r.final_loss);
-    println!(
-        "time per iteration:     {:.2} ms (graph+eigen {:.2}, align {:.2}, step {:.2})",
-        r.ms_per_iteration, r.ms_breakdown[0], r.ms_breakdown[1], r.ms_breakdown[2]
-    );
-    println!("skipped batches:        {}", r.skipped_batches);
-    println!("training time:          {:.1} s", r.train_seconds);
-    println!("outputs:");
-    for p in &r.outputs {
-        println!("  {}", p.display());
-    }
-    Ok(())
+    handle(a, g)
 }
 
 /// `basis reproduce …`.
 pub fn reproduce(c: &ReproduceCommand, g: &Given) -> CliResult<()> {
     match c {
-        ReproduceCommand::Fig3(a) => fig3(a, g),
-        ReproduceCommand::Basis(a) => reproduce_basis(a, g),
-        ReproduceCommand::FeatureChange(a) => feature_change(a, g),
-        ReproduceCommand::Table1(a) => table1(a, g),
-        ReproduceCommand::NeuralefClosedForm(a) => neuralef_closed_form(a, g),
-        ReproduceCommand::NeuralefAblations(a) => neuralef_ablations(a, g),
-        ReproduceCommand::Segmentation(a) => segmentation(a, g),
-        ReproduceCommand::LinkPrediction(a) => link_prediction(a, g),
-        ReproduceCommand::Ggae(a) => ggae(a, g),
+        ReproduceCommand::Fig3(a) => handle(a, g),
+        ReproduceCommand::Basis(a) => handle(a, g),
+        ReproduceCommand::FeatureChange(a) => handle(a, g),
+        ReproduceCommand::Table1(a) => handle(a, g),
+        ReproduceCommand::NeuralefClosedForm(a) => handle(a, g),
+        ReproduceCommand::NeuralefAblations(a) => handle(a, g),
+        ReproduceCommand::Segmentation(a) => handle(a, g),
+        ReproduceCommand::LinkPrediction(a) => handle(a, g),
+        ReproduceCommand::Ggae(a) => handle(a, g),
     }
 }
 
 /// `basis sweep …`.
 pub fn sweep(c: &SweepCommand, g: &Given) -> CliResult<()> {
     match c {
-        SweepCommand::Neighbors(a) => neighbors(a, g),
-        SweepCommand::Tightness(a) => tightness(a, g),
-        SweepCommand::Graph(a) => graph_sweep(a, g),
-        SweepCommand::Spectral(a) => spectral_sweep(a, g),
+        SweepCommand::Neighbors(a) => handle(a, g),
+        SweepCommand::Tightness(a) => handle(a, g),
+        SweepCommand::Graph(a) => handle(a, g),
+        SweepCommand::Spectral(a) => handle(a, g),
     }
 }
 
-fn fig3(a: &Fig3Args, g: &Given) -> CliResult<()> {
-    let preset = match a.dataset {
-        Fig3Dataset::ThreeMoons => AlignmentSpreadConfig::three_moons(),
-        Fig3Dataset::FashionMnist => AlignmentSpreadConfig::fashion_mnist(),
-    };
-    let mut cfg = a.run.load(preset)?;
-    if let Some(dir) = &a.data_dir {
-        match &mut cfg.dataset {
-            SpreadDataset::FashionMnist { dir: d, .. } => *d = Some(dir.clone()),
-            SpreadDataset::ThreeMoons { .. } => {
-                return Err("--data-dir applies to --dataset fashion-mnist".into());
+impl ExperimentArgs for DemoArgs {
+    type E = Demo;
+    fn run_args(&self) -> &RunArgs {
+        &self.run
+    }
+    fn apply(&self, g: &Given, cfg: &mut DemoConfig) -> CliResult<()> {
+        if g.has("toy") {
+            cfg.toy = match self.toy {
+                ToyArg::ThreeMoons => ToyKind::ThreeMoons,
+                ToyArg::TwoMoons => ToyKind::TwoMoons,
+                ToyArg::Circles => ToyKind::Circles,
+                ToyArg::Blobs => ToyKind::Blobs,
+                ToyArg::Spirals => ToyKind::Spirals,
+            };
+        }
+        g.set("iterations", &self.iterations, &mut cfg.basis.iterations);
+        g.set("noise", &self.noise, &mut cfg.train.noise);
+        if g.has("seed") {
+            cfg.basis.seed = self.seed;
+            cfg.basis.align.seed = self.seed;
+            cfg.train.seed = self.seed;
+        }
+        Ok(())
+    }
+}
+
+impl ExperimentArgs for Fig3Args {
+    type E = Fig3;
+    fn run_args(&self) -> &RunArgs {
+        &self.run
+    }
+    fn preset(&self) -> CliResult<AlignmentSpreadConfig> {
+        Ok(match self.dataset {
+            Fig3Dataset::ThreeMoons => AlignmentSpreadConfig::three_moons(),
+            Fig3Dataset::FashionMnist => AlignmentSpreadConfig::fashion_mnist(),
+        })
+    }
+    fn apply(&self, g: &Given, cfg: &mut AlignmentSpreadConfig) -> CliResult<()> {
+        if let Some(dir) = &self.data_dir {
+            match &mut cfg.dataset {
+                SpreadDataset::FashionMnist { dir: d, .. } => *d = Some(dir.clone()),
+                SpreadDataset::ThreeMoons { .. } => {
+                    return Err("--data-dir applies to --dataset fashion-mnist".into());
+                }
             }
         }
+        g.set("batches", &self.batches, &mut cfg.batches);
+        if g.has("seed") {
+            cfg.seed = self.seed;
+            cfg.align.seed = self.seed;
+        }
+        Ok(())
     }
-    g.set("batches", &a.batches, &mut cfg.batches);
-    if g.has("seed") {
-        cfg.seed = a.seed;
-        cfg.align.seed = a.seed;
+}
+
+impl ExperimentArgs for BasisArgs {
+    type E = BasisRow;
+    fn run_args(&self) -> &RunArgs {
+        &self.run
     }
-    if let Some(out) = &a.out {
-        cfg.out_dir = out.clone();
-    }
-    if a.run.printed(&cfg, &cfg.out_dir)? {
-        return Ok(());
-    }
-    let bar = if a.run.progress() {
-        let b = ProgressBar::new(cfg.batches as u64);
-        b.set_style(
-            ProgressStyle::with_template("fig3 {bar:30} {pos}/{len} batches [{elapsed}]")
-                .map_err(err)?,
+    fn apply(&self, g: &Given, cfg: &mut ExperimentConfig) -> CliResult<()> {
+        g.set("dataset", &self.dataset, &mut cfg.dataset);
+        if g.has("features") {
+            cfg.features = self.features.source();
+        }
+        g.set("iterations", &self.iterations, &mut cfg.basis.iterations);
+        self.subset.apply(g, cfg);
+        g.set("start_over", &self.start_over, &mut cfg.start_over);
+        if self.pipeline {
+            cfg.pipeline = Some(basis_methods::basis::PipelineConfig::default());
+        }
+        g.set("input_noise", &self.input_noise, &mut cfg.basis.input_noise);
+        g.set(
+            "test_set_anchors",
+            &self.test_set_anchors,
+            &mut cfg.test_set_anchors,
         );
-        b
-    } else {
-        ProgressBar::hidden()
-    };
-    let report = run_alignment_spread(&cfg, &mut |n| bar.set_position(n as u64)).map_err(err)?;
-    bar.finish_and_clear();
-    println!("{}", report.summary());
-    for p in &report.outputs {
-        println!("wrote {}", p.display());
+        Ok(())
     }
-    Ok(())
+    fn seeds(&self) -> Vec<u64> {
+        self.seed.map_or_else(|| seeds(self.seeds), |s| vec![s])
+    }
 }
 
-fn reproduce_basis(a: &BasisArgs, g: &Given) -> CliResult<()> {
-    let mut cfg = a.run.load(ExperimentConfig::default())?;
-    g.set("dataset", &a.dataset, &mut cfg.dataset);
-    if g.has("features") {
-        cfg.features = a.features.source();
+impl ExperimentArgs for FeatureChangeArgs {
+    type E = FeatureChange;
+    fn run_args(&self) -> &RunArgs {
+        &self.run
     }
-    g.set("iterations", &a.iterations, &mut cfg.basis.iterations);
-    a.subset.apply(g, &mut cfg);
-    g.set("out", &a.out, &mut cfg.out_dir);
-    g.set("start_over", &a.start_over, &mut cfg.start_over);
-    if a.pipeline {
-        cfg.pipeline = Some(basis_methods::basis::PipelineConfig::default());
+    fn preset(&self) -> CliResult<FeatureChangeConfig> {
+        Ok(if self.fig8 {
+            FeatureChangeConfig::fig8()
+        } else {
+            FeatureChangeConfig::default()
+        })
     }
-    g.set("input_noise", &a.input_noise, &mut cfg.basis.input_noise);
-    g.set(
-        "test_set_anchors",
-        &a.test_set_anchors,
-        &mut cfg.test_set_anchors,
-    );
-    if a.run.printed(&cfg, &cfg.out_dir)? {
-        return Ok(());
+    fn apply(&self, g: &Given, cfg: &mut FeatureChangeConfig) -> CliResult<()> {
+        g.set("dataset", &self.dataset, &mut cfg.data.dataset);
+        g.set("seed", &self.seed, &mut cfg.seed);
+        g.set("iterations", &self.iterations, &mut cfg.feature_iterations);
+        self.subset.apply(g, &mut cfg.data);
+        Ok(())
     }
-    let seeds = a.seed.map_or_else(|| seeds(a.seeds), |s| vec![s]);
-    let summary = run_experiment(&cfg, &seeds, a.run.progress()).map_err(err)?;
-    println!("{}", summary_markdown(&summary));
-    println!(
-        "wrote {} and {}",
-        cfg.out_dir.join("table.md").display(),
-        cfg.out_dir.join("table.json").display()
-    );
-    Ok(())
 }
 
-fn feature_change(a: &FeatureChangeArgs, g: &Given) -> CliResult<()> {
-    let preset = if a.fig8 {
-        FeatureChangeConfig::fig8()
-    } else {
-        FeatureChangeConfig::default()
-    };
-    let mut cfg = a.run.load(preset)?;
-    g.set("dataset", &a.dataset, &mut cfg.data.dataset);
-    g.set("seed", &a.seed, &mut cfg.seed);
-    g.set("iterations", &a.iterations, &mut cfg.feature_iterations);
-    a.subset.apply(g, &mut cfg.data);
-    if let Some(out) = &a.out {
-        cfg.data.out_dir = out.clone();
+impl ExperimentArgs for Table1Args {
+    type E = Table1Comparison;
+    fn run_args(&self) -> &RunArgs {
+        &self.run
     }
-    if a.run.printed(&cfg, &cfg.data.out_dir)? {
-        return Ok(());
+    fn apply(&self, g: &Given, cfg: &mut Table1Config) -> CliResult<()> {
+        self.common.apply(g, cfg);
+        Ok(())
     }
-    let report = run_feature_change(&cfg, a.run.progress()).map_err(err)?;
-    for p in &report.outputs {
-        println!("wrote {}", p.display());
+    fn seeds(&self) -> Vec<u64> {
+        seeds(self.seeds)
     }
-    Ok(())
 }
 
-fn table1(a: &Table1Args, g: &Given) -> CliResult<()> {
-    let mut cfg = a.run.load(Table1Config::default())?;
-    a.common.apply(g, &mut cfg);
-    g.set("out", &a.out, &mut cfg.experiment.out_dir);
-    if a.run.printed(&cfg, &cfg.experiment.out_dir)? {
-        return Ok(());
+impl ExperimentArgs for NeuralefAblationsArgs {
+    type E = NeuralefAblations;
+    fn run_args(&self) -> &RunArgs {
+        &self.run
     }
-    let t = run_table1(&cfg, &seeds(a.seeds), a.run.progress()).map_err(err)?;
-    println!("{}", table1_markdown(&t));
-    Ok(())
+    fn apply(&self, g: &Given, cfg: &mut Table1Config) -> CliResult<()> {
+        let e = &mut cfg.experiment;
+        g.set("dataset", &self.dataset, &mut e.dataset);
+        if g.has("features") {
+            e.features = self.features.source();
+        }
+        g.set("iterations", &self.iterations, &mut e.basis.iterations);
+        self.subset.apply(g, e);
+        Ok(())
+    }
+    fn seeds(&self) -> Vec<u64> {
+        seeds(self.seeds)
+    }
 }
 
-fn neuralef_closed_form(a: &ClosedFormArgs, g: &Given) -> CliResult<()> {
-    let mut cfg = a.run.load(ClosedFormConfig::default())?;
-    g.set("iterations", &a.iterations, &mut cfg.iterations);
-    g.set("seed", &a.seed, &mut cfg.seed);
-    g.set("out", &a.out, &mut cfg.out_dir);
-    if a.run.printed(&cfg, &cfg.out_dir)? {
-        return Ok(());
+impl ExperimentArgs for ClosedFormArgs {
+    type E = ClosedForm;
+    fn run_args(&self) -> &RunArgs {
+        &self.run
     }
-    let r = run_closed_form(&cfg, a.run.progress()).map_err(err)?;
-    println!("{}", closed_form_markdown(&r));
-    eprintln!(
-        "wrote {}",
-        cfg.out_dir
-            .join("{closed_form.json,closed_form.md,eigenfunctions.png,eigenfunctions.svg}")
-            .display()
-    );
-    Ok(())
+    fn apply(&self, g: &Given, cfg: &mut ClosedFormConfig) -> CliResult<()> {
+        g.set("iterations", &self.iterations, &mut cfg.iterations);
+        g.set("seed", &self.seed, &mut cfg.seed);
+        Ok(())
+    }
 }
 
-fn segmentation(a: &SegmentationArgs, g: &Given) -> CliResult<()> {
-    let mut cfg = a.run.load(SegmentationConfig::default())?;
-    g.set("iterations", &a.iterations, &mut cfg.neuralef.iterations);
-    g.set("train_images", &a.train_images, &mut cfg.train_images);
-    g.set("test_images", &a.test_images, &mut cfg.test_images);
-    if a.no_ablations {
-        cfg.ablations = false;
+impl ExperimentArgs for SegmentationArgs {
+    type E = Segmentation;
+    fn run_args(&self) -> &RunArgs {
+        &self.run
     }
-    if a.no_nuclei {
-        cfg.nuclei = None;
+    fn apply(&self, g: &Given, cfg: &mut SegmentationConfig) -> CliResult<()> {
+        g.set("iterations", &self.iterations, &mut cfg.neuralef.iterations);
+        g.set("train_images", &self.train_images, &mut cfg.train_images);
+        g.set("test_images", &self.test_images, &mut cfg.test_images);
+        if self.no_ablations {
+            cfg.ablations = false;
+        }
+        if self.no_nuclei {
+            cfg.nuclei = None;
+        }
+        Ok(())
     }
-    g.set("out", &a.out, &mut cfg.out_dir);
-    if a.run.printed(&cfg, &cfg.out_dir)? {
-        return Ok(());
+    fn seeds(&self) -> Vec<u64> {
+        seeds(self.seeds)
     }
-    let r = run_segmentation(&cfg, &seeds(a.seeds), a.run.progress()).map_err(err)?;
-    println!("{}", segmentation_markdown(&r));
-    eprintln!(
-        "wrote {}",
-        cfg.out_dir
-            .join("{segmentation.json,segmentation.md,examples.png,examples.svg,nuclei.png,nuclei.svg}")
-            .display()
-    );
-    Ok(())
 }
 
-fn link_prediction(a: &LinkPredictionArgs, g: &Given) -> CliResult<()> {
-    let mut cfg = a.run.load(LinkPredictionConfig::default())?;
-    g.set("epochs", &a.epochs, &mut cfg.protocol.epochs);
-    g.set("k", &a.k, &mut cfg.protocol.k);
-    g.set(
-        "encoding_scale",
-        &a.encoding_scale,
-        &mut cfg.protocol.encoding_scale,
-    );
-    g.set("out", &a.out, &mut cfg.out_dir);
-    if a.replot {
-        let r: LinkPredictionReport = read_json(&cfg.out_dir.join("link_prediction.json"))?;
-        write_table_and_figure(&r, &cfg.out_dir).map_err(err)?;
-        println!("{}", link_prediction_markdown(&r));
-        return Ok(());
+impl ExperimentArgs for LinkPredictionArgs {
+    type E = LinkPrediction;
+    fn run_args(&self) -> &RunArgs {
+        &self.run
     }
-    if a.run.printed(&cfg, &cfg.out_dir)? {
-        return Ok(());
-    }
-    let r = run_link_prediction(&cfg, &seeds(a.trials), a.run.progress()).map_err(err)?;
-    println!("{}", link_prediction_markdown(&r));
-    eprintln!(
-        "wrote {}",
-        cfg.out_dir
-            .join("{link_prediction.json,link_prediction.md,twins.png,twins.svg}")
-            .display()
-    );
-    Ok(())
-}
-
-fn ggae(a: &GgaeArgs, g: &Given) -> CliResult<()> {
-    let mut cfg = a.run.load(GgaeConfig::default())?;
-    match a.data {
-        GgaeData::Both => {}
-        GgaeData::SwissRoll => cfg.rotating = None,
-        GgaeData::Rotating => cfg.swiss_roll = None,
-    }
-    if let Some(s) = cfg.swiss_roll.as_mut() {
-        g.set("swiss_epochs", &a.swiss_epochs, &mut s.epochs);
-        g.set("swiss_points", &a.swiss_points, &mut s.roll.n);
-        g.set("swiss_alpha", &a.swiss_alpha, &mut s.alpha);
-        g.set("swiss_h_factor", &a.swiss_h_factor, &mut s.h_factor);
-    }
-    if let Some(r) = cfg.rotating.as_mut() {
-        g.set("rotating_epochs", &a.rotating_epochs, &mut r.epochs);
-        g.set("images", &a.images, &mut r.images);
-        g.set("class", &a.class, &mut r.class);
-        g.set("rotating_alpha", &a.rotating_alpha, &mut r.alpha);
-    }
-    g.set("out", &a.out, &mut cfg.out_dir);
-    if a.replot {
-        let r: GgaeReport = read_json(&cfg.out_dir.join("ggae.json"))?;
-        write_ggae_files(&r, &cfg.out_dir).map_err(err)?;
-        println!("{}", ggae_markdown(&r));
-        return Ok(());
-    }
-    if a.run.printed(&cfg, &cfg.out_dir)? {
-        return Ok(());
-    }
-    let r = run_ggae(&cfg, &seeds(a.seeds), a.run.progress()).map_err(err)?;
-    println!("{}", ggae_markdown(&r));
-    eprintln!(
-        "wrote {}",
-        cfg.out_dir
-            .join("{ggae.json,ggae.md,latents.png,latents.svg,curves.png,curves.svg}")
-            .display()
-    );
-    Ok(())
-}
-
-fn neuralef_ablations(a: &NeuralefAblationsArgs, g: &Given) -> CliResult<()> {
-    let mut default = Table1Config {
-        methods: vec![basis_methods::Method::NeuralEf],
-        neuralef: basis_experiments::table1::neuralef_ablations(),
-        ..Table1Config::default()
-    };
-    default.experiment.out_dir = a.out.clone();
-    let mut cfg = a.run.load(default)?;
-    let e = &mut cfg.experiment;
-    g.set("dataset", &a.dataset, &mut e.dataset);
-    if g.has("features") {
-        e.features = a.features.source();
-    }
-    g.set("iterations", &a.iterations, &mut e.basis.iterations);
-    a.subset.apply(g, e);
-    g.set("out", &a.out, &mut cfg.experiment.out_dir);
-    if a.run.printed(&cfg, &cfg.experiment.out_dir)? {
-        return Ok(());
-    }
-    let t = run_table1(&cfg, &seeds(a.seeds), a.run.progress()).map_err(err)?;
-    println!("{}", table1_markdown(&t));
-    Ok(())
-}
-
-fn neighbors(a: &NeighborsArgs, g: &Given) -> CliResult<()> {
-    let mut cfg = a.run.load(NeighborSweepConfig::default())?;
-    a.common.apply(g, &mut cfg.table);
-    g.set("neighbors", &a.neighbors, &mut cfg.neighbors);
-    g.set("out", &a.out, &mut cfg.out_dir);
-    if a.run.printed(&cfg, &cfg.out_dir)? {
-        return Ok(());
-    }
-    if a.replot {
-        return replot(&cfg.out_dir, "neighbors", neighbor_sweep_plot);
-    }
-    let s = run_neighbor_sweep(&cfg, &seeds(a.seeds), a.run.progress()).map_err(err)?;
-    println!("{}", neighbor_sweep_markdown(&s));
-    eprintln!(
-        "wrote {}",
-        cfg.out_dir.join("neighbors.{md,json,png,svg}").display()
-    );
-    Ok(())
-}
-
-fn tightness(a: &TightnessArgs, g: &Given) -> CliResult<()> {
-    let mut cfg = a.run.load(TightnessSweepConfig::default())?;
-    g.set("spreads", &a.spreads, &mut cfg.spreads);
-    let e = &mut cfg.experiment;
-    g.set("dataset", &a.dataset, &mut e.dataset);
-    if g.has("features") {
-        e.features = a.features.source();
-    }
-    g.set("iterations", &a.iterations, &mut e.basis.iterations);
-    a.subset.apply(g, e);
-    g.set("start_over", &a.start_over, &mut e.start_over);
-    g.set("out", &a.out, &mut cfg.out_dir);
-    if a.run.printed(&cfg, &cfg.out_dir)? {
-        return Ok(());
-    }
-    if a.replot {
-        return replot(&cfg.out_dir, "tightness", tightness_plot);
-    }
-    let sweep = run_tightness_sweep(&cfg, &seeds(a.seeds), a.run.progress()).map_err(err)?;
-    println!("{}", tightness_markdown(&sweep));
-    println!(
-        "wrote {}",
-        cfg.out_dir.join("tightness.{md,json,png,svg}").display()
-    );
-    Ok(())
-}
-
-/// `--replot`: redraws `OUT/NAME.png` and `.svg` from the sweep in `OUT/NAME.json`.
-fn replot<T: DeserializeOwned>(
-    out: &Path,
-    name: &str,
-    plot: impl Fn(&T) -> basis_plot::Figure,
-) -> CliResult<()> {
-    let sweep: T = read_json(&out.join(format!("{name}.json")))?;
-    let written = plot(&sweep).save(out.join(name)).map_err(err)?;
-    println!(
-        "wrote {} and {}",
-        written.png.display(),
-        written.svg.display()
-    );
-    Ok(())
-}
-
-fn read_json<T: DeserializeOwned>(path: &Path) -> CliResult<T> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-/// `OUT/name` parsed, or `None` (with a note) when the reference side did not write it.
-fn reference_side<T: DeserializeOwned>(out: &Path, name: &str, what: &str) -> CliResult<Option<T>> {
-    let path = out.join(name);
-    if !path.is_file() {
-        eprintln!("no {what} timings ({} missing)", path.display());
-        return Ok(None);
-    }
-    read_json(&path).map(Some)
-}
-
-/// A timed sweep's `--report` step: OUT/report.json with the reference side's OUT/`reference`
-/// (when the Python script wrote it) as a markdown table in OUT/`table`.
-fn merge_sweep_report<R: DeserializeOwned, P: DeserializeOwned>(
-    out: &Path,
-    reference: &str,
-    what: &str,
-    table: &str,
-    markdown: impl Fn(&R, Option<&P>) -> String,
-) -> CliResult<()> {
-    let ours: R = read_json(&out.join("report.json"))?;
-    let theirs: Option<P> = reference_side(out, reference, what)?;
-    let md = markdown(&ours, theirs.as_ref());
-    write_atomic(out.join(table), md.as_bytes()).map_err(err)?;
-    println!("{md}");
-    eprintln!("wrote {}", out.join(table).display());
-    Ok(())
-}
-
-/// A timed sweep's run: our side into OUT (its arrays for the reference script and
-/// OUT/report.json), then our half of the table.
-fn run_timed_sweep<R: Serialize>(
-    out: &Path,
-    run: impl FnOnce(&Path) -> CliResult<R>,
-    markdown: impl Fn(&R) -> String,
-) -> CliResult<()> {
-    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
-    let report = run(out)?;
-    write_json(&out.join("report.json"), &report)?;
-    println!("{}", markdown(&report));
-    eprintln!("wrote {}", out.join("report.json").display());
-    Ok(())
-}
-
-fn graph_sweep(a: &GraphSweepArgs, g: &Given) -> CliResult<()> {
-    if a.report {
-        return merge_sweep_report(
-            &a.out,
-            "sklearn.json",
-            "scikit-learn",
-            "graph-sweep.md",
-            |r: &GraphSweepReport, sk: Option<&SklearnKnn>| graph_sweep_markdown(r, sk),
+    fn apply(&self, g: &Given, cfg: &mut LinkPredictionConfig) -> CliResult<()> {
+        g.set("epochs", &self.epochs, &mut cfg.protocol.epochs);
+        g.set("k", &self.k, &mut cfg.protocol.k);
+        g.set(
+            "encoding_scale",
+            &self.encoding_scale,
+            &mut cfg.protocol.encoding_scale,
         );
+        Ok(())
     }
-    let mut cfg = a.run.load(GraphSweepConfig::default())?;
-    if a.quick {
-        let q = GraphSweepConfig::quick();
-        cfg.sizes = q.sizes;
-        cfg.dims = q.dims;
+    fn seeds(&self) -> Vec<u64> {
+        seeds(self.trials)
     }
-    g.set("sizes", &a.sizes, &mut cfg.sizes);
-    g.set("dims", &a.dims, &mut cfg.dims);
-    if g.has("k") {
-        cfg.exact.k = a.k;
-        cfg.hnsw.k = a.k;
-    }
-    if g.has("threads") {
-        cfg.exact.threads = a.threads;
-        cfg.hnsw.threads = a.threads;
-    }
-    g.set("hnsw_m", &a.hnsw_m, &mut cfg.hnsw.max_connections);
-    g.set(
-        "hnsw_ef_construction",
-        &a.hnsw_ef_construction,
-        &mut cfg.hnsw.ef_construction,
-    );
-    g.set("hnsw_ef_search", &a.hnsw_ef_search, &mut cfg.hnsw.ef_search);
-    g.set("batch_calls", &a.batch_calls, &mut cfg.batch.calls);
-    if a.data_dir.is_some() {
-        cfg.fashion_mnist.dir = a.data_dir.clone();
-    }
-    g.set("seed", &a.seed, &mut cfg.seed);
-    if a.run.printed(&cfg, &a.out)? {
-        return Ok(());
-    }
-    run_timed_sweep(
-        &a.out,
-        |out| run_graph_sweep(&cfg, out, |m| eprintln!("{m}")).map_err(err),
-        |r| graph_sweep_markdown(r, None),
-    )
 }
 
-fn spectral_sweep(a: &SpectralSweepArgs, g: &Given) -> CliResult<()> {
-    if a.report {
-        return merge_sweep_report(
-            &a.out,
-            "scipy.json",
-            "scipy",
-            "table.md",
-            |r: &SpectralSweepReport, sp: Option<&ScipySpectral>| spectral_sweep_markdown(r, sp),
+impl ExperimentArgs for GgaeArgs {
+    type E = Ggae;
+    fn run_args(&self) -> &RunArgs {
+        &self.run
+    }
+    fn apply(&self, g: &Given, cfg: &mut GgaeConfig) -> CliResult<()> {
+        match self.data {
+            GgaeData::Both => {}
+            GgaeData::SwissRoll => cfg.rotating = None,
+            GgaeData::Rotating => cfg.swiss_roll = None,
+        }
+        if let Some(s) = cfg.swiss_roll.as_mut() {
+            g.set("swiss_epochs", &self.swiss_epochs, &mut s.epochs);
+            g.set("swiss_points", &self.swiss_points, &mut s.roll.n);
+            g.set("swiss_alpha", &self.swiss_alpha, &mut s.alpha);
+            g.set("swiss_h_factor", &self.swiss_h_factor, &mut s.h_factor);
+        }
+        if let Some(r) = cfg.rotating.as_mut() {
+            g.set("rotating_epochs", &self.rotating_epochs, &mut r.epochs);
+            g.set("images", &self.images, &mut r.images);
+            g.set("class", &self.class, &mut r.class);
+            g.set("rotating_alpha", &self.rotating_alpha, &mut r.alpha);
+        }
+        Ok(())
+    }
+    fn seeds(&self) -> Vec<u64> {
+        seeds(self.seeds)
+    }
+}
+
+impl ExperimentArgs for NeighborsArgs {
+    type E = Neighbors;
+    fn run_args(&self) -> &RunArgs {
+        &self.run
+    }
+    fn apply(&self, g: &Given, cfg: &mut NeighborSweepConfig) -> CliResult<()> {
+        self.common.apply(g, &mut cfg.table);
+        g.set("neighbors", &self.neighbors, &mut cfg.neighbors);
+        Ok(())
+    }
+    fn seeds(&self) -> Vec<u64> {
+        seeds(self.seeds)
+    }
+}
+
+impl ExperimentArgs for TightnessArgs {
+    type E = Tightness;
+    fn run_args(&self) -> &RunArgs {
+        &self.run
+    }
+    fn apply(&self, g: &Given, cfg: &mut TightnessSweepConfig) -> CliResult<()> {
+        g.set("spreads", &self.spreads, &mut cfg.spreads);
+        let e = &mut cfg.experiment;
+        g.set("dataset", &self.dataset, &mut e.dataset);
+        if g.has("features") {
+            e.features = self.features.source();
+        }
+        g.set("iterations", &self.iterations, &mut e.basis.iterations);
+        self.subset.apply(g, e);
+        g.set("start_over", &self.start_over, &mut e.start_over);
+        Ok(())
+    }
+    fn seeds(&self) -> Vec<u64> {
+        seeds(self.seeds)
+    }
+}
+
+impl ExperimentArgs for GraphSweepArgs {
+    type E = GraphSweep;
+    fn run_args(&self) -> &RunArgs {
+        &self.run
+    }
+    fn apply(&self, g: &Given, cfg: &mut GraphSweepConfig) -> CliResult<()> {
+        if self.quick {
+            let q = GraphSweepConfig::quick();
+            cfg.sizes = q.sizes;
+            cfg.dims = q.dims;
+        }
+        g.set("sizes", &self.sizes, &mut cfg.sizes);
+        g.set("dims", &self.dims, &mut cfg.dims);
+        if g.has("k") {
+            cfg.exact.k = self.k;
+            cfg.hnsw.k = self.k;
+        }
+        if g.has("threads") {
+            cfg.exact.threads = self.threads;
+            cfg.hnsw.threads = self.threads;
+        }
+        g.set("hnsw_m", &self.hnsw_m, &mut cfg.hnsw.max_connections);
+        g.set(
+            "hnsw_ef_construction",
+            &self.hnsw_ef_construction,
+            &mut cfg.hnsw.ef_construction,
         );
+        g.set(
+            "hnsw_ef_search",
+            &self.hnsw_ef_search,
+            &mut cfg.hnsw.ef_search,
+        );
+        g.set("batch_calls", &self.batch_calls, &mut cfg.batch.calls);
+        if self.data_dir.is_some() {
+            cfg.fashion_mnist.dir = self.data_dir.clone();
+        }
+        g.set("seed", &self.seed, &mut cfg.seed);
+        Ok(())
     }
-    let mut cfg = a.run.load(SpectralSweepConfig::default())?;
-    if a.quick {
-        cfg.splits = SpectralSweepConfig::quick().splits;
+}
+
+impl ExperimentArgs for SpectralSweepArgs {
+    type E = SpectralSweep;
+    fn run_args(&self) -> &RunArgs {
+        &self.run
     }
-    g.set("splits", &a.splits, &mut cfg.splits);
-    g.set("dim", &a.dim, &mut cfg.dim);
-    g.set("k", &a.k, &mut cfg.k_neighbors);
-    g.set("eigenpairs", &a.eigenpairs, &mut cfg.eigenpairs);
-    g.set("tols", &a.tols, &mut cfg.tolerances);
-    g.set("threads", &a.threads, &mut cfg.threads);
-    g.set("krylov_dim", &a.krylov_dim, &mut cfg.krylov_dim);
-    if a.no_verify {
-        cfg.verify = false;
+    fn apply(&self, g: &Given, cfg: &mut SpectralSweepConfig) -> CliResult<()> {
+        if self.quick {
+            cfg.splits = SpectralSweepConfig::quick().splits;
+        }
+        g.set("splits", &self.splits, &mut cfg.splits);
+        g.set("dim", &self.dim, &mut cfg.dim);
+        g.set("k", &self.k, &mut cfg.k_neighbors);
+        g.set("eigenpairs", &self.eigenpairs, &mut cfg.eigenpairs);
+        g.set("tols", &self.tols, &mut cfg.tolerances);
+        g.set("threads", &self.threads, &mut cfg.threads);
+        g.set("krylov_dim", &self.krylov_dim, &mut cfg.krylov_dim);
+        if self.no_verify {
+            cfg.verify = false;
+        }
+        if g.has("values") {
+            cfg.values = self.values.into();
+        }
+        if self.no_f64_beside {
+            cfg.compare_f64 = false;
+        }
+        if self.data_dir.is_some() {
+            cfg.fashion_mnist.dir = self.data_dir.clone();
+        }
+        g.set("seed", &self.seed, &mut cfg.seed);
+        Ok(())
     }
-    if g.has("values") {
-        cfg.values = a.values.into();
-    }
-    if a.no_f64_beside {
-        cfg.compare_f64 = false;
-    }
-    if a.data_dir.is_some() {
-        cfg.fashion_mnist.dir = a.data_dir.clone();
-    }
-    g.set("seed", &a.seed, &mut cfg.seed);
-    if a.run.printed(&cfg, &a.out)? {
-        return Ok(());
-    }
-    run_timed_sweep(
-        &a.out,
-        |out| run_spectral_sweep(&cfg, out, |m| eprintln!("{m}")).map_err(err),
-        |r| spectral_sweep_markdown(r, None),
-    )
 }

@@ -32,7 +32,7 @@ use nalgebra::DMatrix;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Where the points come from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -204,9 +204,24 @@ pub struct SpreadReport {
     pub anchor_rms_residuals: Vec<f64>,
     /// Draws rejected (graph could not be embedded, or no alignment), with reasons.
     pub rejected: Vec<String>,
-    /// Files written.
-    pub outputs: Vec<PathBuf>,
 }
+
+/// What the figure draws beyond the report, written by the run as `OUT/fig3_batches.json` so
+/// that `--replot` can redraw it: the anchors (rows of the data set), their reference
+/// coordinates and their coordinates in every compared batch before and after alignment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpreadBatches {
+    /// Rows of the anchors in the data set.
+    pub anchors: Vec<usize>,
+    /// The anchors' reference coordinates (`l × K`).
+    pub reference: DMatrix<f64>,
+    /// Per compared batch, the anchors' coordinates before alignment.
+    pub before: Vec<DMatrix<f64>>,
+    /// The same after alignment.
+    pub after: Vec<DMatrix<f64>>,
+}
+
+const BATCHES_FILE: &str = "fig3_batches.json";
 
 impl SpreadReport {
     /// Mean inlier fraction over the compared batches.
@@ -404,17 +419,13 @@ pub fn run_alignment_spread(
         path: config.out_dir.clone(),
         source: e,
     })?;
-    let figure = draw_figure(
-        &data,
-        &anchors,
-        aligner.reference(),
-        &before,
-        &after,
-        &spread_before_per_coordinate,
-        &spread_after_per_coordinate,
-    )
-    .save(config.out_dir.join("fig3"))?;
-    let json = config.out_dir.join("report.json");
+    let batches = SpreadBatches {
+        anchors,
+        reference: aligner.reference().clone(),
+        before,
+        after,
+    };
+    crate::engine::write_json(&config.out_dir.join(BATCHES_FILE), &batches)?;
     let report = SpreadReport {
         config: config.clone(),
         anchors: l,
@@ -426,10 +437,61 @@ pub fn run_alignment_spread(
         inlier_fractions,
         anchor_rms_residuals: residuals,
         rejected,
-        outputs: vec![figure.png, figure.svg, json.clone()],
     };
-    crate::write_report_json(&json, &report)?;
     Ok(report)
+}
+
+/// Fig. 3 of `report`, from the data (loaded again from its configuration) and the batches the
+/// run left in `out`.
+pub fn spread_figure(report: &SpreadReport, out: &Path) -> Result<Figure> {
+    let data = load(&report.config)?;
+    let b: SpreadBatches = crate::engine::read_json(&out.join(BATCHES_FILE))?;
+    Ok(draw_figure(
+        &data,
+        &b.anchors,
+        &b.reference,
+        &b.before,
+        &b.after,
+        &report.spread_before_per_coordinate,
+        &report.spread_after_per_coordinate,
+    ))
+}
+
+/// `reproduce fig3` as an [`Experiment`](crate::Experiment).
+pub struct Fig3;
+
+impl crate::Experiment for Fig3 {
+    const NAME: &'static str = "fig3";
+    const REPORT: &'static str = "report";
+    type Config = AlignmentSpreadConfig;
+    type Report = SpreadReport;
+    fn default_config() -> AlignmentSpreadConfig {
+        AlignmentSpreadConfig::three_moons()
+    }
+    fn check(config: &AlignmentSpreadConfig) -> Result<()> {
+        config.check()
+    }
+    fn out_dir(config: &AlignmentSpreadConfig) -> &std::path::Path {
+        &config.out_dir
+    }
+    fn set_out_dir(config: &mut AlignmentSpreadConfig, out: PathBuf) {
+        config.out_dir = out;
+    }
+    fn run(config: &AlignmentSpreadConfig, ctx: &crate::RunContext) -> Result<SpreadReport> {
+        let bar = ctx.bar(
+            config.batches as u64,
+            "fig3 {bar:30} {pos}/{len} batches [{elapsed}]",
+        );
+        let report = run_alignment_spread(config, &mut |n| bar.set_position(n as u64));
+        bar.finish_and_clear();
+        report
+    }
+    fn markdown(report: &SpreadReport) -> String {
+        format!("```text\n{}\n```\n", report.summary())
+    }
+    fn figures(report: &SpreadReport, out: &std::path::Path) -> Result<Vec<(String, Figure)>> {
+        Ok(vec![("fig3".to_string(), spread_figure(report, out)?)])
+    }
 }
 
 const GREY: Rgb = [170, 170, 170];
@@ -581,9 +643,8 @@ mod tests {
     #[test]
     fn alignment_shrinks_the_anchor_spread_on_three_moons() {
         let cfg = small();
-        let mut seen = 0;
-        let r = run_alignment_spread(&cfg, &mut |n| seen = n).unwrap();
-        assert_eq!(seen, 6);
+        let outcome = crate::engine::run::<Fig3>(&cfg, &crate::RunContext::default()).unwrap();
+        let (r, written) = (outcome.report, outcome.written);
         assert_eq!(r.anchors, 9);
         assert!(
             r.spread_before > 0.1 / (cfg.batch_size as f64).sqrt(),
@@ -591,24 +652,33 @@ mod tests {
             r.summary()
         );
         assert!(r.ratio < 0.2, "{}", r.summary());
-        for p in &r.outputs {
+        // report.json, report.md, summary.json, fig3.png, fig3.svg, run.json
+        assert_eq!(written.len(), 6, "{written:?}");
+        for p in &written {
             assert!(std::fs::metadata(p).unwrap().len() > 0);
         }
         let figure = basis_plot::Written {
             png: cfg.out_dir.join("fig3.png"),
             svg: cfg.out_dir.join("fig3.svg"),
         };
-        let seen = figure.inspect().unwrap();
-        assert_eq!(seen.png_size, seen.svg_size);
-        assert!(seen.svg_text.contains("coordinate 2, after alignment"));
+        let drawn = figure.inspect().unwrap();
+        assert_eq!(drawn.png_size, drawn.svg_size);
+        assert!(drawn.svg_text.contains("coordinate 2, after alignment"));
+        let seen_svg_size = drawn.svg_size;
         let back: SpreadReport = serde_json::from_str(
             &std::fs::read_to_string(cfg.out_dir.join("report.json")).unwrap(),
         )
         .unwrap();
         assert_eq!(back, r);
-        // Same seed, same numbers.
-        let again = run_alignment_spread(&cfg, &mut |_| {}).unwrap();
+        // Same seed, same numbers; progress is reported per compared batch.
+        let mut seen = 0;
+        let again = run_alignment_spread(&cfg, &mut |n| seen = n).unwrap();
+        assert_eq!(seen, 6);
         assert_eq!(again.spread_after, r.spread_after);
+        // --replot redraws the figure from the report and the saved batches.
+        std::fs::remove_file(cfg.out_dir.join("fig3.svg")).unwrap();
+        crate::engine::replot::<Fig3>(&cfg.out_dir).unwrap();
+        assert_eq!(figure.inspect().unwrap().svg_size, seen_svg_size);
         std::fs::remove_dir_all(&cfg.out_dir).ok();
     }
 

@@ -16,15 +16,15 @@ use basis_graph::{
 use basis_methods::basis::{BasisConfig, BasisModel, IterationLog};
 use basis_metrics::{KMeansParams, Report, ReportInputs, ReportParams, kmeans};
 use basis_plot::{
-    Cell, Chart, Field, Figure, Layer, Legend, LegendEntry, Mark, Points, Written, categorical,
-    diverging, padded_range,
+    Cell, Chart, Field, Figure, Layer, Legend, LegendEntry, Mark, Points, categorical, diverging,
+    padded_range,
 };
 use basis_spectral::{EmbeddingParams, analytic_embedding};
 use nalgebra::DMatrix;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Configuration of the toy demo. Serialisable; written into the report.
@@ -118,18 +118,12 @@ pub struct DemoReport {
     pub skipped_batches: usize,
     /// Total training time, seconds.
     pub train_seconds: f64,
-    /// Files written.
-    pub outputs: Vec<PathBuf>,
 }
 
 /// Runs the demo. `progress` shows an indicatif bar.
 pub fn run_demo(config: &DemoConfig, progress: bool) -> Result<DemoReport> {
     let train = config.toy.generate(&config.train)?;
-    let test = config.toy.generate(&ToyParams {
-        n_samples: config.test_size,
-        seed: config.train.seed.wrapping_add(1),
-        ..config.train
-    })?;
+    let test = test_points(config)?;
     let mut rng = ChaCha8Rng::seed_from_u64(config.basis.seed ^ 0xA5A5);
     let anchors = sample_anchors_per_class(&train.labels, config.anchors_per_class, &mut rng)?;
 
@@ -174,8 +168,6 @@ pub fn run_demo(config: &DemoConfig, progress: bool) -> Result<DemoReport> {
         },
     )?;
     let eval_seconds = t_eval.elapsed().as_secs_f64();
-    // The same clustering as the report's (same data, same seed), for the plot.
-    let km = kmeans(&outputs_test, &kmeans_params)?;
 
     let trained: Vec<&IterationLog> = logs.iter().filter(|l| l.skipped.is_none()).collect();
     let final_loss = basis_methods::basis::trainer::final_loss(&logs);
@@ -187,13 +179,12 @@ pub fn run_demo(config: &DemoConfig, progress: bool) -> Result<DemoReport> {
     ];
 
     let dir = &config.out_dir;
-    let plot = plot_embedding(&model, &test.features, &km.labels, dir.join("embedding"))?;
-    let model_path = dir.join("model");
-    model.save(&model_path)?;
-    let log_path = dir.join("train_log.json");
-    basis_data::io::write_atomic(&log_path, serde_json::to_string(&logs)?.as_bytes())?;
-    let report_path = dir.join("report.json");
-    let mut report = DemoReport {
+    model.save(dir.join("model"))?;
+    basis_data::io::write_atomic(
+        dir.join("train_log.json"),
+        serde_json::to_string(&logs)?.as_bytes(),
+    )?;
+    Ok(DemoReport {
         config: config.clone(),
         metrics,
         eval_seconds,
@@ -202,32 +193,110 @@ pub fn run_demo(config: &DemoConfig, progress: bool) -> Result<DemoReport> {
         ms_breakdown,
         skipped_batches: logs.len() - trained.len(),
         train_seconds,
-        outputs: vec![
-            plot.png,
-            plot.svg,
-            model_path,
-            log_path,
-            report_path.clone(),
-        ],
-    };
-    report.outputs.sort();
-    basis_data::io::write_atomic(
-        &report_path,
-        serde_json::to_string_pretty(&report)?.as_bytes(),
+    })
+}
+
+/// The held-out points of `config` (drawn with seed `train.seed + 1`).
+fn test_points(config: &DemoConfig) -> Result<basis_data::LabeledData> {
+    Ok(config.toy.generate(&ToyParams {
+        n_samples: config.test_size,
+        seed: config.train.seed.wrapping_add(1),
+        ..config.train
+    })?)
+}
+
+/// The demo's summary: the held-out scores, the loss, the time per stage.
+pub fn demo_markdown(r: &DemoReport) -> String {
+    let c = &r.config;
+    let m = &r.metrics;
+    let show = |v: Option<f64>| v.map_or("—".to_string(), |x| format!("{x:.4}"));
+    format!(
+        "# BASiS demo: {:?}\n\n\
+         {} training points, batches of {} ({} anchors), K = {}, {} iterations; \
+         {} held-out points.\n\n\
+         {}\n{}\n\n\
+         NMI (arithmetic): {}; evaluation {:.1} s.\n\n\
+         final loss (Eq. 15): {:.5}; {:.2} ms per iteration (graph+eigen {:.2}, align {:.2}, \
+         step {:.2}); {} skipped batches; training {:.1} s.\n",
+        c.toy,
+        c.train.n_samples,
+        c.basis.batch_size,
+        c.anchors_per_class * c.toy.num_classes(),
+        c.basis.embedding.k,
+        c.basis.iterations,
+        c.test_size,
+        Report::markdown_header(),
+        m.markdown_row("BASiS (ours)"),
+        show(m.nmi_arithmetic),
+        r.eval_seconds,
+        r.final_loss,
+        r.ms_per_iteration,
+        r.ms_breakdown[0],
+        r.ms_breakdown[1],
+        r.ms_breakdown[2],
+        r.skipped_batches,
+        r.train_seconds,
+    )
+}
+
+/// The Fig. 1-style figure of a finished demo in `out`: its saved model over the plane, and the
+/// held-out points (drawn again from the configuration) coloured by the k-means clustering of
+/// the model's outputs (the report's clustering: same data, same seed).
+pub fn demo_figure(report: &DemoReport, out: &Path) -> Result<Figure> {
+    let config = &report.config;
+    let model = BasisModel::load(out.join("model"))?;
+    let test = test_points(config)?;
+    let km = kmeans(
+        &model.embed(&test.features)?,
+        &KMeansParams {
+            k: config.toy.num_classes(),
+            seed: config.basis.seed,
+            ..Default::default()
+        },
     )?;
-    Ok(report)
+    embedding_figure(&model, &test.features, &km.labels)
+}
+
+/// `demo` as an [`Experiment`](crate::Experiment).
+pub struct Demo;
+
+impl crate::Experiment for Demo {
+    const NAME: &'static str = "demo";
+    const REPORT: &'static str = "report";
+    type Config = DemoConfig;
+    type Report = DemoReport;
+    fn default_config() -> DemoConfig {
+        DemoConfig::default()
+    }
+    fn check(config: &DemoConfig) -> Result<()> {
+        config.basis.check_settings(config.train.n_samples)?;
+        Ok(())
+    }
+    fn out_dir(config: &DemoConfig) -> &std::path::Path {
+        &config.out_dir
+    }
+    fn set_out_dir(config: &mut DemoConfig, out: PathBuf) {
+        config.out_dir = out;
+    }
+    fn run(config: &DemoConfig, ctx: &crate::RunContext) -> Result<DemoReport> {
+        run_demo(config, ctx.progress)
+    }
+    fn markdown(report: &DemoReport) -> String {
+        demo_markdown(report)
+    }
+    fn figures(report: &DemoReport, out: &std::path::Path) -> Result<Vec<(String, Figure)>> {
+        Ok(vec![("embedding".to_string(), demo_figure(report, out)?)])
+    }
 }
 
 /// Fig. 1-style figure: one chart per embedding coordinate, the network's value as colour
 /// over the plane (blue negative, red positive, each coordinate scaled to its largest
-/// magnitude), and held-out points coloured by their k-means cluster. Writes
-/// `<stem>.png` and `<stem>.svg`.
-pub fn plot_embedding(
+/// magnitude), and held-out points coloured by their k-means cluster.
+pub fn embedding_figure(
     model: &BasisModel,
     points: &DMatrix<f64>,
     clusters: &[usize],
-    stem: impl AsRef<std::path::Path>,
-) -> Result<Written> {
+) -> Result<Figure> {
     let (columns, rows) = (96usize, 64usize);
     let k = model.output_dim();
     let x_range = padded_range(points.column(0).iter().copied(), 0.15);
@@ -292,5 +361,5 @@ pub fn plot_embedding(
             .collect(),
         note: "background: the network's output over the plane (blue < 0 < red)".into(),
     });
-    Ok(figure.save(stem)?)
+    Ok(figure)
 }

@@ -95,6 +95,30 @@ pub struct ExperimentConfig {
     pub out_dir: PathBuf,
 }
 
+impl ExperimentConfig {
+    /// Checks what can be checked before the data are loaded: BASiS's settings (the batch
+    /// size against the data is checked once they are), the pipeline, the anchors, the
+    /// generator of `subspace-blobs` and the Siamese network.
+    pub fn check(&self) -> Result<()> {
+        self.basis.check_settings(usize::MAX)?;
+        if let Some(p) = &self.pipeline {
+            p.check()?;
+        }
+        if self.anchors_per_class == 0 {
+            return Err(ExperimentError::InvalidConfig(
+                "anchors_per_class must be >= 1".into(),
+            ));
+        }
+        if self.dataset == SUBSPACE_BLOBS {
+            self.blobs.check()?;
+        }
+        if self.features == FeatureSource::Siamese {
+            self.siamese.check()?;
+        }
+        Ok(())
+    }
+}
+
 impl Default for ExperimentConfig {
     fn default() -> Self {
         Self {
@@ -946,8 +970,9 @@ pub fn prepare(config: &ExperimentConfig, progress: bool) -> Result<Prepared> {
     })
 }
 
-/// Runs the reproduction over `seeds` and writes `table.md`, `table.json` and per-seed
-/// directories into `config.out_dir`.
+/// Runs the reproduction over `seeds`, writing per-seed directories (checkpoints, models,
+/// embeddings) into `config.out_dir`; `table.json` and `table.md` are the engine's
+/// ([`crate::engine::run`]`::<`[`BasisRow`]`>`).
 pub fn run_experiment(
     config: &ExperimentConfig,
     seeds: &[u64],
@@ -1012,12 +1037,35 @@ pub fn run_experiment(
         analytic_seconds,
         test_eigenvalues,
     };
-    basis_data::io::write_atomic(
-        out.join("table.json"),
-        serde_json::to_string_pretty(&summary)?.as_bytes(),
-    )?;
-    basis_data::io::write_atomic(out.join("table.md"), summary_markdown(&summary).as_bytes())?;
     Ok(summary)
+}
+
+/// `reproduce basis` as an [`Experiment`](crate::Experiment).
+pub struct BasisRow;
+
+impl crate::Experiment for BasisRow {
+    const NAME: &'static str = "basis";
+    const REPORT: &'static str = "table";
+    type Config = ExperimentConfig;
+    type Report = ExperimentSummary;
+    fn default_config() -> ExperimentConfig {
+        ExperimentConfig::default()
+    }
+    fn check(config: &ExperimentConfig) -> Result<()> {
+        config.check()
+    }
+    fn out_dir(config: &ExperimentConfig) -> &std::path::Path {
+        &config.out_dir
+    }
+    fn set_out_dir(config: &mut ExperimentConfig, out: PathBuf) {
+        config.out_dir = out;
+    }
+    fn run(config: &ExperimentConfig, ctx: &crate::RunContext) -> Result<ExperimentSummary> {
+        run_experiment(config, &ctx.seeds, ctx.progress)
+    }
+    fn markdown(report: &ExperimentSummary) -> String {
+        summary_markdown(report)
+    }
 }
 
 /// The markdown table: our mean ± std, the paper's row (for Fashion-MNIST), the analytic

@@ -144,8 +144,8 @@ pub struct FeatureChangeReport {
     pub curves: Curves,
     /// Fig. 8's rows.
     pub snapshots: Vec<Snapshot>,
-    /// Files written.
-    pub outputs: Vec<PathBuf>,
+    /// Classes of the validation points of the snapshots' network embeddings.
+    pub val_labels: Vec<usize>,
 }
 
 fn first_two(m: &DMatrix<f64>) -> Vec<[f64; 2]> {
@@ -314,35 +314,83 @@ pub fn run_feature_change(
     bar.finish_and_clear();
 
     let dir = &c.data.out_dir;
-    let figures = plot_feature_change(&curves, &snapshots, &val_labels, dir)?;
-    let curves_path = dir.join("curves.json");
-    basis_data::io::write_atomic(&curves_path, serde_json::to_string(&curves)?.as_bytes())?;
-    let report_path = dir.join("report.json");
     let (model, _) = trainer.finish();
     model.save(dir.join("spectral_model"))?;
     siamese.net().save(dir.join("siamese"))?;
-    let report = FeatureChangeReport {
+    Ok(FeatureChangeReport {
         config: c.clone(),
         curves,
         snapshots,
-        outputs: [figures.as_slice(), &[curves_path, report_path.clone()]].concat(),
-    };
-    basis_data::io::write_atomic(&report_path, serde_json::to_string(&report)?.as_bytes())?;
-    Ok(report)
+        val_labels,
+    })
 }
 
-/// Writes Fig. 6 and Fig. 8 (`fig6.png`, `fig6.svg`, `fig8.png`, `fig8.svg`) into `dir`
-/// and returns their paths. `val_labels` are the classes of the validation points of the
-/// snapshots' network embeddings.
-pub fn plot_feature_change(
-    curves: &Curves,
-    snapshots: &[Snapshot],
-    val_labels: &[usize],
-    dir: &std::path::Path,
-) -> Result<Vec<PathBuf>> {
-    let fig6 = fig6(curves).save(dir.join("fig6"))?;
-    let fig8 = fig8(snapshots, val_labels).save(dir.join("fig8"))?;
-    Ok(vec![fig6.png, fig6.svg, fig8.png, fig8.svg])
+/// The clustering scores at the last evaluation: the analytic embedding of the validation
+/// graph and the network on training and validation points.
+pub fn feature_change_markdown(r: &FeatureChangeReport) -> String {
+    let c = &r.curves;
+    let last = |v: &Vec<f64>| v.last().copied().unwrap_or(f64::NAN);
+    let mut s = format!(
+        "# Algorithm 2 on {}: features and embedding trained together\n\n\
+         {} feature iterations, seed {}; scores at feature iteration {}.\n\n\
+         | embedding | NMI | ACC |\n|---|---|---|\n",
+        r.config.data.dataset,
+        r.config.feature_iterations,
+        r.config.seed,
+        c.eval_at.last().map_or("—".into(), |i| i.to_string()),
+    );
+    for (j, name) in [
+        "analytic, validation graph",
+        "network, training points",
+        "network, validation points",
+    ]
+    .iter()
+    .enumerate()
+    {
+        s += &format!(
+            "| {name} | {:.3} | {:.3} |\n",
+            last(&c.nmi[j]),
+            last(&c.acc[j])
+        );
+    }
+    s
+}
+
+/// `feature-change` as an [`Experiment`](crate::Experiment).
+pub struct FeatureChange;
+
+impl crate::Experiment for FeatureChange {
+    const NAME: &'static str = "feature-change";
+    const REPORT: &'static str = "report";
+    type Config = FeatureChangeConfig;
+    type Report = FeatureChangeReport;
+    fn default_config() -> FeatureChangeConfig {
+        FeatureChangeConfig::default()
+    }
+    fn check(config: &FeatureChangeConfig) -> Result<()> {
+        config.data.check()
+    }
+    fn out_dir(config: &FeatureChangeConfig) -> &std::path::Path {
+        &config.data.out_dir
+    }
+    fn set_out_dir(config: &mut FeatureChangeConfig, out: PathBuf) {
+        config.data.out_dir = out;
+    }
+    fn run(config: &FeatureChangeConfig, ctx: &crate::RunContext) -> Result<FeatureChangeReport> {
+        run_feature_change(config, ctx.progress)
+    }
+    fn markdown(report: &FeatureChangeReport) -> String {
+        feature_change_markdown(report)
+    }
+    fn figures(report: &FeatureChangeReport, _: &std::path::Path) -> Result<Vec<(String, Figure)>> {
+        Ok(vec![
+            ("fig6".to_string(), fig6(&report.curves)),
+            (
+                "fig8".to_string(),
+                fig8(&report.snapshots, &report.val_labels),
+            ),
+        ])
+    }
 }
 
 /// Fig. 6: the two training losses, then NMI and ACC of the analytic embedding of the
@@ -507,19 +555,15 @@ mod figure_tests {
         };
         let dir = std::env::temp_dir().join(format!("fig68-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let files =
-            plot_feature_change(&curves, &[snapshot(10), snapshot(100)], &[0, 2], &dir).unwrap();
-        assert_eq!(files.len(), 4);
-        for (png, svg) in [(&files[0], &files[1]), (&files[2], &files[3])] {
-            let seen = basis_plot::Written {
-                png: png.clone(),
-                svg: svg.clone(),
-            }
-            .inspect()
+        let w6 = fig6(&curves).save(dir.join("fig6")).unwrap();
+        let w8 = fig8(&[snapshot(10), snapshot(100)], &[0, 2])
+            .save(dir.join("fig8"))
             .unwrap();
+        for w in [&w6, &w8] {
+            let seen = w.inspect().unwrap();
             assert_eq!(seen.png_size, seen.svg_size);
         }
-        let fig8 = std::fs::read_to_string(&files[3]).unwrap();
+        let fig8 = std::fs::read_to_string(&w8.svg).unwrap();
         assert!(fig8.contains("iteration 100") && fig8.contains(">ref</tspan>"));
         std::fs::remove_dir_all(&dir).unwrap();
     }

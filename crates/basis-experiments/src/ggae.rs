@@ -543,8 +543,9 @@ pub fn datasets(config: &GgaeConfig) -> Vec<GgaeDataset> {
     d
 }
 
-/// Runs both models on every configured data set for every seed, writes `ggae.json`,
-/// `ggae.md`, `latents.{png,svg}` and `curves.{png,svg}` into `config.out_dir`.
+/// Runs both models on every configured data set for every seed. Writes nothing:
+/// [`crate::engine::run`]`::<`[`Ggae`]`>` writes `ggae.json`, `ggae.md`, `latents.{png,svg}`
+/// and `curves.{png,svg}`.
 pub fn run_ggae(config: &GgaeConfig, seeds: &[u64], progress: bool) -> Result<GgaeReport> {
     config.check()?;
     if seeds.is_empty() {
@@ -566,18 +567,41 @@ pub fn run_ggae(config: &GgaeConfig, seeds: &[u64], progress: bool) -> Result<Gg
         trials,
         seconds: start.elapsed().as_secs_f64(),
     };
-    crate::write_report_json(config.out_dir.join("ggae.json"), &report)?;
-    write_table_and_figures(&report, &config.out_dir)?;
     Ok(report)
 }
 
-/// Writes `ggae.md`, `latents.{png,svg}` and `curves.{png,svg}` of `report` into `out` (the
-/// run does it; `--replot` redraws them from the JSON without training).
-pub fn write_table_and_figures(report: &GgaeReport, out: &std::path::Path) -> Result<()> {
-    basis_data::io::write_atomic(out.join("ggae.md"), ggae_markdown(report).as_bytes())?;
-    latents_figure(report).save(out.join("latents"))?;
-    curves_figure(report).save(out.join("curves"))?;
-    Ok(())
+/// `ggae` as an [`Experiment`](crate::Experiment).
+pub struct Ggae;
+
+impl crate::Experiment for Ggae {
+    const NAME: &'static str = "ggae";
+    const REPORT: &'static str = "ggae";
+    type Config = GgaeConfig;
+    type Report = GgaeReport;
+    fn default_config() -> GgaeConfig {
+        GgaeConfig::default()
+    }
+    fn check(config: &GgaeConfig) -> Result<()> {
+        config.check()
+    }
+    fn out_dir(config: &GgaeConfig) -> &std::path::Path {
+        &config.out_dir
+    }
+    fn set_out_dir(config: &mut GgaeConfig, out: PathBuf) {
+        config.out_dir = out;
+    }
+    fn run(config: &GgaeConfig, ctx: &crate::RunContext) -> Result<GgaeReport> {
+        run_ggae(config, &ctx.seeds, ctx.progress)
+    }
+    fn markdown(report: &GgaeReport) -> String {
+        ggae_markdown(report)
+    }
+    fn figures(report: &GgaeReport, _: &std::path::Path) -> Result<Vec<(String, Figure)>> {
+        Ok(vec![
+            ("latents".to_string(), latents_figure(report)),
+            ("curves".to_string(), curves_figure(report)),
+        ])
+    }
 }
 
 /// One row of the table: a model on a data set over the seeds.

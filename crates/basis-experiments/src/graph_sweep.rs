@@ -46,6 +46,9 @@ pub struct GraphSweepConfig {
     pub batch: BatchSweep,
     /// Seed of the projections and of the batch draws.
     pub seed: u64,
+    /// Where the arrays for the reference side, the report and the table go.
+    #[serde(default = "default_out_dir")]
+    pub out_dir: PathBuf,
 }
 
 /// The per-call batch-graph timing.
@@ -89,6 +92,7 @@ impl Default for GraphSweepConfig {
                 graph,
             },
             seed: 0,
+            out_dir: default_out_dir(),
         }
     }
 }
@@ -397,4 +401,50 @@ pub fn graph_sweep_markdown(r: &GraphSweepReport, sk: Option<&SklearnKnn>) -> St
 /// Where the sweep writes by default.
 pub fn default_out_dir() -> PathBuf {
     PathBuf::from("target/graph-sweep")
+}
+
+/// `sweep graph` as an [`Experiment`](crate::Experiment).
+pub struct GraphSweep;
+
+impl crate::Experiment for GraphSweep {
+    const NAME: &'static str = "graph";
+    const REPORT: &'static str = "report";
+    type Config = GraphSweepConfig;
+    type Report = GraphSweepReport;
+    fn default_config() -> GraphSweepConfig {
+        GraphSweepConfig::default()
+    }
+    fn check(config: &GraphSweepConfig) -> Result<()> {
+        config.check()
+    }
+    fn out_dir(config: &GraphSweepConfig) -> &std::path::Path {
+        &config.out_dir
+    }
+    fn set_out_dir(config: &mut GraphSweepConfig, out: PathBuf) {
+        config.out_dir = out;
+    }
+    fn run(config: &GraphSweepConfig, ctx: &crate::RunContext) -> Result<GraphSweepReport> {
+        run_graph_sweep(config, &config.out_dir, |m| {
+            if ctx.progress {
+                eprintln!("{m}");
+            }
+        })
+    }
+    fn markdown(report: &GraphSweepReport) -> String {
+        graph_sweep_markdown(report, None)
+    }
+    /// Our side, with the reference side's timings when its script has written them into
+    /// `out` (`--replot` after the script merges them).
+    fn render(report: &GraphSweepReport, out: &std::path::Path) -> Result<crate::Rendered> {
+        let side = out.join("sklearn.json");
+        let theirs: Option<SklearnKnn> = if side.is_file() {
+            Some(crate::engine::read_json(&side)?)
+        } else {
+            None
+        };
+        Ok(crate::Rendered::markdown(graph_sweep_markdown(
+            report,
+            theirs.as_ref(),
+        )))
+    }
 }

@@ -17,6 +17,7 @@
 //! | [`graph_sweep`] | (tooling) exact and HNSW kNN of Fashion-MNIST, batch-graph cost, beside scikit-learn | `cargo xtask sweep graph` |
 
 pub mod alignment_spread;
+pub mod engine;
 pub mod error;
 pub mod graph_sweep;
 pub mod memory;
@@ -43,13 +44,5 @@ pub mod table1;
 #[cfg(feature = "nn")]
 pub mod tightness;
 
+pub use engine::{Experiment, Rendered, RunContext};
 pub use error::{ExperimentError, Result};
-
-/// Writes a run's report as pretty JSON, atomically (no half-written file survives a crash).
-pub(crate) fn write_report_json(
-    path: impl AsRef<std::path::Path>,
-    report: &impl serde::Serialize,
-) -> Result<()> {
-    basis_data::io::write_atomic(path, serde_json::to_string_pretty(report)?.as_bytes())?;
-    Ok(())
-}

@@ -136,8 +136,9 @@ pub fn run_family_trial(
     })
 }
 
-/// Runs every family over `seeds` (one trial per seed), writes `link_prediction.json`,
-/// `link_prediction.md` and `twins.{png,svg}` into `config.out_dir`.
+/// Runs every family over `seeds` (one trial per seed). Writes nothing:
+/// [`crate::engine::run`]`::<`[`LinkPrediction`]`>` writes `link_prediction.json`,
+/// `link_prediction.md` and `twins.{png,svg}`.
 pub fn run_link_prediction(
     config: &LinkPredictionConfig,
     seeds: &[u64],
@@ -164,20 +165,41 @@ pub fn run_link_prediction(
         trials,
         seconds: start.elapsed().as_secs_f64(),
     };
-    crate::write_report_json(config.out_dir.join("link_prediction.json"), &report)?;
-    write_table_and_figure(&report, &config.out_dir)?;
     Ok(report)
 }
 
-/// Writes `link_prediction.md` and `twins.{png,svg}` of `report` into `out` (the run does it;
-/// `--replot` redraws them from the JSON without training).
-pub fn write_table_and_figure(report: &LinkPredictionReport, out: &std::path::Path) -> Result<()> {
-    basis_data::io::write_atomic(
-        out.join("link_prediction.md"),
-        link_prediction_markdown(report).as_bytes(),
-    )?;
-    twins_figure(report).save(out.join("twins"))?;
-    Ok(())
+/// `link-prediction` as an [`Experiment`](crate::Experiment).
+pub struct LinkPrediction;
+
+impl crate::Experiment for LinkPrediction {
+    const NAME: &'static str = "link-prediction";
+    const REPORT: &'static str = "link_prediction";
+    type Config = LinkPredictionConfig;
+    type Report = LinkPredictionReport;
+    fn default_config() -> LinkPredictionConfig {
+        LinkPredictionConfig::default()
+    }
+    fn check(config: &LinkPredictionConfig) -> Result<()> {
+        config.check()
+    }
+    fn out_dir(config: &LinkPredictionConfig) -> &std::path::Path {
+        &config.out_dir
+    }
+    fn set_out_dir(config: &mut LinkPredictionConfig, out: PathBuf) {
+        config.out_dir = out;
+    }
+    fn run(config: &LinkPredictionConfig, ctx: &crate::RunContext) -> Result<LinkPredictionReport> {
+        run_link_prediction(config, &ctx.seeds, ctx.progress)
+    }
+    fn markdown(report: &LinkPredictionReport) -> String {
+        link_prediction_markdown(report)
+    }
+    fn figures(
+        report: &LinkPredictionReport,
+        _: &std::path::Path,
+    ) -> Result<Vec<(String, Figure)>> {
+        Ok(vec![("twins".to_string(), twins_figure(report))])
+    }
 }
 
 /// The rows of the table, family by family, models in the configuration's order.

@@ -7,7 +7,7 @@
 //! `neighbors.json`, `neighbors.md` (one table per metric, methods × k) and `neighbors.png`
 //! (one chart per metric, mean ± std over the seeds, and a legend).
 
-use crate::table1::{METRICS, MethodResults, Table1, Table1Config, run_table1};
+use crate::table1::{METRICS, MethodResults, Table1, Table1Comparison, Table1Config};
 use crate::{ExperimentError, Result};
 use basis_plot::{Cell, Chart, Figure, Layer, Legend, Series};
 use serde::{Deserialize, Serialize};
@@ -104,8 +104,9 @@ impl NeighborSweep {
     }
 }
 
-/// Runs the comparison at every k (each resumable on its own), then writes the JSON,
-/// markdown and PNG of the sweep.
+/// Runs the comparison at every k (each resumable on its own, each writing its Table 1 into
+/// `k-<k>/`). The sweep's own JSON, table and figure are the engine's
+/// ([`crate::engine::run`]`::<`[`Neighbors`]`>`).
 pub fn run_neighbor_sweep(
     config: &NeighborSweepConfig,
     seeds: &[u64],
@@ -117,7 +118,8 @@ pub fn run_neighbor_sweep(
         if progress {
             eprintln!("[sweep] k = {k}");
         }
-        let table = run_table1(&config.table_for(k), seeds, progress)?;
+        let ctx = crate::RunContext::new(seeds.to_vec(), progress);
+        let table = crate::engine::run::<Table1Comparison>(&config.table_for(k), &ctx)?.report;
         points.push(NeighborPoint { k, table });
     }
     let sweep = NeighborSweep {
@@ -125,17 +127,39 @@ pub fn run_neighbor_sweep(
         seeds: seeds.to_vec(),
         points,
     };
-    let out = &config.out_dir;
-    basis_data::io::write_atomic(
-        out.join("neighbors.json"),
-        serde_json::to_string_pretty(&sweep)?.as_bytes(),
-    )?;
-    basis_data::io::write_atomic(
-        out.join("neighbors.md"),
-        neighbor_sweep_markdown(&sweep).as_bytes(),
-    )?;
-    neighbor_sweep_plot(&sweep).save(out.join("neighbors"))?;
     Ok(sweep)
+}
+
+/// `neighbors` as an [`Experiment`](crate::Experiment).
+pub struct Neighbors;
+
+impl crate::Experiment for Neighbors {
+    const NAME: &'static str = "neighbors";
+    const REPORT: &'static str = "neighbors";
+    type Config = NeighborSweepConfig;
+    type Report = NeighborSweep;
+    fn default_config() -> NeighborSweepConfig {
+        NeighborSweepConfig::default()
+    }
+    fn check(config: &NeighborSweepConfig) -> Result<()> {
+        config.check()?;
+        config.table.experiment.check()
+    }
+    fn out_dir(config: &NeighborSweepConfig) -> &std::path::Path {
+        &config.out_dir
+    }
+    fn set_out_dir(config: &mut NeighborSweepConfig, out: PathBuf) {
+        config.out_dir = out;
+    }
+    fn run(config: &NeighborSweepConfig, ctx: &crate::RunContext) -> Result<NeighborSweep> {
+        run_neighbor_sweep(config, &ctx.seeds, ctx.progress)
+    }
+    fn markdown(report: &NeighborSweep) -> String {
+        neighbor_sweep_markdown(report)
+    }
+    fn figures(report: &NeighborSweep, _: &std::path::Path) -> Result<Vec<(String, Figure)>> {
+        Ok(vec![("neighbors".to_string(), neighbor_sweep_plot(report))])
+    }
 }
 
 /// One markdown table per metric: methods down, k across, mean ± std over the seeds.

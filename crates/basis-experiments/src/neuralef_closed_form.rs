@@ -196,8 +196,8 @@ fn weighted_cos(f: &[f64], g: &[f64], w: &[f64]) -> (f64, Vec<f64>) {
     (cos.abs(), f.iter().map(|v| v * s).collect())
 }
 
-/// Runs the check and writes `closed_form.json`, `closed_form.md` and the figure
-/// `eigenfunctions.{png,svg}` into `config.out_dir`.
+/// Runs the check. Writes nothing: [`crate::engine::run`]`::<`[`ClosedForm`]`>` writes
+/// `closed_form.json`, `closed_form.md` and the figure `eigenfunctions.{png,svg}`.
 pub fn run_closed_form(config: &ClosedFormConfig, progress: bool) -> Result<ClosedFormReport> {
     config.check()?;
     let c = config;
@@ -308,17 +308,46 @@ pub fn run_closed_form(config: &ClosedFormConfig, progress: bool) -> Result<Clos
         grid,
         curves,
     };
-    let out = &c.out_dir;
-    basis_data::io::write_atomic(
-        out.join("closed_form.json"),
-        serde_json::to_string_pretty(&report)?.as_bytes(),
-    )?;
-    basis_data::io::write_atomic(
-        out.join("closed_form.md"),
-        closed_form_markdown(&report).as_bytes(),
-    )?;
-    closed_form_plot(&report).save(out.join("eigenfunctions"))?;
     Ok(report)
+}
+
+/// `reproduce neuralef-closed-form` as an [`Experiment`](crate::Experiment).
+pub struct ClosedForm;
+
+impl crate::Experiment for ClosedForm {
+    const NAME: &'static str = "neuralef-closed-form";
+    const REPORT: &'static str = "closed_form";
+    type Config = ClosedFormConfig;
+    type Report = ClosedFormReport;
+    fn default_config() -> ClosedFormConfig {
+        ClosedFormConfig::default()
+    }
+    fn check(config: &ClosedFormConfig) -> Result<()> {
+        config.check()
+    }
+    fn out_dir(config: &ClosedFormConfig) -> &std::path::Path {
+        &config.out_dir
+    }
+    fn set_out_dir(config: &mut ClosedFormConfig, out: PathBuf) {
+        config.out_dir = out;
+    }
+    fn run(config: &ClosedFormConfig, ctx: &crate::RunContext) -> Result<ClosedFormReport> {
+        run_closed_form(config, ctx.progress)
+    }
+    fn markdown(r: &ClosedFormReport) -> String {
+        closed_form_markdown(r)
+    }
+    fn figures(r: &ClosedFormReport, _: &std::path::Path) -> Result<Vec<(String, Figure)>> {
+        Ok(vec![("eigenfunctions".to_string(), closed_form_plot(r))])
+    }
+    /// Without the curves over the grid (the figure's data).
+    fn summary(r: ClosedFormReport) -> ClosedFormReport {
+        ClosedFormReport {
+            grid: Vec::new(),
+            curves: Default::default(),
+            ..r
+        }
+    }
 }
 
 /// The table: per eigenfunction, |cos| and relative eigenvalue error of NeuralEF and Nyström.

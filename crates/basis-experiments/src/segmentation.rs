@@ -39,7 +39,7 @@ use basis_segment::{
 use nalgebra::DMatrix;
 use rand::seq::index;
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Configuration of the benchmark. [`Default`] is the documented run. Serialisable.
@@ -245,6 +245,7 @@ pub struct NucleiRun {
 }
 
 /// Per-patch predictions of a method on every test image.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Predictions {
     key: String,
     k: usize,
@@ -727,8 +728,23 @@ fn seed_run(data: &SegmentationData, seed: u64, predictions: &[Predictions]) -> 
     })
 }
 
-/// Runs every seed, writes `segmentation.json`, `segmentation.md` and the figure
-/// `examples.{png,svg}` (test images of the first seed) into `config.out_dir`.
+/// The predictions a figure draws, written by the run so that `--replot` can redraw the figure
+/// from the data (generated again from the configuration and the seed).
+#[derive(Serialize, Deserialize)]
+struct FigureInputs {
+    seed: u64,
+    predictions: Vec<Predictions>,
+}
+
+/// The first seed's test-image predictions (`examples` figure).
+const EXAMPLES_FILE: &str = "examples_predictions.json";
+/// The nuclei check's predictions (`nuclei` figure).
+const NUCLEI_FILE: &str = "nuclei_predictions.json";
+
+/// Runs every seed. Writes the predictions its figures draw (first seed; the nuclei check)
+/// into `config.out_dir`; `segmentation.json`, `segmentation.md` and the figures
+/// `examples.{png,svg}` and `nuclei.{png,svg}` are the engine's
+/// ([`crate::engine::run`]`::<`[`Segmentation`]`>`).
 pub fn run_segmentation(
     config: &SegmentationConfig,
     seeds: &[u64],
@@ -746,7 +762,7 @@ pub fn run_segmentation(
         Some(check) => Some((check, nuclei_data(check)?)),
         None => None,
     };
-    let mut figure = None;
+    let out = &config.out_dir;
     for (n, &seed) in seeds.iter().enumerate() {
         if progress {
             eprintln!("segmentation: seed {seed} ({} of {})", n + 1, seeds.len());
@@ -754,38 +770,87 @@ pub fn run_segmentation(
         let data = segmentation_data(config, seed)?;
         let predictions = all_predictions(&data, config, seed, progress)?;
         let run = seed_run(&data, seed, &predictions)?;
-        if figure.is_none() {
-            figure = Some(examples_figure(&data, config, &predictions)?);
+        if n == 0 {
+            let inputs = FigureInputs { seed, predictions };
+            crate::engine::write_json(&out.join(EXAMPLES_FILE), &inputs)?;
         }
         runs.push(run);
     }
-    let mut nuclei_figure = None;
     let nuclei = match nuclei_input {
         Some((check, (dir, data))) => {
-            let (run, f) = run_nuclei_check(config, check, dir, &data, seeds[0], progress)?;
-            nuclei_figure = Some(f);
+            let (run, predictions) =
+                run_nuclei_check(config, check, dir, &data, seeds[0], progress)?;
+            let inputs = FigureInputs {
+                seed: seeds[0],
+                predictions,
+            };
+            crate::engine::write_json(&out.join(NUCLEI_FILE), &inputs)?;
             Some(run)
         }
         None => None,
     };
-    let report = SegmentationReport {
+    Ok(SegmentationReport {
         config: config.clone(),
         runs,
         nuclei,
-    };
-    let out = &config.out_dir;
-    crate::write_report_json(out.join("segmentation.json"), &report)?;
-    basis_data::io::write_atomic(
-        out.join("segmentation.md"),
-        segmentation_markdown(&report).as_bytes(),
-    )?;
-    if let Some(f) = figure {
-        f.save(out.join("examples"))?;
+    })
+}
+
+/// The figures of a finished run in `out`: the first seed's test images (`examples`) and the
+/// nuclei tiles (`nuclei`, when the check ran), each redrawn from the data and the predictions
+/// the run saved.
+pub fn segmentation_figures(
+    report: &SegmentationReport,
+    out: &Path,
+) -> Result<Vec<(String, Figure)>> {
+    let config = &report.config;
+    let mut figures = Vec::new();
+    let examples: FigureInputs = crate::engine::read_json(&out.join(EXAMPLES_FILE))?;
+    let data = segmentation_data(config, examples.seed)?;
+    figures.push((
+        "examples".to_string(),
+        examples_figure(&data, config, &examples.predictions)?,
+    ));
+    if let (Some(check), Some(_)) = (&config.nuclei, &report.nuclei) {
+        let shown: FigureInputs = crate::engine::read_json(&out.join(NUCLEI_FILE))?;
+        let (_, data) = nuclei_data(check)?;
+        figures.push((
+            "nuclei".to_string(),
+            nuclei_figure(&data, &nuclei_config(config, check), &shown.predictions)?,
+        ));
     }
-    if let Some(f) = &nuclei_figure {
-        f.save(out.join("nuclei"))?;
+    Ok(figures)
+}
+
+/// `segmentation` as an [`Experiment`](crate::Experiment).
+pub struct Segmentation;
+
+impl crate::Experiment for Segmentation {
+    const NAME: &'static str = "segmentation";
+    const REPORT: &'static str = "segmentation";
+    type Config = SegmentationConfig;
+    type Report = SegmentationReport;
+    fn default_config() -> SegmentationConfig {
+        SegmentationConfig::default()
     }
-    Ok(report)
+    fn check(config: &SegmentationConfig) -> Result<()> {
+        config.check()
+    }
+    fn out_dir(config: &SegmentationConfig) -> &std::path::Path {
+        &config.out_dir
+    }
+    fn set_out_dir(config: &mut SegmentationConfig, out: PathBuf) {
+        config.out_dir = out;
+    }
+    fn run(config: &SegmentationConfig, ctx: &crate::RunContext) -> Result<SegmentationReport> {
+        run_segmentation(config, &ctx.seeds, ctx.progress)
+    }
+    fn markdown(report: &SegmentationReport) -> String {
+        segmentation_markdown(report)
+    }
+    fn figures(report: &SegmentationReport, out: &Path) -> Result<Vec<(String, Figure)>> {
+        segmentation_figures(report, out)
+    }
 }
 
 /// The settings of the nuclei check's runs: the benchmark's, with the check's batch size,
@@ -801,25 +866,22 @@ pub fn nuclei_config(config: &SegmentationConfig, check: &NucleiCheck) -> Segmen
     c
 }
 
-/// Runs every K = 2 method of the benchmark on the nuclei tiles and draws the test tiles.
-pub fn run_nuclei_check(
+/// Runs every K = 2 method of the benchmark on the nuclei tiles; returns the scores and the
+/// predictions (for [`segmentation_figures`]).
+fn run_nuclei_check(
     config: &SegmentationConfig,
     check: &NucleiCheck,
     dir: PathBuf,
     data: &SegmentationData,
     seed: u64,
     progress: bool,
-) -> Result<(NucleiRun, Figure)> {
+) -> Result<(NucleiRun, Vec<Predictions>)> {
     if progress {
         eprintln!("segmentation: the nuclei image ({})", dir.display());
     }
     let c = nuclei_config(config, check);
     let predictions = all_predictions(data, &c, seed, progress)?;
     let run = seed_run(data, seed, &predictions)?;
-    let mut figure = examples_figure(data, &c, &predictions)?;
-    figure.title =
-        "Nuclei (2018 Data Science Bowl image from stardist): unseen right-half tiles, K = 2"
-            .into();
     let (fg, all) = data.test.iter().fold((0usize, 0usize), |(f, a), t| {
         (
             f + t.mask.labels.iter().filter(|&&l| l == 1).count(),
@@ -833,8 +895,21 @@ pub fn run_nuclei_check(
             foreground_fraction: fg as f64 / all.max(1) as f64,
             run,
         },
-        figure,
+        predictions,
     ))
+}
+
+/// The nuclei check's test tiles with every method's segmentation.
+fn nuclei_figure(
+    data: &SegmentationData,
+    config: &SegmentationConfig,
+    predictions: &[Predictions],
+) -> Result<Figure> {
+    let mut figure = examples_figure(data, config, predictions)?;
+    figure.title =
+        "Nuclei (2018 Data Science Bowl image from stardist): unseen right-half tiles, K = 2"
+            .into();
+    Ok(figure)
 }
 
 /// The nuclei check: data from the tiles, every K = 2 method (no ablations), scores.

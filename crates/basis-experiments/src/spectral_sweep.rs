@@ -53,6 +53,9 @@ pub struct SpectralSweepConfig {
     pub seed: u64,
     /// Where Fashion-MNIST is.
     pub fashion_mnist: FashionMnistConfig,
+    /// Where the arrays for the reference side, the report and the table go.
+    #[serde(default = "default_out_dir")]
+    pub out_dir: PathBuf,
 }
 
 impl Default for SpectralSweepConfig {
@@ -70,6 +73,7 @@ impl Default for SpectralSweepConfig {
             compare_f64: true,
             seed: 0,
             fashion_mnist: FashionMnistConfig::default(),
+            out_dir: default_out_dir(),
         }
     }
 }
@@ -463,4 +467,50 @@ pub fn spectral_sweep_markdown(r: &SpectralSweepReport, sp: Option<&ScipySpectra
 /// Where the sweep writes by default.
 pub fn default_out_dir() -> PathBuf {
     PathBuf::from("target/spectral-sweep")
+}
+
+/// `sweep spectral` as an [`Experiment`](crate::Experiment).
+pub struct SpectralSweep;
+
+impl crate::Experiment for SpectralSweep {
+    const NAME: &'static str = "spectral";
+    const REPORT: &'static str = "report";
+    type Config = SpectralSweepConfig;
+    type Report = SpectralSweepReport;
+    fn default_config() -> SpectralSweepConfig {
+        SpectralSweepConfig::default()
+    }
+    fn check(config: &SpectralSweepConfig) -> Result<()> {
+        config.check()
+    }
+    fn out_dir(config: &SpectralSweepConfig) -> &std::path::Path {
+        &config.out_dir
+    }
+    fn set_out_dir(config: &mut SpectralSweepConfig, out: PathBuf) {
+        config.out_dir = out;
+    }
+    fn run(config: &SpectralSweepConfig, ctx: &crate::RunContext) -> Result<SpectralSweepReport> {
+        run_spectral_sweep(config, &config.out_dir, |m| {
+            if ctx.progress {
+                eprintln!("{m}");
+            }
+        })
+    }
+    fn markdown(report: &SpectralSweepReport) -> String {
+        spectral_sweep_markdown(report, None)
+    }
+    /// Our side, with the reference side's timings when its script has written them into
+    /// `out` (`--replot` after the script merges them).
+    fn render(report: &SpectralSweepReport, out: &std::path::Path) -> Result<crate::Rendered> {
+        let side = out.join("scipy.json");
+        let theirs: Option<ScipySpectral> = if side.is_file() {
+            Some(crate::engine::read_json(&side)?)
+        } else {
+            None
+        };
+        Ok(crate::Rendered::markdown(spectral_sweep_markdown(
+            report,
+            theirs.as_ref(),
+        )))
+    }
 }

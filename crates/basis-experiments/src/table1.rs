@@ -512,12 +512,69 @@ pub fn run_table1(config: &Table1Config, seeds: &[u64], progress: bool) -> Resul
         seeds: seeds.to_vec(),
         rows,
     };
-    basis_data::io::write_atomic(
-        out.join("table1.json"),
-        serde_json::to_string_pretty(&table)?.as_bytes(),
-    )?;
-    basis_data::io::write_atomic(out.join("table1.md"), table1_markdown(&table).as_bytes())?;
     Ok(table)
+}
+
+/// `table1` as an [`Experiment`](crate::Experiment).
+pub struct Table1Comparison;
+
+impl crate::Experiment for Table1Comparison {
+    const NAME: &'static str = "table1";
+    const REPORT: &'static str = "table1";
+    type Config = Table1Config;
+    type Report = Table1;
+    fn default_config() -> Table1Config {
+        Table1Config::default()
+    }
+    fn check(config: &Table1Config) -> Result<()> {
+        config.experiment.check()
+    }
+    fn out_dir(config: &Table1Config) -> &std::path::Path {
+        &config.experiment.out_dir
+    }
+    fn set_out_dir(config: &mut Table1Config, out: PathBuf) {
+        config.experiment.out_dir = out;
+    }
+    fn run(config: &Table1Config, ctx: &crate::RunContext) -> Result<Table1> {
+        run_table1(config, &ctx.seeds, ctx.progress)
+    }
+    fn markdown(report: &Table1) -> String {
+        table1_markdown(report)
+    }
+}
+
+/// `neuralef-ablations` as an [`Experiment`](crate::Experiment).
+pub struct NeuralefAblations;
+
+impl crate::Experiment for NeuralefAblations {
+    const NAME: &'static str = "neuralef-ablations";
+    const REPORT: &'static str = "table1";
+    type Config = Table1Config;
+    type Report = Table1;
+    fn default_config() -> Table1Config {
+        let mut c = Table1Config {
+            methods: vec![Method::NeuralEf],
+            neuralef: neuralef_ablations(),
+            ..Table1Config::default()
+        };
+        c.experiment.out_dir = PathBuf::from("results/neuralef-ablations");
+        c
+    }
+    fn check(config: &Table1Config) -> Result<()> {
+        config.experiment.check()
+    }
+    fn out_dir(config: &Table1Config) -> &std::path::Path {
+        &config.experiment.out_dir
+    }
+    fn set_out_dir(config: &mut Table1Config, out: PathBuf) {
+        config.experiment.out_dir = out;
+    }
+    fn run(config: &Table1Config, ctx: &crate::RunContext) -> Result<Table1> {
+        run_table1(config, &ctx.seeds, ctx.progress)
+    }
+    fn markdown(report: &Table1) -> String {
+        table1_markdown(report)
+    }
 }
 
 /// The markdown tables: ours (mean ± std, ms per iteration) and the paper's column.

@@ -9,9 +9,7 @@
 //! analytic space; it is the floor of d_G for an embedding that knows the clusters but not
 //! the test graph's degrees.
 
-use crate::fashion_mnist::{
-    ExperimentConfig, FeatureSource, MeanStd, SUBSPACE_BLOBS, run_experiment,
-};
+use crate::fashion_mnist::{BasisRow, ExperimentConfig, FeatureSource, MeanStd, SUBSPACE_BLOBS};
 use crate::{ExperimentError, Result};
 use basis_data::npy::read_npy;
 use basis_plot::{Cell, Chart, Figure, Layer, Legend, Scale, Series};
@@ -79,8 +77,9 @@ pub struct TightnessSweep {
     pub points: Vec<TightnessPoint>,
 }
 
-/// Runs the sweep; writes `tightness.{md,json,png}` and one reproduction directory per spread
-/// (`spread-X/`, resumable like any reproduction).
+/// Runs the sweep: one reproduction directory per spread (`spread-X/`, resumable like any
+/// reproduction). The sweep's `tightness.{json,md,png,svg}` are the engine's
+/// ([`crate::engine::run`]`::<`[`Tightness`]`>`).
 pub fn run_tightness_sweep(
     config: &TightnessSweepConfig,
     seeds: &[u64],
@@ -96,7 +95,8 @@ pub fn run_tightness_sweep(
         e.features = FeatureSource::Raw;
         e.blobs.spread = spread;
         e.out_dir = config.out_dir.join(format!("spread-{spread}"));
-        let s = run_experiment(&e, seeds, progress)?;
+        let ctx = crate::RunContext::new(seeds.to_vec(), progress);
+        let s = crate::engine::run::<BasisRow>(&e, &ctx)?.report;
         let analytic = read_npy(e.out_dir.join("analytic_test_embedding.npy"))?;
         let (_, test) = basis_data::clusters::subspace_blobs(&e.blobs)?;
         let test = crate::fashion_mnist::restrict(&test, &e.classes, e.limit_test, "test")?;
@@ -136,17 +136,41 @@ pub fn run_tightness_sweep(
         seeds: seeds.to_vec(),
         points,
     };
-    let out = &config.out_dir;
-    basis_data::io::write_atomic(
-        out.join("tightness.json"),
-        serde_json::to_string_pretty(&sweep)?.as_bytes(),
-    )?;
-    basis_data::io::write_atomic(
-        out.join("tightness.md"),
-        tightness_markdown(&sweep).as_bytes(),
-    )?;
-    tightness_plot(&sweep).save(out.join("tightness"))?;
     Ok(sweep)
+}
+
+/// `tightness` as an [`Experiment`](crate::Experiment).
+pub struct Tightness;
+
+impl crate::Experiment for Tightness {
+    const NAME: &'static str = "tightness";
+    const REPORT: &'static str = "tightness";
+    type Config = TightnessSweepConfig;
+    type Report = TightnessSweep;
+    fn default_config() -> TightnessSweepConfig {
+        TightnessSweepConfig::default()
+    }
+    fn check(config: &TightnessSweepConfig) -> Result<()> {
+        if config.spreads.is_empty() {
+            return Err(ExperimentError::InvalidConfig("no spreads to sweep".into()));
+        }
+        config.experiment.check()
+    }
+    fn out_dir(config: &TightnessSweepConfig) -> &std::path::Path {
+        &config.out_dir
+    }
+    fn set_out_dir(config: &mut TightnessSweepConfig, out: PathBuf) {
+        config.out_dir = out;
+    }
+    fn run(config: &TightnessSweepConfig, ctx: &crate::RunContext) -> Result<TightnessSweep> {
+        run_tightness_sweep(config, &ctx.seeds, ctx.progress)
+    }
+    fn markdown(report: &TightnessSweep) -> String {
+        tightness_markdown(report)
+    }
+    fn figures(report: &TightnessSweep, _: &std::path::Path) -> Result<Vec<(String, Figure)>> {
+        Ok(vec![("tightness".to_string(), tightness_plot(report))])
+    }
 }
 
 fn point_row(p: &TightnessPoint) -> String {

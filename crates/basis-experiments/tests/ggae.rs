@@ -4,8 +4,8 @@
 use basis_data::manifolds::SwissRollParams;
 use basis_experiments::ExperimentError;
 use basis_experiments::ggae::{
-    GgaeConfig, GgaeDataset, GgaeReport, RotatingSetup, SwissRollSetup, ggae_markdown, run_ggae,
-    run_trial, write_table_and_figures,
+    Ggae, GgaeConfig, GgaeDataset, GgaeReport, RotatingSetup, SwissRollSetup, ggae_markdown,
+    run_ggae, run_trial,
 };
 use std::sync::Mutex;
 
@@ -45,7 +45,12 @@ fn a_small_run_writes_its_report_and_figures_and_replots_them() {
     let _g = TORCH.lock().unwrap_or_else(|e| e.into_inner());
     let dir = scratch("run");
     let cfg = small(&dir);
-    let report = run_ggae(&cfg, &[0, 1], false).unwrap();
+    let report = basis_experiments::engine::run::<Ggae>(
+        &cfg,
+        &basis_experiments::RunContext::new(vec![0, 1], false),
+    )
+    .unwrap()
+    .report;
     assert_eq!(report.trials.len(), 4);
     for t in &report.trials {
         assert_eq!(t.models.len(), 2);
@@ -101,11 +106,13 @@ fn a_small_run_writes_its_report_and_figures_and_replots_them() {
     let back: GgaeReport =
         serde_json::from_str(&std::fs::read_to_string(dir.join("ggae.json")).unwrap()).unwrap();
     assert_eq!(back, report);
-    let again = scratch("replot");
-    write_table_and_figures(&back, &again).unwrap();
-    assert_eq!(std::fs::read_to_string(again.join("ggae.md")).unwrap(), md);
+    std::fs::remove_file(dir.join("ggae.md")).unwrap();
+    std::fs::remove_file(dir.join("latents.png")).unwrap();
+    let replotted = basis_experiments::engine::replot::<Ggae>(&dir).unwrap();
+    assert_eq!(replotted.report, report);
+    assert_eq!(std::fs::read_to_string(dir.join("ggae.md")).unwrap(), md);
+    assert!(dir.join("latents.png").is_file());
     let _ = std::fs::remove_dir_all(&dir);
-    let _ = std::fs::remove_dir_all(&again);
 }
 
 fn cfg_epochs(cfg: &GgaeConfig, d: GgaeDataset) -> usize {

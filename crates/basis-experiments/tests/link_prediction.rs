@@ -5,7 +5,7 @@ use basis_eigennets::link::{GraphFamily, LinkConfig};
 use basis_eigennets::models::ModelKind;
 use basis_experiments::ExperimentError;
 use basis_experiments::link_prediction::{
-    LinkPredictionConfig, LinkPredictionReport, run_link_prediction, summary,
+    LinkPrediction, LinkPredictionConfig, LinkPredictionReport, run_link_prediction, summary,
 };
 
 fn small(out: &str) -> LinkPredictionConfig {
@@ -28,7 +28,12 @@ fn small(out: &str) -> LinkPredictionConfig {
 #[test]
 fn runner_writes_the_table_and_figure_and_repeats_itself() {
     let cfg = small("run");
-    let report = run_link_prediction(&cfg, &[0, 1], false).unwrap();
+    let report = basis_experiments::engine::run::<LinkPrediction>(
+        &cfg,
+        &basis_experiments::RunContext::new(vec![0, 1], false),
+    )
+    .unwrap()
+    .report;
     assert_eq!(report.trials.len(), 4);
     let rows = summary(&report);
     assert_eq!(rows.len(), 2 * ModelKind::ALL.len());

@@ -1,7 +1,8 @@
 //! NeuralEF against the closed-form eigenfunctions of a Gaussian kernel, scaled down for CI
 //! (the full check is `cargo xtask reproduce neuralef-closed-form`, docs/neuralef.md).
 
-use basis_experiments::neuralef_closed_form::{ClosedFormConfig, run_closed_form};
+use basis_experiments::engine::{RunContext, run};
+use basis_experiments::neuralef_closed_form::{ClosedForm, ClosedFormConfig};
 use std::path::PathBuf;
 
 #[test]
@@ -16,7 +17,9 @@ fn neuralef_learns_the_leading_hermite_eigenfunctions_and_writes_its_report() {
         out_dir: out.clone(),
         ..ClosedFormConfig::default()
     };
-    let r = run_closed_form(&config, false).unwrap();
+    let r = run::<ClosedForm>(&config, &RunContext::default())
+        .unwrap()
+        .report;
     assert_eq!(r.scores.len(), 4);
     for s in &r.scores[..3] {
         assert!(

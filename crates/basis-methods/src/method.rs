@@ -333,7 +333,7 @@ impl Embedder for BasisModel {
         finite_outputs(BasisModel::embed(self, x)?, x)
     }
     fn save(&self, dir: &Path) -> Result<()> {
-        Ok(BasisModel::save(self, dir)?)
+        BasisModel::save(self, dir)
     }
 }
 
