@@ -3,6 +3,7 @@
 //! - `cargo xtask setup [--force]`: provision libtorch and Fashion-MNIST (idempotent);
 //! - `cargo xtask demo [ARGS]`: BASiS Algorithm 1 on three moons (the main job);
 //! - `cargo xtask test [ARGS]`: the whole test suite, exactly what CI runs;
+//! - `cargo xtask docs`: the generated tables of `docs/` (from `docs/results/`) and `docs/cli.md`;
 //! - `cargo xtask reproduce EXPERIMENT [ARGS]`: a figure or table of the paper (`fig3`,
 //!   `basis`, `feature-change`, `table1`, `neuralef-closed-form`, `neuralef-ablations`, `segmentation`,
 //!   `link-prediction`, `ggae`);
@@ -30,6 +31,8 @@ Commands:
                     (`basis demo ARGS`; `cargo xtask demo --help`)
   test [ARGS]       provision if needed, then run the whole test suite
                     (ARGS go to `cargo test`)
+  docs              rewrite the tables of docs/ generated from docs/results/*.json
+                    (copy a run's OUT/summary.json there first) and docs/cli.md
   reproduce fig3 [ARGS]
                     the paper's Fig. 3: anchors' eigenvector coordinates over 20
                     batches before/after alignment (`--dataset fashion-mnist` for
@@ -336,6 +339,24 @@ fn main() -> ExitCode {
             );
             eprintln!("[test] cargo test took {:.0} s", t.elapsed().as_secs_f64());
             r
+        }),
+        Some("docs") => setup(false, false).and_then(|_| {
+            // The generated tables of docs/ from docs/results/, and docs/cli.md from --help.
+            let mut c = cargo(&root);
+            c.args([
+                "test",
+                "--all-features",
+                "-p",
+                "basis-experiments",
+                "--test",
+            ])
+            .arg("docs_results")
+            .env("BASIS_UPDATE_DOCS", "1");
+            status(&mut c)?;
+            let mut c = cargo(&root);
+            c.args(["test", "--all-features", "-p", "basis-cli", "--test", "cli"])
+                .env("BASIS_UPDATE_DOCS", "1");
+            status(&mut c)
         }),
         Some("-h" | "--help" | "help") | None => {
             print!("{HELP}");

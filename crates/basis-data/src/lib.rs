@@ -18,10 +18,12 @@ pub mod error;
 pub mod fashion_mnist;
 pub mod idx;
 pub mod io;
+pub mod json_nan;
 pub mod manifolds;
 pub mod npy;
 pub mod random_graphs;
 pub mod sampling;
+pub mod splits;
 pub mod toy;
 
 pub use dataset::{LabeledData, MAX_LABEL, check_finite, class_labels, class_labels_from_matrix};

@@ -15,10 +15,11 @@
 //!
 //! [`plot_feature_change`] redraws both from a run's `report.json`.
 
-use crate::fashion_mnist::{ExperimentConfig, FeatureSource, load_dataset, restrict};
+use crate::prepare::{ExperimentConfig, FeatureSource};
 use crate::{ExperimentError, Result};
 use basis_align::{AlignConfig, AlignModel, FeatureChangeAligner};
 use basis_data::sampling::sample_anchors_per_class;
+use basis_data::splits::{check_splits, load_dataset, restrict};
 use basis_methods::basis::BasisTrainer;
 use basis_metrics::{KMeansParams, NmiNormalization, clustering_accuracy, kmeans, nmi};
 use basis_nn::progress::progress_bar;
@@ -193,7 +194,7 @@ pub fn run_feature_change(
     })?;
     let train = restrict(&data.train, &c.data.classes, c.data.limit_train, "train")?;
     let test = restrict(&data.test, &c.data.classes, c.data.limit_test, "test")?;
-    crate::fashion_mnist::check_splits(&train, &test, &c.data.dataset)?;
+    check_splits(&train, &test, &c.data.dataset)?;
     let classes = train.num_classes();
     let images = ImageTensor::new(&train.features);
     let test_images = ImageTensor::new(&test.features);

@@ -9,7 +9,7 @@
 //! into [`GgaeConfig::out_dir`].
 
 use crate::error::{ExperimentError, Result};
-use crate::fashion_mnist::MeanStd;
+use crate::stats::MeanStd;
 use basis_data::fashion_mnist::{
     FASHION_MNIST_CLASSES, FashionMnistConfig, Split, load_fashion_mnist,
 };

@@ -17,11 +17,13 @@
 //! | [`graph_sweep`] | (tooling) exact and HNSW kNN of Fashion-MNIST, batch-graph cost, beside scikit-learn | `cargo xtask sweep graph` |
 
 pub mod alignment_spread;
+pub mod docs;
 pub mod engine;
 pub mod error;
 pub mod graph_sweep;
 pub mod memory;
 pub mod spectral_sweep;
+pub mod stats;
 
 #[cfg(feature = "nn")]
 pub mod demo;
@@ -30,6 +32,8 @@ pub mod fashion_mnist;
 #[cfg(feature = "nn")]
 pub mod feature_change;
 #[cfg(feature = "nn")]
+pub mod features;
+#[cfg(feature = "nn")]
 pub mod ggae;
 #[cfg(feature = "nn")]
 pub mod link_prediction;
@@ -37,6 +41,8 @@ pub mod link_prediction;
 pub mod neighbors;
 #[cfg(feature = "nn")]
 pub mod neuralef_closed_form;
+#[cfg(feature = "nn")]
+pub mod prepare;
 #[cfg(feature = "nn")]
 pub mod segmentation;
 #[cfg(feature = "nn")]

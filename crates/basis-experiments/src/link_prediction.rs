@@ -9,7 +9,7 @@
 //! the figure `twins.{png,svg}` into [`LinkPredictionConfig::out_dir`].
 
 use crate::error::{ExperimentError, Result};
-use crate::fashion_mnist::MeanStd;
+use crate::stats::MeanStd;
 use basis_eigennets::link::{GraphFamily, LinkConfig, TrialScore, run_model, trial_data};
 use basis_eigennets::models::ModelKind;
 use basis_plot::colour::categorical;

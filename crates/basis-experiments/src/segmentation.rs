@@ -941,9 +941,9 @@ fn nuclei_data(check: &NucleiCheck) -> Result<(PathBuf, SegmentationData)> {
     Ok((dir, data))
 }
 
-/// Mean and sample standard deviation (`fashion_mnist::MeanStd`, the other reports' statistic).
+/// Mean and sample standard deviation (`stats::MeanStd`, the other reports' statistic).
 fn mean_std(v: &[f64]) -> (f64, f64) {
-    let m = crate::fashion_mnist::MeanStd::of(v.iter().copied());
+    let m = crate::stats::MeanStd::of(v.iter().copied());
     (m.mean, m.std)
 }
 

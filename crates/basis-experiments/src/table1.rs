@@ -15,7 +15,8 @@
 //! (divergence, too many skipped batches, outputs that lost rank) is recorded in its row,
 //! not fatal to the comparison.
 
-use crate::fashion_mnist::{ExperimentConfig, MeanStd, Prepared, prepare};
+use crate::prepare::{ExperimentConfig, Prepared, prepare};
+use crate::stats::MeanStd;
 use crate::{ExperimentError, Result};
 use basis_methods::MethodError;
 use basis_methods::baselines::BaselineConfig;

@@ -9,7 +9,9 @@
 //! analytic space; it is the floor of d_G for an embedding that knows the clusters but not
 //! the test graph's degrees.
 
-use crate::fashion_mnist::{BasisRow, ExperimentConfig, FeatureSource, MeanStd, SUBSPACE_BLOBS};
+use crate::fashion_mnist::BasisRow;
+use crate::prepare::{ExperimentConfig, FeatureSource, SUBSPACE_BLOBS};
+use crate::stats::MeanStd;
 use crate::{ExperimentError, Result};
 use basis_data::npy::read_npy;
 use basis_plot::{Cell, Chart, Figure, Layer, Legend, Scale, Series};
@@ -99,7 +101,7 @@ pub fn run_tightness_sweep(
         let s = crate::engine::run::<BasisRow>(&e, &ctx)?.report;
         let analytic = read_npy(e.out_dir.join("analytic_test_embedding.npy"))?;
         let (_, test) = basis_data::clusters::subspace_blobs(&e.blobs)?;
-        let test = crate::fashion_mnist::restrict(&test, &e.classes, e.limit_test, "test")?;
+        let test = basis_data::splits::restrict(&test, &e.classes, e.limit_test, "test")?;
         let classes = test.num_classes();
         let indicators = DMatrix::from_fn(test.len(), classes, |i, c| {
             f64::from(u8::from(test.labels[i] == c))

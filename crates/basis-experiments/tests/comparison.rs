@@ -4,9 +4,11 @@
 
 use basis_data::npy::encode_npy;
 use basis_data::toy::{ToyParams, gaussian_blobs};
+use basis_experiments::RunContext;
+use basis_experiments::engine::run;
 use basis_experiments::fashion_mnist::FeatureSource;
-use basis_experiments::neighbors::{NeighborSweepConfig, run_neighbor_sweep};
-use basis_experiments::table1::{Table1Config, run_table1};
+use basis_experiments::neighbors::{NeighborSweepConfig, Neighbors};
+use basis_experiments::table1::{Table1Comparison, Table1Config, run_table1};
 use basis_methods::method::Method;
 use nalgebra::DMatrix;
 use std::path::{Path, PathBuf};
@@ -59,7 +61,9 @@ fn temp_root(name: &str) -> PathBuf {
 fn table1_runs_every_method_and_reuses_finished_runs() {
     let root = temp_root("table1");
     let cfg = small_table(&root);
-    let t = run_table1(&cfg, &[0], false).unwrap();
+    let t = run::<Table1Comparison>(&cfg, &RunContext::new(vec![0], false))
+        .unwrap()
+        .report;
     let names: Vec<&str> = t.rows.iter().map(|r| r.method.as_str()).collect();
     // Four methods, SpecNet2's two post-processing rows, and NeuralEF's configurations
     // (the NeuralEF objective; Neural Eigenmaps scored by k-means and by the head's argmax).
@@ -131,7 +135,9 @@ fn neighbor_sweep_writes_a_table_per_metric_and_a_plot() {
         out_dir: root.join("sweep"),
     };
     cfg.table.experiment.basis.iterations = 60;
-    let s = run_neighbor_sweep(&cfg, &[0], false).unwrap();
+    let s = run::<Neighbors>(&cfg, &RunContext::new(vec![0], false))
+        .unwrap()
+        .report;
     assert_eq!(s.points.len(), 2);
     for (p, k) in s.points.iter().zip([10, 20]) {
         assert_eq!(p.k, k);

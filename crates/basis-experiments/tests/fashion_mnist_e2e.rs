@@ -2,7 +2,9 @@
 //! cached features, resumed checkpoint, saved model. Needs the Debian data set, which
 //! `cargo xtask test` (and `cargo xtask setup`) installs.
 
-use basis_experiments::fashion_mnist::{ExperimentConfig, load_dataset, run_experiment};
+use basis_experiments::RunContext;
+use basis_experiments::engine::run;
+use basis_experiments::fashion_mnist::{BasisRow, ExperimentConfig, load_dataset, run_experiment};
 use basis_graph::KnnParams;
 use basis_methods::basis::BasisModel;
 use basis_nn::siamese::SiameseConfig;
@@ -47,7 +49,9 @@ fn basis_on_three_fashion_mnist_classes() {
     let out = std::env::temp_dir().join(format!("basis-fmnist-e2e-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     let cfg = config(out.clone());
-    let first = run_experiment(&cfg, &[0], false).unwrap();
+    let first = run::<BasisRow>(&cfg, &RunContext::new(vec![0], false))
+        .unwrap()
+        .report;
     let r = &first.runs[0].report;
     eprintln!(
         "{}",
@@ -107,7 +111,9 @@ fn basis_on_three_fashion_mnist_classes() {
 
 #[test]
 fn algorithm_2_writes_its_curves_and_panels() {
-    use basis_experiments::feature_change::{FeatureChangeConfig, run_feature_change};
+    use basis_experiments::feature_change::{
+        FeatureChange, FeatureChangeConfig, run_feature_change,
+    };
     let out = std::env::temp_dir().join(format!("basis-fc-e2e-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     let mut c = FeatureChangeConfig::fig8();
@@ -127,7 +133,9 @@ fn algorithm_2_writes_its_curves_and_panels() {
         ..c.clone()
     };
     assert!(run_feature_change(&bad, false).is_err());
-    let r = run_feature_change(&c, false).unwrap();
+    let r = run::<FeatureChange>(&c, &RunContext::default())
+        .unwrap()
+        .report;
     assert_eq!(r.curves.feature_loss.len(), 40);
     assert_eq!(r.curves.spectral_loss.len(), 4);
     assert_eq!(r.curves.eval_at, vec![10, 20, 40]);
@@ -136,7 +144,13 @@ fn algorithm_2_writes_its_curves_and_panels() {
     // The analytic embedding and the network are scored at every evaluation.
     assert!(r.curves.nmi.iter().all(|v| v.len() == 3));
     assert!(r.curves.acc[0].iter().all(|a| (0.0..=1.0).contains(a)));
-    for f in ["fig6.png", "fig8.png", "curves.json", "report.json"] {
+    for f in [
+        "fig6.png",
+        "fig8.png",
+        "report.json",
+        "report.md",
+        "summary.json",
+    ] {
         let bytes = std::fs::read(out.join(f)).unwrap();
         assert!(!bytes.is_empty(), "{f}");
     }

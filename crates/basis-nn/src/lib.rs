@@ -16,7 +16,7 @@ pub mod adam;
 pub mod checkpoint;
 pub mod convert;
 pub mod error;
-pub mod json_nan;
+pub use basis_data::json_nan;
 pub mod mlp;
 pub mod progress;
 pub mod schedule;

@@ -1,5 +1,5 @@
 //! Serde for `f64` fields that may be NaN: JSON has no NaN or infinity, and serde_json writes
-//! them as `null`. With `#[serde(with = "basis_nn::json_nan")]` a non-finite value is written
+//! them as `null`. With `#[serde(with = "basis_data::json_nan")]` a non-finite value is written
 //! as `null` and `null` is read back as NaN, so a training log with skipped batches (whose loss
 //! is NaN) round-trips. An infinite value comes back as NaN.
 
