@@ -198,12 +198,13 @@ impl Embedder for TrainedBaseline {
     }
 }
 
+/// [`crate::standardize::standardize`] with the statistics a baseline stores.
 pub(crate) fn standardize(
     x: &DMatrix<f64>,
     mean: &DVector<f64>,
     std: &DVector<f64>,
 ) -> DMatrix<f64> {
-    DMatrix::from_fn(x.nrows(), x.ncols(), |i, j| (x[(i, j)] - mean[j]) / std[j])
+    crate::standardize::standardize(x, mean.as_slice(), std.as_slice())
 }
 
 /// A baseline run in progress: what every method's training loop works on.
@@ -335,14 +336,8 @@ pub fn fit_baseline_with(
         )));
     }
     c.graph.check_batch_size(c.batch_size)?;
-    let mean = DVector::from_iterator(d, x.column_iter().map(|col| col.mean()));
-    let std = DVector::from_iterator(
-        d,
-        x.column_iter().zip(mean.iter()).map(|(col, m)| {
-            let v = col.iter().map(|t| (t - m).powi(2)).sum::<f64>() / n as f64;
-            if v > 0.0 { v.sqrt() } else { 1.0 }
-        }),
-    );
+    let (mean, std) = crate::standardize::column_mean_std(x);
+    let (mean, std) = (DVector::from_vec(mean), DVector::from_vec(std));
     let z = standardize(x, &mean, &std);
     let vs = nn::VarStore::new(Device::Cpu);
     let mut net = Mlp::new(&vs.root(), d, c.k, &c.mlp);

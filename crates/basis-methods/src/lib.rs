@@ -40,6 +40,7 @@ pub mod neuralef;
 pub mod pipeline;
 pub mod specnet2;
 pub mod spectralnet;
+pub mod standardize;
 
 pub use method::{Embedder, Method, MethodConfig, TrainingSet};
 

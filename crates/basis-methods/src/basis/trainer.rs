@@ -388,21 +388,6 @@ fn check_finite(x: &DMatrix<f64>) -> Result<()> {
     Ok(())
 }
 
-/// Per-feature mean and standard deviation of the rows of `x` (deviation 1 for a constant feature).
-fn standardization(x: &DMatrix<f64>) -> (Vec<f64>, Vec<f64>) {
-    let n = x.nrows() as f64;
-    let mean: Vec<f64> = x.column_iter().map(|c| c.mean()).collect();
-    let std = x
-        .column_iter()
-        .zip(&mean)
-        .map(|(c, m)| {
-            let v = c.iter().map(|t| (t - m).powi(2)).sum::<f64>() / n;
-            if v > 0.0 { v.sqrt() } else { 1.0 }
-        })
-        .collect();
-    (mean, std)
-}
-
 impl BasisModel {
     fn build(
         input_dim: usize,
@@ -481,11 +466,7 @@ impl BasisModel {
     }
 
     fn standardize(&self, x: &DMatrix<f64>) -> DMatrix<f64> {
-        let mut z = x.clone();
-        for (j, mut c) in z.column_iter_mut().enumerate() {
-            c.apply(|v| *v = (*v - self.mean[j]) / self.std[j]);
-        }
-        z
+        crate::standardize::standardize(x, &self.mean, &self.std)
     }
 
     /// Network outputs for the rows of `x` (n × d) → n × K. Batched internally.
@@ -816,7 +797,7 @@ impl BasisTrainer {
     ) -> Result<Self> {
         config.check(n, anchors.len())?;
         let (mean, std) = match standardize_from {
-            Some(x) if config.standardize_inputs => standardization(x),
+            Some(x) if config.standardize_inputs => crate::standardize::column_mean_std(x),
             _ => (vec![0.0; d], vec![1.0; d]),
         };
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);

@@ -292,14 +292,8 @@ fn fit_from(
         return Err(MethodError::NonFinite("training features".into()));
     }
     let c = config;
-    let mean = DVector::from_iterator(d, x.column_iter().map(|col| col.mean()));
-    let std = DVector::from_iterator(
-        d,
-        x.column_iter().zip(mean.iter()).map(|(col, m)| {
-            let v = col.iter().map(|t| (t - m).powi(2)).sum::<f64>() / n as f64;
-            if v > 0.0 { v.sqrt() } else { 1.0 }
-        }),
-    );
+    let (mean, std) = crate::standardize::column_mean_std(x);
+    let (mean, std) = (DVector::from_vec(mean), DVector::from_vec(std));
     let z = standardize(x, &mean, &std);
     let vs = nn::VarStore::new(Device::Cpu);
     let net = NeuralEfNet::new(&vs.root(), d, c);
