@@ -12,7 +12,38 @@
 //! Errors come out as one line on stderr and a non-zero exit; every file is written atomically.
 
 mod experiments;
-mod input;
+/// The user's files through `basis_data::input`, errors as one line that names the file.
+mod input {
+    use crate::CliResult;
+    use nalgebra::DMatrix;
+    use std::path::Path;
+
+    fn named<T>(path: &Path, r: basis_data::Result<T>) -> CliResult<T> {
+        r.map_err(|e| {
+            let (shown, text) = (path.display().to_string(), e.to_string());
+            if text.contains(&shown) {
+                text
+            } else {
+                format!("{shown}: {text}")
+            }
+        })
+    }
+
+    /// Features, one point per row; every value finite, at least one row and one column.
+    pub fn read_features(path: &Path) -> CliResult<DMatrix<f64>> {
+        named(path, basis_data::input::read_features(path))
+    }
+
+    /// Images for a Siamese network (IDX bytes scaled to [0, 1]).
+    pub fn read_images(path: &Path) -> CliResult<DMatrix<f64>> {
+        named(path, basis_data::input::read_images(path))
+    }
+
+    /// Class labels, one per row of `n` points.
+    pub fn read_labels(path: &Path, n: usize) -> CliResult<Vec<usize>> {
+        named(path, basis_data::input::read_labels(path, n))
+    }
+}
 
 use basis_graph::{BatchGraphParams, KnnParams, LaplacianKind};
 use basis_methods::anchors::AnchorStrategy;

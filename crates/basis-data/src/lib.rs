@@ -17,6 +17,7 @@ pub mod dataset;
 pub mod error;
 pub mod fashion_mnist;
 pub mod idx;
+pub mod input;
 pub mod io;
 pub mod json_nan;
 pub mod manifolds;
