@@ -26,7 +26,12 @@ fn basis_clusters_tight_blobs_like_the_analytic_embedding() {
     c.anchors_per_class = 10;
     c.basis.batch_size = 256;
     c.basis.iterations = 200;
-    let s = run_experiment(&c, &[0], false).unwrap();
+    let s = basis_experiments::engine::run::<basis_experiments::fashion_mnist::BasisRow>(
+        &c,
+        &basis_experiments::RunContext::new(vec![0], false),
+    )
+    .unwrap()
+    .report;
     let r = &s.runs[0];
     let (nmi, acc) = (r.report.nmi.unwrap(), r.report.acc.unwrap());
     let d_orth = r.report.orthogonality.unwrap();

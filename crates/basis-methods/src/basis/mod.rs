@@ -3,10 +3,15 @@
 //! trainer's [`BasisTrainer::set_reference_anchors`] and `basis_align::FeatureChangeAligner`;
 //! the Fig. 6/8 experiment that drives them is in `basis-experiments`.
 
+pub mod config;
+pub mod model;
+mod noise;
 pub mod trainer;
 
 pub use crate::anchors::AnchorStrategy;
-pub use trainer::{BasisConfig, BasisModel, BasisTrainer, IterationLog, PipelineConfig};
+pub use config::{BasisConfig, PipelineConfig};
+pub use model::BasisModel;
+pub use trainer::{BasisTrainer, IterationLog};
 
 use basis_align::AlignConfig;
 use basis_graph::BatchGraphParams;

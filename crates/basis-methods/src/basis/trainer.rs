@@ -14,154 +14,25 @@
 //! change the subspace. Inputs are standardised with the
 //! training set's per-feature mean and standard deviation (kept in the model).
 
+pub use super::config::{BasisConfig, PipelineConfig};
+pub use super::model::BasisModel;
+use super::model::{CheckpointMeta, NET_PREFIX, check_finite};
+use super::noise::InputNoise;
 use crate::error::skippable;
 use crate::{MethodError, Result};
-use basis_align::{AlignConfig, AlignError, AlignedBatch, BatchAligner};
+use basis_align::{AlignedBatch, BatchAligner};
 use basis_data::sampling::BatchSampler;
-use basis_graph::BatchGraphParams;
 use basis_nn::NnError;
 use basis_nn::adam::{Adam, AdamParams};
-use basis_nn::checkpoint::{load_variables, named_variables, read_checkpoint, write_checkpoint};
-use basis_nn::convert::{matrix_to_tensor, tensor_to_matrix};
-use basis_nn::mlp::{Mlp, MlpConfig};
-use basis_nn::schedule::LrSchedule;
-use basis_spectral::{BatchEmbedder, EmbeddingParams};
+use basis_nn::checkpoint::{named_variables, read_checkpoint, write_checkpoint};
+use basis_nn::convert::matrix_to_tensor;
+use basis_spectral::BatchEmbedder;
 use nalgebra::DMatrix;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::time::Instant;
-use tch::Device;
-use tch::nn;
-
-/// Everything that defines a BASiS training run. Serialisable; the runtime objects are built from it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BasisConfig {
-    /// Batch graph: kNN, affinity, Laplacian, connectivity policy.
-    pub graph: BatchGraphParams,
-    /// Embedding dimension K and whether the trivial eigenvector is dropped.
-    pub embedding: EmbeddingParams,
-    /// Batch size m, anchors included.
-    pub batch_size: usize,
-    /// Training iterations (batches).
-    pub iterations: usize,
-    /// Adam learning rate (the base rate of `lr_schedule`).
-    pub learning_rate: f64,
-    /// How the learning rate moves over the run (constant by default).
-    #[serde(default)]
-    pub lr_schedule: LrSchedule,
-    /// Network widths.
-    pub mlp: MlpConfig,
-    /// Alignment: model, least squares or RANSAC (the default, as the official code), seed.
-    pub align: AlignConfig,
-    /// Fraction of batches that may be skipped as degenerate before training fails.
-    pub max_skipped_fraction: f64,
-    /// Seed of every random choice (batches, reference set, weights).
-    pub seed: u64,
-    /// Standardise every input feature with the training set's mean and deviation (kept in
-    /// the model). Off when the features themselves are being learned (Algorithm 2).
-    #[serde(default = "default_true")]
-    pub standardize_inputs: bool,
-    /// Ours, not the paper's (0, the default of [`BasisConfig`], is Algorithm 1 as published):
-    /// every network step also fits a copy of its batch moved by noise of length up to
-    /// `input_noise` × r, where r is the median distance from a reference-set point to its
-    /// (m/K)-th neighbour (m/K batch points per eigenvector: about a cluster's width), in the
-    /// network's standardised input units. The moved points that leave the training support
-    /// get the batch's aligned coordinates carried to them by the graph's kernel. Points off
-    /// the support (test classes wider than the training classes, points between clusters) are
-    /// then embedded like their nearest training points instead of extrapolated toward the
-    /// origin (`docs/out-of-sample.md`; 4 is the setting measured there).
-    #[serde(default)]
-    pub input_noise: f64,
-}
-
-fn default_true() -> bool {
-    true
-}
-
-impl Default for BasisConfig {
-    fn default() -> Self {
-        Self {
-            graph: BatchGraphParams::default(),
-            embedding: EmbeddingParams::default(),
-            batch_size: 512,
-            iterations: 1000,
-            learning_rate: 1e-3,
-            lr_schedule: LrSchedule::Constant,
-            mlp: MlpConfig::default(),
-            align: AlignConfig::default(),
-            max_skipped_fraction: 0.1,
-            seed: 0,
-            standardize_inputs: true,
-            input_noise: 0.0,
-        }
-    }
-}
-
-impl BasisConfig {
-    /// Validates everything that does not depend on the anchors, for `n` training points:
-    /// called before anchors are drawn, so that K = 0, a batch larger than the data or zero
-    /// iterations are named as such, not as an anchor count that cannot be drawn.
-    pub fn check_settings(&self, n: usize) -> Result<()> {
-        let bad = |s: String| Err(MethodError::InvalidConfig(s));
-        if self.iterations == 0 {
-            return bad("iterations must be >= 1".into());
-        }
-        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            return bad(format!(
-                "learning rate must be finite and > 0, got {}",
-                self.learning_rate
-            ));
-        }
-        self.lr_schedule.check()?;
-        if self.batch_size == 0 {
-            return bad("batch size must be >= 1".into());
-        }
-        if self.batch_size > n {
-            return bad(format!(
-                "batch size {} exceeds the {n} training points",
-                self.batch_size
-            ));
-        }
-        if self.mlp.hidden.contains(&0) {
-            return bad("hidden widths must be >= 1".into());
-        }
-        if !(self.input_noise.is_finite() && self.input_noise >= 0.0) {
-            return bad(format!(
-                "input_noise must be finite and >= 0, got {}",
-                self.input_noise
-            ));
-        }
-        if !(0.0..1.0).contains(&self.max_skipped_fraction) {
-            return bad("max_skipped_fraction must be in [0, 1)".into());
-        }
-        self.graph.check_batch_size(self.batch_size)?;
-        self.embedding.check(self.batch_size)?;
-        self.align.check()?;
-        Ok(())
-    }
-
-    /// Validates the configuration for `n` training points and `l` anchors.
-    pub fn check(&self, n: usize, l: usize) -> Result<()> {
-        self.check_settings(n)?;
-        if self.batch_size <= l {
-            return Err(MethodError::InvalidConfig(format!(
-                "batch size {} must exceed the {l} anchors",
-                self.batch_size
-            )));
-        }
-        if l < self.embedding.k + 1 {
-            return Err(AlignError::TooFewAnchors {
-                got: l,
-                needed: self.embedding.k + 1,
-                dim: self.embedding.k,
-            }
-            .into());
-        }
-        Ok(())
-    }
-}
 
 /// What happened in one training iteration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -217,39 +88,9 @@ pub fn final_loss(logs: &[IterationLog]) -> f64 {
     tail.iter().sum::<f64>() / tail.len() as f64
 }
 
-/// A trained BASiS network with its input standardisation.
-#[derive(Debug)]
-pub struct BasisModel {
-    vs: nn::VarStore,
-    net: Mlp,
-    mean: Vec<f64>,
-    std: Vec<f64>,
-    input_dim: usize,
-    output_dim: usize,
-    config: BasisConfig,
-}
-
-/// Serialisable description of a saved model.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct ModelMeta {
-    config: BasisConfig,
-    mean: Vec<f64>,
-    std: Vec<f64>,
-    input_dim: usize,
-    output_dim: usize,
-}
-
-/// What a checkpoint holds besides the tensors: the model, and the trainer's state when it
-/// was written by [`BasisTrainer::save_checkpoint`].
-#[derive(Serialize, Deserialize)]
-struct CheckpointMeta {
-    model: ModelMeta,
-    trainer: Option<TrainerState>,
-}
-
 /// The trainer's state between iterations (the tensors hold weights and Adam's moments).
 #[derive(Serialize, Deserialize)]
-struct TrainerState {
+pub(super) struct TrainerState {
     iteration: usize,
     skipped: usize,
     rng: ChaCha8Rng,
@@ -262,273 +103,6 @@ struct TrainerState {
     #[serde(default)]
     noise: Option<InputNoise>,
 }
-
-/// The network step's input noise: per-coordinate standard deviation, the bandwidth of the
-/// moved points' targets and the generator.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct InputNoise {
-    std: f64,
-    /// Gaussian bandwidth of [`InputNoise::targets`]: the median distance to the 7th
-    /// neighbour (the self-tuning scale's neighbour) in the reference set.
-    bandwidth: f64,
-    rng: ChaCha8Rng,
-}
-
-/// The neighbour whose distance sets the bandwidth of the moved points' targets (as the
-/// self-tuning affinity's local scale).
-const TARGET_BANDWIDTH_NEIGHBOUR: usize = 7;
-
-impl InputNoise {
-    /// Noise of length up to about `factor` × the median distance from a row of `z` to its
-    /// k-th nearest other row (`None` when `factor` is 0), its generator seeded from `seed`
-    /// on a stream of its own (the batches' draws are not touched).
-    fn new(factor: f64, z: &DMatrix<f64>, k: usize, seed: u64) -> Option<Self> {
-        if factor <= 0.0 {
-            return None;
-        }
-        let (m, d) = z.shape();
-        // Every row's squared distances to the other rows, sorted once for both radii.
-        let sorted: Vec<Vec<f64>> = (0..m)
-            .map(|i| {
-                let mut dist: Vec<f64> = (0..m)
-                    .filter(|&o| o != i)
-                    .map(|o| (z.row(i) - z.row(o)).norm_squared())
-                    .collect();
-                dist.sort_unstable_by(f64::total_cmp);
-                dist
-            })
-            .collect();
-        // Median distance to the j-th nearest other row (1-based, clamped to what exists).
-        let median_kth = |j: usize| -> f64 {
-            let mut radii: Vec<f64> = sorted
-                .iter()
-                .map(|dist| match dist.len() {
-                    0 => 0.0,
-                    len => dist[j.clamp(1, len) - 1].sqrt(),
-                })
-                .collect();
-            let mid = radii.len() / 2;
-            radii.select_nth_unstable_by(mid, f64::total_cmp);
-            radii[mid]
-        };
-        // E‖N(0, s² I_d)‖ ≈ s √d.
-        let std = factor * median_kth(k) / (d as f64).sqrt();
-        let bandwidth = median_kth(TARGET_BANDWIDTH_NEIGHBOUR);
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        rng.set_stream(1);
-        Some(Self {
-            std,
-            bandwidth,
-            rng,
-        })
-    }
-
-    /// Targets of the moved rows `moved` (m × d) from the batch's own rows `clean` and their
-    /// targets `targets` (m × K): the Nyström-style extension of the batch embedding, each
-    /// moved row taking the Gaussian-weighted mean `Σ_j w_ij t_j / Σ_j w_ij`,
-    /// `w_ij = exp(−‖x̃_i − x_j‖² / h²)`. Inside the training support this is a local average
-    /// at the graph's own scale (the within-cluster profile is kept); outside it, the targets
-    /// of the nearest batch points (a point off a cluster takes that cluster's coordinates).
-    /// Weights are computed relative to each row's nearest batch point, so they never all
-    /// underflow.
-    ///
-    /// Also returns, per moved row, whether it left the support: its nearest batch point is
-    /// farther than the bandwidth (the typical distance to a 7th neighbour inside it).
-    fn targets(
-        &self,
-        clean: &DMatrix<f64>,
-        moved: &DMatrix<f64>,
-        targets: &DMatrix<f64>,
-    ) -> (DMatrix<f64>, Vec<bool>) {
-        let h2 = (self.bandwidth * self.bandwidth).max(f64::MIN_POSITIVE);
-        let cross = moved * clean.transpose();
-        let clean_sq: Vec<f64> = clean.row_iter().map(|r| r.norm_squared()).collect();
-        let mut w = DMatrix::zeros(moved.nrows(), clean.nrows());
-        let mut outside = Vec::with_capacity(moved.nrows());
-        for i in 0..moved.nrows() {
-            let own = moved.row(i).norm_squared();
-            let d2: Vec<f64> = (0..clean.nrows())
-                .map(|j| (own + clean_sq[j] - 2.0 * cross[(i, j)]).max(0.0))
-                .collect();
-            let nearest = d2.iter().copied().fold(f64::INFINITY, f64::min);
-            outside.push(nearest > h2);
-            let mut total = 0.0;
-            for (j, &v) in d2.iter().enumerate() {
-                let e = (-(v - nearest) / h2).exp();
-                w[(i, j)] = e;
-                total += e;
-            }
-            w.row_mut(i).unscale_mut(total);
-        }
-        (w * targets, outside)
-    }
-
-    /// `z` moved by a fresh draw of the noise: row i by `std · u_i · g_i` with `u_i ~ U(0, 1)`
-    /// and `g_i ~ N(0, I_d)`, so the moves fill the whole ball up to the noise length instead
-    /// of a thin shell at it (a Gaussian in d dimensions concentrates at length `std √d`).
-    fn perturb(&mut self, z: &mut DMatrix<f64>) {
-        use rand::RngExt;
-        let normal = rand_distr::StandardNormal;
-        for mut row in z.row_iter_mut() {
-            let u: f64 = self.rng.random();
-            for v in row.iter_mut() {
-                let g: f64 = rand_distr::Distribution::sample(&normal, &mut self.rng);
-                *v += self.std * u * g;
-            }
-        }
-    }
-}
-
-fn check_finite(x: &DMatrix<f64>) -> Result<()> {
-    for (col, c) in x.column_iter().enumerate() {
-        if let Some(row) = c.iter().position(|v| !v.is_finite()) {
-            return Err(MethodError::NonFinite(format!("row {row}, column {col}")));
-        }
-    }
-    Ok(())
-}
-
-impl BasisModel {
-    fn build(
-        input_dim: usize,
-        output_dim: usize,
-        config: BasisConfig,
-        mean: Vec<f64>,
-        std: Vec<f64>,
-    ) -> Self {
-        let vs = nn::VarStore::new(Device::Cpu);
-        let net = Mlp::new(&vs.root(), input_dim, output_dim, &config.mlp);
-        Self {
-            vs,
-            net,
-            mean,
-            std,
-            input_dim,
-            output_dim,
-            config,
-        }
-    }
-
-    fn meta(&self) -> ModelMeta {
-        ModelMeta {
-            config: self.config.clone(),
-            mean: self.mean.clone(),
-            std: self.std.clone(),
-            input_dim: self.input_dim,
-            output_dim: self.output_dim,
-        }
-    }
-
-    fn from_checkpoint(
-        tensors: &std::collections::BTreeMap<String, tch::Tensor>,
-        meta: ModelMeta,
-    ) -> Result<Self> {
-        if meta.mean.len() != meta.input_dim || meta.std.len() != meta.input_dim {
-            return Err(MethodError::Nn(NnError::Checkpoint(format!(
-                "standardisation has {}/{} entries for {} inputs",
-                meta.mean.len(),
-                meta.std.len(),
-                meta.input_dim
-            ))));
-        }
-        if let Some(j) = (0..meta.input_dim)
-            .find(|&j| !(meta.mean[j].is_finite() && meta.std[j].is_finite() && meta.std[j] > 0.0))
-        {
-            return Err(MethodError::Nn(NnError::Checkpoint(format!(
-                "input {j} is standardised with mean {} and deviation {}; a deviation must be finite and > 0",
-                meta.mean[j], meta.std[j]
-            ))));
-        }
-        let mut model = BasisModel::build(
-            meta.input_dim,
-            meta.output_dim,
-            meta.config,
-            meta.mean,
-            meta.std,
-        );
-        load_variables(&mut model.vs, tensors, NET_PREFIX)?;
-        Ok(model)
-    }
-
-    /// The configuration the model was trained with.
-    pub fn config(&self) -> &BasisConfig {
-        &self.config
-    }
-
-    /// Embedding dimension K.
-    pub fn output_dim(&self) -> usize {
-        self.output_dim
-    }
-
-    /// Number of input features.
-    pub fn input_dim(&self) -> usize {
-        self.input_dim
-    }
-
-    fn standardize(&self, x: &DMatrix<f64>) -> DMatrix<f64> {
-        crate::standardize::standardize(x, &self.mean, &self.std)
-    }
-
-    /// Network outputs for the rows of `x` (n × d) → n × K. Batched internally.
-    pub fn embed(&self, x: &DMatrix<f64>) -> Result<DMatrix<f64>> {
-        if x.ncols() != self.input_dim {
-            return Err(MethodError::Shape(format!(
-                "model expects {} features, got {}",
-                self.input_dim,
-                x.ncols()
-            )));
-        }
-        check_finite(x)?;
-        let z = self.standardize(x);
-        let mut out = DMatrix::zeros(x.nrows(), self.output_dim);
-        let chunk = 8192;
-        let _guard = tch::no_grad_guard();
-        let mut start = 0;
-        while start < x.nrows() {
-            let rows = chunk.min(x.nrows() - start);
-            let t = matrix_to_tensor(&z.rows(start, rows).into_owned());
-            let y = tensor_to_matrix(&self.net.forward(&t))?;
-            out.rows_mut(start, rows).copy_from(&y);
-            start += rows;
-        }
-        Ok(out)
-    }
-
-    /// Trains a model with Algorithm 1 on the rows of `x`, with the given anchor rows.
-    ///
-    /// `observer` sees every iteration's log (for progress bars and curves).
-    pub fn fit(
-        x: &DMatrix<f64>,
-        anchors: &[usize],
-        config: &BasisConfig,
-        observer: &mut dyn FnMut(&IterationLog),
-    ) -> Result<(BasisModel, Vec<IterationLog>)> {
-        let mut trainer = BasisTrainer::new(x, anchors, config)?;
-        trainer.run(x, config.iterations, observer)?;
-        Ok(trainer.finish())
-    }
-
-    /// Saves the model as an atomic checkpoint directory (safetensors + JSON).
-    pub fn save(&self, dir: impl AsRef<Path>) -> Result<()> {
-        write_checkpoint(
-            dir,
-            &named_variables(&self.vs, NET_PREFIX),
-            &CheckpointMeta {
-                model: self.meta(),
-                trainer: None,
-            },
-        )?;
-        Ok(())
-    }
-
-    /// Loads a model written by [`BasisModel::save`] or [`BasisTrainer::save_checkpoint`].
-    pub fn load(dir: impl AsRef<Path>) -> Result<Self> {
-        let (tensors, meta): (_, CheckpointMeta) = read_checkpoint(dir)?;
-        Self::from_checkpoint(&tensors, meta.model)
-    }
-}
-
-const NET_PREFIX: &str = "net.";
 
 /// BASiS Algorithm 1 one iteration at a time, with its whole state: the network, Adam, the
 /// batch sampler, the aligner and the random generator. It can be checkpointed between
@@ -612,57 +186,6 @@ impl BatchPreparer {
             align_seconds: t1.elapsed().as_secs_f64(),
             prepare_seconds: start.elapsed().as_secs_f64(),
         })
-    }
-}
-
-/// Pipelined training ([`BasisTrainer::run_pipelined`]): a worker thread prepares batch t + 1
-/// (sampling, graph, eigenvectors, alignment) while the network takes its step on batch t.
-/// Runtime settings, not part of the model: a pipelined run resumes a serial checkpoint and
-/// the other way round, with the same result bit for bit.
-///
-/// The defaults leave libtorch its own thread count, so a pipelined run gives the serial run's
-/// weights bit for bit, and put the worker at the lowest scheduling priority, so that it only
-/// takes the CPU time the network leaves idle instead of slowing its step down. On 2 cores the
-/// network's two threads leave little: see `docs/benchmarks.md` for what each setting gives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct PipelineConfig {
-    /// Prepared batches the worker may hold ahead of the network (the bounded queue), ≥ 1.
-    pub depth: usize,
-    /// libtorch's intra-op threads during the run (`None`, the default: leave libtorch's
-    /// setting). A count other than the serial run's changes the order of libtorch's
-    /// reductions, and with it the weights in their last bits.
-    pub torch_threads: Option<usize>,
-    /// Run the worker at the lowest scheduling priority (Linux `SCHED_IDLE`; elsewhere a
-    /// no-op): it then runs only on a core nothing else wants. Best effort: a refusal by the
-    /// system leaves it at normal priority. libgomp's threads spin for a while after each
-    /// parallel region before they sleep and count as busy meanwhile; a short spin
-    /// (`GOMP_SPINCOUNT=3000`, which `.cargo/config.toml` sets for runs through cargo; export
-    /// it before starting an installed `basis` binary or your own program, since libgomp reads
-    /// it when it loads) leaves the worker more of the network's gaps.
-    pub idle_worker: bool,
-}
-
-impl Default for PipelineConfig {
-    fn default() -> Self {
-        Self {
-            depth: 2,
-            torch_threads: None,
-            idle_worker: true,
-        }
-    }
-}
-
-impl PipelineConfig {
-    /// Typed error for a queue of depth 0 or 0 libtorch threads.
-    pub fn check(&self) -> Result<()> {
-        if self.depth == 0 || self.torch_threads == Some(0) {
-            return Err(MethodError::InvalidConfig(format!(
-                "pipeline: depth {} and {:?} libtorch threads (both must be ≥ 1)",
-                self.depth, self.torch_threads
-            )));
-        }
-        Ok(())
     }
 }
 
@@ -1067,6 +590,10 @@ fn embed_checked(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use basis_align::{AlignConfig, AlignError};
+    use basis_graph::BatchGraphParams;
+    use basis_nn::mlp::MlpConfig;
+    use basis_nn::schedule::LrSchedule;
 
     fn data() -> DMatrix<f64> {
         DMatrix::from_fn(60, 2, |i, j| ((i * 2 + j) as f64 * 0.77).sin())
