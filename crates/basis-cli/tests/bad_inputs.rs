@@ -1,5 +1,5 @@
 //! The command-line half of the bad-input corpus (the library half is
-//! `tests/bad_input_corpus.rs` at the workspace root): malformed files, impossible options and
+//! `tests/bad_input_corpus/` at the workspace root): malformed files, impossible options and
 //! broken configurations given to every `basis` command. Each case must end with a non-zero
 //! exit, a single `error: …` line naming the cause (or clap's usage error, exit 2), no panic,
 //! no output file left behind, and within a watchdog's time limit (a hang fails the case).
@@ -210,7 +210,7 @@ fn cases(dir: &Path) -> Vec<Case> {
                 needle,
             });
         }
-        // The scores are scale-free: an embedding of 1e300 is scored (tests/bad_input_corpus.rs).
+        // The scores are scale-free: an embedding of 1e300 is scored (tests/bad_input_corpus/).
         if *what == "features of 1e300" {
             continue;
         }

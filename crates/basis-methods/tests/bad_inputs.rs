@@ -1,5 +1,5 @@
 //! The network half of the bad-input corpus (issue 24; the pure crates are covered by
-//! `tests/bad_input_corpus.rs`, the command line by `crates/basis-cli/tests/bad_inputs.rs`):
+//! `tests/bad_input_corpus/`, the command line by `crates/basis-cli/tests/bad_inputs.rs`):
 //! every method's `fit`, `embed` and `load` given malformed data, impossible settings and
 //! damaged checkpoints. Each case runs on its own thread under a watchdog and must end with a
 //! typed error of a named kind, or with a result whose documented property is checked (an
