@@ -85,13 +85,20 @@ impl RunArgs {
     }
 }
 
+/// A command: an experiment's own options and the options every experiment takes.
+#[derive(Debug, Args)]
+pub struct Cmd<A: Args> {
+    #[command(flatten)]
+    args: A,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
 /// One experiment's command-line part: its options and how they map onto its configuration.
 /// [`handle`] does everything else.
 pub trait ExperimentArgs {
     /// The experiment these options configure.
     type E: Experiment;
-    /// The options every experiment takes.
-    fn run_args(&self) -> &RunArgs;
     /// The configuration before `--config` and the options: the experiment's default or a
     /// preset an option selects.
     fn preset(&self) -> CliResult<<Self::E as Experiment>::Config> {
@@ -108,8 +115,8 @@ pub trait ExperimentArgs {
 /// The one handler of every experiment command: configuration (preset, `--config`, options,
 /// `--out`), `--print-config`, then the engine's run or `--replot`; the table on stdout, the
 /// files written on stderr.
-pub fn handle<A: ExperimentArgs>(a: &A, g: &Given) -> CliResult<()> {
-    let r = a.run_args();
+pub fn handle<A: ExperimentArgs + Args>(cmd: &Cmd<A>, g: &Given) -> CliResult<()> {
+    let (a, r) = (&cmd.args, &cmd.run);
     let mut config = r.load(a.preset()?)?;
     a.apply(g, &mut config)?;
     if let Some(out) = &r.out {
@@ -225,42 +232,42 @@ train_x.npy, train_y.npy, test_x.npy, test_y.npy";
 #[derive(Debug, Subcommand)]
 pub enum ReproduceCommand {
     /// Fig. 3: the anchors' eigenvector coordinates over 20 batches, before and after alignment
-    Fig3(Fig3Args),
+    Fig3(Cmd<Fig3Args>),
     /// Table 1's BASiS row on Fashion-MNIST (or any image data set): Siamese features
     /// (cached), Algorithm 1 over seeds, test-set scores beside the paper's row
-    Basis(BasisArgs),
+    Basis(Cmd<BasisArgs>),
     /// Algorithm 2: Siamese and spectral networks trained together (Fig. 6 and Fig. 8)
-    FeatureChange(FeatureChangeArgs),
+    FeatureChange(Cmd<FeatureChangeArgs>),
     /// Table 1: BASiS, Diffusion Net, SpectralNet, SpecNet2 and NeuralEF on the same features
-    Table1(Table1Args),
+    Table1(Cmd<Table1Args>),
     /// NeuralEF against the closed-form eigenfunctions of a Gaussian kernel (Hermite
     /// functions), beside a Nyström estimate from the same points
-    NeuralefClosedForm(ClosedFormArgs),
+    NeuralefClosedForm(Cmd<ClosedFormArgs>),
     /// NeuralEF's Gumbel-head ablations on Table 1's setting: plain softmax, no orthogonal
     /// last layer, no stop-gradient
-    NeuralefAblations(NeuralefAblationsArgs),
+    NeuralefAblations(Cmd<NeuralefAblationsArgs>),
     /// Unsupervised segmentation of procedural texture images with exact masks: NeuralEF's
     /// Gumbel head against k-means, exact spectral clustering and a colour normalised cut
-    Segmentation(SegmentationArgs),
+    Segmentation(Cmd<SegmentationArgs>),
     /// Lim et al.'s twin-graph link prediction: the sign-equivariant network against SignNet,
     /// GCN, decode-only, a learned decoder and an unconstrained MLP on the eigenvectors
-    LinkPrediction(LinkPredictionArgs),
+    LinkPrediction(Cmd<LinkPredictionArgs>),
     /// Lim et al.'s graph geometry-preserving autoencoder (GGAE) beside the plain autoencoder
     /// on the Swiss roll with a hole and rotating Fashion-MNIST sequences
-    Ggae(GgaeArgs),
+    Ggae(Cmd<GgaeArgs>),
 }
 
 /// The toolkit's sweeps.
 #[derive(Debug, Subcommand)]
 pub enum SweepCommand {
     /// Fig. 4: the Table 1 comparison for every number of neighbours k
-    Neighbors(NeighborsArgs),
+    Neighbors(Cmd<NeighborsArgs>),
     /// BASiS on generated tight clusters at every within-class spread
-    Tightness(TightnessArgs),
+    Tightness(Cmd<TightnessArgs>),
     /// Exact and HNSW kNN of Fashion-MNIST and the batch-graph cost, timed
-    Graph(GraphSweepArgs),
+    Graph(Cmd<GraphSweepArgs>),
     /// K eigenpairs of L_N of Fashion-MNIST's kNN graph, timed
-    Spectral(SpectralSweepArgs),
+    Spectral(Cmd<SpectralSweepArgs>),
 }
 
 /// Data sets of Fig. 3.
@@ -287,8 +294,6 @@ pub struct Fig3Args {
     /// Seed of every random choice
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    #[command(flatten)]
-    run: RunArgs,
 }
 
 #[derive(Debug, Args)]
@@ -329,8 +334,6 @@ pub struct BasisArgs {
     /// (transductive: test points enter the training batches)
     #[arg(long)]
     test_set_anchors: bool,
-    #[command(flatten)]
-    run: RunArgs,
 }
 
 #[derive(Debug, Args)]
@@ -349,8 +352,6 @@ pub struct FeatureChangeArgs {
     iterations: usize,
     #[command(flatten)]
     subset: SubsetArgs,
-    #[command(flatten)]
-    run: RunArgs,
 }
 
 /// The options Table 1 and the neighbour sweep share.
@@ -402,8 +403,6 @@ pub struct Table1Args {
     /// Seeds 0..N
     #[arg(long, default_value_t = 10, value_name = "N")]
     seeds: u64,
-    #[command(flatten)]
-    run: RunArgs,
 }
 
 #[derive(Debug, Args)]
@@ -414,8 +413,6 @@ pub struct ClosedFormArgs {
     /// Seed of the samples and of NeuralEF
     #[arg(long, default_value_t = ClosedFormConfig::default().seed)]
     seed: u64,
-    #[command(flatten)]
-    run: RunArgs,
 }
 
 #[derive(Debug, Args)]
@@ -439,8 +436,6 @@ pub struct SegmentationArgs {
     /// (`cargo xtask setup` fetches it; $BASIS_NUCLEI_DIR overrides where it is read from)
     #[arg(long)]
     no_nuclei: bool,
-    #[command(flatten)]
-    run: RunArgs,
 }
 
 #[derive(Debug, Args)]
@@ -457,8 +452,6 @@ pub struct LinkPredictionArgs {
     /// Factor on the encodings (1: unit-norm columns, entries of order 1/√n, the protocol)
     #[arg(long, default_value_t = LinkPredictionConfig::default().protocol.encoding_scale)]
     encoding_scale: f64,
-    #[command(flatten)]
-    run: RunArgs,
 }
 
 /// Which data sets `reproduce ggae` runs.
@@ -504,8 +497,6 @@ pub struct GgaeArgs {
     /// GGAE's α on the rotating sequences
     #[arg(long, default_value_t = basis_experiments::ggae::RotatingSetup::default().alpha)]
     rotating_alpha: f64,
-    #[command(flatten)]
-    run: RunArgs,
 }
 
 #[derive(Debug, Args)]
@@ -524,8 +515,6 @@ pub struct NeuralefAblationsArgs {
     /// Seeds 0..N
     #[arg(long, default_value_t = 3, value_name = "N")]
     seeds: u64,
-    #[command(flatten)]
-    run: RunArgs,
 }
 
 fn default_neighbors() -> String {
@@ -553,8 +542,6 @@ pub struct NeighborsArgs {
     /// Seeds 0..N at every k
     #[arg(long, default_value_t = 3, value_name = "N")]
     seeds: u64,
-    #[command(flatten)]
-    run: RunArgs,
 }
 
 #[derive(Debug, Args)]
@@ -580,8 +567,6 @@ pub struct TightnessArgs {
     /// train that seed from the start (without it such a checkpoint is an error)
     #[arg(long)]
     start_over: bool,
-    #[command(flatten)]
-    run: RunArgs,
 }
 
 fn default_sizes() -> String {
@@ -628,8 +613,6 @@ pub struct GraphSweepArgs {
     /// Seed of the projections and batch draws
     #[arg(long, default_value_t = GraphSweepConfig::default().seed)]
     seed: u64,
-    #[command(flatten)]
-    run: RunArgs,
 }
 
 fn default_splits() -> String {
@@ -683,8 +666,6 @@ pub struct SpectralSweepArgs {
     /// Seed
     #[arg(long, default_value_t = SpectralSweepConfig::default().seed)]
     seed: u64,
-    #[command(flatten)]
-    run: RunArgs,
 }
 
 /// Operator values of the spectral sweep's solves.
@@ -729,8 +710,6 @@ pub struct DemoArgs {
     /// Seed of every random choice
     #[arg(long, default_value_t = DemoConfig::default().basis.seed)]
     seed: u64,
-    #[command(flatten)]
-    run: RunArgs,
 }
 
 fn seeds(n: u64) -> Vec<u64> {
@@ -738,7 +717,7 @@ fn seeds(n: u64) -> Vec<u64> {
 }
 
 /// `basis demo`.
-pub fn demo(a: &DemoArgs, g: &Given) -> CliResult<()> {
+pub fn demo(a: &Cmd<DemoArgs>, g: &Given) -> CliResult<()> {
     handle(a, g)
 }
 
@@ -769,9 +748,6 @@ pub fn sweep(c: &SweepCommand, g: &Given) -> CliResult<()> {
 
 impl ExperimentArgs for DemoArgs {
     type E = Demo;
-    fn run_args(&self) -> &RunArgs {
-        &self.run
-    }
     fn apply(&self, g: &Given, cfg: &mut DemoConfig) -> CliResult<()> {
         if g.has("toy") {
             cfg.toy = match self.toy {
@@ -795,9 +771,6 @@ impl ExperimentArgs for DemoArgs {
 
 impl ExperimentArgs for Fig3Args {
     type E = Fig3;
-    fn run_args(&self) -> &RunArgs {
-        &self.run
-    }
     fn preset(&self) -> CliResult<AlignmentSpreadConfig> {
         Ok(match self.dataset {
             Fig3Dataset::ThreeMoons => AlignmentSpreadConfig::three_moons(),
@@ -824,9 +797,6 @@ impl ExperimentArgs for Fig3Args {
 
 impl ExperimentArgs for BasisArgs {
     type E = BasisRow;
-    fn run_args(&self) -> &RunArgs {
-        &self.run
-    }
     fn apply(&self, g: &Given, cfg: &mut ExperimentConfig) -> CliResult<()> {
         g.set("dataset", &self.dataset, &mut cfg.dataset);
         if g.has("features") {
@@ -853,9 +823,6 @@ impl ExperimentArgs for BasisArgs {
 
 impl ExperimentArgs for FeatureChangeArgs {
     type E = FeatureChange;
-    fn run_args(&self) -> &RunArgs {
-        &self.run
-    }
     fn preset(&self) -> CliResult<FeatureChangeConfig> {
         Ok(if self.fig8 {
             FeatureChangeConfig::fig8()
@@ -874,9 +841,6 @@ impl ExperimentArgs for FeatureChangeArgs {
 
 impl ExperimentArgs for Table1Args {
     type E = Table1Comparison;
-    fn run_args(&self) -> &RunArgs {
-        &self.run
-    }
     fn apply(&self, g: &Given, cfg: &mut Table1Config) -> CliResult<()> {
         self.common.apply(g, cfg);
         Ok(())
@@ -888,9 +852,6 @@ impl ExperimentArgs for Table1Args {
 
 impl ExperimentArgs for NeuralefAblationsArgs {
     type E = NeuralefAblations;
-    fn run_args(&self) -> &RunArgs {
-        &self.run
-    }
     fn apply(&self, g: &Given, cfg: &mut Table1Config) -> CliResult<()> {
         let e = &mut cfg.experiment;
         g.set("dataset", &self.dataset, &mut e.dataset);
@@ -908,9 +869,6 @@ impl ExperimentArgs for NeuralefAblationsArgs {
 
 impl ExperimentArgs for ClosedFormArgs {
     type E = ClosedForm;
-    fn run_args(&self) -> &RunArgs {
-        &self.run
-    }
     fn apply(&self, g: &Given, cfg: &mut ClosedFormConfig) -> CliResult<()> {
         g.set("iterations", &self.iterations, &mut cfg.iterations);
         g.set("seed", &self.seed, &mut cfg.seed);
@@ -920,9 +878,6 @@ impl ExperimentArgs for ClosedFormArgs {
 
 impl ExperimentArgs for SegmentationArgs {
     type E = Segmentation;
-    fn run_args(&self) -> &RunArgs {
-        &self.run
-    }
     fn apply(&self, g: &Given, cfg: &mut SegmentationConfig) -> CliResult<()> {
         g.set("iterations", &self.iterations, &mut cfg.neuralef.iterations);
         g.set("train_images", &self.train_images, &mut cfg.train_images);
@@ -942,9 +897,6 @@ impl ExperimentArgs for SegmentationArgs {
 
 impl ExperimentArgs for LinkPredictionArgs {
     type E = LinkPrediction;
-    fn run_args(&self) -> &RunArgs {
-        &self.run
-    }
     fn apply(&self, g: &Given, cfg: &mut LinkPredictionConfig) -> CliResult<()> {
         g.set("epochs", &self.epochs, &mut cfg.protocol.epochs);
         g.set("k", &self.k, &mut cfg.protocol.k);
@@ -962,9 +914,6 @@ impl ExperimentArgs for LinkPredictionArgs {
 
 impl ExperimentArgs for GgaeArgs {
     type E = Ggae;
-    fn run_args(&self) -> &RunArgs {
-        &self.run
-    }
     fn apply(&self, g: &Given, cfg: &mut GgaeConfig) -> CliResult<()> {
         match self.data {
             GgaeData::Both => {}
@@ -992,9 +941,6 @@ impl ExperimentArgs for GgaeArgs {
 
 impl ExperimentArgs for NeighborsArgs {
     type E = Neighbors;
-    fn run_args(&self) -> &RunArgs {
-        &self.run
-    }
     fn apply(&self, g: &Given, cfg: &mut NeighborSweepConfig) -> CliResult<()> {
         self.common.apply(g, &mut cfg.table);
         g.set("neighbors", &self.neighbors, &mut cfg.neighbors);
@@ -1007,9 +953,6 @@ impl ExperimentArgs for NeighborsArgs {
 
 impl ExperimentArgs for TightnessArgs {
     type E = Tightness;
-    fn run_args(&self) -> &RunArgs {
-        &self.run
-    }
     fn apply(&self, g: &Given, cfg: &mut TightnessSweepConfig) -> CliResult<()> {
         g.set("spreads", &self.spreads, &mut cfg.spreads);
         let e = &mut cfg.experiment;
@@ -1029,9 +972,6 @@ impl ExperimentArgs for TightnessArgs {
 
 impl ExperimentArgs for GraphSweepArgs {
     type E = GraphSweep;
-    fn run_args(&self) -> &RunArgs {
-        &self.run
-    }
     fn apply(&self, g: &Given, cfg: &mut GraphSweepConfig) -> CliResult<()> {
         if self.quick {
             let q = GraphSweepConfig::quick();
@@ -1070,9 +1010,6 @@ impl ExperimentArgs for GraphSweepArgs {
 
 impl ExperimentArgs for SpectralSweepArgs {
     type E = SpectralSweep;
-    fn run_args(&self) -> &RunArgs {
-        &self.run
-    }
     fn apply(&self, g: &Given, cfg: &mut SpectralSweepConfig) -> CliResult<()> {
         if self.quick {
             cfg.splits = SpectralSweepConfig::quick().splits;

@@ -75,7 +75,7 @@ enum Command {
     /// The analytic embedding: the K leading Laplacian eigenvectors of the whole graph
     Analytic(AnalyticArgs),
     /// BASiS on a toy data set (three moons by default), scored on held-out points
-    Demo(DemoArgs),
+    Demo(experiments::Cmd<DemoArgs>),
     /// The paper's experiments (Fig. 3, Table 1's BASiS row, Algorithm 2, Table 1)
     #[command(subcommand)]
     Reproduce(ReproduceCommand),

@@ -483,27 +483,13 @@ pub fn spread_figure(report: &SpreadReport, out: &Path) -> Result<Figure> {
     ))
 }
 
-/// `reproduce fig3` as an [`Experiment`](crate::Experiment).
-pub struct Fig3;
-
-impl crate::Experiment for Fig3 {
-    const NAME: &'static str = "fig3";
-    const REPORT: &'static str = "report";
-    type Config = AlignmentSpreadConfig;
-    type Report = SpreadReport;
-    fn default_config() -> AlignmentSpreadConfig {
-        AlignmentSpreadConfig::three_moons()
-    }
-    fn check(config: &AlignmentSpreadConfig) -> Result<()> {
-        config.check()
-    }
-    fn out_dir(config: &AlignmentSpreadConfig) -> &std::path::Path {
-        &config.out_dir
-    }
-    fn set_out_dir(config: &mut AlignmentSpreadConfig, out: PathBuf) {
-        config.out_dir = out;
-    }
-    fn run(config: &AlignmentSpreadConfig, ctx: &crate::RunContext) -> Result<SpreadReport> {
+crate::engine::experiment! {
+    /// `reproduce fig3` as an [`Experiment`](crate::Experiment).
+    pub struct Fig3 = "fig3" writes "report";
+    config AlignmentSpreadConfig = AlignmentSpreadConfig::three_moons(), out out_dir;
+    report SpreadReport;
+    check(config) { config.check() }
+    run(config, ctx) {
         let bar = ctx.bar(
             config.batches as u64,
             "fig3 {bar:30} {pos}/{len} batches [{elapsed}]",
@@ -512,12 +498,8 @@ impl crate::Experiment for Fig3 {
         bar.finish_and_clear();
         report
     }
-    fn markdown(report: &SpreadReport) -> String {
-        spread_markdown(report)
-    }
-    fn figures(report: &SpreadReport, out: &std::path::Path) -> Result<Vec<(String, Figure)>> {
-        Ok(vec![("fig3".to_string(), spread_figure(report, out)?)])
-    }
+    markdown(report) { spread_markdown(report) }
+    figures(report, out) { Ok(vec![("fig3".to_string(), spread_figure(report, out)?)]) }
 }
 
 const GREY: Rgb = [170, 170, 170];

@@ -257,36 +257,18 @@ pub fn demo_figure(report: &DemoReport, out: &Path) -> Result<Figure> {
     embedding_figure(&model, &test.features, &km.labels)
 }
 
-/// `demo` as an [`Experiment`](crate::Experiment).
-pub struct Demo;
-
-impl crate::Experiment for Demo {
-    const NAME: &'static str = "demo";
-    const REPORT: &'static str = "report";
-    type Config = DemoConfig;
-    type Report = DemoReport;
-    fn default_config() -> DemoConfig {
-        DemoConfig::default()
-    }
-    fn check(config: &DemoConfig) -> Result<()> {
+crate::engine::experiment! {
+    /// `demo` as an [`Experiment`](crate::Experiment).
+    pub struct Demo = "demo" writes "report";
+    config DemoConfig = DemoConfig::default(), out out_dir;
+    report DemoReport;
+    check(config) {
         config.basis.check_settings(config.train.n_samples)?;
         Ok(())
     }
-    fn out_dir(config: &DemoConfig) -> &std::path::Path {
-        &config.out_dir
-    }
-    fn set_out_dir(config: &mut DemoConfig, out: PathBuf) {
-        config.out_dir = out;
-    }
-    fn run(config: &DemoConfig, ctx: &crate::RunContext) -> Result<DemoReport> {
-        run_demo(config, ctx.progress)
-    }
-    fn markdown(report: &DemoReport) -> String {
-        demo_markdown(report)
-    }
-    fn figures(report: &DemoReport, out: &std::path::Path) -> Result<Vec<(String, Figure)>> {
-        Ok(vec![("embedding".to_string(), demo_figure(report, out)?)])
-    }
+    run(config, ctx) { run_demo(config, ctx.progress) }
+    markdown(report) { demo_markdown(report) }
+    figures(report, out) { Ok(vec![("embedding".to_string(), demo_figure(report, out)?)]) }
 }
 
 /// Fig. 1-style figure: one chart per embedding coordinate, the network's value as colour

@@ -141,6 +141,58 @@ pub trait Experiment {
     }
 }
 
+/// Implements [`Experiment`] for a unit struct from the parts that differ between
+/// experiments: its names, configuration (with its default and where its output directory
+/// is), report type and the bodies of `check`, `run`, `markdown` and, where it has them,
+/// `figures`, `summary` and `render`.
+macro_rules! experiment {
+    (
+        $(#[$attr:meta])*
+        pub struct $ty:ident = $name:literal writes $report:literal;
+        config $cfg:ty = $default:expr, out $($out:ident).+;
+        report $rep:ty;
+        check($c:ident) $check:block
+        run($rc:ident, $ctx:ident) $run:block
+        markdown($mr:ident) $md:block
+        $(figures($fr:tt, $fo:tt) $figs:block)?
+        $(summary($sr:ident) $sum:block)?
+        $(render($rr:tt, $ro:tt) $ren:block)?
+    ) => {
+        $(#[$attr])*
+        pub struct $ty;
+
+        impl $crate::Experiment for $ty {
+            const NAME: &'static str = $name;
+            const REPORT: &'static str = $report;
+            type Config = $cfg;
+            type Report = $rep;
+            fn default_config() -> $cfg {
+                $default
+            }
+            fn check($c: &$cfg) -> $crate::Result<()> $check
+            fn out_dir(config: &$cfg) -> &::std::path::Path {
+                &config.$($out).+
+            }
+            fn set_out_dir(config: &mut $cfg, out: ::std::path::PathBuf) {
+                config.$($out).+ = out;
+            }
+            fn run($rc: &$cfg, $ctx: &$crate::RunContext) -> $crate::Result<$rep> $run
+            fn markdown($mr: &$rep) -> String $md
+            $(
+                fn figures(
+                    $fr: &$rep,
+                    $fo: &::std::path::Path,
+                ) -> $crate::Result<Vec<(String, ::basis_plot::Figure)>> $figs
+            )?
+            $(fn summary($sr: $rep) -> $rep $sum)?
+            $(
+                fn render($rr: &$rep, $ro: &::std::path::Path) -> $crate::Result<$crate::Rendered> $ren
+            )?
+        }
+    };
+}
+pub(crate) use experiment;
+
 /// What a run or a replot produced.
 #[derive(Debug)]
 pub struct Outcome<R> {

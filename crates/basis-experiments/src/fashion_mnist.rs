@@ -27,7 +27,7 @@ use basis_metrics::{Report, ReportInputs, ReportParams};
 use basis_nn::progress::progress_bar;
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 /// The paper's Fashion-MNIST BASiS row of Table 1: (mean, std) of d_G, d_⊥, NMI, ACC and
@@ -502,32 +502,14 @@ pub fn run_experiment(
     Ok(summary)
 }
 
-/// `reproduce basis` as an [`Experiment`](crate::Experiment).
-pub struct BasisRow;
-
-impl crate::Experiment for BasisRow {
-    const NAME: &'static str = "basis";
-    const REPORT: &'static str = "table";
-    type Config = ExperimentConfig;
-    type Report = ExperimentSummary;
-    fn default_config() -> ExperimentConfig {
-        ExperimentConfig::default()
-    }
-    fn check(config: &ExperimentConfig) -> Result<()> {
-        config.check()
-    }
-    fn out_dir(config: &ExperimentConfig) -> &std::path::Path {
-        &config.out_dir
-    }
-    fn set_out_dir(config: &mut ExperimentConfig, out: PathBuf) {
-        config.out_dir = out;
-    }
-    fn run(config: &ExperimentConfig, ctx: &crate::RunContext) -> Result<ExperimentSummary> {
-        run_experiment(config, &ctx.seeds, ctx.progress)
-    }
-    fn markdown(report: &ExperimentSummary) -> String {
-        summary_markdown(report)
-    }
+crate::engine::experiment! {
+    /// `reproduce basis` as an [`Experiment`](crate::Experiment).
+    pub struct BasisRow = "basis" writes "table";
+    config ExperimentConfig = ExperimentConfig::default(), out out_dir;
+    report ExperimentSummary;
+    check(config) { config.check() }
+    run(config, ctx) { run_experiment(config, &ctx.seeds, ctx.progress) }
+    markdown(report) { summary_markdown(report) }
 }
 
 /// The markdown table: our mean ± std, the paper's row (for Fashion-MNIST), the analytic

@@ -357,33 +357,15 @@ pub fn feature_change_markdown(r: &FeatureChangeReport) -> String {
     s
 }
 
-/// `feature-change` as an [`Experiment`](crate::Experiment).
-pub struct FeatureChange;
-
-impl crate::Experiment for FeatureChange {
-    const NAME: &'static str = "feature-change";
-    const REPORT: &'static str = "report";
-    type Config = FeatureChangeConfig;
-    type Report = FeatureChangeReport;
-    fn default_config() -> FeatureChangeConfig {
-        FeatureChangeConfig::default()
-    }
-    fn check(config: &FeatureChangeConfig) -> Result<()> {
-        config.data.check()
-    }
-    fn out_dir(config: &FeatureChangeConfig) -> &std::path::Path {
-        &config.data.out_dir
-    }
-    fn set_out_dir(config: &mut FeatureChangeConfig, out: PathBuf) {
-        config.data.out_dir = out;
-    }
-    fn run(config: &FeatureChangeConfig, ctx: &crate::RunContext) -> Result<FeatureChangeReport> {
-        run_feature_change(config, ctx.progress)
-    }
-    fn markdown(report: &FeatureChangeReport) -> String {
-        feature_change_markdown(report)
-    }
-    fn figures(report: &FeatureChangeReport, _: &std::path::Path) -> Result<Vec<(String, Figure)>> {
+crate::engine::experiment! {
+    /// `feature-change` as an [`Experiment`](crate::Experiment).
+    pub struct FeatureChange = "feature-change" writes "report";
+    config FeatureChangeConfig = FeatureChangeConfig::default(), out data.out_dir;
+    report FeatureChangeReport;
+    check(config) { config.data.check() }
+    run(config, ctx) { run_feature_change(config, ctx.progress) }
+    markdown(report) { feature_change_markdown(report) }
+    figures(report, _) {
         Ok(vec![
             ("fig6".to_string(), fig6(&report.curves)),
             (

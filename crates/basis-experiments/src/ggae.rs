@@ -570,33 +570,15 @@ pub fn run_ggae(config: &GgaeConfig, seeds: &[u64], progress: bool) -> Result<Gg
     Ok(report)
 }
 
-/// `ggae` as an [`Experiment`](crate::Experiment).
-pub struct Ggae;
-
-impl crate::Experiment for Ggae {
-    const NAME: &'static str = "ggae";
-    const REPORT: &'static str = "ggae";
-    type Config = GgaeConfig;
-    type Report = GgaeReport;
-    fn default_config() -> GgaeConfig {
-        GgaeConfig::default()
-    }
-    fn check(config: &GgaeConfig) -> Result<()> {
-        config.check()
-    }
-    fn out_dir(config: &GgaeConfig) -> &std::path::Path {
-        &config.out_dir
-    }
-    fn set_out_dir(config: &mut GgaeConfig, out: PathBuf) {
-        config.out_dir = out;
-    }
-    fn run(config: &GgaeConfig, ctx: &crate::RunContext) -> Result<GgaeReport> {
-        run_ggae(config, &ctx.seeds, ctx.progress)
-    }
-    fn markdown(report: &GgaeReport) -> String {
-        ggae_markdown(report)
-    }
-    fn figures(report: &GgaeReport, _: &std::path::Path) -> Result<Vec<(String, Figure)>> {
+crate::engine::experiment! {
+    /// `ggae` as an [`Experiment`](crate::Experiment).
+    pub struct Ggae = "ggae" writes "ggae";
+    config GgaeConfig = GgaeConfig::default(), out out_dir;
+    report GgaeReport;
+    check(config) { config.check() }
+    run(config, ctx) { run_ggae(config, &ctx.seeds, ctx.progress) }
+    markdown(report) { ggae_markdown(report) }
+    figures(report, _) {
         Ok(vec![
             ("latents".to_string(), latents_figure(report)),
             ("curves".to_string(), curves_figure(report)),

@@ -403,39 +403,21 @@ pub fn default_out_dir() -> PathBuf {
     PathBuf::from("target/graph-sweep")
 }
 
-/// `sweep graph` as an [`Experiment`](crate::Experiment).
-pub struct GraphSweep;
-
-impl crate::Experiment for GraphSweep {
-    const NAME: &'static str = "graph";
-    const REPORT: &'static str = "report";
-    type Config = GraphSweepConfig;
-    type Report = GraphSweepReport;
-    fn default_config() -> GraphSweepConfig {
-        GraphSweepConfig::default()
-    }
-    fn check(config: &GraphSweepConfig) -> Result<()> {
-        config.check()
-    }
-    fn out_dir(config: &GraphSweepConfig) -> &std::path::Path {
-        &config.out_dir
-    }
-    fn set_out_dir(config: &mut GraphSweepConfig, out: PathBuf) {
-        config.out_dir = out;
-    }
-    fn run(config: &GraphSweepConfig, ctx: &crate::RunContext) -> Result<GraphSweepReport> {
+crate::engine::experiment! {
+    /// `sweep graph` as an [`Experiment`](crate::Experiment).
+    pub struct GraphSweep = "graph" writes "report";
+    config GraphSweepConfig = GraphSweepConfig::default(), out out_dir;
+    report GraphSweepReport;
+    check(config) { config.check() }
+    run(config, ctx) {
         run_graph_sweep(config, &config.out_dir, |m| {
             if ctx.progress {
                 eprintln!("{m}");
             }
         })
     }
-    fn markdown(report: &GraphSweepReport) -> String {
-        graph_sweep_markdown(report, None)
-    }
-    /// Our side, with the reference side's timings when its script has written them into
-    /// `out` (`--replot` after the script merges them).
-    fn render(report: &GraphSweepReport, out: &std::path::Path) -> Result<crate::Rendered> {
+    markdown(report) { graph_sweep_markdown(report, None) }
+    render(report, out) {
         let side = out.join("sklearn.json");
         let theirs: Option<SklearnKnn> = if side.is_file() {
             Some(crate::engine::read_json(&side)?)

@@ -168,38 +168,15 @@ pub fn run_link_prediction(
     Ok(report)
 }
 
-/// `link-prediction` as an [`Experiment`](crate::Experiment).
-pub struct LinkPrediction;
-
-impl crate::Experiment for LinkPrediction {
-    const NAME: &'static str = "link-prediction";
-    const REPORT: &'static str = "link_prediction";
-    type Config = LinkPredictionConfig;
-    type Report = LinkPredictionReport;
-    fn default_config() -> LinkPredictionConfig {
-        LinkPredictionConfig::default()
-    }
-    fn check(config: &LinkPredictionConfig) -> Result<()> {
-        config.check()
-    }
-    fn out_dir(config: &LinkPredictionConfig) -> &std::path::Path {
-        &config.out_dir
-    }
-    fn set_out_dir(config: &mut LinkPredictionConfig, out: PathBuf) {
-        config.out_dir = out;
-    }
-    fn run(config: &LinkPredictionConfig, ctx: &crate::RunContext) -> Result<LinkPredictionReport> {
-        run_link_prediction(config, &ctx.seeds, ctx.progress)
-    }
-    fn markdown(report: &LinkPredictionReport) -> String {
-        link_prediction_markdown(report)
-    }
-    fn figures(
-        report: &LinkPredictionReport,
-        _: &std::path::Path,
-    ) -> Result<Vec<(String, Figure)>> {
-        Ok(vec![("twins".to_string(), twins_figure(report))])
-    }
+crate::engine::experiment! {
+    /// `link-prediction` as an [`Experiment`](crate::Experiment).
+    pub struct LinkPrediction = "link-prediction" writes "link_prediction";
+    config LinkPredictionConfig = LinkPredictionConfig::default(), out out_dir;
+    report LinkPredictionReport;
+    check(config) { config.check() }
+    run(config, ctx) { run_link_prediction(config, &ctx.seeds, ctx.progress) }
+    markdown(report) { link_prediction_markdown(report) }
+    figures(report, _) { Ok(vec![("twins".to_string(), twins_figure(report))]) }
 }
 
 /// The rows of the table, family by family, models in the configuration's order.

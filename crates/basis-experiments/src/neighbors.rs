@@ -130,36 +130,18 @@ pub fn run_neighbor_sweep(
     Ok(sweep)
 }
 
-/// `neighbors` as an [`Experiment`](crate::Experiment).
-pub struct Neighbors;
-
-impl crate::Experiment for Neighbors {
-    const NAME: &'static str = "neighbors";
-    const REPORT: &'static str = "neighbors";
-    type Config = NeighborSweepConfig;
-    type Report = NeighborSweep;
-    fn default_config() -> NeighborSweepConfig {
-        NeighborSweepConfig::default()
-    }
-    fn check(config: &NeighborSweepConfig) -> Result<()> {
+crate::engine::experiment! {
+    /// `neighbors` as an [`Experiment`](crate::Experiment).
+    pub struct Neighbors = "neighbors" writes "neighbors";
+    config NeighborSweepConfig = NeighborSweepConfig::default(), out out_dir;
+    report NeighborSweep;
+    check(config) {
         config.check()?;
         config.table.experiment.check()
     }
-    fn out_dir(config: &NeighborSweepConfig) -> &std::path::Path {
-        &config.out_dir
-    }
-    fn set_out_dir(config: &mut NeighborSweepConfig, out: PathBuf) {
-        config.out_dir = out;
-    }
-    fn run(config: &NeighborSweepConfig, ctx: &crate::RunContext) -> Result<NeighborSweep> {
-        run_neighbor_sweep(config, &ctx.seeds, ctx.progress)
-    }
-    fn markdown(report: &NeighborSweep) -> String {
-        neighbor_sweep_markdown(report)
-    }
-    fn figures(report: &NeighborSweep, _: &std::path::Path) -> Result<Vec<(String, Figure)>> {
-        Ok(vec![("neighbors".to_string(), neighbor_sweep_plot(report))])
-    }
+    run(config, ctx) { run_neighbor_sweep(config, &ctx.seeds, ctx.progress) }
+    markdown(report) { neighbor_sweep_markdown(report) }
+    figures(report, _) { Ok(vec![("neighbors".to_string(), neighbor_sweep_plot(report))]) }
 }
 
 /// One markdown table per metric: methods down, k across, mean ± std over the seeds.

@@ -311,37 +311,16 @@ pub fn run_closed_form(config: &ClosedFormConfig, progress: bool) -> Result<Clos
     Ok(report)
 }
 
-/// `reproduce neuralef-closed-form` as an [`Experiment`](crate::Experiment).
-pub struct ClosedForm;
-
-impl crate::Experiment for ClosedForm {
-    const NAME: &'static str = "neuralef-closed-form";
-    const REPORT: &'static str = "closed_form";
-    type Config = ClosedFormConfig;
-    type Report = ClosedFormReport;
-    fn default_config() -> ClosedFormConfig {
-        ClosedFormConfig::default()
-    }
-    fn check(config: &ClosedFormConfig) -> Result<()> {
-        config.check()
-    }
-    fn out_dir(config: &ClosedFormConfig) -> &std::path::Path {
-        &config.out_dir
-    }
-    fn set_out_dir(config: &mut ClosedFormConfig, out: PathBuf) {
-        config.out_dir = out;
-    }
-    fn run(config: &ClosedFormConfig, ctx: &crate::RunContext) -> Result<ClosedFormReport> {
-        run_closed_form(config, ctx.progress)
-    }
-    fn markdown(r: &ClosedFormReport) -> String {
-        closed_form_markdown(r)
-    }
-    fn figures(r: &ClosedFormReport, _: &std::path::Path) -> Result<Vec<(String, Figure)>> {
-        Ok(vec![("eigenfunctions".to_string(), closed_form_plot(r))])
-    }
-    /// Without the curves over the grid (the figure's data).
-    fn summary(r: ClosedFormReport) -> ClosedFormReport {
+crate::engine::experiment! {
+    /// `reproduce neuralef-closed-form` as an [`Experiment`](crate::Experiment).
+    pub struct ClosedForm = "neuralef-closed-form" writes "closed_form";
+    config ClosedFormConfig = ClosedFormConfig::default(), out out_dir;
+    report ClosedFormReport;
+    check(config) { config.check() }
+    run(config, ctx) { run_closed_form(config, ctx.progress) }
+    markdown(r) { closed_form_markdown(r) }
+    figures(r, _) { Ok(vec![("eigenfunctions".to_string(), closed_form_plot(r))]) }
+    summary(r) {
         ClosedFormReport {
             grid: Vec::new(),
             curves: Default::default(),

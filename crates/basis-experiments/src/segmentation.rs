@@ -822,35 +822,15 @@ pub fn segmentation_figures(
     Ok(figures)
 }
 
-/// `segmentation` as an [`Experiment`](crate::Experiment).
-pub struct Segmentation;
-
-impl crate::Experiment for Segmentation {
-    const NAME: &'static str = "segmentation";
-    const REPORT: &'static str = "segmentation";
-    type Config = SegmentationConfig;
-    type Report = SegmentationReport;
-    fn default_config() -> SegmentationConfig {
-        SegmentationConfig::default()
-    }
-    fn check(config: &SegmentationConfig) -> Result<()> {
-        config.check()
-    }
-    fn out_dir(config: &SegmentationConfig) -> &std::path::Path {
-        &config.out_dir
-    }
-    fn set_out_dir(config: &mut SegmentationConfig, out: PathBuf) {
-        config.out_dir = out;
-    }
-    fn run(config: &SegmentationConfig, ctx: &crate::RunContext) -> Result<SegmentationReport> {
-        run_segmentation(config, &ctx.seeds, ctx.progress)
-    }
-    fn markdown(report: &SegmentationReport) -> String {
-        segmentation_markdown(report)
-    }
-    fn figures(report: &SegmentationReport, out: &Path) -> Result<Vec<(String, Figure)>> {
-        segmentation_figures(report, out)
-    }
+crate::engine::experiment! {
+    /// `segmentation` as an [`Experiment`](crate::Experiment).
+    pub struct Segmentation = "segmentation" writes "segmentation";
+    config SegmentationConfig = SegmentationConfig::default(), out out_dir;
+    report SegmentationReport;
+    check(config) { config.check() }
+    run(config, ctx) { run_segmentation(config, &ctx.seeds, ctx.progress) }
+    markdown(report) { segmentation_markdown(report) }
+    figures(report, out) { segmentation_figures(report, out) }
 }
 
 /// The settings of the nuclei check's runs: the benchmark's, with the check's batch size,

@@ -469,39 +469,21 @@ pub fn default_out_dir() -> PathBuf {
     PathBuf::from("target/spectral-sweep")
 }
 
-/// `sweep spectral` as an [`Experiment`](crate::Experiment).
-pub struct SpectralSweep;
-
-impl crate::Experiment for SpectralSweep {
-    const NAME: &'static str = "spectral";
-    const REPORT: &'static str = "report";
-    type Config = SpectralSweepConfig;
-    type Report = SpectralSweepReport;
-    fn default_config() -> SpectralSweepConfig {
-        SpectralSweepConfig::default()
-    }
-    fn check(config: &SpectralSweepConfig) -> Result<()> {
-        config.check()
-    }
-    fn out_dir(config: &SpectralSweepConfig) -> &std::path::Path {
-        &config.out_dir
-    }
-    fn set_out_dir(config: &mut SpectralSweepConfig, out: PathBuf) {
-        config.out_dir = out;
-    }
-    fn run(config: &SpectralSweepConfig, ctx: &crate::RunContext) -> Result<SpectralSweepReport> {
+crate::engine::experiment! {
+    /// `sweep spectral` as an [`Experiment`](crate::Experiment).
+    pub struct SpectralSweep = "spectral" writes "report";
+    config SpectralSweepConfig = SpectralSweepConfig::default(), out out_dir;
+    report SpectralSweepReport;
+    check(config) { config.check() }
+    run(config, ctx) {
         run_spectral_sweep(config, &config.out_dir, |m| {
             if ctx.progress {
                 eprintln!("{m}");
             }
         })
     }
-    fn markdown(report: &SpectralSweepReport) -> String {
-        spectral_sweep_markdown(report, None)
-    }
-    /// Our side, with the reference side's timings when its script has written them into
-    /// `out` (`--replot` after the script merges them).
-    fn render(report: &SpectralSweepReport, out: &std::path::Path) -> Result<crate::Rendered> {
+    markdown(report) { spectral_sweep_markdown(report, None) }
+    render(report, out) {
         let side = out.join("scipy.json");
         let theirs: Option<ScipySpectral> = if side.is_file() {
             Some(crate::engine::read_json(&side)?)

@@ -516,66 +516,36 @@ pub fn run_table1(config: &Table1Config, seeds: &[u64], progress: bool) -> Resul
     Ok(table)
 }
 
-/// `table1` as an [`Experiment`](crate::Experiment).
-pub struct Table1Comparison;
-
-impl crate::Experiment for Table1Comparison {
-    const NAME: &'static str = "table1";
-    const REPORT: &'static str = "table1";
-    type Config = Table1Config;
-    type Report = Table1;
-    fn default_config() -> Table1Config {
-        Table1Config::default()
-    }
-    fn check(config: &Table1Config) -> Result<()> {
-        config.experiment.check()
-    }
-    fn out_dir(config: &Table1Config) -> &std::path::Path {
-        &config.experiment.out_dir
-    }
-    fn set_out_dir(config: &mut Table1Config, out: PathBuf) {
-        config.experiment.out_dir = out;
-    }
-    fn run(config: &Table1Config, ctx: &crate::RunContext) -> Result<Table1> {
-        run_table1(config, &ctx.seeds, ctx.progress)
-    }
-    fn markdown(report: &Table1) -> String {
-        table1_markdown(report)
-    }
+crate::engine::experiment! {
+    /// `table1` as an [`Experiment`](crate::Experiment).
+    pub struct Table1Comparison = "table1" writes "table1";
+    config Table1Config = Table1Config::default(), out experiment.out_dir;
+    report Table1;
+    check(config) { config.experiment.check() }
+    run(config, ctx) { run_table1(config, &ctx.seeds, ctx.progress) }
+    markdown(report) { table1_markdown(report) }
 }
 
-/// `neuralef-ablations` as an [`Experiment`](crate::Experiment).
-pub struct NeuralefAblations;
+/// NeuralEF alone, in the configurations of [`neuralef_ablations`], into
+/// `results/neuralef-ablations`.
+pub fn neuralef_ablations_config() -> Table1Config {
+    let mut c = Table1Config {
+        methods: vec![Method::NeuralEf],
+        neuralef: neuralef_ablations(),
+        ..Table1Config::default()
+    };
+    c.experiment.out_dir = PathBuf::from("results/neuralef-ablations");
+    c
+}
 
-impl crate::Experiment for NeuralefAblations {
-    const NAME: &'static str = "neuralef-ablations";
-    const REPORT: &'static str = "table1";
-    type Config = Table1Config;
-    type Report = Table1;
-    fn default_config() -> Table1Config {
-        let mut c = Table1Config {
-            methods: vec![Method::NeuralEf],
-            neuralef: neuralef_ablations(),
-            ..Table1Config::default()
-        };
-        c.experiment.out_dir = PathBuf::from("results/neuralef-ablations");
-        c
-    }
-    fn check(config: &Table1Config) -> Result<()> {
-        config.experiment.check()
-    }
-    fn out_dir(config: &Table1Config) -> &std::path::Path {
-        &config.experiment.out_dir
-    }
-    fn set_out_dir(config: &mut Table1Config, out: PathBuf) {
-        config.experiment.out_dir = out;
-    }
-    fn run(config: &Table1Config, ctx: &crate::RunContext) -> Result<Table1> {
-        run_table1(config, &ctx.seeds, ctx.progress)
-    }
-    fn markdown(report: &Table1) -> String {
-        table1_markdown(report)
-    }
+crate::engine::experiment! {
+    /// `neuralef-ablations` as an [`Experiment`](crate::Experiment).
+    pub struct NeuralefAblations = "neuralef-ablations" writes "table1";
+    config Table1Config = neuralef_ablations_config(), out experiment.out_dir;
+    report Table1;
+    check(config) { config.experiment.check() }
+    run(config, ctx) { run_table1(config, &ctx.seeds, ctx.progress) }
+    markdown(report) { table1_markdown(report) }
 }
 
 /// The markdown tables: ours (mean ± std, ms per iteration) and the paper's column.

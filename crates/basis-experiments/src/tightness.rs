@@ -141,38 +141,20 @@ pub fn run_tightness_sweep(
     Ok(sweep)
 }
 
-/// `tightness` as an [`Experiment`](crate::Experiment).
-pub struct Tightness;
-
-impl crate::Experiment for Tightness {
-    const NAME: &'static str = "tightness";
-    const REPORT: &'static str = "tightness";
-    type Config = TightnessSweepConfig;
-    type Report = TightnessSweep;
-    fn default_config() -> TightnessSweepConfig {
-        TightnessSweepConfig::default()
-    }
-    fn check(config: &TightnessSweepConfig) -> Result<()> {
+crate::engine::experiment! {
+    /// `tightness` as an [`Experiment`](crate::Experiment).
+    pub struct Tightness = "tightness" writes "tightness";
+    config TightnessSweepConfig = TightnessSweepConfig::default(), out out_dir;
+    report TightnessSweep;
+    check(config) {
         if config.spreads.is_empty() {
             return Err(ExperimentError::InvalidConfig("no spreads to sweep".into()));
         }
         config.experiment.check()
     }
-    fn out_dir(config: &TightnessSweepConfig) -> &std::path::Path {
-        &config.out_dir
-    }
-    fn set_out_dir(config: &mut TightnessSweepConfig, out: PathBuf) {
-        config.out_dir = out;
-    }
-    fn run(config: &TightnessSweepConfig, ctx: &crate::RunContext) -> Result<TightnessSweep> {
-        run_tightness_sweep(config, &ctx.seeds, ctx.progress)
-    }
-    fn markdown(report: &TightnessSweep) -> String {
-        tightness_markdown(report)
-    }
-    fn figures(report: &TightnessSweep, _: &std::path::Path) -> Result<Vec<(String, Figure)>> {
-        Ok(vec![("tightness".to_string(), tightness_plot(report))])
-    }
+    run(config, ctx) { run_tightness_sweep(config, &ctx.seeds, ctx.progress) }
+    markdown(report) { tightness_markdown(report) }
+    figures(report, _) { Ok(vec![("tightness".to_string(), tightness_plot(report))]) }
 }
 
 fn point_row(p: &TightnessPoint) -> String {
