@@ -119,7 +119,7 @@ Environment:
 ";
 
 /// `cargo xtask sweep graph|spectral`: our side (`basis sweep NAME`), then the Python
-/// reference on the same files, then the merged table (`basis sweep NAME --report`).
+/// reference on the same files, then the merged table (`basis sweep NAME --replot`).
 fn sweep(root: &Path, args: &[String], name: &str, script: &str) -> Result<(), String> {
     // The user's --out, else target/<name>-sweep.
     let out = args
@@ -134,10 +134,12 @@ fn sweep(root: &Path, args: &[String], name: &str, script: &str) -> Result<(), S
         ours.arg("--out").arg(&out);
     }
     status(&mut ours)?;
-    if args
-        .iter()
-        .any(|a| a == "--help" || a == "-h" || a == "--print-config" || a == "--report")
-    {
+    if args.iter().any(|a| {
+        matches!(
+            a.as_str(),
+            "--help" | "-h" | "--print-config" | "--report" | "--replot"
+        )
+    }) {
         return Ok(());
     }
     match provision::ensure_sklearn_venv() {
@@ -150,7 +152,7 @@ fn sweep(root: &Path, args: &[String], name: &str, script: &str) -> Result<(), S
     }
     status(
         basis(root)
-            .args(["sweep", name, "--report", "--out"])
+            .args(["sweep", name, "--replot", "--out"])
             .arg(&out),
     )
 }

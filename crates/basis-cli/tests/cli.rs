@@ -635,3 +635,60 @@ fn an_out_that_is_a_file_or_a_missing_config_fails_before_anything_runs() {
         stderr(&o)
     );
 }
+
+/// Every experiment command, as typed after `basis`.
+const EXPERIMENTS: &[&[&str]] = &[
+    &["demo"],
+    &["reproduce", "fig3"],
+    &["reproduce", "basis"],
+    &["reproduce", "feature-change"],
+    &["reproduce", "table1"],
+    &["reproduce", "neuralef-closed-form"],
+    &["reproduce", "neuralef-ablations"],
+    &["reproduce", "segmentation"],
+    &["reproduce", "link-prediction"],
+    &["reproduce", "ggae"],
+    &["sweep", "neighbors"],
+    &["sweep", "tightness"],
+    &["sweep", "graph"],
+    &["sweep", "spectral"],
+];
+
+/// The options every experiment takes behave the same in all 14 commands: `--out` lands in the
+/// printed configuration, `--print-config` runs nothing, `--config` reads back what it printed,
+/// and `--replot` without a run is one clear line naming the missing report, exit 1.
+#[test]
+fn the_shared_options_behave_the_same_in_every_experiment_command() {
+    let dir = scratch("shared-options");
+    for (i, cmd) in EXPERIMENTS.iter().enumerate() {
+        let out = dir.join(format!("out-{i}"));
+        let o_str = out.display().to_string();
+        let mut args: Vec<&str> = cmd.to_vec();
+        args.extend(["--print-config", "--out", &o_str]);
+        let o = basis(&args);
+        assert!(o.status.success(), "{cmd:?}: {}", stderr(&o));
+        let printed = stdout(&o);
+        assert!(
+            printed.contains(&format!("{o_str:?}")),
+            "{cmd:?}: {printed}"
+        );
+        assert!(!out.exists(), "{cmd:?}: --print-config wrote {o_str}");
+        // The printed configuration is a configuration of the command.
+        let file = dir.join(format!("config-{i}.json"));
+        std::fs::write(&file, &printed).unwrap();
+        let mut again: Vec<&str> = cmd.to_vec();
+        let f = file.display().to_string();
+        again.extend(["--config", &f, "--print-config"]);
+        let o = basis(&again);
+        assert!(o.status.success(), "{cmd:?}: {}", stderr(&o));
+        assert_eq!(stdout(&o), printed, "{cmd:?}");
+        // --replot with nothing to redraw.
+        let mut replot: Vec<&str> = cmd.to_vec();
+        replot.extend(["--replot", "--out", &o_str]);
+        let o = basis(&replot);
+        assert_eq!(o.status.code(), Some(1), "{cmd:?}");
+        let e = stderr(&o);
+        assert!(e.lines().count() == 1 && e.contains(&o_str), "{cmd:?}: {e}");
+        assert!(stdout(&o).is_empty(), "{cmd:?}");
+    }
+}

@@ -584,6 +584,18 @@ crate::engine::experiment! {
             ("curves".to_string(), curves_figure(report)),
         ])
     }
+    summary(r) {
+        // Without the figures' data: per-epoch curves, latents and colours.
+        let trials = r.trials.into_iter().map(|mut t| {
+            t.truth_colour.clear();
+            for m in &mut t.models {
+                m.curve.clear();
+                m.latents.clear();
+            }
+            t
+        });
+        GgaeReport { trials: trials.collect(), ..r }
+    }
 }
 
 /// One row of the table: a model on a data set over the seeds.
