@@ -49,14 +49,7 @@ fn generated_tables_in_docs_match_their_results_files() {
                 "docs/results/{}",
                 path.file_name().unwrap().to_string_lossy()
             );
-            if !is_legacy(&rel) {
-                assert!(quoted.contains(&rel), "{rel} is quoted by no page");
-            }
+            assert!(quoted.contains(&rel), "{rel} is quoted by no page");
         }
     }
-}
-
-/// Result files committed before the engine existed (not summaries of one run).
-fn is_legacy(path: &str) -> bool {
-    path.starts_with("docs/results/tightness-2026-12-07")
 }
