@@ -46,6 +46,13 @@ impl RunContext {
         Self { seeds, progress }
     }
 
+    /// Prints a progress message on stderr when progress is shown.
+    pub fn note(&self, message: &str) {
+        if self.progress {
+            eprintln!("{message}");
+        }
+    }
+
     /// A progress bar of `len` steps with `template` (indicatif's syntax), or a hidden one.
     pub fn bar(&self, len: u64, template: &str) -> ProgressBar {
         progress_bar(self.progress, len, template)
@@ -267,6 +274,16 @@ pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
     serde_json::from_str(&text).map_err(|e| {
         ExperimentError::InvalidConfig(format!("{}: not the expected JSON: {e}", path.display()))
     })
+}
+
+/// The JSON file `path` parsed as `T`, or `None` when there is no such file (a reference side
+/// that has not run).
+pub fn read_json_if_present<T: DeserializeOwned>(path: &Path) -> Result<Option<T>> {
+    if path.is_file() {
+        read_json(path).map(Some)
+    } else {
+        Ok(None)
+    }
 }
 
 /// `value` as pretty JSON in `path`, atomically.

@@ -409,24 +409,10 @@ crate::engine::experiment! {
     config GraphSweepConfig = GraphSweepConfig::default(), out out_dir;
     report GraphSweepReport;
     check(config) { config.check() }
-    run(config, ctx) {
-        run_graph_sweep(config, &config.out_dir, |m| {
-            if ctx.progress {
-                eprintln!("{m}");
-            }
-        })
-    }
+    run(config, ctx) { run_graph_sweep(config, &config.out_dir, |m| ctx.note(m)) }
     markdown(report) { graph_sweep_markdown(report, None) }
     render(report, out) {
-        let side = out.join("sklearn.json");
-        let theirs: Option<SklearnKnn> = if side.is_file() {
-            Some(crate::engine::read_json(&side)?)
-        } else {
-            None
-        };
-        Ok(crate::Rendered::markdown(graph_sweep_markdown(
-            report,
-            theirs.as_ref(),
-        )))
+        let theirs: Option<SklearnKnn> = crate::engine::read_json_if_present(&out.join("sklearn.json"))?;
+        Ok(crate::Rendered::markdown(graph_sweep_markdown(report, theirs.as_ref())))
     }
 }

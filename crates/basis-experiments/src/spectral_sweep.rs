@@ -475,24 +475,10 @@ crate::engine::experiment! {
     config SpectralSweepConfig = SpectralSweepConfig::default(), out out_dir;
     report SpectralSweepReport;
     check(config) { config.check() }
-    run(config, ctx) {
-        run_spectral_sweep(config, &config.out_dir, |m| {
-            if ctx.progress {
-                eprintln!("{m}");
-            }
-        })
-    }
+    run(config, ctx) { run_spectral_sweep(config, &config.out_dir, |m| ctx.note(m)) }
     markdown(report) { spectral_sweep_markdown(report, None) }
     render(report, out) {
-        let side = out.join("scipy.json");
-        let theirs: Option<ScipySpectral> = if side.is_file() {
-            Some(crate::engine::read_json(&side)?)
-        } else {
-            None
-        };
-        Ok(crate::Rendered::markdown(spectral_sweep_markdown(
-            report,
-            theirs.as_ref(),
-        )))
+        let theirs: Option<ScipySpectral> = crate::engine::read_json_if_present(&out.join("scipy.json"))?;
+        Ok(crate::Rendered::markdown(spectral_sweep_markdown(report, theirs.as_ref())))
     }
 }
