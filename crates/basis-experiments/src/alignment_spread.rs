@@ -84,6 +84,36 @@ impl Default for AlignmentSpreadConfig {
     }
 }
 
+/// The paper's toy graph (Fig. 1, Fig. 3): 10-NN, self-tuning Gaussian (7th neighbour),
+/// `L = D − W`. Well separated moons give one component per moon; K + 1 = 3 components still
+/// have a well-defined embedding (centred indicators), so a split batch is allowed and a
+/// batch with more components than that is skipped.
+pub fn three_moons_graph() -> BatchGraphParams {
+    BatchGraphParams {
+        knn: KnnParams {
+            k: 10,
+            metric: Metric::Euclidean,
+            threads: 1,
+        },
+        affinity: AffinityParams {
+            scale: Scale::Local(7),
+            symmetrize: Symmetrize::Max,
+        },
+        laplacian: LaplacianKind::Unnormalized,
+        allow_disconnected: true,
+        connect_components: false,
+    }
+}
+
+/// The toys' embedding: the first K = 2 non-trivial eigenvectors.
+pub fn three_moons_embedding() -> EmbeddingParams {
+    EmbeddingParams {
+        k: 2,
+        drop_trivial: true,
+        ..Default::default()
+    }
+}
+
 impl AlignmentSpreadConfig {
     /// The paper's Fig. 3: three moons, 9000 points, 20 batches of 256 holding the same 9 anchors,
     /// the first two non-trivial eigenvectors of the batch graph, least-squares affine alignment.
@@ -97,25 +127,8 @@ impl AlignmentSpreadConfig {
             anchors_per_class: 3,
             batches: 20,
             batch_size: 256,
-            graph: BatchGraphParams {
-                knn: KnnParams {
-                    k: 10,
-                    metric: Metric::Euclidean,
-                    threads: 1,
-                },
-                affinity: AffinityParams {
-                    scale: Scale::Local(7),
-                    symmetrize: Symmetrize::Max,
-                },
-                laplacian: LaplacianKind::Unnormalized,
-                allow_disconnected: true,
-                connect_components: false,
-            },
-            embedding: EmbeddingParams {
-                k: 2,
-                drop_trivial: true,
-                ..Default::default()
-            },
+            graph: three_moons_graph(),
+            embedding: three_moons_embedding(),
             align: AlignConfig::least_squares(),
             max_draws: 200,
             seed: 0,

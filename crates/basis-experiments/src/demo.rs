@@ -10,16 +10,13 @@ use crate::Result;
 use basis_align::AlignConfig;
 use basis_data::sampling::sample_anchors_per_class;
 use basis_data::toy::{ToyKind, ToyParams};
-use basis_graph::{
-    AffinityParams, BatchGraphParams, KnnParams, LaplacianKind, Metric, Scale, Symmetrize,
-};
 use basis_methods::basis::{BasisConfig, BasisModel, IterationLog};
 use basis_metrics::{KMeansParams, Report, ReportInputs, ReportParams, kmeans};
 use basis_plot::{
     Cell, Chart, Field, Figure, Layer, Legend, LegendEntry, Mark, Points, categorical, diverging,
     padded_range,
 };
-use basis_spectral::{EmbeddingParams, analytic_embedding};
+use basis_spectral::analytic_embedding;
 use nalgebra::DMatrix;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -57,28 +54,8 @@ impl Default for DemoConfig {
             test_size: 3000,
             anchors_per_class,
             basis: BasisConfig {
-                graph: BatchGraphParams {
-                    knn: KnnParams {
-                        k: 10,
-                        metric: Metric::Euclidean,
-                        threads: 1,
-                    },
-                    affinity: AffinityParams {
-                        scale: Scale::Local(7),
-                        symmetrize: Symmetrize::Max,
-                    },
-                    laplacian: LaplacianKind::Unnormalized,
-                    // Well separated moons give one component per moon; the embedding of
-                    // K+1 = 3 components is well defined (centred indicators), and the
-                    // trainer skips any batch with more components than that.
-                    allow_disconnected: true,
-                    connect_components: false,
-                },
-                embedding: EmbeddingParams {
-                    k: 2,
-                    drop_trivial: true,
-                    ..Default::default()
-                },
+                graph: crate::alignment_spread::three_moons_graph(),
+                embedding: crate::alignment_spread::three_moons_embedding(),
                 batch_size: 256 + 3 * anchors_per_class,
                 iterations: 1000,
                 learning_rate: 1e-3,
