@@ -29,6 +29,7 @@ use basis_experiments::tightness::{Tightness, TightnessSweepConfig};
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, Subcommand, ValueEnum};
 use serde::de::DeserializeOwned;
+use std::io::Write;
 use std::path::PathBuf;
 
 /// Which options the user gave on the command line (the rest keep the configuration's value).
@@ -123,8 +124,7 @@ pub fn handle<A: ExperimentArgs + Args>(cmd: &Cmd<A>, g: &Given) -> CliResult<()
         A::E::set_out_dir(&mut config, out.clone());
     }
     if r.print_config {
-        println!("{}", serde_json::to_string_pretty(&config).map_err(err)?);
-        return Ok(());
+        return print_out(&serde_json::to_string_pretty(&config).map_err(err)?);
     }
     let out = A::E::out_dir(&config).to_path_buf();
     if out.exists() && !out.is_dir() {
@@ -139,11 +139,22 @@ pub fn handle<A: ExperimentArgs + Args>(cmd: &Cmd<A>, g: &Given) -> CliResult<()
         let ctx = RunContext::new(a.seeds(), !r.no_progress);
         engine::run::<A::E>(&config, &ctx).map_err(err)?
     };
-    println!("{}", outcome.markdown);
+    print_out(&outcome.markdown)?;
+    let mut e = std::io::stderr().lock();
     for p in &outcome.written {
-        eprintln!("wrote {}", p.display());
+        // A closed or full stderr loses the list, not the results already written.
+        let _ = writeln!(e, "wrote {}", p.display());
     }
     Ok(())
+}
+
+/// `text` and a newline on stdout; a stdout that cannot be written (closed, full) is an error,
+/// not a panic.
+fn print_out(text: &str) -> CliResult<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("cannot write to stdout: {e}"))
 }
 
 /// Feature sources on the command line.

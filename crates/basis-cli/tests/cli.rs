@@ -691,4 +691,18 @@ fn the_shared_options_behave_the_same_in_every_experiment_command() {
         assert!(e.lines().count() == 1 && e.contains(&o_str), "{cmd:?}: {e}");
         assert!(stdout(&o).is_empty(), "{cmd:?}");
     }
+    // A stdout that cannot take the output is an error line and exit 1, not a panic.
+    if let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") {
+        let o = Command::new(env!("CARGO_BIN_EXE_basis"))
+            .args(["demo", "--print-config"])
+            .stdout(full)
+            .output()
+            .expect("run basis");
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("cannot write to stdout"),
+            "{}",
+            stderr(&o)
+        );
+    }
 }
