@@ -53,23 +53,18 @@ impl RunContext {
         }
     }
 
-    /// A progress bar of `len` steps with `template` (indicatif's syntax), or a hidden one.
+    /// A progress bar of `len` steps with `template` (indicatif's syntax), or a hidden one
+    /// without progress. A template indicatif rejects falls back to its default style.
     pub fn bar(&self, len: u64, template: &str) -> ProgressBar {
-        progress_bar(self.progress, len, template)
+        if !self.progress {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::new(len);
+        if let Ok(style) = ProgressStyle::with_template(template) {
+            bar.set_style(style);
+        }
+        bar
     }
-}
-
-/// A progress bar of `len` steps with `template` (indicatif's syntax) when `show`, else a
-/// hidden one. A template indicatif rejects falls back to its default style.
-pub fn progress_bar(show: bool, len: u64, template: &str) -> ProgressBar {
-    if !show {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(len);
-    if let Ok(style) = ProgressStyle::with_template(template) {
-        bar.set_style(style);
-    }
-    bar
 }
 
 /// What a report renders to: its markdown table and its figures.
@@ -88,12 +83,6 @@ impl Rendered {
             markdown,
             figures: Vec::new(),
         }
-    }
-
-    /// Adds a figure saved as `OUT/<name>.{png,svg}`.
-    pub fn with_figure(mut self, name: &str, figure: Figure) -> Self {
-        self.figures.push((name.to_string(), figure));
-        self
     }
 }
 
