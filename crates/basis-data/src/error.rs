@@ -85,6 +85,22 @@ pub enum DataError {
     /// A parameter is outside its valid range.
     #[error("invalid parameter: {0}")]
     InvalidParameter(String),
+    /// A path names something other than a regular file: a directory, a named pipe, a device.
+    #[error("{path}: is a {kind}, not a regular file")]
+    NotARegularFile {
+        /// The path given.
+        path: PathBuf,
+        /// What it is instead ("directory", "named pipe (FIFO)", "character device", ...).
+        kind: &'static str,
+    },
+    /// A configuration or record file that cannot be used as one.
+    #[error("{path}: {message}")]
+    Config {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
     /// A dataset directory lacks a required file.
     #[error("dataset file {path} is missing; {hint}")]
     MissingDataset {

@@ -100,14 +100,40 @@ pub fn read_idx(path: impl AsRef<Path>) -> Result<IdxArray> {
 }
 
 /// Decompresses `raw` when it starts with the gzip magic, otherwise returns it unchanged.
+///
+/// The inflated stream is read no further than the size its own IDX header announces (and one
+/// byte more, so trailing data is still detected): a gzip member that inflates without end
+/// cannot exhaust memory.
 fn maybe_gunzip(raw: &[u8]) -> std::io::Result<std::borrow::Cow<'_, [u8]>> {
     if raw.len() >= 2 && raw[0] == 0x1f && raw[1] == 0x8b {
+        let mut z = GzDecoder::new(raw);
         let mut out = Vec::new();
-        GzDecoder::new(raw).read_to_end(&mut out)?;
+        (&mut z).take(4).read_to_end(&mut out)?;
+        if out.len() == 4 {
+            let ndim = out[3] as u64;
+            (&mut z).take(4 * ndim).read_to_end(&mut out)?;
+            if let Some(total) = announced_len(&out) {
+                let more = total.saturating_add(1).saturating_sub(out.len()) as u64;
+                (&mut z).take(more).read_to_end(&mut out)?;
+            }
+        }
         Ok(std::borrow::Cow::Owned(out))
     } else {
         Ok(std::borrow::Cow::Borrowed(raw))
     }
+}
+
+/// Header plus payload bytes a complete IDX header announces (`None` when it is incomplete,
+/// malformed or overflows; [`parse_idx`] then says which).
+fn announced_len(header: &[u8]) -> Option<usize> {
+    let elem = IdxType::from_code(*header.get(2)?).ok()?;
+    let ndim = *header.get(3)? as usize;
+    let dims = header.get(4..4 + 4 * ndim)?;
+    dims.chunks_exact(4)
+        .try_fold(elem.size(), |acc, d| {
+            acc.checked_mul(u32::from_be_bytes([d[0], d[1], d[2], d[3]]) as usize)
+        })?
+        .checked_add(4 + 4 * ndim)
 }
 
 /// Parses an in-memory (already decompressed) IDX file.
@@ -300,6 +326,29 @@ mod tests {
             0, 0, 0x0E, 3, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
         ];
         assert!(matches!(parse_idx(&b), Err(DataError::IdxBadShape { .. })));
+    }
+
+    #[test]
+    fn a_gzipped_idx_is_inflated_no_further_than_its_header_announces() {
+        // A 2 × 2 u8 array followed by 64 MiB of zeros that gzip to a few kilobytes.
+        let mut raw = encode_idx(IdxType::U8, &[2, 2], &[1.0, 2.0, 3.0, 4.0]).unwrap();
+        raw.resize(raw.len() + (64 << 20), 0);
+        let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut z, &raw).unwrap();
+        let gz = z.finish().unwrap();
+        assert!(gz.len() < 1 << 20);
+        let dir = std::env::temp_dir().join(format!("basis-idx-bomb-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("bomb.gz");
+        std::fs::write(&p, gz).unwrap();
+        assert!(matches!(
+            read_idx(&p),
+            Err(DataError::TrailingBytes {
+                expected: 4,
+                found: 5
+            })
+        ));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -17,17 +17,79 @@ fn extension(path: &Path) -> String {
         .to_ascii_lowercase()
 }
 
+/// `Ok` when `path` names a regular file (or a symbolic link to one). A missing path is
+/// [`DataError::MissingDataset`]; a directory, named pipe, socket or device is
+/// [`DataError::NotARegularFile`], so nothing blocks on a FIFO or reads a device without end.
+pub fn check_regular_file(path: &Path) -> Result<()> {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(DataError::MissingDataset {
+                path: path.to_path_buf(),
+                hint: "no such file".into(),
+            });
+        }
+        Err(e) => return Err(DataError::io(path, e)),
+    };
+    if meta.is_file() {
+        return Ok(());
+    }
+    Err(DataError::NotARegularFile {
+        path: path.to_path_buf(),
+        kind: file_kind(&meta.file_type()),
+    })
+}
+
+/// What a non-regular file is, in words.
+fn file_kind(t: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "named pipe (FIFO)";
+        }
+        if t.is_char_device() {
+            return "character device";
+        }
+        if t.is_block_device() {
+            return "block device";
+        }
+        if t.is_socket() {
+            return "socket";
+        }
+    }
+    if t.is_dir() {
+        "directory"
+    } else {
+        "special file"
+    }
+}
+
 /// Any numeric matrix, one point per row.
 pub fn read_matrix(path: &Path) -> Result<DMatrix<f64>> {
     read_matrix_scaled(path, false)
 }
 
+/// Splits `file.npz:NAME` (the extension in any case; `NAME` may hold `/` or `:`) at the first
+/// `.npz:` whose left side is an existing file, else at the first `.npz:`.
+fn split_npz_spec(spec: &str) -> (String, Option<&str>) {
+    let lower = spec.to_ascii_lowercase();
+    let cuts: Vec<usize> = lower.match_indices(".npz:").map(|(i, _)| i + 4).collect();
+    let cut = cuts
+        .iter()
+        .copied()
+        .find(|&i| Path::new(&spec[..i]).is_file())
+        .or_else(|| cuts.first().copied());
+    match cut {
+        Some(i) => (spec[..i].to_string(), Some(&spec[i + 1..])),
+        None => (spec.to_string(), None),
+    }
+}
+
 /// The array `file.npz:NAME` names, or the only array of `file.npz`.
 fn read_npz_member(spec: &str) -> Result<DMatrix<f64>> {
-    let (file, name) = match spec.rsplit_once(".npz:") {
-        Some((stem, name)) => (format!("{stem}.npz"), Some(name)),
-        None => (spec.to_string(), None),
-    };
+    let (file, name) = split_npz_spec(spec);
+    check_regular_file(Path::new(&file))?;
     let arrays = crate::npy::read_npz(&file)?;
     let names: Vec<&str> = arrays.iter().map(|(n, _)| n.as_str()).collect();
     let pick = match name {
@@ -52,21 +114,10 @@ fn read_npz_member(spec: &str) -> Result<DMatrix<f64>> {
 /// [`read_matrix`]; with `scale_bytes`, IDX bytes (images) become pixels in [0, 1].
 fn read_matrix_scaled(path: &Path, scale_bytes: bool) -> Result<DMatrix<f64>> {
     let spec = path.to_string_lossy();
-    if spec.contains(".npz:") || extension(path) == "npz" {
+    if spec.to_ascii_lowercase().contains(".npz:") || extension(path) == "npz" {
         return read_npz_member(&spec);
     }
-    if path.is_dir() {
-        return Err(DataError::InvalidParameter(format!(
-            "{}: is a directory, not a data file",
-            path.display()
-        )));
-    }
-    if !path.is_file() {
-        return Err(DataError::MissingDataset {
-            path: path.to_path_buf(),
-            hint: "no such file".into(),
-        });
-    }
+    check_regular_file(path)?;
     match extension(path).as_str() {
         "npy" => read_npy(path),
         "csv" | "txt" | "tsv" => {
@@ -161,8 +212,29 @@ mod tests {
         ));
         assert!(matches!(
             read_features(&dir),
-            Err(DataError::InvalidParameter(_))
+            Err(DataError::NotARegularFile {
+                kind: "directory",
+                ..
+            })
         ));
+        // `.NPZ` and member names with `/` or `:` (np.savez keeps them as given).
+        let npz = dir.join("A.NPZ");
+        {
+            let f = std::fs::File::create(&npz).unwrap();
+            let mut z = zip::ZipWriter::new(f);
+            for name in ["x.npy", "dir/y:z.npy"] {
+                z.start_file(name, zip::write::FileOptions::default())
+                    .unwrap();
+                std::io::Write::write_all(&mut z, &encode_npy(&x)).unwrap();
+            }
+            z.finish().unwrap();
+        }
+        for member in ["x", "dir/y:z"] {
+            let spec = dir.join(format!("A.NPZ:{member}"));
+            assert_eq!(read_features(&spec).unwrap(), x, "{member}");
+        }
+        let e = read_features(&dir.join("A.NPZ:w")).unwrap_err().to_string();
+        assert!(e.contains("no array \"w\""), "{e}");
         let mut bad = x.clone();
         bad[(1, 1)] = f64::NAN;
         std::fs::write(dir.join("nan.npy"), encode_npy(&bad)).unwrap();

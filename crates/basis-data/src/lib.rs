@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod clusters;
+pub mod config_file;
 pub mod csv;
 pub mod dataset;
 pub mod error;

@@ -25,27 +25,41 @@ pub fn read_npy(path: impl AsRef<Path>) -> Result<DMatrix<f64>> {
     parse_npy(&bytes)
 }
 
-/// The number of bytes the header announces for itself (magic, version, length and text),
-/// checked against what is there.
-fn header_end(bytes: &[u8]) -> Result<usize> {
-    if bytes.len() < 10 || &bytes[..6] != MAGIC {
+/// The longest header accepted (numpy itself refuses headers above 10,000 bytes unless told
+/// otherwise), so a corrupt length cannot make a reader take gigabytes for a header.
+const MAX_HEADER: usize = 1 << 20;
+
+/// The number of bytes the header announces for itself (magic, version, length and text), from
+/// the first 12 bytes (or fewer for version 1) of a file.
+fn announced_header_len(prefix: &[u8]) -> Result<usize> {
+    if prefix.len() < 10 || &prefix[..6] != MAGIC {
         return Err(DataError::Npy("missing \\x93NUMPY magic".into()));
     }
-    let (len, start) = match bytes[6] {
-        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-        2 | 3 if bytes.len() >= 12 => (
-            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+    let (len, start) = match prefix[6] {
+        1 => (u16::from_le_bytes([prefix[8], prefix[9]]) as usize, 10),
+        2 | 3 if prefix.len() >= 12 => (
+            u32::from_le_bytes([prefix[8], prefix[9], prefix[10], prefix[11]]) as usize,
             12,
         ),
         2 | 3 => {
             return Err(DataError::Truncated {
                 expected: 12,
-                found: bytes.len(),
+                found: prefix.len(),
             });
         }
         v => return Err(DataError::Npy(format!("unsupported format version {v}"))),
     };
-    let end = start + len;
+    if len > MAX_HEADER {
+        return Err(DataError::Npy(format!(
+            "header announces {len} bytes, more than the {MAX_HEADER} any .npy writer uses"
+        )));
+    }
+    Ok(start + len)
+}
+
+/// The end of the header, checked against what is there.
+fn header_end(bytes: &[u8]) -> Result<usize> {
+    let end = announced_header_len(bytes)?;
     if end > bytes.len() {
         return Err(DataError::Truncated {
             expected: end,
@@ -53,6 +67,26 @@ fn header_end(bytes: &[u8]) -> Result<usize> {
         });
     }
     Ok(end)
+}
+
+/// Reads one `.npy` from a stream (a `.npz` member) without trusting any size but the one its
+/// header announces: at most that many payload bytes (and one more, to detect trailing data)
+/// are read, so a member that inflates without end cannot exhaust memory.
+fn read_npy_stream(r: &mut impl Read) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    r.take(12).read_to_end(&mut bytes)?;
+    let Ok(end) = announced_header_len(&bytes) else {
+        return Ok(bytes); // parse_npy names what is wrong
+    };
+    let more = end.saturating_sub(bytes.len()) as u64;
+    r.take(more).read_to_end(&mut bytes)?;
+    let Ok(head) = announced(&bytes) else {
+        return Ok(bytes);
+    };
+    let limit = (head.end + head.payload).saturating_add(1);
+    let more = limit.saturating_sub(bytes.len()) as u64;
+    r.take(more).read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 fn npy_error(e: std::io::Error) -> DataError {
@@ -72,38 +106,94 @@ fn values_as<T: npyz::Deserialize>(
         .collect())
 }
 
-/// Parses in-memory `.npy` bytes.
-pub fn parse_npy(bytes: &[u8]) -> Result<DMatrix<f64>> {
+/// What a `.npy` header announces: its own length in bytes, the matrix shape, the dtype and
+/// the payload length that shape and dtype imply.
+struct Announced {
+    header: NpyHeader,
+    end: usize,
+    rows: usize,
+    cols: usize,
+    payload: usize,
+}
+
+/// Parses and checks the header at the start of `bytes` (which may hold the header only).
+fn announced(bytes: &[u8]) -> Result<Announced> {
     let end = header_end(bytes)?;
-    let mut rest = bytes;
-    let header = NpyHeader::from_reader(&mut rest).map_err(npy_error)?;
-    if bytes.len() - rest.len() != end {
+    let mut rest = &bytes[..end];
+    let header = NpyHeader::from_reader(&mut rest).map_err(|e| {
+        // npyz's parser errors run over several lines; the first one says what is wrong.
+        let text = e.to_string();
+        let first = text.lines().next().unwrap_or("").trim().to_string();
+        DataError::Npy(format!("unreadable header: {first}"))
+    })?;
+    if !rest.is_empty() {
         return Err(DataError::Npy(
             "header length does not match its text".into(),
         ));
     }
-    let file = NpyFile::with_header(header, rest);
-    let (rows, cols) = match file.shape() {
-        [n] => (*n as usize, 1),
-        [n, d] => (*n as usize, *d as usize),
+    let shape = header.shape().to_vec();
+    let (rows, cols) = match shape.as_slice() {
+        [n] => (*n, 1),
+        [n, d] => (*n, *d),
         s => {
             return Err(DataError::Npy(format!(
                 "expected a 1-D or 2-D array, found shape {s:?}"
             )));
         }
     };
+    let too_big = || DataError::Npy(format!("shape {shape:?} overflows"));
+    let (rows, cols) = (
+        usize::try_from(rows).map_err(|_| too_big())?,
+        usize::try_from(cols).map_err(|_| too_big())?,
+    );
+    let dtype = header.dtype();
+    let ts = match &dtype {
+        DType::Plain(ts) => ts,
+        _ => {
+            return Err(DataError::Npy(format!(
+                "unsupported dtype {} (structured or array-valued)",
+                dtype.descr()
+            )));
+        }
+    };
+    if ts.type_char() == TypeChar::Object {
+        return Err(DataError::Npy(
+            "dtype object ('|O'): a pickled array of Python objects, not numbers; save it with a numeric dtype (e.g. arr.astype(float))".into(),
+        ));
+    }
+    let size = ts.num_bytes().unwrap_or(0);
+    let payload = rows
+        .checked_mul(cols)
+        .and_then(|c| c.checked_mul(size))
+        .ok_or_else(too_big)?;
+    Ok(Announced {
+        header,
+        end,
+        rows,
+        cols,
+        payload,
+    })
+}
+
+/// Parses in-memory `.npy` bytes.
+pub fn parse_npy(bytes: &[u8]) -> Result<DMatrix<f64>> {
+    let Announced {
+        header,
+        end,
+        rows,
+        cols,
+        payload: expected,
+    } = announced(bytes)?;
+    let rest = &bytes[end..];
+    let file = NpyFile::with_header(header, rest);
     let dtype = file.dtype();
     let DType::Plain(ts) = &dtype else {
         return Err(DataError::Npy(format!(
-            "unsupported dtype {} (structured or array-valued)",
+            "unsupported dtype {}",
             dtype.descr()
         )));
     };
     let size = ts.num_bytes().unwrap_or(0);
-    let expected = rows
-        .checked_mul(cols)
-        .and_then(|c| c.checked_mul(size))
-        .ok_or_else(|| DataError::Npy(format!("shape {:?} overflows", file.shape())))?;
     if rest.len() < expected {
         return Err(DataError::Truncated {
             expected,
@@ -171,9 +261,7 @@ pub fn read_npz(path: impl AsRef<Path>) -> Result<Vec<(String, DMatrix<f64>)>> {
             .by_index(i)
             .map_err(|e| DataError::Npy(format!("{}: member {i}: {e}", path.display())))?;
         let name = member.name().trim_end_matches(".npy").to_string();
-        let mut bytes = Vec::with_capacity(member.size() as usize);
-        member
-            .read_to_end(&mut bytes)
+        let bytes = read_npy_stream(&mut member)
             .map_err(|e| DataError::Npy(format!("{}: {name}: {e}", path.display())))?;
         let m = parse_npy(&bytes).map_err(|e| DataError::Npy(format!("{name}: {e}")))?;
         arrays.push((name, m));
@@ -184,6 +272,15 @@ pub fn read_npz(path: impl AsRef<Path>) -> Result<Vec<(String, DMatrix<f64>)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `bytes` with the first `from` replaced by `to` (byte-wise: the magic is not UTF-8).
+    fn replaced(bytes: &[u8], from: &str, to: &str) -> Vec<u8> {
+        let at = bytes
+            .windows(from.len())
+            .position(|w| w == from.as_bytes())
+            .expect("pattern present");
+        [&bytes[..at], to.as_bytes(), &bytes[at + from.len()..]].concat()
+    }
 
     #[test]
     fn round_trips_a_matrix() {
@@ -226,29 +323,64 @@ mod tests {
             parse_npy(&long),
             Err(DataError::TrailingBytes { .. })
         ));
-        let bad_dtype = String::from_utf8_lossy(&good).replace("<f8", "<c8");
-        assert!(matches!(
-            parse_npy(bad_dtype.as_bytes()),
-            Err(DataError::Npy(_))
-        ));
+        let bad_dtype = replaced(&good, "<f8", "<c8");
+        assert!(matches!(parse_npy(&bad_dtype), Err(DataError::Npy(_))));
         // Regressions (issue 24): a dtype of 8-byte booleans was read as integers, and a
         // non-ASCII dtype string panicked in string slicing.
-        let bool8 = String::from_utf8_lossy(&good).replace("<f8", "<b8");
-        assert!(matches!(
-            parse_npy(bool8.as_bytes()),
-            Err(DataError::Npy(_))
-        ));
-        let unicode = String::from_utf8_lossy(&good).replace("'<f8'", "'<é8'");
-        let mut unicode = unicode.into_bytes();
+        let bool8 = replaced(&good, "<f8", "<b8");
+        assert!(matches!(parse_npy(&bool8), Err(DataError::Npy(_))));
+        let mut unicode = replaced(&good, "'<f8'", "'<é8'");
         // Keep the header length byte-exact: 'é' is two bytes where 'f' was one.
         let n = unicode.iter().rposition(|&b| b == b' ').unwrap();
         unicode.remove(n);
         assert!(matches!(parse_npy(&unicode), Err(DataError::Npy(_))));
-        let three_d = String::from_utf8_lossy(&good).replace("(3, 3)", "(3,1,3)");
-        assert!(matches!(
-            parse_npy(three_d.as_bytes()),
-            Err(DataError::Npy(_))
-        ));
+        let three_d = replaced(&good, "(3, 3, )", "(3,1,3) ");
+        let e = parse_npy(&three_d).unwrap_err().to_string();
+        assert!(e.contains("1-D or 2-D"), "{e}");
+    }
+
+    #[test]
+    fn object_dtypes_and_oversized_headers_say_what_they_are() {
+        let good = encode_npy(&DMatrix::from_element(3, 3, 1.0));
+        let object = replaced(&good, "'<f8'", "'|O' ");
+        let e = parse_npy(&object).unwrap_err().to_string();
+        assert!(e.contains("dtype object"), "{e}");
+        let mut huge = good.clone();
+        huge[6] = 2;
+        huge.splice(8..10, [0xff, 0xff, 0xff, 0x7f]);
+        let e = parse_npy(&huge).unwrap_err().to_string();
+        assert!(e.contains("header announces"), "{e}");
+        // A header npyz cannot parse: one line saying so, not the parser's multi-line dump.
+        let garbled = replaced(&good, "'descr'", "'descr\n");
+        let e = parse_npy(&garbled).unwrap_err().to_string();
+        assert!(!e.contains('\n'), "{e}");
+    }
+
+    #[test]
+    fn an_npz_member_is_inflated_no_further_than_its_header_announces() {
+        // A 2 × 2 f8 array followed by 64 MiB of zeros that deflate to a few kilobytes.
+        let mut member = encode_npy(&DMatrix::from_element(2, 2, 1.0));
+        let expected = member.len() - header_end(&member).unwrap();
+        member.resize(member.len() + (64 << 20), 0);
+        let dir = std::env::temp_dir().join(format!("basis-npz-bomb-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("bomb.npz");
+        {
+            let mut z = zip::ZipWriter::new(std::fs::File::create(&p).unwrap());
+            let options = zip::write::FileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated);
+            z.start_file("x.npy", options).unwrap();
+            std::io::Write::write_all(&mut z, &member).unwrap();
+            z.finish().unwrap();
+        }
+        assert!(std::fs::metadata(&p).unwrap().len() < 1 << 20);
+        let e = read_npz(&p).unwrap_err().to_string();
+        // The reader stopped one byte past the announced payload.
+        assert!(
+            e.contains(&format!("payload has {} bytes", expected + 1)),
+            "{e}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     proptest::proptest! {
