@@ -10,7 +10,7 @@
 //! The defaults shown in `--help` are read from the configuration types' `Default`s, so help
 //! and behaviour cannot drift apart.
 
-use crate::{CliResult, MethodArg, err};
+use crate::{CliResult, MethodArg, err, print_out};
 use basis_data::toy::ToyKind;
 use basis_experiments::alignment_spread::{AlignmentSpreadConfig, Fig3, SpreadDataset};
 use basis_experiments::demo::{Demo, DemoConfig};
@@ -72,16 +72,11 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
-    fn load<T: DeserializeOwned>(&self, default: T) -> CliResult<T> {
+    fn load<T: DeserializeOwned + serde::Serialize>(&self, default: T) -> CliResult<T> {
         match &self.config {
             None => Ok(default),
-            Some(p) => {
-                let text = std::fs::read_to_string(p)
-                    .map_err(|e| format!("cannot read {}: {e}", p.display()))?;
-                serde_json::from_str(&text).map_err(|e| {
-                    format!("{}: not a configuration of this command: {e}", p.display())
-                })
-            }
+            Some(p) => basis_data::config_file::read(p)
+                .map_err(|e| format!("{e} (not a configuration of this command)")),
         }
     }
 }
@@ -148,14 +143,6 @@ pub fn handle<A: ExperimentArgs + Args>(cmd: &Cmd<A>, g: &Given) -> CliResult<()
     Ok(())
 }
 
-/// `text` and a newline on stdout; a stdout that cannot be written (closed, full) is an error,
-/// not a panic.
-fn print_out(text: &str) -> CliResult<()> {
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{text}")
-        .and_then(|()| out.flush())
-        .map_err(|e| format!("cannot write to stdout: {e}"))
-}
 
 /// Feature sources on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -212,7 +199,10 @@ pub struct SubsetArgs {
 }
 
 impl SubsetArgs {
-    fn apply(&self, g: &Given, e: &mut ExperimentConfig) {
+    /// The options given onto `e`; an option that cannot act on `e`'s data or features (a
+    /// generator setting on a real data set, Siamese steps without Siamese features) is
+    /// refused rather than ignored.
+    fn apply(&self, g: &Given, e: &mut ExperimentConfig) -> CliResult<()> {
         g.set("spread", &self.spread, &mut e.blobs.spread);
         g.set(
             "test_spread_factor",
@@ -232,8 +222,26 @@ impl SubsetArgs {
             e.limit_test = self.limit_test;
         }
         g.set("siamese_steps", &self.siamese_steps, &mut e.siamese.steps);
+        let generated = e.dataset == basis_experiments::prepare::SUBSPACE_BLOBS;
+        for option in ["spread", "test_spread_factor", "test_between"] {
+            if g.has(option) && !generated {
+                return Err(format!(
+                    "--{} applies to --dataset subspace-blobs only, not {}",
+                    option.replace('_', "-"),
+                    e.dataset
+                ));
+            }
+        }
+        if g.has("siamese_steps") && e.features != FeatureSource::Siamese {
+            return Err("--siamese-steps applies to --features siamese only".into());
+        }
+        Ok(())
     }
 }
+
+const IMAGE_DATASET_HELP: &str = "fashion-mnist or a directory of MNIST-style IDX files or of \
+train_x.npy, train_y.npy, test_x.npy, test_y.npy holding square images (Algorithm 2 trains a \
+Siamese network on them, so generated clusters cannot be used)";
 
 const DATASET_HELP: &str = "fashion-mnist, subspace-blobs (ten tight Gaussian clusters in a 5-D \
 subspace of R^16, generated; use --features raw) or a directory of MNIST-style IDX files or of \
@@ -352,8 +360,8 @@ pub struct FeatureChangeArgs {
     /// Fig. 8's setting: classes 5, 7, 9 (sandal, sneaker, ankle boot), K = 2
     #[arg(long, conflicts_with = "config")]
     fig8: bool,
-    /// Data set: fashion-mnist, subspace-blobs or a data directory (--help for more)
-    #[arg(long, long_help = DATASET_HELP, default_value_t = FeatureChangeConfig::default().data.dataset)]
+    /// Data set of square images: fashion-mnist or a data directory (--help for more)
+    #[arg(long, long_help = IMAGE_DATASET_HELP, default_value_t = FeatureChangeConfig::default().data.dataset)]
     dataset: String,
     /// Seed of every random choice
     #[arg(long, default_value_t = FeatureChangeConfig::default().seed)]
@@ -390,20 +398,21 @@ pub struct ComparisonArgs {
 }
 
 impl ComparisonArgs {
-    fn apply(&self, g: &Given, t: &mut Table1Config) {
+    fn apply(&self, g: &Given, t: &mut Table1Config) -> CliResult<()> {
         let e = &mut t.experiment;
         g.set("dataset", &self.dataset, &mut e.dataset);
         if g.has("features") {
             e.features = self.features.source();
         }
         g.set("iterations", &self.iterations, &mut e.basis.iterations);
-        self.subset.apply(g, e);
+        self.subset.apply(g, e)?;
         if g.has("methods") {
             t.methods = self.methods.iter().map(|m| m.method()).collect();
         }
         if self.pipeline {
             t.experiment.pipeline = Some(basis_methods::pipeline::PipelineConfig::default());
         }
+        Ok(())
     }
 }
 
@@ -557,15 +566,10 @@ pub struct NeighborsArgs {
 
 #[derive(Debug, Args)]
 pub struct TightnessArgs {
-    /// Within-class spreads of the generated clusters
+    /// Within-class spreads of the generated clusters (subspace-blobs, raw features: the
+    /// sweep generates its data)
     #[arg(long, value_delimiter = ',', default_value = default_spreads())]
     spreads: Vec<f64>,
-    /// Data set: fashion-mnist, subspace-blobs or a data directory (--help for more)
-    #[arg(long, long_help = DATASET_HELP, default_value_t = TightnessSweepConfig::default().experiment.dataset)]
-    dataset: String,
-    /// Features BASiS embeds
-    #[arg(long, value_enum, default_value_t = FeaturesArg::Raw)]
-    features: FeaturesArg,
     /// Seeds 0..N at every spread
     #[arg(long, default_value_t = 3, value_name = "N")]
     seeds: u64,
@@ -814,7 +818,7 @@ impl ExperimentArgs for BasisArgs {
             cfg.features = self.features.source();
         }
         g.set("iterations", &self.iterations, &mut cfg.basis.iterations);
-        self.subset.apply(g, cfg);
+        self.subset.apply(g, cfg)?;
         g.set("start_over", &self.start_over, &mut cfg.start_over);
         if self.pipeline {
             cfg.pipeline = Some(basis_methods::basis::PipelineConfig::default());
@@ -845,7 +849,13 @@ impl ExperimentArgs for FeatureChangeArgs {
         g.set("dataset", &self.dataset, &mut cfg.data.dataset);
         g.set("seed", &self.seed, &mut cfg.seed);
         g.set("iterations", &self.iterations, &mut cfg.feature_iterations);
-        self.subset.apply(g, &mut cfg.data);
+        if g.has("siamese_steps") {
+            return Err(
+                "--siamese-steps: Algorithm 2 trains its Siamese network for --iterations steps"
+                    .into(),
+            );
+        }
+        self.subset.apply(g, &mut cfg.data)?;
         Ok(())
     }
 }
@@ -853,8 +863,7 @@ impl ExperimentArgs for FeatureChangeArgs {
 impl ExperimentArgs for Table1Args {
     type E = Table1Comparison;
     fn apply(&self, g: &Given, cfg: &mut Table1Config) -> CliResult<()> {
-        self.common.apply(g, cfg);
-        Ok(())
+        self.common.apply(g, cfg)
     }
     fn seeds(&self) -> Vec<u64> {
         seeds(self.seeds)
@@ -870,7 +879,7 @@ impl ExperimentArgs for NeuralefAblationsArgs {
             e.features = self.features.source();
         }
         g.set("iterations", &self.iterations, &mut e.basis.iterations);
-        self.subset.apply(g, e);
+        self.subset.apply(g, e)?;
         Ok(())
     }
     fn seeds(&self) -> Vec<u64> {
@@ -953,7 +962,7 @@ impl ExperimentArgs for GgaeArgs {
 impl ExperimentArgs for NeighborsArgs {
     type E = Neighbors;
     fn apply(&self, g: &Given, cfg: &mut NeighborSweepConfig) -> CliResult<()> {
-        self.common.apply(g, &mut cfg.table);
+        self.common.apply(g, &mut cfg.table)?;
         g.set("neighbors", &self.neighbors, &mut cfg.neighbors);
         Ok(())
     }
@@ -966,13 +975,12 @@ impl ExperimentArgs for TightnessArgs {
     type E = Tightness;
     fn apply(&self, g: &Given, cfg: &mut TightnessSweepConfig) -> CliResult<()> {
         g.set("spreads", &self.spreads, &mut cfg.spreads);
-        let e = &mut cfg.experiment;
-        g.set("dataset", &self.dataset, &mut e.dataset);
-        if g.has("features") {
-            e.features = self.features.source();
+        if g.has("spread") {
+            return Err("--spread: the sweep sets the spread of each point; use --spreads".into());
         }
+        let e = &mut cfg.experiment;
         g.set("iterations", &self.iterations, &mut e.basis.iterations);
-        self.subset.apply(g, e);
+        self.subset.apply(g, e)?;
         g.set("start_over", &self.start_over, &mut e.start_over);
         Ok(())
     }

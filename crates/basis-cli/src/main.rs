@@ -207,8 +207,8 @@ struct FitArgs {
     /// setting; docs/out-of-sample.md)
     #[arg(long, value_name = "X", default_value_t = 0.0)]
     input_noise: f64,
-    /// The whole method configuration as JSON (a MethodConfig); the options above are then
-    /// ignored except --method, --input, --labels, --seed and --out
+    /// The whole method configuration as JSON (a MethodConfig; an unknown key is an error);
+    /// options given on the command line override it
     #[arg(long)]
     config: Option<PathBuf>,
     /// Output directory: model/, fit.json, train_embedding.npy
@@ -302,6 +302,58 @@ pub(crate) fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
+/// `text` and a newline on stdout. A stdout that cannot be written is an error line, not a
+/// panic; a closed pipe (`basis … | head`) ends the process quietly with the status a shell
+/// gives a command killed by SIGPIPE (141), as other command-line tools do. Every command
+/// prints only after its files are written, so nothing is lost but the text.
+pub(crate) fn print_out(text: &str) -> CliResult<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(141),
+        Err(e) => Err(format!("cannot write to stdout: {e}")),
+    }
+}
+
+/// Where a path points, for comparing an output with the inputs: the canonical path of the
+/// file, or of its directory joined with its name when the file does not exist yet (`None`
+/// when neither exists: it cannot be an existing input then).
+fn identity(p: &Path) -> Option<PathBuf> {
+    let p = basis_data::input::data_file(p);
+    if let Ok(c) = p.canonicalize() {
+        return Some(c);
+    }
+    let parent = match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    Some(parent.canonicalize().ok()?.join(p.file_name()?))
+}
+
+/// Refuses outputs that name an input or one another: the write would replace what the
+/// command reads, or one output would overwrite the other.
+fn check_outputs(inputs: &[&Path], outputs: &[(&str, &Path)]) -> CliResult<()> {
+    for (i, (what, out)) in outputs.iter().enumerate() {
+        let Some(id) = identity(out) else { continue };
+        if let Some(input) = inputs.iter().find(|p| identity(p).as_ref() == Some(&id)) {
+            return Err(format!(
+                "{what} {} is also an input ({}); write the output elsewhere",
+                out.display(),
+                input.display()
+            ));
+        }
+        if let Some((other, _)) = outputs[..i].iter().find(|(_, o)| identity(o).as_ref() == Some(&id)) {
+            return Err(format!(
+                "{what} {} is the same file as the {other}; give them different names",
+                out.display()
+            ));
+        }
+        basis_data::io::check_replaceable(out).map_err(err)?;
+    }
+    Ok(())
+}
+
 fn write_npy(path: &Path, m: &nalgebra::DMatrix<f64>) -> CliResult<()> {
     basis_data::io::write_atomic(path, &basis_data::npy::encode_npy(m)).map_err(err)
 }
@@ -311,7 +363,49 @@ pub(crate) fn write_json(path: &Path, value: &impl Serialize) -> CliResult<()> {
     basis_data::io::write_atomic(path, text.as_bytes()).map_err(err)
 }
 
-fn fit(a: &FitArgs) -> CliResult<()> {
+/// What `basis fit` writes into its output directory (it replaces the directory as a whole).
+const FIT_FILES: [&str; 3] = ["model", "fit.json", "train_embedding.npy"];
+
+/// The method configuration of `fit`: `--config` (strictly read: an unknown key is an error)
+/// or the defaults, then every option given on the command line on top of it.
+fn fit_config(a: &FitArgs, g: &Given) -> CliResult<MethodConfig> {
+    let mut c = match &a.config {
+        Some(p) => basis_data::config_file::read::<MethodConfig>(p).map_err(err)?,
+        None => {
+            let mut c = MethodConfig::default();
+            c.basis.graph = a.graph.params(true);
+            c
+        }
+    };
+    if g.has("neighbors") {
+        c.basis.graph.knn.k = a.graph.neighbors;
+    }
+    if g.has("laplacian") {
+        c.basis.graph.laplacian = a.graph.params(true).laplacian;
+    }
+    let set = |id: &str| a.config.is_none() || g.has(id);
+    if set("k") {
+        c.basis.embedding.k = a.k;
+    }
+    if set("batch_size") {
+        c.basis.batch_size = a.batch_size;
+    }
+    if set("iterations") {
+        c.basis.iterations = a.iterations;
+    }
+    if set("input_noise") {
+        c.basis.input_noise = a.input_noise;
+    }
+    if set("anchors_per_class") {
+        c.anchors_per_class = a.anchors_per_class;
+    }
+    if set("anchors") {
+        c.anchor_strategy = a.anchors.strategy();
+    }
+    Ok(c)
+}
+
+fn fit(a: &FitArgs, g: &Given) -> CliResult<()> {
     if a.out.exists() && !a.out.is_dir() {
         return Err(format!(
             "--out {} is a file, not a directory",
@@ -324,26 +418,8 @@ fn fit(a: &FitArgs) -> CliResult<()> {
         None => None,
     };
     let method = a.method.method();
-    let config = match &a.config {
-        Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .map_err(|e| format!("cannot read {}: {e}", p.display()))?;
-            serde_json::from_str::<MethodConfig>(&text)
-                .map_err(|e| format!("{}: not a method configuration: {e}", p.display()))?
-        }
-        None => {
-            let mut c = MethodConfig::default();
-            c.basis.graph = a.graph.params(true);
-            c.basis.embedding.k = a.k;
-            c.basis.batch_size = a.batch_size;
-            c.basis.iterations = a.iterations;
-            c.basis.input_noise = a.input_noise;
-            c.anchors_per_class = a.anchors_per_class;
-            c.anchor_strategy = a.anchors.strategy();
-            c
-        }
-    };
-    if method != Method::Basis && a.input_noise != 0.0 {
+    let config = fit_config(a, g)?;
+    if method != Method::Basis && config.basis.input_noise != 0.0 {
         return Err(format!(
             "--input-noise is a BASiS setting; {} does not take it",
             method.name()
@@ -352,6 +428,9 @@ fn fit(a: &FitArgs) -> CliResult<()> {
     if method == Method::Basis && config.anchor_strategy.needs_labels() && labels.is_none() {
         return Err("per-class anchors need --labels; use --anchors uniform or k-means-plus-plus for unlabelled data".into());
     }
+    // The directory is written as one unit: a killed or failed run leaves the previous fit
+    // whole, never its files beside a new model.
+    let staged = basis_data::io::StagedDir::begin(&a.out, &FIT_FILES).map_err(err)?;
     let bar = basis_nn::progress::progress_bar(
         config.basis.iterations,
         !a.no_progress,
@@ -369,10 +448,9 @@ fn fit(a: &FitArgs) -> CliResult<()> {
         .map_err(err)?;
     bar.finish_and_clear();
     let y = model.embed(&x).map_err(err)?;
-    std::fs::create_dir_all(&a.out)
-        .map_err(|e| format!("cannot create {}: {e}", a.out.display()))?;
-    model.save(&a.out.join("model")).map_err(err)?;
-    write_npy(&a.out.join("train_embedding.npy"), &y)?;
+    let dir = staged.path();
+    model.save(&dir.join("model")).map_err(err)?;
+    write_npy(&dir.join("train_embedding.npy"), &y)?;
     let record = FitRecord {
         method: method.slug().into(),
         seed: a.seed,
@@ -381,56 +459,94 @@ fn fit(a: &FitArgs) -> CliResult<()> {
         anchors: config.anchor_strategy.name().into(),
         config,
     };
-    // Written last: a directory with fit.json holds a complete model.
-    write_json(&a.out.join("fit.json"), &record)?;
-    println!(
+    write_json(&dir.join("fit.json"), &record)?;
+    staged.commit().map_err(err)?;
+    print_out(&format!(
         "{}: {} points × {} features → K = {}; wrote {}",
         method.name(),
         x.nrows(),
         x.ncols(),
         y.ncols(),
         a.out.display()
-    );
-    Ok(())
+    ))
 }
 
 fn embed(a: &EmbedArgs) -> CliResult<()> {
     let record = a.model.join("fit.json");
-    let (method, dir) = if record.is_file() {
-        let text = std::fs::read_to_string(&record).map_err(err)?;
-        let r: FitRecord = serde_json::from_str(&text)
-            .map_err(|e| format!("{}: not written by `basis fit`: {e}", record.display()))?;
+    let checkpoint = a.model.join("checkpoint.json");
+    if !a.model.is_dir() {
+        return Err(format!(
+            "--model {}: no such directory (give a directory written by `basis fit`)",
+            a.model.display()
+        ));
+    }
+    if let (Some(out), Some(model)) = (identity(&a.out), a.model.canonicalize().ok())
+        && out.starts_with(&model)
+    {
+        return Err(format!(
+            "--out {} is inside the model directory; write the embedding elsewhere",
+            a.out.display()
+        ));
+    }
+    check_outputs(&[&a.input], &[("--out", &a.out)])?;
+    let (method, dir) = if record.exists() {
+        let r: FitRecord = basis_data::config_file::read(&record).map_err(|e| {
+            format!("{e} (not a fit.json written by `basis fit`)")
+        })?;
         let m = Method::from_slug(&r.method)
             .ok_or_else(|| format!("{}: unknown method {}", record.display(), r.method))?;
         (m, a.model.join("model"))
-    } else if a.model.is_dir() {
+    } else if checkpoint.exists() {
         // A checkpoint directory (e.g. `results/table1/<method>/seed-*/model`) names its method.
         let m = basis_methods::method::stored_method(&a.model).unwrap_or(Method::Basis);
         (m, a.model.clone())
     } else {
-        return Err(format!("no model at {}", a.model.display()));
+        return Err(format!(
+            "--model {}: no model here: it holds neither fit.json (a directory written by \
+             `basis fit`) nor checkpoint.json (a model directory of a reproduction)",
+            a.model.display()
+        ));
     };
     let model = method.load(&dir).map_err(err)?;
     let x = match &a.siamese {
         None => input::read_features(&a.input)?,
         Some(s) => {
             let images = input::read_images(&a.input)?;
-            let net = basis_nn::siamese::SiameseNet::load(s).map_err(err)?;
+            let net = basis_nn::siamese::SiameseNet::load(s).map_err(|e| {
+                format!(
+                    "--siamese {}: not a Siamese network directory (written by `basis reproduce \
+                     basis` under OUT/features/siamese): {e}",
+                    s.display()
+                )
+            })?;
             net.features(&images).map_err(err)?
         }
     };
     let y = model.embed(&x).map_err(err)?;
     write_npy(&a.out, &y)?;
-    println!(
+    print_out(&format!(
         "{}: embedded {} points → {}",
         model.name(),
         y.nrows(),
         a.out.display()
-    );
-    Ok(())
+    ))
 }
 
 fn evaluate(a: &EvaluateArgs) -> CliResult<()> {
+    if let Some(json) = &a.json {
+        let inputs: Vec<&Path> = [
+            Some(&a.embedding),
+            a.labels.as_ref(),
+            a.features.as_ref(),
+            a.probe_train.as_ref(),
+            a.probe_labels.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(PathBuf::as_path)
+        .collect();
+        check_outputs(&inputs, &[("--json", json)])?;
+    }
     let y = input::read_features(&a.embedding)?;
     let labels = match &a.labels {
         Some(p) => Some(input::read_labels(p, y.nrows())?),
@@ -484,9 +600,9 @@ fn evaluate(a: &EvaluateArgs) -> CliResult<()> {
         &ReportParams::default(),
     )
     .map_err(err)?;
-    println!("{}", Report::markdown_header());
-    println!(
-        "{}",
+    let mut text = format!(
+        "{}\n{}",
+        Report::markdown_header(),
         report.markdown_row(&a.embedding.display().to_string())
     );
     if let Some(analytic) = &analytic {
@@ -496,18 +612,23 @@ fn evaluate(a: &EvaluateArgs) -> CliResult<()> {
             .iter()
             .map(|t| format!("{:.3}", t.cos().powi(2)))
             .collect();
-        println!(
-            "\ncos² of the principal angles to the analytic space: {}",
+        text.push_str(&format!(
+            "\n\ncos² of the principal angles to the analytic space: {}",
             cos2.join(" ")
-        );
+        ));
     }
     if let Some(p) = &a.json {
         write_json(p, &report)?;
     }
-    Ok(())
+    print_out(&text)
 }
 
 fn analytic(a: &AnalyticArgs) -> CliResult<()> {
+    let side = a.out.with_extension("json");
+    check_outputs(
+        &[&a.input],
+        &[("--out", &a.out), ("eigenvalue file beside --out", &side)],
+    )?;
     let x = input::read_features(&a.input)?;
     let params = EmbeddingParams {
         k: a.k,
@@ -519,7 +640,6 @@ fn analytic(a: &AnalyticArgs) -> CliResult<()> {
     let e = &solved.embedding;
     write_npy(&a.out, &e.coords)?;
     let values: Vec<f64> = e.values.iter().copied().collect();
-    let side = a.out.with_extension("json");
     write_json(
         &side,
         &serde_json::json!({
@@ -528,18 +648,51 @@ fn analytic(a: &AnalyticArgs) -> CliResult<()> {
             "affinity_nnz": solved.affinity_nnz,
         }),
     )?;
-    println!(
+    print_out(&format!(
         "{} points → {} eigenvectors; eigenvalues {:?}; wrote {} and {}",
         x.nrows(),
         e.coords.ncols(),
         values.iter().map(|v| format!("{v:.4}")).collect::<Vec<_>>(),
         a.out.display(),
         side.display()
-    );
-    Ok(())
+    ))
 }
 
+/// libgomp's spin count for every run of `basis`, however it is started (docs/benchmarks.md,
+/// "GOMP_SPINCOUNT"): libtorch's OpenMP threads spin 300,000 rounds after each parallel region
+/// by default and count as busy meanwhile, so a pipelined trainer's idle-priority worker, or
+/// any other work on the machine, rarely gets the core. `.cargo/config.toml` sets the same
+/// value for runs through cargo.
+const GOMP_SPINCOUNT: &str = "3000";
+
+/// Re-executes this binary with [`GOMP_SPINCOUNT`] in its environment when the variable is
+/// unset. libgomp reads it once, in a constructor that runs when libtorch is loaded, before
+/// `main`: setting it here would come too late, so the process starts again with it. A value
+/// already in the environment (any value, e.g. libgomp's default `300000`) is kept.
+#[cfg(unix)]
+fn with_gomp_spincount() {
+    use std::os::unix::process::CommandExt;
+    if std::env::var_os("GOMP_SPINCOUNT").is_some() {
+        return;
+    }
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let mut args = std::env::args_os();
+    let mut cmd = std::process::Command::new(exe);
+    if let Some(arg0) = args.next() {
+        cmd.arg0(arg0);
+    }
+    // `exec` returns only when it failed; the run then goes on with libgomp's default.
+    let e = cmd.args(args).env("GOMP_SPINCOUNT", GOMP_SPINCOUNT).exec();
+    eprintln!("note: running with libgomp's default spin count (cannot re-execute: {e})");
+}
+
+#[cfg(not(unix))]
+fn with_gomp_spincount() {}
+
 fn main() -> ExitCode {
+    with_gomp_spincount();
     let matches = Cli::command().get_matches();
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(c) => c,
@@ -552,7 +705,7 @@ fn main() -> ExitCode {
     }
     let given = Given(leaf);
     let result = match &cli.command {
-        Command::Fit(a) => fit(a),
+        Command::Fit(a) => fit(a, &given),
         Command::Embed(a) => embed(a),
         Command::Evaluate(a) => evaluate(a),
         Command::Analytic(a) => analytic(a),

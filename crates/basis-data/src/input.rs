@@ -86,6 +86,16 @@ fn split_npz_spec(spec: &str) -> (String, Option<&str>) {
     }
 }
 
+/// The file a data path reads: `file.npz` for `file.npz:NAME`, the path itself otherwise.
+pub fn data_file(path: &Path) -> std::path::PathBuf {
+    let spec = path.to_string_lossy();
+    if spec.to_ascii_lowercase().contains(".npz:") {
+        std::path::PathBuf::from(split_npz_spec(&spec).0)
+    } else {
+        path.to_path_buf()
+    }
+}
+
 /// The array `file.npz:NAME` names, or the only array of `file.npz`.
 fn read_npz_member(spec: &str) -> Result<DMatrix<f64>> {
     let (file, name) = split_npz_spec(spec);

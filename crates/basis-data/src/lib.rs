@@ -21,6 +21,7 @@ pub mod idx;
 pub mod input;
 pub mod io;
 pub mod json_nan;
+pub mod limits;
 pub mod manifolds;
 pub mod npy;
 pub mod random_graphs;

@@ -116,6 +116,7 @@ impl LinkConfig {
         if self.epochs == 0 {
             return bad("0 epochs".into());
         }
+        basis_data::limits::check_steps("epochs", self.epochs).or_else(bad)?;
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
             return bad(format!("learning rate {}", self.learning_rate));
         }

@@ -184,6 +184,28 @@ pub fn prepare(config: &ExperimentConfig, progress: bool) -> Result<Prepared> {
         image_side: data.image_side,
     };
     check_splits(&data.train, &data.test, &config.dataset)?;
+    // What depends on the data's size is checked before anything is computed or written.
+    let n_train = data.train.len();
+    config.basis.check_settings(n_train)?;
+    let anchors = match config.anchor_strategy {
+        AnchorStrategy::PerClass => config
+            .anchors_per_class
+            .saturating_mul(data.train.num_classes()),
+        _ => config
+            .anchors_per_class
+            .saturating_mul(config.basis.embedding.k),
+    };
+    let (pool, split) = if config.test_set_anchors {
+        (data.test.len(), "test")
+    } else {
+        (n_train, "training")
+    };
+    if anchors > pool {
+        return Err(ExperimentError::InvalidConfig(format!(
+            "{anchors} anchors ({} per class) for {pool} {split} points",
+            config.anchors_per_class
+        )));
+    }
     let out = &config.out_dir;
     let cache = config
         .feature_cache

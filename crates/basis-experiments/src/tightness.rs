@@ -22,8 +22,8 @@ use std::path::PathBuf;
 /// Configuration of the sweep. Serialisable.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TightnessSweepConfig {
-    /// The reproduction run at every spread (`dataset`, `features`, `blobs.spread` and
-    /// `out_dir` are set per point).
+    /// The reproduction run at every spread (`blobs.spread` and `out_dir` are set per point;
+    /// `dataset` must be `subspace-blobs` and `features` raw).
     pub experiment: ExperimentConfig,
     /// Within-class mean distance to the centroid, in units of the median centroid distance.
     pub spreads: Vec<f64>,
@@ -149,6 +149,16 @@ crate::engine::experiment! {
     check(config) {
         if config.spreads.is_empty() {
             return Err(ExperimentError::InvalidConfig("no spreads to sweep".into()));
+        }
+        // The sweep generates its clusters: another data set or feature source would be
+        // silently replaced, so it is refused.
+        let e = &config.experiment;
+        if e.dataset != SUBSPACE_BLOBS || e.features != FeatureSource::Raw {
+            return Err(ExperimentError::InvalidConfig(format!(
+                "the tightness sweep runs on generated {SUBSPACE_BLOBS} with raw features; \
+                 experiment.dataset = {:?} and experiment.features = {:?} cannot apply",
+                e.dataset, e.features
+            )));
         }
         config.experiment.check()
     }

@@ -74,7 +74,12 @@ impl AutoencoderConfig {
                 self.input, self.hidden, self.latent
             )));
         }
-        Ok(())
+        // Encoder and decoder: the same layers in both directions.
+        let mut widths = vec![self.input];
+        widths.extend(&self.hidden);
+        widths.push(self.latent);
+        basis_nn::check_network_size(&widths, 2)
+            .map_err(|e| GgaeError::InvalidConfig(format!("autoencoder: {e}")))
     }
 }
 

@@ -46,6 +46,7 @@ impl TrainConfig {
                 self.epochs, self.batch_size
             )));
         }
+        basis_data::limits::check_steps("epochs", self.epochs).map_err(GgaeError::InvalidConfig)?;
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
             return Err(GgaeError::InvalidConfig(format!(
                 "learning rate {}",
@@ -251,7 +252,7 @@ pub fn train(
         BatchGeometry::SlicedDistances { .. } => None,
     };
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x6AE);
-    let mut curve = Vec::with_capacity(cfg.epochs);
+    let mut curve = Vec::new();
     for epoch in 0..cfg.epochs {
         let t = Instant::now();
         let batches = epoch_batches(

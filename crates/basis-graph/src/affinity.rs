@@ -91,7 +91,10 @@ pub fn gaussian_scales(knn: &KnnGraph, scale: Scale) -> Result<Vec<f64>> {
             let s = kth[mid];
             if s <= 0.0 {
                 return Err(GraphError::ZeroScale(
-                    "median k-th neighbour distance is 0 (more than half the points have k duplicates)".into(),
+                    "median k-th neighbour distance is 0: more than half the points have k \
+                     duplicates, or the data differ by less than about 1e-154, where squared \
+                     distances underflow to 0 in f64 (rescale the features)"
+                        .into(),
                 ));
             }
             Ok(vec![s; n])
@@ -111,7 +114,9 @@ pub fn gaussian_scales(knn: &KnnGraph, scale: Scale) -> Result<Vec<f64>> {
                 .fold(f64::INFINITY, f64::min);
             if !floor.is_finite() {
                 return Err(GraphError::ZeroScale(
-                    "every local scale is 0 (all points duplicate)".into(),
+                    "every local scale is 0: the points coincide, or differ by less than about \
+                     1e-154, where squared distances underflow to 0 in f64 (rescale the features)"
+                        .into(),
                 ));
             }
             for v in &mut s {

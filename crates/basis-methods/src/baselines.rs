@@ -143,7 +143,7 @@ impl TrainedBaseline {
         let (tensors, meta): (_, BaselineMeta) = read_checkpoint(dir)?;
         let d = meta.mean.len();
         let mut vs = nn::VarStore::new(Device::Cpu);
-        let net = Mlp::new(&vs.root(), d, meta.config.k, &meta.config.mlp);
+        let net = Mlp::new(&vs.root(), d, meta.config.k, &meta.config.mlp)?;
         load_variables(&mut vs, &tensors, "net.")?;
         Ok(Self {
             method: meta.method,
@@ -326,6 +326,7 @@ pub fn fit_baseline_with(
             c.k, c.batch_size, c.iterations
         )));
     }
+    basis_data::limits::check_steps("iterations", c.iterations).map_err(MethodError::InvalidConfig)?;
     if x.iter().any(|v| !v.is_finite()) {
         return Err(MethodError::NonFinite("training features".into()));
     }
@@ -340,7 +341,7 @@ pub fn fit_baseline_with(
     let (mean, std) = (DVector::from_vec(mean), DVector::from_vec(std));
     let z = standardize(x, &mean, &std);
     let vs = nn::VarStore::new(Device::Cpu);
-    let mut net = Mlp::new(&vs.root(), d, c.k, &c.mlp);
+    let mut net = Mlp::new(&vs.root(), d, c.k, &c.mlp)?;
     net.init_from_seed(c.seed);
     let opt = Adam::new(&vs, AdamParams::with_learning_rate(c.learning_rate))?;
     let mut setup = BaselineSetup {
@@ -353,7 +354,7 @@ pub fn fit_baseline_with(
         rng: ChaCha8Rng::seed_from_u64(c.seed ^ 0xBA5E_11E5),
         graphs: BatchGraphBuilder::new(c.graph)?,
         normalized: c.graph.laplacian == LaplacianKind::SymmetricNormalized,
-        losses: Vec::with_capacity(c.iterations),
+        losses: Vec::new(),
         skipped: 0,
         pipeline: pipeline.copied(),
     };

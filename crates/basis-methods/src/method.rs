@@ -242,7 +242,10 @@ impl MethodConfig {
     /// The number of anchors of the label-free strategies: `anchors_per_class × K`, as many as
     /// per-class anchors give when K is the number of classes (Table 1: 25 × 10 = 250).
     pub fn label_free_anchor_count(&self) -> usize {
-        self.anchors_per_class * self.basis.embedding.k
+        // Saturating: a product past usize::MAX is "more anchors than points", not a wrapped
+        // small count.
+        self.anchors_per_class
+            .saturating_mul(self.basis.embedding.k)
     }
 
     /// The baselines' configuration for `seed`, with the shared settings taken from BASiS's.

@@ -49,6 +49,7 @@ impl LinearProbeParams {
         if self.epochs == 0 {
             return bad("epochs must be >= 1".into());
         }
+        basis_data::limits::check_steps("epochs", self.epochs).or_else(bad)?;
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
             return bad(format!(
                 "learning rate must be finite and > 0, got {}",

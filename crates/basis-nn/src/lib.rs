@@ -23,4 +23,4 @@ pub mod schedule;
 pub mod siamese;
 
 pub use error::{NnError, Result};
-pub use mlp::{Mlp, MlpConfig};
+pub use mlp::{Mlp, MlpConfig, check_network_size};

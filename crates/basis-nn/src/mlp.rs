@@ -21,6 +21,42 @@ impl Default for MlpConfig {
     }
 }
 
+impl MlpConfig {
+    /// Checks that the network can be built: every width is one libtorch can index, and its
+    /// weights, gradients and Adam's two moments (four f32 copies) fit the memory available.
+    pub fn check_size(&self, input: usize, output: usize) -> crate::Result<()> {
+        let mut widths = vec![input];
+        widths.extend(&self.hidden);
+        widths.push(output);
+        check_network_size(&widths, 1)
+    }
+}
+
+/// Checks that `copies` fully connected chains of `widths` (each layer `w[i] → w[i+1]` with a
+/// bias) can be built: every width is one libtorch can index, and the weights, gradients and
+/// Adam's two moments (four f32 copies of every parameter) fit the memory available. A network
+/// too large is then a typed error, not an abort inside libtorch.
+pub fn check_network_size(widths: &[usize], copies: u128) -> crate::Result<()> {
+    let bad = |s: String| Err(crate::NnError::InvalidConfig(s));
+    if let Some(w) = widths.iter().find(|&&w| i64::try_from(w).is_err()) {
+        return bad(format!("width {w} is beyond what libtorch can index"));
+    }
+    let params = widths
+        .windows(2)
+        .try_fold(0u128, |acc, w| {
+            acc.checked_add((w[0] as u128 + 1).checked_mul(w[1] as u128)?)
+        })
+        .and_then(|p| p.checked_mul(copies));
+    let Some(params) = params else {
+        return bad(format!("a network of widths {widths:?} overflows its parameter count"));
+    };
+    basis_data::limits::check_allocation(
+        &format!("a network of {params} parameters (weights, gradients, Adam's moments)"),
+        params.saturating_mul(16),
+    )
+    .or_else(bad)
+}
+
 /// A multilayer perceptron.
 #[derive(Debug)]
 pub struct Mlp {
@@ -29,8 +65,16 @@ pub struct Mlp {
 }
 
 impl Mlp {
-    /// Builds the network under `path` of a var store.
-    pub fn new(path: &nn::Path, input: usize, output: usize, config: &MlpConfig) -> Self {
+    /// Builds the network under `path` of a var store. Its size is checked first
+    /// ([`MlpConfig::check_size`]): a width libtorch cannot index or a network larger than the
+    /// memory available is an error, not an abort inside libtorch.
+    pub fn new(
+        path: &nn::Path,
+        input: usize,
+        output: usize,
+        config: &MlpConfig,
+    ) -> crate::Result<Self> {
+        config.check_size(input, output)?;
         let mut dims = vec![input];
         dims.extend(&config.hidden);
         dims.push(output);
@@ -56,7 +100,7 @@ impl Mlp {
                 seq = seq.add_fn(|x| x.relu());
             }
         }
-        Self { seq, layers }
+        Ok(Self { seq, layers })
     }
 
     /// Re-initialises every layer from `seed` alone, with PyTorch's default

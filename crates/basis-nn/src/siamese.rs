@@ -74,6 +74,8 @@ impl SiameseConfig {
         if self.output_dim == 0 || self.batch_size == 0 || self.steps == 0 {
             return bad("output_dim, batch_size and steps must be >= 1".into());
         }
+        basis_data::limits::check_steps("steps", self.steps).or_else(bad)?;
+        crate::check_network_size(&[500, 10, self.output_dim], 1)?;
         if !(self.margin.is_finite() && self.margin > 0.0) {
             return bad(format!(
                 "margin must be finite and > 0, got {}",
@@ -448,7 +450,7 @@ pub fn train_siamese(
     basis_data::check_finite(images)?;
     let tensor = ImageTensor::new(images);
     let mut trainer = SiameseTrainer::new(config, labels)?;
-    let mut logs = Vec::with_capacity(config.steps);
+    let mut logs = Vec::new();
     for _ in 0..config.steps {
         let log = trainer.step(&tensor)?;
         observer(&log);

@@ -82,6 +82,7 @@ impl BasisConfig {
         if self.iterations == 0 {
             return bad("iterations must be >= 1".into());
         }
+        basis_data::limits::check_steps("iterations", self.iterations).or_else(bad)?;
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
             return bad(format!(
                 "learning rate must be finite and > 0, got {}",

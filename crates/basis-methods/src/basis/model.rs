@@ -60,10 +60,10 @@ impl BasisModel {
         config: BasisConfig,
         mean: Vec<f64>,
         std: Vec<f64>,
-    ) -> Self {
+    ) -> Result<Self> {
         let vs = nn::VarStore::new(Device::Cpu);
-        let net = Mlp::new(&vs.root(), input_dim, output_dim, &config.mlp);
-        Self {
+        let net = Mlp::new(&vs.root(), input_dim, output_dim, &config.mlp)?;
+        Ok(Self {
             vs,
             net,
             mean,
@@ -71,7 +71,7 @@ impl BasisModel {
             input_dim,
             output_dim,
             config,
-        }
+        })
     }
 
     pub(super) fn meta(&self) -> ModelMeta {
@@ -110,7 +110,7 @@ impl BasisModel {
             meta.config,
             meta.mean,
             meta.std,
-        );
+        )?;
         load_variables(&mut model.vs, tensors, NET_PREFIX)?;
         Ok(model)
     }

@@ -325,7 +325,7 @@ impl BasisTrainer {
         };
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
         let k = config.embedding.k;
-        let mut model = BasisModel::build(d, k, config.clone(), mean, std);
+        let mut model = BasisModel::build(d, k, config.clone(), mean, std)?;
         model.net.init_from_seed(config.seed);
         let opt = Adam::new(
             &model.vs,
@@ -358,7 +358,7 @@ impl BasisTrainer {
                             opt,
                             iteration: 0,
                             skipped: 0,
-                            logs: Vec::with_capacity(config.iterations),
+                            logs: Vec::new(),
                             noise,
                         },
                         reference_rows: batch.clone(),

@@ -176,6 +176,7 @@ impl NeuralEfConfig {
         if self.iterations == 0 {
             return bad("NeuralEF needs iterations ≥ 1".into());
         }
+        basis_data::limits::check_steps("iterations", self.iterations).or_else(bad)?;
         if self.mlp.hidden.is_empty() || self.mlp.hidden.contains(&0) {
             return bad(format!(
                 "NeuralEF needs at least one hidden layer, all widths ≥ 1; got {:?}",

@@ -296,7 +296,7 @@ fn fit_from(
     let (mean, std) = (DVector::from_vec(mean), DVector::from_vec(std));
     let z = standardize(x, &mean, &std);
     let vs = nn::VarStore::new(Device::Cpu);
-    let net = NeuralEfNet::new(&vs.root(), d, c);
+    let net = NeuralEfNet::new(&vs.root(), d, c)?;
     let mut opt = Adam::new(&vs, AdamParams::with_learning_rate(c.learning_rate))?;
     let batches = ChaCha8Rng::seed_from_u64(c.seed ^ 0x4E45_F00D);
     let mut noise = ChaCha8Rng::seed_from_u64(c.seed ^ 0x6A3B_E110);
@@ -305,7 +305,7 @@ fn fit_from(
     let mut running_rms = Vec::new();
     let mut eigenvalues = Vec::new();
     let mut history = Vec::new();
-    let mut losses = Vec::with_capacity(c.iterations);
+    let mut losses = Vec::new();
     let mut step = |it: usize, KernelBatch { rows, kernel }: KernelBatch| -> Result<()> {
         let b = rows.len();
         if b <= k || kernel.shape() != (b, b) || rows.iter().any(|&r| r >= n) {
@@ -511,7 +511,7 @@ impl NeuralEfModel {
             ))));
         }
         let mut vs = nn::VarStore::new(Device::Cpu);
-        let net = NeuralEfNet::new(&vs.root(), d, &meta.config);
+        let net = NeuralEfNet::new(&vs.root(), d, &meta.config)?;
         load_variables(&mut vs, &tensors, "net.")?;
         Ok(Self {
             config: meta.config,

@@ -74,20 +74,20 @@ pub struct NeuralEfNet {
 
 impl NeuralEfNet {
     /// Builds the network for `input` features under `path`, every weight from `config.seed`.
-    pub fn new(path: &nn::Path, input: usize, config: &NeuralEfConfig) -> Self {
+    pub fn new(path: &nn::Path, input: usize, config: &NeuralEfConfig) -> crate::Result<Self> {
         let hidden = &config.mlp.hidden;
         match config.head {
             Head::Linear => {
-                let mut trunk = Mlp::new(&(path / "trunk"), input, config.k, &config.mlp);
+                let mut trunk = Mlp::new(&(path / "trunk"), input, config.k, &config.mlp)?;
                 trunk.init_from_seed(config.seed);
-                Self { trunk, head: None }
+                Ok(Self { trunk, head: None })
             }
             Head::Gumbel => {
                 let width = hidden.last().copied().unwrap_or(config.k);
                 let inner = MlpConfig {
                     hidden: hidden[..hidden.len().saturating_sub(1)].to_vec(),
                 };
-                let mut trunk = Mlp::new(&(path / "trunk"), input, width, &inner);
+                let mut trunk = Mlp::new(&(path / "trunk"), input, width, &inner)?;
                 trunk.init_from_seed(config.seed);
                 let norm = nn::layer_norm(path / "norm", vec![width as i64], Default::default());
                 let last = if config.orthogonal_head {
@@ -107,10 +107,10 @@ impl NeuralEfNet {
                     init_uniform(&lin, width, config.seed ^ 0x0E7_0E7);
                     LastLayer::Plain(lin)
                 };
-                Self {
+                Ok(Self {
                     trunk,
                     head: Some((norm, last)),
-                }
+                })
             }
         }
     }
