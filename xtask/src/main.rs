@@ -247,9 +247,39 @@ fn cargo(root: &Path) -> Command {
     cmd
 }
 
-/// `cargo run --release --quiet -p basis-cli --bin basis --` with libtorch wired: every
-/// experiment runs through the `basis` command.
+/// Builds the release `basis` binary with cargo's own progress on the screen, once per xtask
+/// run, after a line saying so: from nothing this is the longest step of a first run (about ten
+/// minutes on a fresh 2-core machine, README), and `cargo run --quiet` would show nothing.
+fn build_basis(root: &Path) {
+    static BUILT: std::sync::Once = std::sync::Once::new();
+    BUILT.call_once(|| {
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join("target"));
+        let fresh = !target.join("release/basis").exists();
+        eprintln!(
+            "[build] the release `basis` binary{}",
+            if fresh {
+                " from nothing: about 10 minutes on 2 cores, once (cargo's progress below)"
+            } else {
+                " (up to date or a short rebuild)"
+            }
+        );
+        let t = Instant::now();
+        // A failed build shows cargo's errors here; the run below then stops on it too.
+        let _ = cargo(root)
+            .args(["build", "--release", "-p", "basis-cli", "--bin", "basis"])
+            .status();
+        if fresh {
+            eprintln!("[build] took {:.0} s", t.elapsed().as_secs_f64());
+        }
+    });
+}
+
+/// `cargo run --release --quiet -p basis-cli --bin basis --` with libtorch wired, after
+/// [`build_basis`]: every experiment runs through the `basis` command.
 fn basis(root: &Path) -> Command {
+    build_basis(root);
     let mut c = cargo(root);
     c.args([
         "run",

@@ -324,7 +324,7 @@ pub struct BasisArgs {
     #[arg(long, value_enum, default_value_t = FeaturesArg::Siamese)]
     features: FeaturesArg,
     /// Seeds 0..N
-    #[arg(long, default_value_t = 10, value_name = "N", conflicts_with = "seed")]
+    #[arg(long, value_parser = runs(), default_value_t = 10, value_name = "N", conflicts_with = "seed")]
     seeds: u64,
     /// One seed S only
     #[arg(long, value_name = "S")]
@@ -421,7 +421,7 @@ pub struct Table1Args {
     #[command(flatten)]
     common: ComparisonArgs,
     /// Seeds 0..N
-    #[arg(long, default_value_t = 10, value_name = "N")]
+    #[arg(long, value_parser = runs(), default_value_t = 10, value_name = "N")]
     seeds: u64,
 }
 
@@ -438,7 +438,7 @@ pub struct ClosedFormArgs {
 #[derive(Debug, Args)]
 pub struct SegmentationArgs {
     /// Seeds 0..N (each generates its own images and trains its own networks)
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, value_parser = runs(), default_value_t = 5)]
     seeds: u64,
     /// NeuralEF's iterations (every NeuralEF run)
     #[arg(long, default_value_t = SegmentationConfig::default().neuralef.iterations)]
@@ -461,7 +461,7 @@ pub struct SegmentationArgs {
 #[derive(Debug, Args)]
 pub struct LinkPredictionArgs {
     /// Trials 0..N per graph family (each a new graph, split, signs and initialisation)
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, value_parser = runs(), default_value_t = 10)]
     trials: u64,
     /// Full-batch training epochs of every model
     #[arg(long, default_value_t = LinkPredictionConfig::default().protocol.epochs)]
@@ -488,7 +488,7 @@ pub enum GgaeData {
 #[derive(Debug, Args)]
 pub struct GgaeArgs {
     /// Seeds 0..N (each new data, split, initialisation and batch order)
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, value_parser = runs(), default_value_t = 5)]
     seeds: u64,
     /// Data sets to run
     #[arg(long, value_enum, default_value_t = GgaeData::Both)]
@@ -533,7 +533,7 @@ pub struct NeuralefAblationsArgs {
     #[command(flatten)]
     subset: SubsetArgs,
     /// Seeds 0..N
-    #[arg(long, default_value_t = 3, value_name = "N")]
+    #[arg(long, value_parser = runs(), default_value_t = 3, value_name = "N")]
     seeds: u64,
 }
 
@@ -560,7 +560,7 @@ pub struct NeighborsArgs {
     #[arg(long, value_delimiter = ',', default_value = default_neighbors())]
     neighbors: Vec<usize>,
     /// Seeds 0..N at every k
-    #[arg(long, default_value_t = 3, value_name = "N")]
+    #[arg(long, value_parser = runs(), default_value_t = 3, value_name = "N")]
     seeds: u64,
 }
 
@@ -571,7 +571,7 @@ pub struct TightnessArgs {
     #[arg(long, value_delimiter = ',', default_value = default_spreads())]
     spreads: Vec<f64>,
     /// Seeds 0..N at every spread
-    #[arg(long, default_value_t = 3, value_name = "N")]
+    #[arg(long, value_parser = runs(), default_value_t = 3, value_name = "N")]
     seeds: u64,
     /// BASiS iterations
     #[arg(long, default_value_t = TightnessSweepConfig::default().experiment.basis.iterations)]
@@ -725,6 +725,11 @@ pub struct DemoArgs {
     /// Seed of every random choice
     #[arg(long, default_value_t = DemoConfig::default().basis.seed)]
     seed: u64,
+}
+
+/// Seeds and trials: 1 to [`basis_data::limits::MAX_RUNS`], so `0..N` can be collected.
+fn runs() -> clap::builder::RangedU64ValueParser<u64> {
+    clap::value_parser!(u64).range(1..=basis_data::limits::MAX_RUNS)
 }
 
 fn seeds(n: u64) -> Vec<u64> {

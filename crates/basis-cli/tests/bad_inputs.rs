@@ -3,91 +3,16 @@
 //! broken configurations given to every `basis` command. Each case must end with a non-zero
 //! exit, a single `error: …` line naming the cause (or clap's usage error, exit 2), no panic,
 //! no output file left behind, and within a watchdog's time limit (a hang fails the case).
+//! The second round (issue 43) is `tests/reliability.rs`.
 //!
 //! `BASIS_CORPUS_VERBOSE=1` prints every case's exit code and message.
 
+mod common;
+
 use basis_data::npy::encode_npy;
+use common::{Case, file, npy, npy_with_header, run_corpus, s, scratch};
 use nalgebra::DMatrix;
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-struct Case {
-    name: String,
-    args: Vec<String>,
-    /// 1 for our errors, 2 for clap's usage errors.
-    code: i32,
-    /// A phrase the message must contain.
-    needle: &'static str,
-}
-
-fn scratch() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("basis-cli-corpus-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn npy(dir: &Path, name: &str, m: &DMatrix<f64>) -> String {
-    let p = dir.join(name);
-    std::fs::write(&p, encode_npy(m)).unwrap();
-    p.display().to_string()
-}
-
-fn file(dir: &Path, name: &str, bytes: &[u8]) -> String {
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).unwrap();
-    p.display().to_string()
-}
-
-/// Runs `basis` with a watchdog: `None` if it did not finish within `limit`.
-fn run(args: &[String], limit: Duration) -> Option<(i32, String)> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_basis"))
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run basis");
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            let mut err = String::new();
-            child
-                .stderr
-                .take()
-                .unwrap()
-                .read_to_string(&mut err)
-                .unwrap();
-            return Some((status.code().unwrap_or(-1), err));
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// A `.npy` file with this header dictionary over the payload (version 1.0, padded as numpy
-/// pads it), to make headers numpy would not write.
-fn npy_with_header(dir: &Path, name: &str, dict: &str, payload: &[u8]) -> String {
-    let mut header = dict.to_string();
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend((header.len() as u16).to_le_bytes());
-    bytes.extend(header.as_bytes());
-    bytes.extend(payload);
-    file(dir, name, &bytes)
-}
-
-fn s(v: &[&str]) -> Vec<String> {
-    v.iter().map(|a| a.to_string()).collect()
-}
+use std::path::Path;
 
 fn cases(dir: &Path) -> Vec<Case> {
     let n = 60;
@@ -1050,59 +975,9 @@ fn cases(dir: &Path) -> Vec<Case> {
 
 #[test]
 fn every_bad_command_line_fails_fast_with_one_clear_line() {
-    let dir = scratch();
-    let verbose = std::env::var_os("BASIS_CORPUS_VERBOSE").is_some();
+    let dir = scratch("corpus");
     let cases = cases(&dir);
-    let total = cases.len();
-    let mut failures = Vec::new();
-    for c in cases {
-        let _ = std::fs::remove_dir_all(dir.join("out"));
-        let _ = std::fs::remove_file(dir.join("emb.npy"));
-        let Some((code, err)) = run(&c.args, Duration::from_secs(60)) else {
-            failures.push(format!("{}: hung (killed after 60 s)", c.name));
-            continue;
-        };
-        if verbose {
-            println!("{:<60} {code} {}", c.name, err.lines().next().unwrap_or(""));
-        }
-        let first = err.lines().next().unwrap_or("");
-        let problems: Vec<&str> = [
-            (code != c.code, "exit code"),
-            (err.contains("panicked"), "panic"),
-            (
-                c.code == 1
-                    && !(first.starts_with("error: ") && err.trim_end().lines().count() == 1),
-                "not one `error:` line",
-            ),
-            (
-                !err.to_lowercase().contains(&c.needle.to_lowercase()),
-                "message lacks the cause",
-            ),
-            (
-                dir.join("out").join("model").exists() || dir.join("emb.npy").exists(),
-                "left output",
-            ),
-        ]
-        .into_iter()
-        .filter_map(|(bad, what)| bad.then_some(what))
-        .collect();
-        if !problems.is_empty() {
-            failures.push(format!(
-                "{}: {} (exit {code}, expected {}; needle {:?}): {}",
-                c.name,
-                problems.join(", "),
-                c.code,
-                c.needle,
-                err.trim_end()
-            ));
-        }
-    }
-    println!("{total} command-line cases");
-    std::fs::remove_dir_all(&dir).ok();
-    assert!(
-        failures.is_empty(),
-        "{} of {total} cases failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    let clean = [dir.join("out"), dir.join("emb.npy")];
+    let outputs = [dir.join("out").join("model"), dir.join("emb.npy")];
+    run_corpus(&dir, cases, &clean, &outputs);
 }

@@ -48,8 +48,27 @@ pub fn parse<T: DeserializeOwned + Serialize>(text: &str, origin: &Path) -> Resu
     };
     let mut unknown: Vec<Vec<Segment>> = Vec::new();
     let mut de = serde_json::Deserializer::from_str(text);
-    let value: T = serde_ignored::deserialize(&mut de, |p| unknown.push(segments(&p)))
-        .map_err(|e| error(e.to_string()))?;
+    let parsed: std::result::Result<T, _> =
+        serde_ignored::deserialize(&mut de, |p| unknown.push(segments(&p)));
+    let value = match parsed {
+        Ok(v) => v,
+        // A misspelt required key fails as the missing one: name the unknown key first.
+        Err(e) => {
+            let Some(path) = unknown.first() else {
+                return Err(error(e.to_string()));
+            };
+            let text = e.to_string();
+            let mut message = unknown_key_message(path, None);
+            match text
+                .split_once("missing field `")
+                .and_then(|(_, rest)| rest.split_once('`'))
+            {
+                Some((missing, _)) => message.push_str(&format!("; did you mean `{missing}`?")),
+                None => message.push_str(&format!(" ({text})")),
+            }
+            return Err(error(message));
+        }
+    };
     de.end().map_err(|e| error(e.to_string()))?;
     if let Some(path) = unknown.first() {
         let valid = serde_json::to_value(&value).ok();
@@ -178,6 +197,22 @@ mod tests {
             .to_string();
         assert!(e.contains("`layers.1.sclae`"), "{e}");
         assert!(e.contains("did you mean `scale`?"), "{e}");
+    }
+
+    #[derive(Debug, Serialize, Deserialize)]
+    struct Required {
+        anchor_strategy: String,
+    }
+
+    #[test]
+    fn a_misspelt_required_key_is_named_not_reported_as_missing() {
+        let e = parse::<Required>(r#"{"anchor_strategi": "uniform"}"#, origin())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("unknown key `anchor_strategi`; did you mean `anchor_strategy`?"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub fn laplacian_positional_encoding(g: &UndirectedGraph, k: usize) -> Result<DM
     if g.edges.is_empty() {
         return Err(EigenNetError::NoEdges(g.n));
     }
-    if k == 0 || k + 1 >= g.n {
+    if k == 0 || k.saturating_add(1) >= g.n {
         return Err(EigenNetError::Shape(format!(
             "need 1 ≤ k and k + 1 < n eigenvectors, got k = {k} for n = {}",
             g.n

@@ -46,11 +46,10 @@ impl RunContext {
         Self { seeds, progress }
     }
 
-    /// Prints a progress message on stderr when progress is shown.
+    /// Prints a progress message on stderr (with or without bars: a log says which long stage
+    /// is running).
     pub fn note(&self, message: &str) {
-        if self.progress {
-            eprintln!("{message}");
-        }
+        basis_nn::progress::stage(message);
     }
 
     /// A progress bar of `len` steps with `template` (indicatif's syntax), or a hidden one
@@ -220,9 +219,20 @@ pub struct RunRecord {
 pub fn run<E: Experiment>(config: &E::Config, ctx: &RunContext) -> Result<Outcome<E::Report>> {
     E::check(config)?;
     let out = E::out_dir(config).to_path_buf();
+    let fresh = !out.exists();
     create_out_dir(&out)?;
     let t0 = Instant::now();
-    let report = E::run(config, ctx)?;
+    let report = match E::run(config, ctx) {
+        Ok(r) => r,
+        Err(e) => {
+            // A run that failed before writing anything leaves no empty directory behind
+            // (`remove_dir` removes only an empty one).
+            if fresh {
+                let _ = std::fs::remove_dir(&out);
+            }
+            return Err(e);
+        }
+    };
     let seconds = t0.elapsed().as_secs_f64();
     let mut outcome = write_outputs::<E>(report, &out)?;
     let record = RunRecord {

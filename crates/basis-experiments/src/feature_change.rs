@@ -181,6 +181,8 @@ pub fn run_feature_change(
             "feature_iterations, spectral_every and eval_every must be >= 1".into(),
         ));
     }
+    basis_data::limits::check_steps("feature_iterations", c.feature_iterations)
+        .map_err(ExperimentError::InvalidConfig)?;
     if c.data.features != FeatureSource::Siamese {
         return Err(ExperimentError::InvalidConfig(
             "Algorithm 2 learns the features: it needs the Siamese feature source".into(),

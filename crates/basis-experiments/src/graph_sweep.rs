@@ -127,6 +127,9 @@ impl GraphSweepConfig {
         if self.batch.calls == 0 || self.batch.size <= self.batch.graph.knn.k {
             return bad("batch: calls must be > 0 and size > k");
         }
+        if self.batch.calls > basis_data::limits::MAX_STEPS / 2 {
+            return bad("batch: more calls than one run can time");
+        }
         let mut h = self.hnsw;
         h.k = self.exact.k;
         h.check(self.sizes.iter().copied().max().unwrap_or(0))?;
@@ -270,8 +273,8 @@ pub fn run_graph_sweep(
     for &d in &b.dims {
         let full = project(&data.features, d, config.seed.wrapping_add(1));
         let mut builder = BatchGraphBuilder::new(b.graph)?;
-        let mut times = Vec::with_capacity(b.calls);
-        let mut sparse_times = Vec::with_capacity(b.calls);
+        let mut times = Vec::new();
+        let mut sparse_times = Vec::new();
         for call in 0..2 * b.calls {
             let idx = sample(&mut rng, full.nrows(), b.size);
             let x = DMatrix::from_fn(b.size, d, |i, j| full[(idx.index(i), j)]);

@@ -174,6 +174,17 @@ impl SegmentationConfig {
         if self.test_images == 0 {
             return bad("segmentation: no test images".into());
         }
+        // Every image's pixels and their features are held at once: the counts must fit.
+        let per_image = (self.generator.size as u128)
+            .saturating_mul(self.generator.size as u128)
+            .saturating_mul(self.features.dimension() as u128 + 3)
+            .saturating_mul(8);
+        let images = (self.train_images as u128).saturating_add(self.test_images as u128);
+        basis_data::limits::check_allocation(
+            &format!("segmentation: {images} images of {0}×{0} pixels", self.generator.size),
+            per_image.saturating_mul(images),
+        )
+        .or_else(bad)?;
         if self.many_clusters == 0 || self.per_image_topk == 0 || self.kmeans_restarts == 0 {
             return bad("segmentation: K, per-image top-k and k-means restarts must be ≥ 1".into());
         }

@@ -106,6 +106,12 @@ impl SpectralSweepConfig {
                 "dim, k_neighbors and eigenpairs must be positive".into(),
             ));
         }
+        if self.dim > 784 {
+            return Err(ExperimentError::InvalidConfig(format!(
+                "dim = {}: a projection of Fashion-MNIST's 784 pixels has at most 784 dimensions",
+                self.dim
+            )));
+        }
         if let Some(t) = self.tolerances.iter().find(|t| !(**t >= 0.0 && **t < 1.0)) {
             return Err(ExperimentError::InvalidConfig(format!(
                 "Lanczos tolerance {t} is not in [0, 1)"

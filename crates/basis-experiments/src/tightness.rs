@@ -150,6 +150,11 @@ crate::engine::experiment! {
         if config.spreads.is_empty() {
             return Err(ExperimentError::InvalidConfig("no spreads to sweep".into()));
         }
+        if let Some(s) = config.spreads.iter().find(|s| !(s.is_finite() && **s > 0.0 && **s <= 100.0)) {
+            return Err(ExperimentError::InvalidConfig(format!(
+                "spread {s} is not in (0, 100] (units of the median centroid distance)"
+            )));
+        }
         // The sweep generates its clusters: another data set or feature source would be
         // silently replaced, so it is refused.
         let e = &config.experiment;

@@ -187,7 +187,7 @@ impl EmbeddingParams {
         if self.k == 0 {
             return Err(SpectralError::ZeroEigenvectors);
         }
-        let requested = self.k + usize::from(self.drop_trivial);
+        let requested = self.k.saturating_add(usize::from(self.drop_trivial));
         if requested > n {
             return Err(SpectralError::TooManyEigenvectors { requested, n });
         }
@@ -198,7 +198,7 @@ impl EmbeddingParams {
 
     /// Eigenvectors computed: K, plus the trivial one when it is dropped.
     pub fn representable(&self) -> usize {
-        self.k + usize::from(self.drop_trivial)
+        self.k.saturating_add(usize::from(self.drop_trivial))
     }
 
     /// [`SpectralError::TooManyComponents`] when a graph with `components` components has more
@@ -608,7 +608,7 @@ fn eigenmap_of_affinity(
     progress: &mut dyn FnMut(&LanczosProgress),
 ) -> Result<(SpectralEmbedding, SolveStats)> {
     let n = w.nrows();
-    let wanted = params.k + usize::from(params.drop_trivial);
+    let wanted = params.k.saturating_add(usize::from(params.drop_trivial));
     if !params.solver.use_lanczos(n, wanted) {
         let g = BatchGraph::from_affinity(basis_graph::csr_to_dense(w), kind)?;
         return Ok((
@@ -816,7 +816,7 @@ pub fn analytic_embedding(
         }
     }
     let n = x.nrows();
-    let wanted = params.k + usize::from(params.drop_trivial);
+    let wanted = params.k.saturating_add(usize::from(params.drop_trivial));
     let lanczos = params.solver.use_lanczos(n, wanted)
         || (params.solver.method == EigenMethod::Auto && n > 4096);
     if !lanczos {

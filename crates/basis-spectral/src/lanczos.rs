@@ -105,9 +105,9 @@ impl LanczosParams {
         if self.k == 0 {
             return Err(SpectralError::ZeroEigenvectors);
         }
-        if self.k + deflated > n {
+        if self.k.saturating_add(deflated) > n {
             return Err(SpectralError::TooManyEigenvectors {
-                requested: self.k + deflated,
+                requested: self.k.saturating_add(deflated),
                 n,
             });
         }
@@ -121,6 +121,15 @@ impl LanczosParams {
             return Err(SpectralError::InvalidParameter {
                 name: "max_restarts",
                 reason: "must be at least 1".into(),
+            });
+        }
+        if self.krylov_dim > n {
+            return Err(SpectralError::InvalidParameter {
+                name: "krylov_dim",
+                reason: format!(
+                    "{} exceeds the matrix dimension {n} (0 for automatic)",
+                    self.krylov_dim
+                ),
             });
         }
         if self.krylov_dim != 0 && self.krylov_dim <= self.k && self.krylov_dim < n - deflated {
@@ -138,7 +147,7 @@ impl LanczosParams {
     /// The basis size used on a space of dimension `space`.
     pub(crate) fn basis_size(&self, space: usize) -> usize {
         let m = if self.krylov_dim == 0 {
-            (2 * self.k + 1).max(20)
+            self.k.saturating_mul(2).saturating_add(1).max(20)
         } else {
             self.krylov_dim
         };
@@ -396,7 +405,7 @@ pub fn lanczos_with(
         Which::Largest => a > b,
     };
     for round in 0..k {
-        if q + k + 1 >= n {
+        if q.saturating_add(k).saturating_add(1) >= n {
             break;
         }
         let mut z = DMatrix::zeros(n, q + k);
