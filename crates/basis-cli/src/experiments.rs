@@ -143,7 +143,6 @@ pub fn handle<A: ExperimentArgs + Args>(cmd: &Cmd<A>, g: &Given) -> CliResult<()
     Ok(())
 }
 
-
 /// Feature sources on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FeaturesArg {

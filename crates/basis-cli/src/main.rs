@@ -343,7 +343,10 @@ fn check_outputs(inputs: &[&Path], outputs: &[(&str, &Path)]) -> CliResult<()> {
                 input.display()
             ));
         }
-        if let Some((other, _)) = outputs[..i].iter().find(|(_, o)| identity(o).as_ref() == Some(&id)) {
+        if let Some((other, _)) = outputs[..i]
+            .iter()
+            .find(|(_, o)| identity(o).as_ref() == Some(&id))
+        {
             return Err(format!(
                 "{what} {} is the same file as the {other}; give them different names",
                 out.display()
@@ -490,9 +493,8 @@ fn embed(a: &EmbedArgs) -> CliResult<()> {
     }
     check_outputs(&[&a.input], &[("--out", &a.out)])?;
     let (method, dir) = if record.exists() {
-        let r: FitRecord = basis_data::config_file::read(&record).map_err(|e| {
-            format!("{e} (not a fit.json written by `basis fit`)")
-        })?;
+        let r: FitRecord = basis_data::config_file::read(&record)
+            .map_err(|e| format!("{e} (not written by `basis fit`)"))?;
         let m = Method::from_slug(&r.method)
             .ok_or_else(|| format!("{}: unknown method {}", record.display(), r.method))?;
         (m, a.model.join("model"))

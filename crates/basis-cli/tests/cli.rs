@@ -224,10 +224,19 @@ fn user_mistakes_give_one_clear_line_a_non_zero_exit_and_no_output() {
 
     let one_line_error = |o: &Output, needle: &str| {
         assert_eq!(o.status.code(), Some(1), "{}", stderr(o));
-        let e = stderr(o);
-        assert!(e.starts_with("error: ") && e.contains(needle), "{e}");
-        assert_eq!(e.trim_end().lines().count(), 1, "{e}");
-        assert!(!e.contains("panicked"), "{e}");
+        let all = stderr(o);
+        // Stage lines (`[basis] …`: what started) may come first; then one `error:` line.
+        let e: Vec<&str> = all
+            .trim_end()
+            .lines()
+            .filter(|l| !l.starts_with("[basis] "))
+            .collect();
+        assert_eq!(e.len(), 1, "{all}");
+        assert!(
+            e[0].starts_with("error: ") && e[0].contains(needle),
+            "{all}"
+        );
+        assert!(!all.contains("panicked"), "{all}");
     };
     // A missing file.
     let missing = dir.join("nope.npy").display().to_string();

@@ -148,7 +148,12 @@ fn cases(dir: &Path) -> Vec<Case> {
     let fit = |extra: &[&str]| fit_args(&x, &out, extra);
     let mut cases: Vec<(&str, Vec<String>, i32, &'static str)> = vec![
         // Sizes taken on trust.
-        ("fit: --iterations 2^64-1", fit(&["--iterations", MAX]), 1, "steps one run accepts"),
+        (
+            "fit: --iterations 2^64-1",
+            fit(&["--iterations", MAX]),
+            1,
+            "steps one run accepts",
+        ),
         (
             "fit: anchors-per-class × K past 2^64",
             fit(&["--anchors-per-class", "6148914691236517206"]),
@@ -157,7 +162,16 @@ fn cases(dir: &Path) -> Vec<Case> {
         ),
         (
             "fit: a network larger than memory",
-            s(&["fit", "--input", &x, "--out", &out, "--config", &big, "--no-progress"]),
+            s(&[
+                "fit",
+                "--input",
+                &x,
+                "--out",
+                &out,
+                "--config",
+                &big,
+                "--no-progress",
+            ]),
             1,
             "memory available",
         ),
@@ -175,7 +189,16 @@ fn cases(dir: &Path) -> Vec<Case> {
         ),
         (
             "reproduce link-prediction: --k 2^64-1 (k + 1 wrapped)",
-            s(&["reproduce", "link-prediction", "--k", MAX, "--trials", "1", "--out", &out]),
+            s(&[
+                "reproduce",
+                "link-prediction",
+                "--k",
+                MAX,
+                "--trials",
+                "1",
+                "--out",
+                &out,
+            ]),
             1,
             "k + 1 < n",
         ),
@@ -196,9 +219,24 @@ fn cases(dir: &Path) -> Vec<Case> {
         ),
         (
             "sweep graph: --batch-calls 2^64-1",
-            s(&["sweep", "graph", "--batch-calls", MAX, "--sizes", "100", "--out", &out]),
+            s(&[
+                "sweep",
+                "graph",
+                "--batch-calls",
+                MAX,
+                "--sizes",
+                "100",
+                "--out",
+                &out,
+            ]),
             1,
             "calls",
+        ),
+        (
+            "sweep spectral: --krylov-dim 2^64-1 (a full decomposition)",
+            s(&["sweep", "spectral", "--krylov-dim", MAX, "--out", &out]),
+            1,
+            "never needed",
         ),
         (
             "sweep spectral: --dim 2^64-1",
@@ -208,7 +246,14 @@ fn cases(dir: &Path) -> Vec<Case> {
         ),
         (
             "reproduce feature-change: --iterations 2^64-1",
-            s(&["reproduce", "feature-change", "--iterations", MAX, "--out", &out]),
+            s(&[
+                "reproduce",
+                "feature-change",
+                "--iterations",
+                MAX,
+                "--out",
+                &out,
+            ]),
             1,
             "feature_iterations",
         ),
@@ -233,7 +278,14 @@ fn cases(dir: &Path) -> Vec<Case> {
         ),
         (
             "reproduce table1: --config /dev/zero",
-            s(&["reproduce", "table1", "--config", "/dev/zero", "--out", &out]),
+            s(&[
+                "reproduce",
+                "table1",
+                "--config",
+                "/dev/zero",
+                "--out",
+                &out,
+            ]),
             1,
             "character device",
         ),
@@ -271,7 +323,13 @@ fn cases(dir: &Path) -> Vec<Case> {
         ),
         (
             "sweep tightness: --siamese-steps on raw features",
-            s(&["sweep", "tightness", "--siamese-steps", "5", "--print-config"]),
+            s(&[
+                "sweep",
+                "tightness",
+                "--siamese-steps",
+                "5",
+                "--print-config",
+            ]),
             1,
             "--features siamese only",
         ),
@@ -291,7 +349,13 @@ fn cases(dir: &Path) -> Vec<Case> {
         ),
         (
             "reproduce feature-change: --siamese-steps",
-            s(&["reproduce", "feature-change", "--siamese-steps", "5", "--print-config"]),
+            s(&[
+                "reproduce",
+                "feature-change",
+                "--siamese-steps",
+                "5",
+                "--print-config",
+            ]),
             1,
             "--iterations steps",
         ),
@@ -313,7 +377,13 @@ fn cases(dir: &Path) -> Vec<Case> {
         // Outputs that collide or clobber.
         (
             "analytic: --out e.json is its own eigenvalue file",
-            s(&["analytic", "--input", &x, "--out", &dir.join("e.json").display().to_string()]),
+            s(&[
+                "analytic",
+                "--input",
+                &x,
+                "--out",
+                &dir.join("e.json").display().to_string(),
+            ]),
             1,
             "same file",
         ),
@@ -324,8 +394,14 @@ fn cases(dir: &Path) -> Vec<Case> {
             "also an input",
         ),
         (
-            "analytic: --out /dev/null",
-            s(&["analytic", "--input", &x, "--out", "/dev/null"]),
+            // Through a link in the scratch directory: run as root against a binary without
+            // the fix, `--out /dev/null` itself would replace the machine's /dev/null.
+            "analytic: --out a link to /dev/null",
+            {
+                let link = dir.join("null");
+                std::os::unix::fs::symlink("/dev/null", &link).unwrap();
+                s(&["analytic", "--input", &x, "--out", link.to_str().unwrap()])
+            },
             1,
             "character device",
         ),
@@ -357,7 +433,15 @@ fn cases(dir: &Path) -> Vec<Case> {
         ),
         (
             "evaluate: --json a FIFO",
-            s(&["evaluate", "--embedding", &x, "--labels", &y, "--json", &fifo]),
+            s(&[
+                "evaluate",
+                "--embedding",
+                &x,
+                "--labels",
+                &y,
+                "--json",
+                &fifo,
+            ]),
             1,
             "named pipe",
         ),
@@ -399,7 +483,15 @@ fn cases(dir: &Path) -> Vec<Case> {
         ),
         (
             "data at 1e-300",
-            s(&["analytic", "--input", &tiny, "--out", &emb, "--neighbors", "10"]),
+            s(&[
+                "analytic",
+                "--input",
+                &tiny,
+                "--out",
+                &emb,
+                "--neighbors",
+                "10",
+            ]),
             1,
             "underflow",
         ),
@@ -408,7 +500,15 @@ fn cases(dir: &Path) -> Vec<Case> {
             {
                 let empty = dir.join("not-a-model");
                 std::fs::create_dir_all(&empty).unwrap();
-                s(&["embed", "--model", empty.to_str().unwrap(), "--input", &x, "--out", &emb])
+                s(&[
+                    "embed",
+                    "--model",
+                    empty.to_str().unwrap(),
+                    "--input",
+                    &x,
+                    "--out",
+                    &emb,
+                ])
             },
             1,
             "neither fit.json",
@@ -452,7 +552,9 @@ fn cases(dir: &Path) -> Vec<Case> {
     ];
     cases.push((
         "fit: a misspelt key also fails with the options given beside it",
-        s(&["fit", "--input", &x, "--out", &out, "--config", &typo, "--k", "3"]),
+        s(&[
+            "fit", "--input", &x, "--out", &out, "--config", &typo, "--k", "3",
+        ]),
         1,
         "anchor_strategi",
     ));
@@ -494,7 +596,12 @@ fn with_stdout(args: &[String], closed: bool) -> (i32, String) {
     if closed {
         cmd.stdout(Stdio::piped());
     } else {
-        cmd.stdout(std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap());
+        cmd.stdout(
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .unwrap(),
+        );
     }
     let mut child = cmd.spawn().unwrap();
     drop(child.stdout.take());
@@ -613,7 +720,9 @@ fn a_killed_overwrite_leaves_the_previous_fit_whole_and_the_next_run_cleans_up()
 #[test]
 fn case_and_slashes_in_npz_names_and_overriding_options_act() {
     let dir = scratch("positive");
-    let x = DMatrix::from_fn(60, 2, |i, j| ((i * 5 + j * 3) as f64).sin() + (i % 3) as f64);
+    let x = DMatrix::from_fn(60, 2, |i, j| {
+        ((i * 5 + j * 3) as f64).sin() + (i % 3) as f64
+    });
     let npz = dir.join("A.NPZ");
     {
         let mut z = zip::ZipWriter::new(std::fs::File::create(&npz).unwrap());
@@ -642,10 +751,9 @@ fn case_and_slashes_in_npz_names_and_overriding_options_act() {
     let xs = npy(&dir, "x.npy", &x);
     let first = dir.join("first").display().to_string();
     basis_ok(&fit_args(&xs, &first, &[]));
-    let record: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.join("first/fit.json")).unwrap(),
-    )
-    .unwrap();
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("first/fit.json")).unwrap())
+            .unwrap();
     let config = file(&dir, "c.json", record["config"].to_string().as_bytes());
     let second = dir.join("second");
     basis_ok(&s(&[
@@ -663,7 +771,10 @@ fn case_and_slashes_in_npz_names_and_overriding_options_act() {
     let record: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(second.join("fit.json")).unwrap()).unwrap();
     assert_eq!(record["config"]["basis"]["iterations"], 5);
-    assert_eq!(record["config"]["basis"]["embedding"]["k"], 3, "the file's K kept");
+    assert_eq!(
+        record["config"]["basis"]["embedding"]["k"], 3,
+        "the file's K kept"
+    );
     // Help offers only what the command accepts.
     let help = Command::new(bin())
         .args(["reproduce", "feature-change", "--help"])

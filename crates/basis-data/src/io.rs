@@ -23,7 +23,10 @@ pub fn process_alive(pid: u32) -> bool {
 
 /// The pid in `name` if it is `{prefix}{pid}{suffix}`.
 fn pid_in(name: &str, prefix: &str, suffix: &str) -> Option<u32> {
-    name.strip_prefix(prefix)?.strip_suffix(suffix)?.parse().ok()
+    name.strip_prefix(prefix)?
+        .strip_suffix(suffix)?
+        .parse()
+        .ok()
 }
 
 /// `Err` unless `path` is absent or a regular file (following a symbolic link): an output
@@ -106,10 +109,7 @@ impl StagedDir {
         let name = target
             .file_name()
             .ok_or_else(|| {
-                DataError::InvalidParameter(format!(
-                    "{} is not a directory path",
-                    target.display()
-                ))
+                DataError::InvalidParameter(format!("{} is not a directory path", target.display()))
             })?
             .to_string_lossy()
             .into_owned();
@@ -239,9 +239,12 @@ mod tests {
 
     #[test]
     fn a_device_a_fifo_or_a_directory_is_not_replaced() {
-        let e = write_atomic("/dev/null", b"x").unwrap_err().to_string();
-        assert!(e.contains("character device"), "{e}");
         let dir = scratch("special");
+        // Through a link: a regression run as root must not replace the machine's /dev/null.
+        let link = dir.join("null");
+        std::os::unix::fs::symlink("/dev/null", &link).unwrap();
+        let e = write_atomic(&link, b"x").unwrap_err().to_string();
+        assert!(e.contains("character device"), "{e}");
         let e = write_atomic(&dir, b"x").unwrap_err().to_string();
         assert!(e.contains("directory"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
@@ -260,7 +263,10 @@ mod tests {
         write_atomic(dir.join("out.json"), b"whole").unwrap();
         assert!(!dead.exists());
         assert!(live.exists(), "a running writer's temporary is kept");
-        assert!(other.exists(), "another file's temporary is not this writer's to remove");
+        assert!(
+            other.exists(),
+            "another file's temporary is not this writer's to remove"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

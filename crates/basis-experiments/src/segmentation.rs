@@ -181,7 +181,10 @@ impl SegmentationConfig {
             .saturating_mul(8);
         let images = (self.train_images as u128).saturating_add(self.test_images as u128);
         basis_data::limits::check_allocation(
-            &format!("segmentation: {images} images of {0}×{0} pixels", self.generator.size),
+            &format!(
+                "segmentation: {images} images of {0}×{0} pixels",
+                self.generator.size
+            ),
             per_image.saturating_mul(images),
         )
         .or_else(bad)?;

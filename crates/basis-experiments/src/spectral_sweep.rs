@@ -106,6 +106,16 @@ impl SpectralSweepConfig {
                 "dim, k_neighbors and eigenpairs must be positive".into(),
             ));
         }
+        // A basis above the matrix dimension is clamped to it: a full decomposition of a
+        // 10,000-point graph, hours rather than seconds. Refused beyond what K can need.
+        let most = 1000.max(self.eigenpairs.saturating_mul(4));
+        if self.krylov_dim > most {
+            return Err(ExperimentError::InvalidConfig(format!(
+                "krylov_dim = {}: a Lanczos basis above {most} vectors is never needed for {} \
+                 eigenpairs (0 picks max(2K + 1, 20))",
+                self.krylov_dim, self.eigenpairs
+            )));
+        }
         if self.dim > 784 {
             return Err(ExperimentError::InvalidConfig(format!(
                 "dim = {}: a projection of Fashion-MNIST's 784 pixels has at most 784 dimensions",

@@ -326,7 +326,8 @@ pub fn fit_baseline_with(
             c.k, c.batch_size, c.iterations
         )));
     }
-    basis_data::limits::check_steps("iterations", c.iterations).map_err(MethodError::InvalidConfig)?;
+    basis_data::limits::check_steps("iterations", c.iterations)
+        .map_err(MethodError::InvalidConfig)?;
     if x.iter().any(|v| !v.is_finite()) {
         return Err(MethodError::NonFinite("training features".into()));
     }

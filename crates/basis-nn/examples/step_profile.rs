@@ -17,7 +17,8 @@ fn main() {
     let steps: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(500);
     tch::set_num_threads(threads);
     let vs = nn::VarStore::new(tch::Device::Cpu);
-    let mut net = Mlp::new(&vs.root(), 16, 10, &MlpConfig::default()).expect("the default network fits in memory");
+    let mut net = Mlp::new(&vs.root(), 16, 10, &MlpConfig::default())
+        .expect("the default network fits in memory");
     net.init_from_seed(0);
     let mut opt = Adam::new(&vs, AdamParams::with_learning_rate(1e-3)).unwrap();
     tch::manual_seed(0);

@@ -48,7 +48,9 @@ pub fn check_network_size(widths: &[usize], copies: u128) -> crate::Result<()> {
         })
         .and_then(|p| p.checked_mul(copies));
     let Some(params) = params else {
-        return bad(format!("a network of widths {widths:?} overflows its parameter count"));
+        return bad(format!(
+            "a network of widths {widths:?} overflows its parameter count"
+        ));
     };
     basis_data::limits::check_allocation(
         &format!("a network of {params} parameters (weights, gradients, Adam's moments)"),

@@ -123,15 +123,6 @@ impl LanczosParams {
                 reason: "must be at least 1".into(),
             });
         }
-        if self.krylov_dim > n {
-            return Err(SpectralError::InvalidParameter {
-                name: "krylov_dim",
-                reason: format!(
-                    "{} exceeds the matrix dimension {n} (0 for automatic)",
-                    self.krylov_dim
-                ),
-            });
-        }
         if self.krylov_dim != 0 && self.krylov_dim <= self.k && self.krylov_dim < n - deflated {
             return Err(SpectralError::InvalidParameter {
                 name: "krylov_dim",
