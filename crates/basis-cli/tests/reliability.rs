@@ -456,31 +456,7 @@ fn cases(dir: &Path) -> Vec<Case> {
             1,
             "thesis.tex",
         ),
-        // Unclear messages.
-        (
-            "a FIFO as data",
-            s(&["analytic", "--input", &fifo, "--out", &emb]),
-            1,
-            "named pipe (FIFO), not a regular file",
-        ),
-        (
-            "a symbolic link to a device as data",
-            s(&["analytic", "--input", &devlink, "--out", &emb]),
-            1,
-            "character device",
-        ),
-        (
-            "an object-dtype .npy",
-            s(&["analytic", "--input", &object, "--out", &emb]),
-            1,
-            "dtype object",
-        ),
-        (
-            "a .npy header length of 2 GiB",
-            s(&["analytic", "--input", &long_header, "--out", &emb]),
-            1,
-            "header announces",
-        ),
+        // Unclear messages (the data files are below).
         (
             "data at 1e-300",
             s(&[
@@ -550,6 +526,14 @@ fn cases(dir: &Path) -> Vec<Case> {
             "exceeds the 100 training points",
         ),
     ];
+    for (name, input, needle) in [
+        ("a FIFO as data", &fifo, "named pipe (FIFO), not a regular file"),
+        ("a symbolic link to a device as data", &devlink, "character device"),
+        ("an object-dtype .npy", &object, "dtype object"),
+        ("a .npy header length of 2 GiB", &long_header, "header announces"),
+    ] {
+        cases.push((name, s(&["analytic", "--input", input, "--out", &emb]), 1, needle));
+    }
     cases.push((
         "fit: a misspelt key also fails with the options given beside it",
         s(&[
@@ -673,15 +657,25 @@ fn a_killed_overwrite_leaves_the_previous_fit_whole_and_the_next_run_cleans_up()
     let out_s = out.display().to_string();
     basis_ok(&fit_args(&x, &out_s, &["--method", "spectralnet"]));
     let before = std::fs::read(out.join("fit.json")).unwrap();
-    // A BASiS fit over it, killed (SIGKILL) while it trains.
-    let mut child = Command::new(bin())
+    // A BASiS fit over it, killed (SIGKILL) while it trains; killed as well if an assertion
+    // below fails first, so no 100,000-iteration run outlives the test.
+    struct KillOnDrop(std::process::Child);
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let child = Command::new(bin())
         .args(fit_args(&x, &out_s, &["--iterations", "100000"]))
         .env_remove("GOMP_SPINCOUNT")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let partial = dir.join(format!(".fit.partial-{}", child.id()));
+    let mut child = KillOnDrop(child);
+    let pid = child.0.id();
+    let partial = dir.join(format!(".fit.partial-{pid}"));
     let start = std::time::Instant::now();
     while !partial.exists() && start.elapsed() < Duration::from_secs(30) {
         std::thread::sleep(Duration::from_millis(20));
@@ -689,13 +683,13 @@ fn a_killed_overwrite_leaves_the_previous_fit_whole_and_the_next_run_cleans_up()
     assert!(partial.exists(), "the run writes into a partial directory");
     // The binary re-executed itself with libgomp's spin count set (the same process).
     std::thread::sleep(Duration::from_millis(200));
-    let env = environment_of(child.id());
+    let env = environment_of(pid);
     assert!(
         env.lines().any(|l| l == "GOMP_SPINCOUNT=3000"),
         "GOMP_SPINCOUNT not set in the running binary:\n{env}"
     );
-    child.kill().unwrap();
-    child.wait().unwrap();
+    child.0.kill().unwrap();
+    child.0.wait().unwrap();
     // The previous fit is whole: its own fit.json beside its own model; embed uses it.
     assert_eq!(std::fs::read(out.join("fit.json")).unwrap(), before);
     assert_eq!(names(&out), ["fit.json", "model", "train_embedding.npy"]);
