@@ -182,8 +182,9 @@ struct FitArgs {
     /// Class labels, one per row (.npy, .npz[:NAME], .csv or IDX); needed only for per-class anchors
     #[arg(long)]
     labels: Option<PathBuf>,
-    /// How BASiS picks its anchors (per-class needs --labels)
-    #[arg(long, value_enum, default_value_t = AnchorArg::KMeansPlusPlus)]
+    /// How BASiS picks its anchors (per-class needs --labels) [default: per-class when
+    /// --labels are given, else k-means-plus-plus]
+    #[arg(long, value_enum, default_value_t = AnchorArg::KMeansPlusPlus, hide_default_value = true)]
     anchors: AnchorArg,
     /// Anchors per class (label-free strategies: this × K anchors in all)
     #[arg(long, default_value_t = 25)]
@@ -428,7 +429,28 @@ fn fit(a: &FitArgs, g: &Given) -> CliResult<()> {
             method.name()
         ));
     }
-    if method == Method::Basis && config.anchor_strategy.needs_labels() && labels.is_none() {
+    // Options that would not act are refused, not ignored.
+    let mut config = config;
+    if labels.is_some() && method == Method::Basis && !g.has("anchors") && a.config.is_none() {
+        // Labels given and no strategy chosen: the paper's per-class anchors.
+        config.anchor_strategy = AnchorStrategy::PerClass;
+    }
+    let per_class = method == Method::Basis && config.anchor_strategy.needs_labels();
+    if labels.is_some() && !per_class {
+        return Err(format!(
+            "--labels are read only to draw BASiS's per-class anchors (--anchors per-class); \
+             {} with {} anchors does not use them",
+            method.name(),
+            config.anchor_strategy.name()
+        ));
+    }
+    if method != Method::Basis && (g.has("anchors") || g.has("anchors_per_class")) {
+        return Err(format!(
+            "--anchors and --anchors-per-class are BASiS settings; {} draws no anchors",
+            method.name()
+        ));
+    }
+    if per_class && labels.is_none() {
         return Err("per-class anchors need --labels; use --anchors uniform or k-means-plus-plus for unlabelled data".into());
     }
     // The directory is written as one unit: a killed or failed run leaves the previous fit
@@ -534,7 +556,17 @@ fn embed(a: &EmbedArgs) -> CliResult<()> {
     ))
 }
 
-fn evaluate(a: &EvaluateArgs) -> CliResult<()> {
+fn evaluate(a: &EvaluateArgs, g: &Given) -> CliResult<()> {
+    if a.features.is_none()
+        && let Some(o) = ["neighbors", "laplacian", "keep_trivial"]
+            .into_iter()
+            .find(|o| g.has(o))
+    {
+        return Err(format!(
+            "--{} sets the analytic graph of d_G, which needs --features",
+            o.replace('_', "-")
+        ));
+    }
     if let Some(json) = &a.json {
         let inputs: Vec<&Path> = [
             Some(&a.embedding),
@@ -709,7 +741,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Fit(a) => fit(a, &given),
         Command::Embed(a) => embed(a),
-        Command::Evaluate(a) => evaluate(a),
+        Command::Evaluate(a) => evaluate(a, &given),
         Command::Analytic(a) => analytic(a),
         Command::Demo(a) => experiments::demo(a, &given),
         Command::Reproduce(c) => experiments::reproduce(c, &given),

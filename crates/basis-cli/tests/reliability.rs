@@ -33,36 +33,25 @@ fn data(dir: &Path) -> (String, String) {
 }
 
 /// A small, fast `fit` on `x` into `out`, with extra options (`--name value` pairs, which
-/// replace the defaults' values of the same options).
+/// replace the defaults' values of the same options; for another method than BASiS the anchor
+/// options, which it would refuse, are left out unless `extra` gives them).
 fn fit_args(x: &str, out: &str, extra: &[&str]) -> Vec<String> {
-    let base = s(&[
-        "fit",
-        "--input",
-        x,
-        "--out",
-        out,
-        "--k",
-        "3",
-        "--batch-size",
-        "60",
-        "--neighbors",
-        "10",
-        "--anchors",
-        "uniform",
-        "--anchors-per-class",
-        "2",
-        "--iterations",
-        "3",
-        "--no-progress",
-    ]);
-    let mut a = Vec::new();
-    let mut i = 0;
-    while i < base.len() {
-        if extra.contains(&base[i].as_str()) && base[i] != "--no-progress" {
-            i += 2;
-        } else {
-            a.push(base[i].clone());
-            i += 1;
+    let defaults = [
+        ("--k", "3"),
+        ("--batch-size", "60"),
+        ("--neighbors", "10"),
+        ("--anchors", "uniform"),
+        ("--anchors-per-class", "2"),
+        ("--iterations", "3"),
+    ];
+    let other_method = extra
+        .windows(2)
+        .any(|w| w[0] == "--method" && w[1] != "basis");
+    let mut a = s(&["fit", "--input", x, "--out", out, "--no-progress"]);
+    for (name, value) in defaults {
+        let anchors = name.starts_with("--anchors");
+        if !extra.contains(&name) && !(other_method && anchors) {
+            a.extend(s(&[name, value]));
         }
     }
     a.extend(s(extra));
@@ -374,6 +363,32 @@ fn cases(dir: &Path) -> Vec<Case> {
             1,
             "cannot apply",
         ),
+        (
+            "fit: --labels with anchors that do not use them",
+            fit(&["--labels", &y]),
+            1,
+            "does not use them",
+        ),
+        (
+            "fit: --anchors-per-class for a method without anchors",
+            fit(&["--method", "spectralnet", "--anchors-per-class", "3"]),
+            1,
+            "draws no anchors",
+        ),
+        (
+            "evaluate: --neighbors without --features",
+            s(&[
+                "evaluate",
+                "--embedding",
+                &x,
+                "--labels",
+                &y,
+                "--neighbors",
+                "5",
+            ]),
+            1,
+            "needs --features",
+        ),
         // Outputs that collide or clobber.
         (
             "analytic: --out e.json is its own eigenvalue file",
@@ -527,12 +542,29 @@ fn cases(dir: &Path) -> Vec<Case> {
         ),
     ];
     for (name, input, needle) in [
-        ("a FIFO as data", &fifo, "named pipe (FIFO), not a regular file"),
-        ("a symbolic link to a device as data", &devlink, "character device"),
+        (
+            "a FIFO as data",
+            &fifo,
+            "named pipe (FIFO), not a regular file",
+        ),
+        (
+            "a symbolic link to a device as data",
+            &devlink,
+            "character device",
+        ),
         ("an object-dtype .npy", &object, "dtype object"),
-        ("a .npy header length of 2 GiB", &long_header, "header announces"),
+        (
+            "a .npy header length of 2 GiB",
+            &long_header,
+            "header announces",
+        ),
     ] {
-        cases.push((name, s(&["analytic", "--input", input, "--out", &emb]), 1, needle));
+        cases.push((
+            name,
+            s(&["analytic", "--input", input, "--out", &emb]),
+            1,
+            needle,
+        ));
     }
     cases.push((
         "fit: a misspelt key also fails with the options given beside it",

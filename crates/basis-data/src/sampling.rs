@@ -18,7 +18,9 @@ pub fn sample_anchors_per_class<R: Rng + ?Sized>(
         return Err(DataError::Empty("no labels to draw anchors from".into()));
     }
     if per_class == 0 {
-        return Err(DataError::InvalidParameter("per_class must be >= 1".into()));
+        return Err(DataError::InvalidParameter(
+            "anchors per class (per_class) must be >= 1".into(),
+        ));
     }
     // Grouped by the labels present (ascending), so neither the memory nor the time depends
     // on how large a label id is.
