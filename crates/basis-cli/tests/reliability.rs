@@ -50,7 +50,7 @@ fn fit_args(x: &str, out: &str, extra: &[&str]) -> Vec<String> {
     let mut a = s(&["fit", "--input", x, "--out", out, "--no-progress"]);
     for (name, value) in defaults {
         let anchors = name.starts_with("--anchors");
-        if !extra.contains(&name) && !(other_method && anchors) {
+        if !(extra.contains(&name) || other_method && anchors) {
             a.extend(s(&[name, value]));
         }
     }
