@@ -212,6 +212,9 @@ pub struct RunRecord {
     pub seconds: f64,
     /// Version of the toolkit that ran it.
     pub version: String,
+    /// The machine its timings were measured on (absent in records written before it was kept).
+    #[serde(default)]
+    pub machine: Option<crate::machine::Machine>,
 }
 
 /// Checks `config`, runs the experiment and writes its report, table, figures and run record
@@ -221,6 +224,9 @@ pub fn run<E: Experiment>(config: &E::Config, ctx: &RunContext) -> Result<Outcom
     let out = E::out_dir(config).to_path_buf();
     let fresh = !out.exists();
     create_out_dir(&out)?;
+    // Timings mean something only beside the machine that measured them.
+    let machine = crate::machine::Machine::current();
+    ctx.note(&format!("on {}", machine.summary()));
     let t0 = Instant::now();
     let report = match E::run(config, ctx) {
         Ok(r) => r,
@@ -240,6 +246,7 @@ pub fn run<E: Experiment>(config: &E::Config, ctx: &RunContext) -> Result<Outcom
         seeds: ctx.seeds.clone(),
         seconds,
         version: env!("CARGO_PKG_VERSION").to_string(),
+        machine: Some(machine),
     };
     let path = out.join("run.json");
     write_json(&path, &record)?;

@@ -42,6 +42,7 @@ pub mod neighbors;
 #[cfg(feature = "nn")]
 pub mod neuralef_closed_form;
 #[cfg(feature = "nn")]
+pub mod machine;
 pub mod prepare;
 #[cfg(feature = "nn")]
 pub mod segmentation;
