@@ -38,11 +38,11 @@ pub mod ggae;
 #[cfg(feature = "nn")]
 pub mod link_prediction;
 #[cfg(feature = "nn")]
+pub mod machine;
+#[cfg(feature = "nn")]
 pub mod neighbors;
 #[cfg(feature = "nn")]
 pub mod neuralef_closed_form;
-#[cfg(feature = "nn")]
-pub mod machine;
 pub mod prepare;
 #[cfg(feature = "nn")]
 pub mod segmentation;
