@@ -422,15 +422,14 @@ fn fit(a: &FitArgs, g: &Given) -> CliResult<()> {
         None => None,
     };
     let method = a.method.method();
-    let config = fit_config(a, g)?;
+    let mut config = fit_config(a, g)?;
+    // Options that would not act are refused, not ignored.
     if method != Method::Basis && config.basis.input_noise != 0.0 {
         return Err(format!(
             "--input-noise is a BASiS setting; {} does not take it",
             method.name()
         ));
     }
-    // Options that would not act are refused, not ignored.
-    let mut config = config;
     if labels.is_some() && method == Method::Basis && !g.has("anchors") && a.config.is_none() {
         // Labels given and no strategy chosen: the paper's per-class anchors.
         config.anchor_strategy = AnchorStrategy::PerClass;
