@@ -18,10 +18,7 @@ pub const MAX_CONFIG_BYTES: u64 = 16 << 20;
 
 /// The text of a configuration or record file: a regular file of at most [`MAX_CONFIG_BYTES`].
 pub fn read_text(path: &Path) -> Result<String> {
-    crate::input::check_regular_file(path)?;
-    let len = std::fs::metadata(path)
-        .map_err(|e| DataError::io(path, e))?
-        .len();
+    let len = crate::input::check_regular_file(path)?.len();
     if len > MAX_CONFIG_BYTES {
         return Err(DataError::Config {
             path: path.to_path_buf(),

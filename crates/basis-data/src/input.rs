@@ -17,10 +17,11 @@ fn extension(path: &Path) -> String {
         .to_ascii_lowercase()
 }
 
-/// `Ok` when `path` names a regular file (or a symbolic link to one). A missing path is
+/// The metadata of `path` when it names a regular file (or a symbolic link to one). A missing
+/// path is
 /// [`DataError::MissingDataset`]; a directory, named pipe, socket or device is
 /// [`DataError::NotARegularFile`], so nothing blocks on a FIFO or reads a device without end.
-pub fn check_regular_file(path: &Path) -> Result<()> {
+pub fn check_regular_file(path: &Path) -> Result<std::fs::Metadata> {
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -32,7 +33,7 @@ pub fn check_regular_file(path: &Path) -> Result<()> {
         Err(e) => return Err(DataError::io(path, e)),
     };
     if meta.is_file() {
-        return Ok(());
+        return Ok(meta);
     }
     Err(DataError::NotARegularFile {
         path: path.to_path_buf(),

@@ -33,10 +33,7 @@ fn pid_in(name: &str, prefix: &str, suffix: &str) -> Option<u32> {
 /// named `/dev/null`, a FIFO or a directory is refused, not replaced by a regular file.
 pub fn check_replaceable(path: &Path) -> Result<()> {
     match std::fs::metadata(path) {
-        Ok(m) if !m.is_file() => {
-            crate::input::check_regular_file(path)?;
-            Ok(())
-        }
+        Ok(m) if !m.is_file() => crate::input::check_regular_file(path).map(|_| ()),
         _ => Ok(()),
     }
 }
@@ -98,6 +95,8 @@ pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
 pub struct StagedDir {
     target: PathBuf,
     staging: PathBuf,
+    /// Where [`commit`](Self::commit) moves an existing target aside.
+    previous: PathBuf,
     committed: bool,
 }
 
@@ -145,6 +144,7 @@ impl StagedDir {
         std::fs::create_dir(&staging).map_err(|e| DataError::io(&staging, e))?;
         Ok(Self {
             target: target.to_path_buf(),
+            previous: parent.join(format!(".{name}.previous-{}", std::process::id())),
             staging,
             committed: false,
         })
@@ -180,24 +180,18 @@ impl StagedDir {
 
     /// Puts the written directory in place of the target (see the type's description).
     pub fn commit(mut self) -> Result<PathBuf> {
-        let parent = parent_of(&self.target);
-        let name = self
-            .target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let previous = parent.join(format!(".{name}.previous-{}", std::process::id()));
         let had_old = self.target.exists();
         if had_old {
-            std::fs::rename(&self.target, &previous).map_err(|e| DataError::io(&self.target, e))?;
+            std::fs::rename(&self.target, &self.previous)
+                .map_err(|e| DataError::io(&self.target, e))?;
         }
         std::fs::rename(&self.staging, &self.target).map_err(|e| DataError::io(&self.target, e))?;
         self.committed = true;
-        if let Ok(d) = std::fs::File::open(&parent) {
+        if let Ok(d) = std::fs::File::open(parent_of(&self.target)) {
             let _ = d.sync_all();
         }
         if had_old {
-            let _ = std::fs::remove_dir_all(&previous);
+            let _ = std::fs::remove_dir_all(&self.previous);
         }
         Ok(self.target.clone())
     }

@@ -245,9 +245,7 @@ pub fn run_seed(
         anchor_pool,
         Some(anchor_labels),
         config.anchors_per_class,
-        config
-            .anchors_per_class
-            .saturating_mul(config.basis.embedding.k),
+        config.label_free_anchor_count(),
         seed,
     )?;
     // Test-set anchors (the official code's transductive choice): the chosen test rows are

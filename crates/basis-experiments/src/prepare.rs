@@ -85,6 +85,13 @@ pub struct ExperimentConfig {
 }
 
 impl ExperimentConfig {
+    /// Anchors of the label-free strategies, `anchors_per_class × K` (saturating: a product
+    /// past `usize::MAX` is "more anchors than points", not a wrapped small count).
+    pub fn label_free_anchor_count(&self) -> usize {
+        self.anchors_per_class
+            .saturating_mul(self.basis.embedding.k)
+    }
+
     /// Checks what can be checked before the data are loaded: BASiS's settings (the batch
     /// size against the data is checked once they are), the pipeline, the anchors, the
     /// generator of `subspace-blobs` and the Siamese network.
@@ -191,9 +198,7 @@ pub fn prepare(config: &ExperimentConfig, progress: bool) -> Result<Prepared> {
         AnchorStrategy::PerClass => config
             .anchors_per_class
             .saturating_mul(data.train.num_classes()),
-        _ => config
-            .anchors_per_class
-            .saturating_mul(config.basis.embedding.k),
+        _ => config.label_free_anchor_count(),
     };
     let (pool, split) = if config.test_set_anchors {
         (data.test.len(), "test")
