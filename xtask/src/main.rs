@@ -350,10 +350,8 @@ fn main() -> ExitCode {
             Some("spectral") => setup(false, true)
                 .and_then(|_| sweep(&root, &args[2..], "spectral", "bench_scipy_spectral.py")),
             Some("neighbors") => setup(false, true).and_then(|_| status(basis(&root).args(&args))),
-            Some("tightness") => setup(false, false).and_then(|_| status(basis(&root).args(&args))),
-            other => Err(format!(
-                "unknown sweep {other:?} (graph, spectral, neighbors, tightness)\n\n{HELP}"
-            )),
+            // Every other sweep (tightness, and any the registry adds) is the binary's.
+            _ => setup(false, false).and_then(|_| status(basis(&root).args(&args))),
         },
         Some("data") => match args.get(1).map(String::as_str) {
             Some("digits") => export_digits(&root, &args[2..]),

@@ -45,13 +45,14 @@ mod input {
     }
 }
 
+use basis_experiments::cli::{Given, MethodArg};
+use basis_experiments::commands::ExperimentCommand;
 use basis_graph::{BatchGraphParams, KnnParams, LaplacianKind};
 use basis_methods::anchors::AnchorStrategy;
 use basis_methods::method::{Method, MethodConfig, TrainingSet};
 use basis_metrics::{Report, ReportInputs, ReportParams};
 use basis_spectral::{EmbeddingParams, analytic_embedding};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
-use experiments::{DemoArgs, Given, ReproduceCommand, SweepCommand};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -74,42 +75,9 @@ enum Command {
     Evaluate(EvaluateArgs),
     /// The analytic embedding: the K leading Laplacian eigenvectors of the whole graph
     Analytic(AnalyticArgs),
-    /// BASiS on a toy data set (three moons by default), scored on held-out points
-    Demo(experiments::Cmd<DemoArgs>),
-    /// The paper's experiments (Fig. 3, Table 1's BASiS row, Algorithm 2, Table 1)
-    #[command(subcommand)]
-    Reproduce(ReproduceCommand),
-    /// Sweeps: every method over k (Fig. 4), BASiS over cluster tightness, graph and
-    /// eigensolver timings
-    #[command(subcommand)]
-    Sweep(SweepCommand),
-}
-
-/// The methods on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum MethodArg {
-    /// BASiS, Algorithm 1
-    Basis,
-    /// Diffusion Net (Mishne et al.)
-    DiffusionNet,
-    /// SpectralNet (Shaham et al.)
-    Spectralnet,
-    /// SpecNet2 (Chen et al.)
-    Specnet2,
-    /// NeuralEF (Deng et al.), in every configuration of the comparison
-    Neuralef,
-}
-
-impl MethodArg {
-    pub(crate) fn method(self) -> Method {
-        match self {
-            MethodArg::Basis => Method::Basis,
-            MethodArg::DiffusionNet => Method::DiffusionNet,
-            MethodArg::Spectralnet => Method::SpectralNet,
-            MethodArg::Specnet2 => Method::SpecNet2,
-            MethodArg::Neuralef => Method::NeuralEf,
-        }
-    }
+    /// The experiments: demo, reproduce …, sweep … (`basis_experiments::commands`)
+    #[command(flatten)]
+    Experiment(ExperimentCommand),
 }
 
 /// Anchor strategies on the command line.
@@ -742,9 +710,7 @@ fn main() -> ExitCode {
         Command::Embed(a) => embed(a),
         Command::Evaluate(a) => evaluate(a, &given),
         Command::Analytic(a) => analytic(a),
-        Command::Demo(a) => experiments::demo(a, &given),
-        Command::Reproduce(c) => experiments::reproduce(c, &given),
-        Command::Sweep(c) => experiments::sweep(c, &given),
+        Command::Experiment(c) => experiments::run(c, &given),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

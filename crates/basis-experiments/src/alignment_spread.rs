@@ -743,3 +743,64 @@ mod tests {
         assert_eq!(spread_per_coordinate(&[a, b]), vec![0.5]);
     }
 }
+
+/// The command line of `basis reproduce fig3` (feature `cli`): its options and how they map
+/// onto the configuration; [`crate::cli::handle`] does the rest.
+#[cfg(feature = "cli")]
+pub mod cli {
+    use super::*;
+    use crate::cli::*;
+    use clap::{Args, ValueEnum};
+
+    /// Data sets of Fig. 3.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+    pub enum Fig3Dataset {
+        /// The paper's setting: 9000 points, batches of 256 holding the same 9 anchors, K = 2
+        ThreeMoons,
+        /// Raw pixels, 512-point batches, 250 anchors, K = 10, RANSAC
+        FashionMnist,
+    }
+
+    #[derive(Debug, Args)]
+    pub struct Fig3Args {
+        /// Data set (its preset configuration)
+        #[arg(long, value_enum, default_value_t = Fig3Dataset::ThreeMoons, conflicts_with = "config")]
+        dataset: Fig3Dataset,
+        /// Fashion-MNIST IDX directory [default: $BASIS_FASHION_MNIST_DIR or
+        /// /usr/share/datasets/fashion-mnist]
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        /// Batches compared
+        #[arg(long, default_value_t = AlignmentSpreadConfig::three_moons().batches)]
+        batches: usize,
+        /// Seed of every random choice
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    }
+
+    impl ExperimentArgs for Fig3Args {
+        type E = Fig3;
+        fn preset(&self) -> CliResult<AlignmentSpreadConfig> {
+            Ok(match self.dataset {
+                Fig3Dataset::ThreeMoons => AlignmentSpreadConfig::three_moons(),
+                Fig3Dataset::FashionMnist => AlignmentSpreadConfig::fashion_mnist(),
+            })
+        }
+        fn apply(&self, g: &Given, cfg: &mut AlignmentSpreadConfig) -> CliResult<()> {
+            if let Some(dir) = &self.data_dir {
+                match &mut cfg.dataset {
+                    SpreadDataset::FashionMnist { dir: d, .. } => *d = Some(dir.clone()),
+                    SpreadDataset::ThreeMoons { .. } => {
+                        return Err("--data-dir applies to --dataset fashion-mnist".into());
+                    }
+                }
+            }
+            g.set("batches", &self.batches, &mut cfg.batches);
+            if g.has("seed") {
+                cfg.seed = self.seed;
+                cfg.align.seed = self.seed;
+            }
+            Ok(())
+        }
+    }
+}

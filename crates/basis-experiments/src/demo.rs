@@ -322,3 +322,61 @@ pub fn embedding_figure(
     });
     Ok(figure)
 }
+
+/// The command line of `basis demo` (feature `cli`): its options and how they map
+/// onto the configuration; [`crate::cli::handle`] does the rest.
+#[cfg(feature = "cli")]
+pub mod cli {
+    use super::*;
+    use crate::cli::*;
+    use clap::{Args, ValueEnum};
+
+    /// Toy shapes of the demo.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+    pub enum ToyArg {
+        ThreeMoons,
+        TwoMoons,
+        Circles,
+        Blobs,
+        Spirals,
+    }
+
+    #[derive(Debug, Args)]
+    pub struct DemoArgs {
+        /// Toy data set
+        #[arg(long, value_enum, default_value_t = ToyArg::ThreeMoons)]
+        toy: ToyArg,
+        /// Training iterations
+        #[arg(long, default_value_t = DemoConfig::default().basis.iterations)]
+        iterations: usize,
+        /// Noise of the toy data
+        #[arg(long, default_value_t = DemoConfig::default().train.noise)]
+        noise: f64,
+        /// Seed of every random choice
+        #[arg(long, default_value_t = DemoConfig::default().basis.seed)]
+        seed: u64,
+    }
+
+    impl ExperimentArgs for DemoArgs {
+        type E = Demo;
+        fn apply(&self, g: &Given, cfg: &mut DemoConfig) -> CliResult<()> {
+            if g.has("toy") {
+                cfg.toy = match self.toy {
+                    ToyArg::ThreeMoons => ToyKind::ThreeMoons,
+                    ToyArg::TwoMoons => ToyKind::TwoMoons,
+                    ToyArg::Circles => ToyKind::Circles,
+                    ToyArg::Blobs => ToyKind::Blobs,
+                    ToyArg::Spirals => ToyKind::Spirals,
+                };
+            }
+            g.set("iterations", &self.iterations, &mut cfg.basis.iterations);
+            g.set("noise", &self.noise, &mut cfg.train.noise);
+            if g.has("seed") {
+                cfg.basis.seed = self.seed;
+                cfg.basis.align.seed = self.seed;
+                cfg.train.seed = self.seed;
+            }
+            Ok(())
+        }
+    }
+}

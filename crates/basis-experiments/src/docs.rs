@@ -24,42 +24,18 @@ const OPEN: &str = "<!-- results: ";
 const CLOSE: &str = "<!-- /results -->";
 
 /// [`Experiment::markdown`] of `E`'s summary in `path`.
-fn markdown_of<E: Experiment>(path: &Path) -> Result<String> {
+pub(crate) fn markdown_of<E: Experiment>(path: &Path) -> Result<String> {
     Ok(E::markdown(&read_json::<E::Report>(path)?))
 }
 
 /// The table of the summary in `path` of the experiment named `experiment` (its
-/// [`Experiment::NAME`]). The registry of experiments: a new experiment adds one line here.
+/// [`Experiment::NAME`]), looked up in the registry of `lib.rs` ([`crate::markdown_by_name`]).
 pub fn summary_markdown(experiment: &str, path: &Path) -> Result<String> {
-    #[cfg(feature = "nn")]
-    {
-        use crate::*;
-        let nn = match experiment {
-            "demo" => Some(markdown_of::<demo::Demo>(path)),
-            "basis" => Some(markdown_of::<fashion_mnist::BasisRow>(path)),
-            "feature-change" => Some(markdown_of::<feature_change::FeatureChange>(path)),
-            "table1" => Some(markdown_of::<table1::Table1Comparison>(path)),
-            "neuralef-ablations" => Some(markdown_of::<table1::NeuralefAblations>(path)),
-            "neuralef-closed-form" => Some(markdown_of::<neuralef_closed_form::ClosedForm>(path)),
-            "segmentation" => Some(markdown_of::<segmentation::Segmentation>(path)),
-            "link-prediction" => Some(markdown_of::<link_prediction::LinkPrediction>(path)),
-            "ggae" => Some(markdown_of::<ggae::Ggae>(path)),
-            "neighbors" => Some(markdown_of::<neighbors::Neighbors>(path)),
-            "tightness" => Some(markdown_of::<tightness::Tightness>(path)),
-            _ => None,
-        };
-        if let Some(md) = nn {
-            return md;
-        }
-    }
-    match experiment {
-        "fig3" => markdown_of::<crate::alignment_spread::Fig3>(path),
-        "graph" => markdown_of::<crate::graph_sweep::GraphSweep>(path),
-        "spectral" => markdown_of::<crate::spectral_sweep::SpectralSweep>(path),
-        other => Err(ExperimentError::InvalidConfig(format!(
-            "no experiment named {other:?} (a generated block names one, e.g. `table1`)"
-        ))),
-    }
+    crate::markdown_by_name(experiment, path).unwrap_or_else(|| {
+        Err(ExperimentError::InvalidConfig(format!(
+            "no experiment named {experiment:?} (a generated block names one, e.g. `table1`)"
+        )))
+    })
 }
 
 /// `markdown` with its headings three levels down (`# T` → `#### T`).

@@ -18,8 +18,8 @@
 //! every experiment can redraw its tables and figures (`--replot`). The tables in `docs/` that
 //! quote results are generated from committed summaries by [`crate::docs`].
 //!
-//! Adding an experiment: a module with its config, report and an `impl Experiment`, plus one
-//! line in the CLI's registry (`crates/basis-cli/src/experiments.rs`). See
+//! Adding an experiment: a module with its config, report, an `impl Experiment` and its
+//! command line (`cli`), plus one line in the `registry!` of `lib.rs`. See
 //! `docs/architecture.md`.
 
 use crate::{ExperimentError, Result};

@@ -553,3 +553,54 @@ mod figure_tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
+
+/// The command line of `basis reproduce feature-change` (feature `cli`): its options and how they map
+/// onto the configuration; [`crate::cli::handle`] does the rest.
+#[cfg(feature = "cli")]
+pub mod cli {
+    use super::*;
+    use crate::cli::*;
+    use clap::Args;
+
+    #[derive(Debug, Args)]
+    pub struct FeatureChangeArgs {
+        /// Fig. 8's setting: classes 5, 7, 9 (sandal, sneaker, ankle boot), K = 2
+        #[arg(long, conflicts_with = "config")]
+        fig8: bool,
+        /// Data set of square images: fashion-mnist or a data directory (--help for more)
+        #[arg(long, long_help = IMAGE_DATASET_HELP, default_value_t = FeatureChangeConfig::default().data.dataset)]
+        dataset: String,
+        /// Seed of every random choice
+        #[arg(long, default_value_t = FeatureChangeConfig::default().seed)]
+        seed: u64,
+        /// Feature-network iterations
+        #[arg(long, default_value_t = FeatureChangeConfig::default().feature_iterations)]
+        iterations: usize,
+        #[command(flatten)]
+        subset: SubsetArgs,
+    }
+
+    impl ExperimentArgs for FeatureChangeArgs {
+        type E = FeatureChange;
+        fn preset(&self) -> CliResult<FeatureChangeConfig> {
+            Ok(if self.fig8 {
+                FeatureChangeConfig::fig8()
+            } else {
+                FeatureChangeConfig::default()
+            })
+        }
+        fn apply(&self, g: &Given, cfg: &mut FeatureChangeConfig) -> CliResult<()> {
+            g.set("dataset", &self.dataset, &mut cfg.data.dataset);
+            g.set("seed", &self.seed, &mut cfg.seed);
+            g.set("iterations", &self.iterations, &mut cfg.feature_iterations);
+            if g.has("siamese_steps") {
+                return Err(
+                    "--siamese-steps: Algorithm 2 trains its Siamese network for --iterations steps"
+                        .into(),
+                );
+            }
+            self.subset.apply(g, &mut cfg.data)?;
+            Ok(())
+        }
+    }
+}

@@ -907,3 +907,84 @@ pub fn curves_figure(report: &GgaeReport) -> Figure {
         ..Figure::new(2, (480, 360), cells)
     }
 }
+
+/// The command line of `basis reproduce ggae` (feature `cli`): its options and how they map
+/// onto the configuration; [`crate::cli::handle`] does the rest.
+#[cfg(feature = "cli")]
+pub mod cli {
+    use super::*;
+    use crate::cli::*;
+    use clap::{Args, ValueEnum};
+
+    /// Which data sets `reproduce ggae` runs.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+    pub enum GgaeData {
+        /// The Swiss roll with a hole and the rotating sequences
+        Both,
+        /// The Swiss roll with a hole only
+        SwissRoll,
+        /// The rotating Fashion-MNIST sequences only
+        Rotating,
+    }
+
+    #[derive(Debug, Args)]
+    pub struct GgaeArgs {
+        /// Seeds 0..N (each new data, split, initialisation and batch order)
+        #[arg(long, value_parser = runs(), default_value_t = 5)]
+        seeds: u64,
+        /// Data sets to run
+        #[arg(long, value_enum, default_value_t = GgaeData::Both)]
+        data: GgaeData,
+        /// Training epochs on the Swiss roll
+        #[arg(long, default_value_t = crate::ggae::SwissRollSetup::default().epochs)]
+        swiss_epochs: usize,
+        /// Points of the Swiss roll (train, validation, test 5/7, 1/7, 1/7)
+        #[arg(long, default_value_t = crate::ggae::SwissRollSetup::default().roll.n)]
+        swiss_points: usize,
+        /// GGAE's α on the Swiss roll
+        #[arg(long, default_value_t = crate::ggae::SwissRollSetup::default().alpha)]
+        swiss_alpha: f64,
+        /// h on the Swiss roll as a multiple of the median squared 10th-neighbour distance
+        #[arg(long, default_value_t = crate::ggae::SwissRollSetup::default().h_factor)]
+        swiss_h_factor: f64,
+        /// Training epochs on the rotating sequences
+        #[arg(long, default_value_t = crate::ggae::RotatingSetup::default().epochs)]
+        rotating_epochs: usize,
+        /// Images turned into sequences (the first of the class in the training split)
+        #[arg(long, default_value_t = crate::ggae::RotatingSetup::default().images)]
+        images: usize,
+        /// Fashion-MNIST class of the sequences (5: sandal)
+        #[arg(long, default_value_t = crate::ggae::RotatingSetup::default().class)]
+        class: usize,
+        /// GGAE's α on the rotating sequences
+        #[arg(long, default_value_t = crate::ggae::RotatingSetup::default().alpha)]
+        rotating_alpha: f64,
+    }
+
+    impl ExperimentArgs for GgaeArgs {
+        type E = Ggae;
+        fn apply(&self, g: &Given, cfg: &mut GgaeConfig) -> CliResult<()> {
+            match self.data {
+                GgaeData::Both => {}
+                GgaeData::SwissRoll => cfg.rotating = None,
+                GgaeData::Rotating => cfg.swiss_roll = None,
+            }
+            if let Some(s) = cfg.swiss_roll.as_mut() {
+                g.set("swiss_epochs", &self.swiss_epochs, &mut s.epochs);
+                g.set("swiss_points", &self.swiss_points, &mut s.roll.n);
+                g.set("swiss_alpha", &self.swiss_alpha, &mut s.alpha);
+                g.set("swiss_h_factor", &self.swiss_h_factor, &mut s.h_factor);
+            }
+            if let Some(r) = cfg.rotating.as_mut() {
+                g.set("rotating_epochs", &self.rotating_epochs, &mut r.epochs);
+                g.set("images", &self.images, &mut r.images);
+                g.set("class", &self.class, &mut r.class);
+                g.set("rotating_alpha", &self.rotating_alpha, &mut r.alpha);
+            }
+            Ok(())
+        }
+        fn seeds(&self) -> Vec<u64> {
+            seeds(self.seeds)
+        }
+    }
+}

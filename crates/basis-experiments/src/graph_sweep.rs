@@ -419,3 +419,96 @@ crate::engine::experiment! {
         Ok(crate::Rendered::markdown(graph_sweep_markdown(report, theirs.as_ref())))
     }
 }
+
+/// The command line of `basis sweep graph` (feature `cli`): its options and how they map
+/// onto the configuration; [`crate::cli::handle`] does the rest.
+#[cfg(feature = "cli")]
+pub mod cli {
+    use super::*;
+    use crate::cli::*;
+    use clap::Args;
+
+    fn default_sizes() -> String {
+        list(&GraphSweepConfig::default().sizes)
+    }
+
+    fn default_dims() -> String {
+        list(&GraphSweepConfig::default().dims)
+    }
+
+    #[derive(Debug, Args)]
+    pub struct GraphSweepArgs {
+        /// 10,000 points at 32 dimensions only
+        #[arg(long)]
+        quick: bool,
+        /// Numbers of points
+        #[arg(long, value_delimiter = ',', default_value = default_sizes())]
+        sizes: Vec<usize>,
+        /// Dimensions; 784 = raw pixels, fewer = a random projection
+        #[arg(long, value_delimiter = ',', default_value = default_dims())]
+        dims: Vec<usize>,
+        /// Neighbours
+        #[arg(long, default_value_t = GraphSweepConfig::default().exact.k)]
+        k: usize,
+        /// Threads of the exact and HNSW searches (0 = all cores)
+        #[arg(long, default_value_t = GraphSweepConfig::default().exact.threads)]
+        threads: usize,
+        /// HNSW links per node
+        #[arg(long, default_value_t = GraphSweepConfig::default().hnsw.max_connections)]
+        hnsw_m: usize,
+        /// HNSW candidate list while building
+        #[arg(long, default_value_t = GraphSweepConfig::default().hnsw.ef_construction)]
+        hnsw_ef_construction: usize,
+        /// HNSW candidate list while searching
+        #[arg(long, default_value_t = GraphSweepConfig::default().hnsw.ef_search)]
+        hnsw_ef_search: usize,
+        /// Timed calls per batch setting
+        #[arg(long, default_value_t = GraphSweepConfig::default().batch.calls)]
+        batch_calls: usize,
+        /// Fashion-MNIST IDX directory [default: $BASIS_FASHION_MNIST_DIR or
+        /// /usr/share/datasets/fashion-mnist]
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        /// Seed of the projections and batch draws
+        #[arg(long, default_value_t = GraphSweepConfig::default().seed)]
+        seed: u64,
+    }
+
+    impl ExperimentArgs for GraphSweepArgs {
+        type E = GraphSweep;
+        fn apply(&self, g: &Given, cfg: &mut GraphSweepConfig) -> CliResult<()> {
+            if self.quick {
+                let q = GraphSweepConfig::quick();
+                cfg.sizes = q.sizes;
+                cfg.dims = q.dims;
+            }
+            g.set("sizes", &self.sizes, &mut cfg.sizes);
+            g.set("dims", &self.dims, &mut cfg.dims);
+            if g.has("k") {
+                cfg.exact.k = self.k;
+                cfg.hnsw.k = self.k;
+            }
+            if g.has("threads") {
+                cfg.exact.threads = self.threads;
+                cfg.hnsw.threads = self.threads;
+            }
+            g.set("hnsw_m", &self.hnsw_m, &mut cfg.hnsw.max_connections);
+            g.set(
+                "hnsw_ef_construction",
+                &self.hnsw_ef_construction,
+                &mut cfg.hnsw.ef_construction,
+            );
+            g.set(
+                "hnsw_ef_search",
+                &self.hnsw_ef_search,
+                &mut cfg.hnsw.ef_search,
+            );
+            g.set("batch_calls", &self.batch_calls, &mut cfg.batch.calls);
+            if self.data_dir.is_some() {
+                cfg.fashion_mnist.dir = self.data_dir.clone();
+            }
+            g.set("seed", &self.seed, &mut cfg.seed);
+            Ok(())
+        }
+    }
+}

@@ -356,3 +356,45 @@ pub fn twins_figure(report: &LinkPredictionReport) -> Figure {
         ..Figure::new(report.config.families.len().max(1), (520, 420), cells)
     }
 }
+
+/// The command line of `basis reproduce link-prediction` (feature `cli`): its options and how they map
+/// onto the configuration; [`crate::cli::handle`] does the rest.
+#[cfg(feature = "cli")]
+pub mod cli {
+    use super::*;
+    use crate::cli::*;
+    use clap::Args;
+
+    #[derive(Debug, Args)]
+    pub struct LinkPredictionArgs {
+        /// Trials 0..N per graph family (each a new graph, split, signs and initialisation)
+        #[arg(long, value_parser = runs(), default_value_t = 10)]
+        trials: u64,
+        /// Full-batch training epochs of every model
+        #[arg(long, default_value_t = LinkPredictionConfig::default().protocol.epochs)]
+        epochs: usize,
+        /// Eigenvectors used as positional encodings (after the trivial one)
+        #[arg(long, default_value_t = LinkPredictionConfig::default().protocol.k)]
+        k: usize,
+        /// Factor on the encodings (1: unit-norm columns, entries of order 1/√n, the protocol)
+        #[arg(long, default_value_t = LinkPredictionConfig::default().protocol.encoding_scale)]
+        encoding_scale: f64,
+    }
+
+    impl ExperimentArgs for LinkPredictionArgs {
+        type E = LinkPrediction;
+        fn apply(&self, g: &Given, cfg: &mut LinkPredictionConfig) -> CliResult<()> {
+            g.set("epochs", &self.epochs, &mut cfg.protocol.epochs);
+            g.set("k", &self.k, &mut cfg.protocol.k);
+            g.set(
+                "encoding_scale",
+                &self.encoding_scale,
+                &mut cfg.protocol.encoding_scale,
+            );
+            Ok(())
+        }
+        fn seeds(&self) -> Vec<u64> {
+            seeds(self.trials)
+        }
+    }
+}

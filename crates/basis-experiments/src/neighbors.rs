@@ -314,3 +314,41 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
+
+/// The command line of `basis sweep neighbors` (feature `cli`): its options and how they map
+/// onto the configuration; [`crate::cli::handle`] does the rest.
+#[cfg(feature = "cli")]
+pub mod cli {
+    use super::*;
+    use crate::cli::*;
+    use clap::Args;
+    use crate::table1::cli::ComparisonArgs;
+
+    fn default_neighbors() -> String {
+        list(&NeighborSweepConfig::default().neighbors)
+    }
+
+    #[derive(Debug, Args)]
+    pub struct NeighborsArgs {
+        #[command(flatten)]
+        common: ComparisonArgs,
+        /// The numbers of neighbours k
+        #[arg(long, value_delimiter = ',', default_value = default_neighbors())]
+        neighbors: Vec<usize>,
+        /// Seeds 0..N at every k
+        #[arg(long, value_parser = runs(), default_value_t = 3, value_name = "N")]
+        seeds: u64,
+    }
+
+    impl ExperimentArgs for NeighborsArgs {
+        type E = Neighbors;
+        fn apply(&self, g: &Given, cfg: &mut NeighborSweepConfig) -> CliResult<()> {
+            self.common.apply(g, &mut cfg.table)?;
+            g.set("neighbors", &self.neighbors, &mut cfg.neighbors);
+            Ok(())
+        }
+        fn seeds(&self) -> Vec<u64> {
+            seeds(self.seeds)
+        }
+    }
+}

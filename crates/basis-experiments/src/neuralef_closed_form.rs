@@ -475,3 +475,31 @@ mod tests {
         assert_eq!(unit, vec![s, 0.0, -2.0 * s]);
     }
 }
+
+/// The command line of `basis reproduce neuralef-closed-form` (feature `cli`): its options and how they map
+/// onto the configuration; [`crate::cli::handle`] does the rest.
+#[cfg(feature = "cli")]
+pub mod cli {
+    use super::*;
+    use crate::cli::*;
+    use clap::Args;
+
+    #[derive(Debug, Args)]
+    pub struct ClosedFormArgs {
+        /// NeuralEF's iterations
+        #[arg(long, default_value_t = ClosedFormConfig::default().iterations)]
+        iterations: usize,
+        /// Seed of the samples and of NeuralEF
+        #[arg(long, default_value_t = ClosedFormConfig::default().seed)]
+        seed: u64,
+    }
+
+    impl ExperimentArgs for ClosedFormArgs {
+        type E = ClosedForm;
+        fn apply(&self, g: &Given, cfg: &mut ClosedFormConfig) -> CliResult<()> {
+            g.set("iterations", &self.iterations, &mut cfg.iterations);
+            g.set("seed", &self.seed, &mut cfg.seed);
+            Ok(())
+        }
+    }
+}

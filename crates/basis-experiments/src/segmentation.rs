@@ -1190,3 +1190,54 @@ fn examples_figure(
     });
     Ok(figure)
 }
+
+/// The command line of `basis reproduce segmentation` (feature `cli`): its options and how they map
+/// onto the configuration; [`crate::cli::handle`] does the rest.
+#[cfg(feature = "cli")]
+pub mod cli {
+    use super::*;
+    use crate::cli::*;
+    use clap::Args;
+
+    #[derive(Debug, Args)]
+    pub struct SegmentationArgs {
+        /// Seeds 0..N (each generates its own images and trains its own networks)
+        #[arg(long, value_parser = runs(), default_value_t = 5)]
+        seeds: u64,
+        /// NeuralEF's iterations (every NeuralEF run)
+        #[arg(long, default_value_t = SegmentationConfig::default().neuralef.iterations)]
+        iterations: usize,
+        /// Training images per seed
+        #[arg(long, default_value_t = SegmentationConfig::default().train_images)]
+        train_images: usize,
+        /// Test images per seed
+        #[arg(long, default_value_t = SegmentationConfig::default().test_images)]
+        test_images: usize,
+        /// Skip NeuralEF's three ablations
+        #[arg(long)]
+        no_ablations: bool,
+        /// Skip the foreground/background check on the nuclei image stardist ships
+        /// (`cargo xtask setup` fetches it; $BASIS_NUCLEI_DIR overrides where it is read from)
+        #[arg(long)]
+        no_nuclei: bool,
+    }
+
+    impl ExperimentArgs for SegmentationArgs {
+        type E = Segmentation;
+        fn apply(&self, g: &Given, cfg: &mut SegmentationConfig) -> CliResult<()> {
+            g.set("iterations", &self.iterations, &mut cfg.neuralef.iterations);
+            g.set("train_images", &self.train_images, &mut cfg.train_images);
+            g.set("test_images", &self.test_images, &mut cfg.test_images);
+            if self.no_ablations {
+                cfg.ablations = false;
+            }
+            if self.no_nuclei {
+                cfg.nuclei = None;
+            }
+            Ok(())
+        }
+        fn seeds(&self) -> Vec<u64> {
+            seeds(self.seeds)
+        }
+    }
+}

@@ -498,3 +498,113 @@ crate::engine::experiment! {
         Ok(crate::Rendered::markdown(spectral_sweep_markdown(report, theirs.as_ref())))
     }
 }
+
+/// The command line of `basis sweep spectral` (feature `cli`): its options and how they map
+/// onto the configuration; [`crate::cli::handle`] does the rest.
+#[cfg(feature = "cli")]
+pub mod cli {
+    use super::*;
+    use crate::cli::*;
+    use clap::{Args, ValueEnum};
+
+    fn default_splits() -> String {
+        SpectralSweepConfig::default().splits.join(",")
+    }
+
+    fn default_tols() -> String {
+        list(&SpectralSweepConfig::default().tolerances)
+    }
+
+    #[derive(Debug, Args)]
+    pub struct SpectralSweepArgs {
+        /// The 10,000-point test set only
+        #[arg(long)]
+        quick: bool,
+        /// Splits of Fashion-MNIST
+        #[arg(long, value_delimiter = ',', default_value = default_splits())]
+        splits: Vec<String>,
+        /// Random projection dimension
+        #[arg(long, default_value_t = SpectralSweepConfig::default().dim)]
+        dim: usize,
+        /// Neighbours
+        #[arg(long, default_value_t = SpectralSweepConfig::default().k_neighbors)]
+        k: usize,
+        /// Eigenpairs, the trivial one included
+        #[arg(long, default_value_t = SpectralSweepConfig::default().eigenpairs)]
+        eigenpairs: usize,
+        /// Lanczos tolerances
+        #[arg(long, value_delimiter = ',', default_value = default_tols())]
+        tols: Vec<f64>,
+        /// Threads (0 = all cores)
+        #[arg(long, default_value_t = SpectralSweepConfig::default().threads)]
+        threads: usize,
+        /// Lanczos basis size (0 = automatic, max(2K + 1, 20))
+        #[arg(long, default_value_t = SpectralSweepConfig::default().krylov_dim)]
+        krylov_dim: usize,
+        /// Skip the solver's missed-copy check (ARPACK has none)
+        #[arg(long)]
+        no_verify: bool,
+        /// Operator values Lanczos iterates with: auto (f32 where the tolerance leaves room for
+        /// its rounding), f64 or f32; every pair is re-scored with the exact operator
+        #[arg(long, value_enum, default_value_t = ValuesArg::Auto)]
+        values: ValuesArg,
+        /// Do not repeat an f32 solve with f64 values beside it
+        #[arg(long)]
+        no_f64_beside: bool,
+        /// Fashion-MNIST IDX directory [default: $BASIS_FASHION_MNIST_DIR or
+        /// /usr/share/datasets/fashion-mnist]
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        /// Seed
+        #[arg(long, default_value_t = SpectralSweepConfig::default().seed)]
+        seed: u64,
+    }
+
+    /// Operator values of the spectral sweep's solves.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+    pub enum ValuesArg {
+        Auto,
+        F64,
+        F32,
+    }
+
+    impl From<ValuesArg> for basis_spectral::OperatorValues {
+        fn from(v: ValuesArg) -> Self {
+            match v {
+                ValuesArg::Auto => Self::Auto,
+                ValuesArg::F64 => Self::F64,
+                ValuesArg::F32 => Self::F32,
+            }
+        }
+    }
+
+    impl ExperimentArgs for SpectralSweepArgs {
+        type E = SpectralSweep;
+        fn apply(&self, g: &Given, cfg: &mut SpectralSweepConfig) -> CliResult<()> {
+            if self.quick {
+                cfg.splits = SpectralSweepConfig::quick().splits;
+            }
+            g.set("splits", &self.splits, &mut cfg.splits);
+            g.set("dim", &self.dim, &mut cfg.dim);
+            g.set("k", &self.k, &mut cfg.k_neighbors);
+            g.set("eigenpairs", &self.eigenpairs, &mut cfg.eigenpairs);
+            g.set("tols", &self.tols, &mut cfg.tolerances);
+            g.set("threads", &self.threads, &mut cfg.threads);
+            g.set("krylov_dim", &self.krylov_dim, &mut cfg.krylov_dim);
+            if self.no_verify {
+                cfg.verify = false;
+            }
+            if g.has("values") {
+                cfg.values = self.values.into();
+            }
+            if self.no_f64_beside {
+                cfg.compare_f64 = false;
+            }
+            if self.data_dir.is_some() {
+                cfg.fashion_mnist.dir = self.data_dir.clone();
+            }
+            g.set("seed", &self.seed, &mut cfg.seed);
+            Ok(())
+        }
+    }
+}

@@ -526,27 +526,6 @@ crate::engine::experiment! {
     markdown(report) { table1_markdown(report) }
 }
 
-/// NeuralEF alone, in the configurations of [`neuralef_ablations`], into
-/// `results/neuralef-ablations`.
-pub fn neuralef_ablations_config() -> Table1Config {
-    let mut c = Table1Config {
-        methods: vec![Method::NeuralEf],
-        neuralef: neuralef_ablations(),
-        ..Table1Config::default()
-    };
-    c.experiment.out_dir = PathBuf::from("results/neuralef-ablations");
-    c
-}
-
-crate::engine::experiment! {
-    /// `neuralef-ablations` as an [`Experiment`](crate::Experiment).
-    pub struct NeuralefAblations = "neuralef-ablations" writes "table1";
-    config Table1Config = neuralef_ablations_config(), out experiment.out_dir;
-    report Table1;
-    check(config) { config.experiment.check() }
-    run(config, ctx) { run_table1(config, &ctx.seeds, ctx.progress) }
-    markdown(report) { table1_markdown(report) }
-}
 
 /// The markdown tables: ours (mean ± std, ms per iteration) and the paper's column.
 pub fn table1_markdown(t: &Table1) -> String {
@@ -594,4 +573,76 @@ pub fn table1_markdown(t: &Table1) -> String {
         }
     }
     out
+}
+
+/// The command line of `basis reproduce table1` (feature `cli`): its options and how they map
+/// onto the configuration; [`crate::cli::handle`] does the rest.
+#[cfg(feature = "cli")]
+pub mod cli {
+    use super::*;
+    use crate::cli::*;
+    use clap::Args;
+
+    /// The options Table 1 and the neighbour sweep share.
+    #[derive(Debug, Args)]
+    pub struct ComparisonArgs {
+        /// Data set: fashion-mnist, subspace-blobs or a data directory (--help for more)
+        #[arg(long, long_help = DATASET_HELP, default_value_t = Table1Config::default().experiment.dataset)]
+        dataset: String,
+        /// Features every method embeds
+        #[arg(long, value_enum, default_value_t = FeaturesArg::Siamese)]
+        features: FeaturesArg,
+        /// Iterations of every method
+        #[arg(long, default_value_t = Table1Config::default().experiment.basis.iterations)]
+        iterations: usize,
+        /// A subset of the methods, comma-separated [default: all five]
+        #[arg(long, value_enum, value_delimiter = ',')]
+        methods: Vec<MethodArg>,
+        /// Prepare each method's next batch on a worker thread at idle priority while its network
+        /// steps (all but Diffusion Net, which trains on one batch); libtorch keeps its threads, so
+        /// the models equal serial training's bit for bit (docs/benchmarks.md for what it gains)
+        #[arg(long)]
+        pipeline: bool,
+        #[command(flatten)]
+        subset: SubsetArgs,
+    }
+
+    impl ComparisonArgs {
+        /// The options given onto `t`.
+        pub fn apply(&self, g: &Given, t: &mut Table1Config) -> CliResult<()> {
+            let e = &mut t.experiment;
+            g.set("dataset", &self.dataset, &mut e.dataset);
+            if g.has("features") {
+                e.features = self.features.source();
+            }
+            g.set("iterations", &self.iterations, &mut e.basis.iterations);
+            self.subset.apply(g, e)?;
+            if g.has("methods") {
+                t.methods = self.methods.iter().map(|m| m.method()).collect();
+            }
+            if self.pipeline {
+                t.experiment.pipeline = Some(basis_methods::pipeline::PipelineConfig::default());
+            }
+            Ok(())
+        }
+    }
+
+    #[derive(Debug, Args)]
+    pub struct Table1Args {
+        #[command(flatten)]
+        common: ComparisonArgs,
+        /// Seeds 0..N
+        #[arg(long, value_parser = runs(), default_value_t = 10, value_name = "N")]
+        seeds: u64,
+    }
+
+    impl ExperimentArgs for Table1Args {
+        type E = Table1Comparison;
+        fn apply(&self, g: &Given, cfg: &mut Table1Config) -> CliResult<()> {
+            self.common.apply(g, cfg)
+        }
+        fn seeds(&self) -> Vec<u64> {
+            seeds(self.seeds)
+        }
+    }
 }

@@ -348,3 +348,54 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
+
+/// The command line of `basis sweep tightness` (feature `cli`): its options and how they map
+/// onto the configuration; [`crate::cli::handle`] does the rest.
+#[cfg(feature = "cli")]
+pub mod cli {
+    use super::*;
+    use crate::cli::*;
+    use clap::Args;
+
+    fn default_spreads() -> String {
+        list(&TightnessSweepConfig::default().spreads)
+    }
+
+    #[derive(Debug, Args)]
+    pub struct TightnessArgs {
+        /// Within-class spreads of the generated clusters (subspace-blobs, raw features: the
+        /// sweep generates its data)
+        #[arg(long, value_delimiter = ',', default_value = default_spreads())]
+        spreads: Vec<f64>,
+        /// Seeds 0..N at every spread
+        #[arg(long, value_parser = runs(), default_value_t = 3, value_name = "N")]
+        seeds: u64,
+        /// BASiS iterations
+        #[arg(long, default_value_t = TightnessSweepConfig::default().experiment.basis.iterations)]
+        iterations: usize,
+        #[command(flatten)]
+        subset: SubsetArgs,
+        /// Discard a seed's checkpoint that was trained on other data, settings or anchors and
+        /// train that seed from the start (without it such a checkpoint is an error)
+        #[arg(long)]
+        start_over: bool,
+    }
+
+    impl ExperimentArgs for TightnessArgs {
+        type E = Tightness;
+        fn apply(&self, g: &Given, cfg: &mut TightnessSweepConfig) -> CliResult<()> {
+            g.set("spreads", &self.spreads, &mut cfg.spreads);
+            if g.has("spread") {
+                return Err("--spread: the sweep sets the spread of each point; use --spreads".into());
+            }
+            let e = &mut cfg.experiment;
+            g.set("iterations", &self.iterations, &mut e.basis.iterations);
+            self.subset.apply(g, e)?;
+            g.set("start_over", &self.start_over, &mut e.start_over);
+            Ok(())
+        }
+        fn seeds(&self) -> Vec<u64> {
+            seeds(self.seeds)
+        }
+    }
+}
