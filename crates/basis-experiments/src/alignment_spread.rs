@@ -217,6 +217,27 @@ pub struct SpreadReport {
     pub anchor_rms_residuals: Vec<f64>,
     /// Draws rejected (graph could not be embedded, or no alignment), with reasons.
     pub rejected: Vec<String>,
+    /// With `--seeds N`: every seed's spreads (this report's own seed first); the figure and
+    /// the per-coordinate fields above are the first seed's. Empty for a one-seed run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seeds: Vec<SeedSpread>,
+}
+
+/// One seed's spreads, for the table over seeds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeedSpread {
+    /// The seed (data, batches, alignment).
+    pub seed: u64,
+    /// Spread before alignment.
+    pub spread_before: f64,
+    /// Spread after alignment.
+    pub spread_after: f64,
+    /// `spread_after / spread_before`.
+    pub ratio: f64,
+    /// Mean inlier fraction over the compared batches.
+    pub mean_inlier_fraction: f64,
+    /// Draws rejected.
+    pub rejected: usize,
 }
 
 /// What the figure draws beyond the report, written by the run as `OUT/fig3_batches.json` so
@@ -450,6 +471,7 @@ pub fn run_alignment_spread(
         inlier_fractions,
         anchor_rms_residuals: residuals,
         rejected,
+        seeds: Vec::new(),
     };
     Ok(report)
 }
@@ -477,7 +499,85 @@ pub fn spread_markdown(r: &SpreadReport) -> String {
         r.ratio,
         r.mean_inlier_fraction(),
         r.rejected.len(),
-    )
+    ) + &seeds_markdown(&r.seeds)
+}
+
+/// The table over seeds (empty for one seed): a row per seed and the mean ± std.
+fn seeds_markdown(seeds: &[SeedSpread]) -> String {
+    if seeds.is_empty() {
+        return String::new();
+    }
+    let mut md = format!(
+        "\nOver {} seeds:\n\n\
+         | seed | spread before | spread after | after / before | mean inlier fraction | rejected draws |\n\
+         |---|---|---|---|---|---|\n",
+        seeds.len()
+    );
+    for s in seeds {
+        md += &format!(
+            "| {} | {:.4} | {:.4} | {:.4} | {:.3} | {} |\n",
+            s.seed, s.spread_before, s.spread_after, s.ratio, s.mean_inlier_fraction, s.rejected
+        );
+    }
+    let m = |f: fn(&SeedSpread) -> f64| crate::stats::MeanStd::of(seeds.iter().map(f));
+    let (b, a, r, i) = (
+        m(|s| s.spread_before),
+        m(|s| s.spread_after),
+        m(|s| s.ratio),
+        m(|s| s.mean_inlier_fraction),
+    );
+    md += &format!(
+        "| **mean ± std** | {:.4} ± {:.4} | {:.4} ± {:.4} | {:.4} ± {:.4} | {:.3} ± {:.3} | {} |\n",
+        b.mean,
+        b.std,
+        a.mean,
+        a.std,
+        r.mean,
+        r.std,
+        i.mean,
+        i.std,
+        seeds.iter().map(|s| s.rejected).sum::<usize>()
+    );
+    md
+}
+
+/// Runs Fig. 3 for every seed of `seeds` (the configuration's own seed when empty): the
+/// first seed's report, with every seed's spreads in [`SpreadReport::seeds`]. A later seed's
+/// batches go to `OUT/seed-<s>/`. `on_batch` counts batches over all seeds.
+pub fn run_alignment_spread_seeds(
+    config: &AlignmentSpreadConfig,
+    seeds: &[u64],
+    on_batch: &mut dyn FnMut(usize),
+) -> Result<SpreadReport> {
+    let with_seed = |s: u64, out: PathBuf| {
+        let mut c = config.clone();
+        c.seed = s;
+        c.align.seed = s;
+        c.out_dir = out;
+        c
+    };
+    let Some((&first, rest)) = seeds.split_first() else {
+        return run_alignment_spread(config, on_batch);
+    };
+    let mut report = run_alignment_spread(&with_seed(first, config.out_dir.clone()), on_batch)?;
+    let row = |r: &SpreadReport, seed: u64| SeedSpread {
+        seed,
+        spread_before: r.spread_before,
+        spread_after: r.spread_after,
+        ratio: r.ratio,
+        mean_inlier_fraction: r.mean_inlier_fraction(),
+        rejected: r.rejected.len(),
+    };
+    let mut rows = vec![row(&report, first)];
+    for (i, &s) in rest.iter().enumerate() {
+        let c = with_seed(s, config.out_dir.join(format!("seed-{s}")));
+        let done = (i + 1) * config.batches;
+        rows.push(row(&run_alignment_spread(&c, &mut |n| on_batch(done + n))?, s));
+    }
+    if seeds.len() > 1 {
+        report.seeds = rows;
+    }
+    Ok(report)
 }
 
 /// Fig. 3 of `report`, from the data (loaded again from its configuration) and the batches the
@@ -504,10 +604,11 @@ crate::engine::experiment! {
     check(config) { config.check() }
     run(config, ctx) {
         let bar = ctx.bar(
-            config.batches as u64,
+            (config.batches * ctx.seeds.len().max(1)) as u64,
             "fig3 {bar:30} {pos}/{len} batches [{elapsed}]",
         );
-        let report = run_alignment_spread(config, &mut |n| bar.set_position(n as u64));
+        let report =
+            run_alignment_spread_seeds(config, &ctx.seeds, &mut |n| bar.set_position(n as u64));
         bar.finish_and_clear();
         report
     }
@@ -661,6 +762,30 @@ mod tests {
         }
     }
 
+    /// Over seeds, the first row is the one-seed run of that seed, every later row the
+    /// one-seed run of its own seed, and the table holds a row each plus the mean.
+    #[test]
+    fn every_seed_row_is_that_seeds_own_run() {
+        let mut cfg = small();
+        cfg.out_dir = cfg.out_dir.with_extension("seeds");
+        let over = run_alignment_spread_seeds(&cfg, &[0, 3], &mut |_| ()).unwrap();
+        assert_eq!(over.seeds.len(), 2);
+        for (row, seed) in over.seeds.iter().zip([0, 3]) {
+            let mut one = cfg.clone();
+            one.seed = seed;
+            one.align.seed = seed;
+            one.out_dir = cfg.out_dir.join(format!("one-{seed}"));
+            let alone = run_alignment_spread(&one, &mut |_| ()).unwrap();
+            assert_eq!(row.seed, seed);
+            assert_eq!(row.spread_before, alone.spread_before);
+            assert_eq!(row.spread_after, alone.spread_after);
+        }
+        assert_ne!(over.seeds[0].spread_before, over.seeds[1].spread_before);
+        let md = spread_markdown(&over);
+        assert!(md.contains("Over 2 seeds") && md.contains("| 3 | "), "{md}");
+        let _ = std::fs::remove_dir_all(&cfg.out_dir);
+    }
+
     #[test]
     fn alignment_shrinks_the_anchor_spread_on_three_moons() {
         let cfg = small();
@@ -776,6 +901,9 @@ pub mod cli {
         /// Seed of every random choice
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// Run seeds 0..N and add the table over seeds (the figure is seed 0's)
+        #[arg(long, value_parser = runs(), value_name = "N", conflicts_with = "seed")]
+        seeds: Option<u64>,
     }
 
     impl ExperimentArgs for Fig3Args {
@@ -801,6 +929,9 @@ pub mod cli {
                 cfg.align.seed = self.seed;
             }
             Ok(())
+        }
+        fn seeds(&self) -> Vec<u64> {
+            self.seeds.map(seeds).unwrap_or_default()
         }
     }
 }

@@ -49,7 +49,9 @@ impl RunContext {
     /// Prints a progress message on stderr (with or without bars: a log says which long stage
     /// is running).
     pub fn note(&self, message: &str) {
-        basis_nn::progress::stage(message);
+        use std::io::Write;
+        // The same `[basis] ` line as `basis_nn::progress::stage`; a closed stderr loses it.
+        let _ = writeln!(std::io::stderr(), "[basis] {message}");
     }
 
     /// A progress bar of `len` steps with `template` (indicatif's syntax), or a hidden one

@@ -25,14 +25,14 @@ pub mod cli;
 pub mod docs;
 pub mod engine;
 pub mod error;
+pub mod machine;
 pub mod memory;
-pub mod prepare;
 pub mod stats;
 
 #[cfg(feature = "nn")]
 pub mod features;
 #[cfg(feature = "nn")]
-pub mod machine;
+pub mod prepare;
 
 // The experiments. One entry each: it declares the module, renders its committed summary by
 // name and, with feature `cli`, is its command (`Variant` in kebab case; the doc comment is
