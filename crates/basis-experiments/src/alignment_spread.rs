@@ -549,32 +549,32 @@ pub fn run_alignment_spread_seeds(
     seeds: &[u64],
     on_batch: &mut dyn FnMut(usize),
 ) -> Result<SpreadReport> {
-    let with_seed = |s: u64, out: PathBuf| {
-        let mut c = config.clone();
-        c.seed = s;
-        c.align.seed = s;
-        c.out_dir = out;
-        c
-    };
-    let Some((&first, rest)) = seeds.split_first() else {
+    let mut done = 0;
+    let over = crate::engine::over_seeds(
+        seeds,
+        &config.out_dir,
+        |s, out| {
+            let mut c = config.clone();
+            c.seed = s;
+            c.align.seed = s;
+            c.out_dir = out;
+            let r = run_alignment_spread(&c, &mut |n| on_batch(done + n));
+            done += config.batches;
+            r
+        },
+        |r, seed| SeedSpread {
+            seed,
+            spread_before: r.spread_before,
+            spread_after: r.spread_after,
+            ratio: r.ratio,
+            mean_inlier_fraction: r.mean_inlier_fraction(),
+            rejected: r.rejected.len(),
+        },
+    )?;
+    let Some((mut report, rows)) = over else {
         return run_alignment_spread(config, on_batch);
     };
-    let mut report = run_alignment_spread(&with_seed(first, config.out_dir.clone()), on_batch)?;
-    let row = |r: &SpreadReport, seed: u64| SeedSpread {
-        seed,
-        spread_before: r.spread_before,
-        spread_after: r.spread_after,
-        ratio: r.ratio,
-        mean_inlier_fraction: r.mean_inlier_fraction(),
-        rejected: r.rejected.len(),
-    };
-    let mut rows = vec![row(&report, first)];
-    for (i, &s) in rest.iter().enumerate() {
-        let c = with_seed(s, config.out_dir.join(format!("seed-{s}")));
-        let done = (i + 1) * config.batches;
-        rows.push(row(&run_alignment_spread(&c, &mut |n| on_batch(done + n))?, s));
-    }
-    if seeds.len() > 1 {
+    if rows.len() > 1 {
         report.seeds = rows;
     }
     Ok(report)

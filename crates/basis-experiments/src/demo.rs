@@ -95,6 +95,54 @@ pub struct DemoReport {
     pub skipped_batches: usize,
     /// Total training time, seconds.
     pub train_seconds: f64,
+    /// With `--seeds N`: every seed's scores (this report's own seed first); the figure, the
+    /// saved model and the fields above are the first seed's. Empty for a one-seed run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seeds: Vec<DemoSeed>,
+}
+
+/// One seed's scores, for the table over seeds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DemoSeed {
+    /// The seed (data, anchors, network, alignment).
+    pub seed: u64,
+    /// The held-out scores.
+    pub metrics: Report,
+    /// Mean wall time per training iteration, in milliseconds.
+    pub ms_per_iteration: f64,
+    /// Batches skipped as degenerate.
+    pub skipped_batches: usize,
+}
+
+/// Runs the demo for every seed of `seeds` (the configuration's own seed when empty): the
+/// first seed's report, with every seed's scores in [`DemoReport::seeds`]. A later seed's
+/// model goes to `OUT/seed-<s>/`.
+pub fn run_demo_seeds(config: &DemoConfig, seeds: &[u64], progress: bool) -> Result<DemoReport> {
+    let over = crate::engine::over_seeds(
+        seeds,
+        &config.out_dir,
+        |s, out| {
+            let mut c = config.clone();
+            c.basis.seed = s;
+            c.basis.align.seed = s;
+            c.train.seed = s;
+            c.out_dir = out;
+            run_demo(&c, progress)
+        },
+        |r, seed| DemoSeed {
+            seed,
+            metrics: r.metrics.clone(),
+            ms_per_iteration: r.ms_per_iteration,
+            skipped_batches: r.skipped_batches,
+        },
+    )?;
+    let Some((mut report, rows)) = over else {
+        return run_demo(config, progress);
+    };
+    if rows.len() > 1 {
+        report.seeds = rows;
+    }
+    Ok(report)
 }
 
 /// Runs the demo. `progress` shows an indicatif bar.
@@ -170,6 +218,7 @@ pub fn run_demo(config: &DemoConfig, progress: bool) -> Result<DemoReport> {
         ms_breakdown,
         skipped_batches: logs.len() - trained.len(),
         train_seconds,
+        seeds: Vec::new(),
     })
 }
 
@@ -213,7 +262,50 @@ pub fn demo_markdown(r: &DemoReport) -> String {
         r.ms_breakdown[2],
         r.skipped_batches,
         r.train_seconds,
-    )
+    ) + &seeds_markdown(&r.seeds)
+}
+
+/// The table over seeds (empty for one seed): a row per seed and the mean ± std.
+fn seeds_markdown(seeds: &[DemoSeed]) -> String {
+    if seeds.is_empty() {
+        return String::new();
+    }
+    let mut md = format!(
+        "\nOver {} seeds (training points, anchors, network and alignment all drawn from the \
+         seed):\n\n\
+         | seed | d_G ↓ | d_⊥ ↓ | NMI ↑ | ACC ↑ | probe accuracy (%) ↑ | ms / iteration | skipped batches |\n\
+         |---|---|---|---|---|---|---|---|\n",
+        seeds.len()
+    );
+    let opt = |v: Option<f64>, d: usize| v.map_or("—".to_string(), |x| format!("{x:.d$}"));
+    for s in seeds {
+        let m = &s.metrics;
+        md += &format!(
+            "| {} | {} | {} | {} | {} | {} | {:.1} | {} |\n",
+            s.seed,
+            opt(m.grassmann, 3),
+            opt(m.orthogonality, 3),
+            opt(m.nmi, 4),
+            opt(m.acc, 4),
+            opt(m.probe_accuracy.map(|p| 100.0 * p), 1),
+            s.ms_per_iteration,
+            s.skipped_batches
+        );
+    }
+    let of = |f: fn(&Report) -> Option<f64>| {
+        crate::stats::MeanStd::of(seeds.iter().filter_map(|s| f(&s.metrics)))
+    };
+    md += &format!(
+        "| **mean ± std** | {} | {} | {} | {} | {} | {} | {} |\n",
+        of(|m| m.grassmann).pm(3),
+        of(|m| m.orthogonality).pm(3),
+        of(|m| m.nmi).pm(4),
+        of(|m| m.acc).pm(4),
+        of(|m| m.probe_accuracy.map(|p| 100.0 * p)).pm(1),
+        crate::stats::MeanStd::of(seeds.iter().map(|s| s.ms_per_iteration)).pm(1),
+        seeds.iter().map(|s| s.skipped_batches).sum::<usize>()
+    );
+    md
 }
 
 /// The Fig. 1-style figure of a finished demo in `out`: its saved model over the plane, and the
@@ -243,7 +335,7 @@ crate::engine::experiment! {
         config.basis.check_settings(config.train.n_samples)?;
         Ok(())
     }
-    run(config, ctx) { run_demo(config, ctx.progress) }
+    run(config, ctx) { run_demo_seeds(config, &ctx.seeds, ctx.progress) }
     markdown(report) { demo_markdown(report) }
     figures(report, out) { Ok(vec![("embedding".to_string(), demo_figure(report, out)?)]) }
 }
@@ -355,6 +447,9 @@ pub mod cli {
         /// Seed of every random choice
         #[arg(long, default_value_t = DemoConfig::default().basis.seed)]
         seed: u64,
+        /// Run seeds 0..N and add the table over seeds (the figure and model are seed 0's)
+        #[arg(long, value_parser = runs(), value_name = "N", conflicts_with = "seed")]
+        seeds: Option<u64>,
     }
 
     impl ExperimentArgs for DemoArgs {
@@ -377,6 +472,9 @@ pub mod cli {
                 cfg.train.seed = self.seed;
             }
             Ok(())
+        }
+        fn seeds(&self) -> Vec<u64> {
+            self.seeds.map(seeds).unwrap_or_default()
         }
     }
 }

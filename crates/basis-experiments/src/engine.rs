@@ -190,6 +190,27 @@ macro_rules! experiment {
 }
 pub(crate) use experiment;
 
+/// Runs `run(seed, dir)` for every seed of `seeds`: the first into `out`, each later one into
+/// `out/seed-<s>`. Returns the first run's report and every run's `row` (in seed order), or
+/// `None` when `seeds` is empty. For experiments whose report is one seed's and whose table
+/// adds a row per seed (Fig. 3, the demo).
+pub fn over_seeds<R, W>(
+    seeds: &[u64],
+    out: &Path,
+    mut run: impl FnMut(u64, PathBuf) -> Result<R>,
+    row: impl Fn(&R, u64) -> W,
+) -> Result<Option<(R, Vec<W>)>> {
+    let Some((&first, rest)) = seeds.split_first() else {
+        return Ok(None);
+    };
+    let report = run(first, out.to_path_buf())?;
+    let mut rows = vec![row(&report, first)];
+    for &s in rest {
+        rows.push(row(&run(s, out.join(format!("seed-{s}")))?, s));
+    }
+    Ok(Some((report, rows)))
+}
+
 /// What a run or a replot produced.
 #[derive(Debug)]
 pub struct Outcome<R> {

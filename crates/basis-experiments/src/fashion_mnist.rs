@@ -515,7 +515,6 @@ crate::engine::experiment! {
 /// The markdown table: our mean ± std, the paper's row (for Fashion-MNIST), the analytic
 /// eigenvectors' scores, and the per-stage timing.
 pub fn summary_markdown(s: &ExperimentSummary) -> String {
-    let pm = |m: &MeanStd, digits: usize| format!("{:.*} ± {:.*}", digits, m.mean, digits, m.std);
     let mut out = format!(
         "# BASiS on {} ({} seeds: {:?})\n\n\
          {} training / {} test points, {}-dimensional {} features; K = {}, m = {}, {} iterations.\n\n\
@@ -537,11 +536,11 @@ pub fn summary_markdown(s: &ExperimentSummary) -> String {
     let a = &s.aggregate;
     out += &format!(
         "| BASiS (ours, mean ± std) | {} | {} | {} | {} | {} |\n",
-        pm(&a[0], 3),
-        pm(&a[1], 3),
-        pm(&a[2], 3),
-        pm(&a[3], 3),
-        pm(&a[4], 3)
+        a[0].pm(3),
+        a[1].pm(3),
+        a[2].pm(3),
+        a[3].pm(3),
+        a[4].pm(3)
     );
     if s.config.dataset == "fashion-mnist" && s.config.classes.is_empty() {
         let p = PAPER_FASHION_MNIST_BASIS;
@@ -574,9 +573,9 @@ pub fn summary_markdown(s: &ExperimentSummary) -> String {
             k + first,
             k + first + 1,
             b - a,
-            pm(&worst, 3),
+            worst.pm(3),
             k.saturating_sub(1),
-            pm(&rest, 3)
+            rest.pm(3)
         );
     }
     let t = &s.timing;

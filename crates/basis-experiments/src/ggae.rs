@@ -672,10 +672,6 @@ pub fn summary(report: &GgaeReport) -> (Vec<SummaryRow>, Vec<Wins>) {
     (rows, wins)
 }
 
-fn pm(m: &MeanStd, digits: usize) -> String {
-    format!("{:.*} ± {:.*}", digits, m.mean, digits, m.std)
-}
-
 /// The report as Markdown: the settings, the table, and GGAE's wins per data set.
 pub fn ggae_markdown(report: &GgaeReport) -> String {
     let c = &report.config;
@@ -747,9 +743,9 @@ pub fn ggae_markdown(report: &GgaeReport) -> String {
             r.dataset.name(),
             r.model,
             r.alpha,
-            pm(&r.test_mse, 4),
-            pm(&r.spearman, 3),
-            pm(&r.knn_recall, 3),
+            r.test_mse.pm(4),
+            r.spearman.pm(3),
+            r.knn_recall.pm(3),
             ks.map_or(String::new(), |k| match (k.first(), k.last()) {
                 (Some(a), Some(b)) if a != b => format!("{a}..{b}"),
                 (Some(a), _) => a.to_string(),

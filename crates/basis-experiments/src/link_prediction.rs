@@ -220,10 +220,6 @@ pub fn summary(report: &LinkPredictionReport) -> Vec<SummaryRow> {
     rows
 }
 
-fn pm(m: &MeanStd) -> String {
-    format!("{:.3} ± {:.3}", m.mean, m.std)
-}
-
 /// The report as Markdown: the settings, then one table per family.
 pub fn link_prediction_markdown(report: &LinkPredictionReport) -> String {
     let c = &report.config.protocol;
@@ -277,16 +273,16 @@ pub fn link_prediction_markdown(report: &LinkPredictionReport) -> String {
             s += &format!(
                 "| {} | {} | {:.0} | {} | {} | {} | {:.3} | {} |\n",
                 r.model.name(),
-                pm(&r.test_auc),
+                r.test_auc.pm(3),
                 r.best_epoch,
-                pm(&r.twin_swap_auc),
+                r.twin_swap_auc.pm(3),
                 r.twin_distance_ratio
                     .as_ref()
                     .map_or("–".to_string(), |m| format!(
                         "{:.2} ± {:.2}",
                         m.mean, m.std
                     )),
-                pm(&r.test_auc_resigned),
+                r.test_auc_resigned.pm(3),
                 r.resign_max_drop.max(0.0),
                 if r.model.trainable() {
                     format!("{:.1}", r.ms_per_epoch)

@@ -35,6 +35,11 @@ impl MeanStd {
             std: var.sqrt(),
         }
     }
+
+    /// `mean ± std` with `digits` decimals.
+    pub fn pm(&self, digits: usize) -> String {
+        format!("{:.*} ± {:.*}", digits, self.mean, digits, self.std)
+    }
 }
 
 #[cfg(test)]
