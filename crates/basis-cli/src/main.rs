@@ -46,6 +46,7 @@ mod input {
 }
 
 use basis_experiments::cli::{Given, MethodArg};
+use basis_methods::method::FitRecord;
 use basis_experiments::commands::ExperimentCommand;
 use basis_graph::{BatchGraphParams, KnnParams, LaplacianKind};
 use basis_methods::anchors::AnchorStrategy;
@@ -53,7 +54,7 @@ use basis_methods::method::{Method, MethodConfig, TrainingSet};
 use basis_metrics::{Report, ReportInputs, ReportParams};
 use basis_spectral::{EmbeddingParams, analytic_embedding};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -253,16 +254,6 @@ struct AnalyticArgs {
     out: PathBuf,
 }
 
-/// What `basis fit` records beside the model, so `embed` knows how to load it.
-#[derive(Debug, Serialize, Deserialize)]
-struct FitRecord {
-    method: String,
-    seed: u64,
-    n_train: usize,
-    input_dim: usize,
-    anchors: String,
-    config: MethodConfig,
-}
 
 /// One error type for the command line: every library error becomes one line.
 pub(crate) type CliResult<T> = Result<T, String>;

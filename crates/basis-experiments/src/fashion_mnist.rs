@@ -592,16 +592,26 @@ pub fn summary_markdown(s: &ExperimentSummary) -> String {
         t.total_ms,
         t.iterations_per_second
     );
-    out += "\n| seed | final loss (Eq. 15) | mean inlier fraction | skipped batches | why |\n|---|---|---|---|---|\n";
+    out += "\n| seed | d_G ↓ | d_⊥ ↓ | NMI ↑ | ACC ↑ | probe (%) ↑ | largest-angle sin² | final loss (Eq. 15) | mean inlier fraction | skipped batches | why |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
+    let opt = |v: Option<f64>, scale: f64, d: usize| {
+        v.map_or("—".to_string(), |x| format!("{:.d$}", scale * x))
+    };
     for r in &s.runs {
         let why: Vec<String> = r
             .skip_reasons
             .iter()
             .map(|(reason, n)| format!("{n}× {reason}"))
             .collect();
+        let m = &r.report;
         out += &format!(
-            "| {} | {:.4} | {:.3} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {:.4} | {:.3} | {} | {} |\n",
             r.seed,
+            opt(m.grassmann, 1.0, 3),
+            opt(m.orthogonality, 1.0, 3),
+            opt(m.nmi, 1.0, 3),
+            opt(m.acc, 1.0, 3),
+            opt(m.probe_accuracy, 100.0, 2),
+            opt(r.principal_sin2.iter().copied().reduce(f64::max), 1.0, 3),
             r.final_loss,
             r.mean_inlier_fraction,
             r.skipped_batches,

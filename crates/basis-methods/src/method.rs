@@ -199,6 +199,24 @@ pub struct TrainingSet<'a> {
     pub labels: Option<&'a [usize]>,
 }
 
+/// What `basis fit` (and the Python package's `save`) records beside the model in
+/// `DIR/fit.json`, so that `basis embed` and `basis.load` know how to load `DIR/model`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitRecord {
+    /// [`Method::slug`] of the trained method.
+    pub method: String,
+    /// The seed every random choice of the fit came from.
+    pub seed: u64,
+    /// Training points.
+    pub n_train: usize,
+    /// Features per point.
+    pub input_dim: usize,
+    /// How BASiS's anchors were drawn ([`AnchorStrategy::name`]).
+    pub anchors: String,
+    /// The whole configuration of the fit.
+    pub config: MethodConfig,
+}
+
 /// Configuration of every method of a comparison. BASiS's graph, K, batch size and iteration
 /// count are used by all of them (the paper's comparison shares them); `baseline` and
 /// `neuralef` hold the others' own settings. Serialisable.
@@ -276,7 +294,7 @@ impl MethodConfig {
 /// A trained model of any method: maps points to embedding coordinates and saves itself.
 /// [`Method::fit`] and [`Method::load`] return it, so a comparison loops over
 /// [`Method::ALL`] without special cases.
-pub trait Embedder: std::fmt::Debug {
+pub trait Embedder: std::fmt::Debug + Send {
     /// Name used in tables.
     fn name(&self) -> &str;
     /// Coordinates of the rows of `x` (n × d) → n × K.
