@@ -29,8 +29,11 @@ Commands:
                     Fashion-MNIST (Debian package); does nothing when already done
   demo [ARGS]       train BASiS on three moons, print NMI/ACC, write a PNG
                     (`basis demo ARGS`; `cargo xtask demo --help`)
-  test [ARGS]       provision if needed, then run the whole test suite
-                    (ARGS go to `cargo test`)
+  test [ARGS]       provision if needed, then run the whole test suite: the Rust
+                    crates (ARGS go to `cargo test`), then the Python package
+                    (crates/basis-py, built into its own environment; pytest)
+  test-python       only the Python package's part of `test` (needs the debug
+                    `basis` binary: `cargo build -p basis-cli`)
   docs              rewrite the tables of docs/ generated from docs/results/*.json
                     (copy a run's OUT/summary.json there first) and docs/cli.md
   reproduce fig3 [ARGS]
@@ -303,6 +306,49 @@ fn status(cmd: &mut Command) -> Result<(), String> {
     }
 }
 
+/// The Python package (`crates/basis-py`): built and installed into its test environment
+/// from the checkout, then its pytest suite (scikit-learn's estimator checks, round trips
+/// with the `basis` binary that `cargo test` just built).
+fn python_tests(root: &Path) -> Result<(), String> {
+    let t = Instant::now();
+    let py = provision::ensure_python_package_venv()?;
+    let pkg = root.join("crates/basis-py");
+    // maturin (installed in the environment) is found on PATH by the build backend.
+    let bin = py.parent().ok_or("venv python has no directory")?;
+    let path = std::env::join_paths(std::iter::once(bin.to_path_buf()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .map_err(|e| e.to_string())?;
+    status(
+        Command::new(&py)
+            .env("PATH", &path)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--no-build-isolation",
+                "--force-reinstall",
+                "--no-deps",
+            ])
+            .arg(&pkg),
+    )?;
+    eprintln!(
+        "[test] Python package built and installed in {:.0} s",
+        t.elapsed().as_secs_f64()
+    );
+    let t = Instant::now();
+    let r = status(
+        Command::new(&py)
+            .args(["-m", "pytest", "-q"])
+            .arg(pkg.join("tests"))
+            .env("BASIS_BIN", root.join("target/debug/basis"))
+            .env("GOMP_SPINCOUNT", "3000"),
+    );
+    eprintln!("[test] pytest took {:.0} s", t.elapsed().as_secs_f64());
+    r
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let root = repo_root();
@@ -372,8 +418,10 @@ fn main() -> ExitCode {
             }
             let r = status(&mut c);
             eprintln!("[test] cargo test took {:.0} s", t.elapsed().as_secs_f64());
-            r
+            r?;
+            python_tests(&root)
         }),
+        Some("test-python") => setup(false, false).and_then(|_| python_tests(&root)),
         Some("docs") => setup(false, false).and_then(|_| {
             // The generated tables of docs/ from docs/results/, and docs/cli.md from --help.
             let mut c = cargo(&root);

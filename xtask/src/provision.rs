@@ -467,3 +467,49 @@ pub fn ensure_sklearn_venv() -> Result<PathBuf, String> {
     std::fs::write(&marker, SKLEARN_VERSION).map_err(|e| format!("{}: {e}", marker.display()))?;
     Ok(py)
 }
+
+/// The environment the Python package is tested in (`cargo xtask test`): scikit-learn
+/// (the reference side's version), numpy, scipy and pytest, in
+/// `~/.cache/basis-toolkit/python-package-venv` (or `$BASIS_PYTHON_VENV`). Created once; the
+/// package itself is reinstalled from the checkout on every test run.
+pub fn ensure_python_package_venv() -> Result<PathBuf, String> {
+    let dir = match std::env::var_os("BASIS_PYTHON_VENV").filter(|d| !d.is_empty()) {
+        Some(d) => PathBuf::from(d),
+        None => libtorch_dir()?
+            .parent()
+            .ok_or("cache directory has no parent")?
+            .join("python-package-venv"),
+    };
+    let marker = dir.join("basis-complete");
+    let py = dir.join("bin").join("python");
+    if marker.is_file() && py.is_file() {
+        return Ok(py);
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    eprintln!(
+        "[test] creating the Python package's test environment at {}",
+        dir.display()
+    );
+    run(
+        Command::new(python()?).args(["-m", "venv"]).arg(&dir),
+        "python3 -m venv (Debian: apt-get install python3-venv)",
+    )?;
+    run(
+        Command::new(&py).args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            &format!("scikit-learn=={SKLEARN_VERSION}"),
+            "numpy",
+            "scipy",
+            "pytest",
+            "maturin>=1.5,<2",
+        ]),
+        "pip install scikit-learn, pytest and maturin (needs access to PyPI)",
+    )?;
+    std::fs::write(&marker, SKLEARN_VERSION).map_err(|e| format!("{}: {e}", marker.display()))?;
+    Ok(py)
+}

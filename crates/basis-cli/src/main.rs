@@ -46,10 +46,10 @@ mod input {
 }
 
 use basis_experiments::cli::{Given, MethodArg};
-use basis_methods::method::FitRecord;
 use basis_experiments::commands::ExperimentCommand;
 use basis_graph::{BatchGraphParams, KnnParams, LaplacianKind};
 use basis_methods::anchors::AnchorStrategy;
+use basis_methods::method::FitRecord;
 use basis_methods::method::{Method, MethodConfig, TrainingSet};
 use basis_metrics::{Report, ReportInputs, ReportParams};
 use basis_spectral::{EmbeddingParams, analytic_embedding};
@@ -253,7 +253,6 @@ struct AnalyticArgs {
     #[arg(long)]
     out: PathBuf,
 }
-
 
 /// One error type for the command line: every library error becomes one line.
 pub(crate) type CliResult<T> = Result<T, String>;
