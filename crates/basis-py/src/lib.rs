@@ -139,6 +139,9 @@ fn laplacian_of_csr<'py>(
     Ok(csr_parts(py, &l))
 }
 
+/// Eigenvectors (n × K) and eigenvalues (K).
+type Solved<'py> = (Bound<'py, PyArray2<f64>>, Bound<'py, PyArray1<f64>>);
+
 /// The `n_components` leading eigenvectors of the kNN graph's Laplacian of `x` and their
 /// eigenvalues (`basis_spectral::analytic_embedding`).
 #[pyfunction]
@@ -151,7 +154,7 @@ fn analytic_embedding<'py>(
     laplacian: &str,
     drop_trivial: bool,
     seed: u64,
-) -> PyResult<(Bound<'py, PyArray2<f64>>, Bound<'py, PyArray1<f64>>)> {
+) -> PyResult<Solved<'py>> {
     let x = matrix(&x);
     let graph = graph_params(n_neighbors, laplacian, true)?;
     let mut params = EmbeddingParams {
