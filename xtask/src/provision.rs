@@ -428,57 +428,44 @@ pub const SKLEARN_VERSION: &str = "1.9.1";
 /// time it beside our code, in the per-user cache (`BASIS_SKLEARN_VENV` overrides).
 /// Created once; a marker written last makes an interrupted creation start over.
 pub fn ensure_sklearn_venv() -> Result<PathBuf, String> {
-    let dir = match std::env::var_os("BASIS_SKLEARN_VENV").filter(|d| !d.is_empty()) {
-        Some(d) => PathBuf::from(d),
-        None => libtorch_dir()?
-            .parent()
-            .ok_or("cache directory has no parent")?
-            .join(format!("sklearn-{SKLEARN_VERSION}-venv")),
-    };
-    let marker = dir.join("basis-complete");
-    let py = dir.join("bin").join("python");
-    if marker.is_file() && py.is_file() {
-        return Ok(py);
-    }
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    }
-    eprintln!(
-        "[sweep] creating a scikit-learn {SKLEARN_VERSION} environment at {}",
-        dir.display()
-    );
-    let base = python()?;
-    run(
-        Command::new(&base).args(["-m", "venv"]).arg(&dir),
-        "python3 -m venv (Debian: apt-get install python3-venv)",
-    )?;
-    run(
-        Command::new(&py).args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            &format!("scikit-learn=={SKLEARN_VERSION}"),
-            "numpy",
-            "scipy",
-        ]),
-        "pip install scikit-learn (needs access to PyPI)",
-    )?;
-    std::fs::write(&marker, SKLEARN_VERSION).map_err(|e| format!("{}: {e}", marker.display()))?;
-    Ok(py)
+    let sklearn = format!("scikit-learn=={SKLEARN_VERSION}");
+    ensure_venv(
+        "BASIS_SKLEARN_VENV",
+        &format!("sklearn-{SKLEARN_VERSION}-venv"),
+        &[&sklearn, "numpy", "scipy"],
+        "[sweep] creating a scikit-learn environment",
+    )
 }
 
 /// The environment the Python package is tested in (`cargo xtask test`): scikit-learn
-/// (the reference side's version), numpy, scipy and pytest, in
+/// (the reference side's version), numpy, scipy, pytest and maturin, in
 /// `~/.cache/basis-toolkit/python-package-venv` (or `$BASIS_PYTHON_VENV`). Created once; the
 /// package itself is reinstalled from the checkout on every test run.
 pub fn ensure_python_package_venv() -> Result<PathBuf, String> {
-    let dir = match std::env::var_os("BASIS_PYTHON_VENV").filter(|d| !d.is_empty()) {
+    let sklearn = format!("scikit-learn=={SKLEARN_VERSION}");
+    ensure_venv(
+        "BASIS_PYTHON_VENV",
+        "python-package-venv",
+        &[&sklearn, "numpy", "scipy", "pytest", "maturin>=1.5,<2"],
+        "[test] creating the Python package's test environment",
+    )
+}
+
+/// A virtual environment named `name` in the per-user cache (`$override_var` overrides the
+/// directory) with `packages` from PyPI; its `python`. Created once: a marker written last
+/// makes an interrupted creation start over.
+fn ensure_venv(
+    override_var: &str,
+    name: &str,
+    packages: &[&str],
+    announce: &str,
+) -> Result<PathBuf, String> {
+    let dir = match std::env::var_os(override_var).filter(|d| !d.is_empty()) {
         Some(d) => PathBuf::from(d),
         None => libtorch_dir()?
             .parent()
             .ok_or("cache directory has no parent")?
-            .join("python-package-venv"),
+            .join(name),
     };
     let marker = dir.join("basis-complete");
     let py = dir.join("bin").join("python");
@@ -488,28 +475,18 @@ pub fn ensure_python_package_venv() -> Result<PathBuf, String> {
     if dir.exists() {
         std::fs::remove_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
-    eprintln!(
-        "[test] creating the Python package's test environment at {}",
-        dir.display()
-    );
+    eprintln!("{announce} at {}", dir.display());
     run(
         Command::new(python()?).args(["-m", "venv"]).arg(&dir),
         "python3 -m venv (Debian: apt-get install python3-venv)",
     )?;
     run(
-        Command::new(&py).args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            &format!("scikit-learn=={SKLEARN_VERSION}"),
-            "numpy",
-            "scipy",
-            "pytest",
-            "maturin>=1.5,<2",
-        ]),
-        "pip install scikit-learn, pytest and maturin (needs access to PyPI)",
+        Command::new(&py)
+            .args(["-m", "pip", "install", "--quiet"])
+            .args(packages),
+        &format!("pip install {} (needs access to PyPI)", packages.join(" ")),
     )?;
-    std::fs::write(&marker, SKLEARN_VERSION).map_err(|e| format!("{}: {e}", marker.display()))?;
+    std::fs::write(&marker, packages.join("\n"))
+        .map_err(|e| format!("{}: {e}", marker.display()))?;
     Ok(py)
 }
