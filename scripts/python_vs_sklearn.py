@@ -21,11 +21,14 @@ k-means (10 clusters) against the classes. Writes OUT.json.
 """
 import gzip
 import json
+import os
 import platform
 import sys
 import time
 
 import numpy as np
+import scipy
+import sklearn
 from sklearn.cluster import KMeans
 from sklearn.manifold import SpectralEmbedding
 
@@ -91,9 +94,6 @@ def main(out, sizes):
         }
         print(json.dumps(row), file=sys.stderr)
         rows.append(row)
-    import scipy
-    import sklearn
-
     result = {
         "command": "python scripts/python_vs_sklearn.py " + " ".join([out] + [str(s) for s in sizes]),
         "versions": {"scikit-learn": sklearn.__version__, "scipy": scipy.__version__,
@@ -103,8 +103,6 @@ def main(out, sizes):
     }
     with open(out + ".tmp", "w") as f:
         json.dump(result, f, indent=2)
-    import os
-
     os.replace(out + ".tmp", out)
 
 

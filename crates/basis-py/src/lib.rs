@@ -22,7 +22,6 @@ use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2}
 use pyo3::exceptions::{PyKeyboardInterrupt, PyValueError};
 use pyo3::prelude::*;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 /// A toolkit error as Python's `ValueError`.
 fn value_error(e: impl std::fmt::Display) -> PyErr {
@@ -221,9 +220,6 @@ fn default_config() -> PyResult<String> {
     serde_json::to_string(&MethodConfig::default()).map_err(value_error)
 }
 
-/// Set by the observer when Python has a pending signal (Ctrl-C); the fit then stops.
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-
 /// A trained model: `transform` embeds new points, `save` writes the `basis fit` layout.
 #[pyclass(module = "basis._core")]
 struct Model {
@@ -329,7 +325,9 @@ fn fit(
             "per-class anchors need y; use anchors='uniform' or 'k-means++' without labels",
         ));
     }
-    INTERRUPTED.store(false, Ordering::SeqCst);
+    // Set by the observer when Python has a pending signal (Ctrl-C); local to this fit, so
+    // fits on other threads do not see it.
+    let mut interrupted = false;
     let every = config.basis.iterations.div_ceil(10).max(1);
     let result = py.allow_threads(|| {
         let train = TrainingSet {
@@ -342,14 +340,12 @@ fn fit(
             }
             // A pending Ctrl-C (checked under the GIL) marks the run interrupted. The trainers
             // take no stop signal yet, so the fit runs to its end and is then discarded.
-            if !INTERRUPTED.load(Ordering::Relaxed)
-                && Python::with_gil(|py| py.check_signals()).is_err()
-            {
-                INTERRUPTED.store(true, Ordering::SeqCst);
+            if !interrupted && Python::with_gil(|py| py.check_signals()).is_err() {
+                interrupted = true;
             }
         })
     });
-    if INTERRUPTED.swap(false, Ordering::SeqCst) {
+    if interrupted {
         return Err(PyKeyboardInterrupt::new_err("fit interrupted"));
     }
     let model = result.map_err(value_error)?;

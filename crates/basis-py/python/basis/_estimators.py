@@ -175,11 +175,6 @@ class _NetworkEmbedding(TransformerMixin, BaseEstimator):
             state["model_"] = _model_from_files(state["model_"])
         self.__dict__.update(state)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.non_deterministic = False
-        return tags
-
 
 class BASiS(_NetworkEmbedding):
     """BASiS: a network trained on batches aligned to a fixed set of anchors (Algorithm 1).
